@@ -1,0 +1,221 @@
+//! The one JSON error shape every gateway endpoint answers with.
+
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable cause of an error. Match on this, never on message text.
+///
+/// Serialised in `snake_case` (`"token_expired"`). Codes a client does not
+/// know yet deserialise as [`ErrorCode::Unknown`].
+///
+/// ```
+/// let code: sdk::ErrorCode = serde_json::from_str("\"conversation_not_found\"").unwrap();
+/// assert_eq!(code, sdk::ErrorCode::ConversationNotFound);
+/// let newer: sdk::ErrorCode = serde_json::from_str("\"something_added_later\"").unwrap();
+/// assert_eq!(newer, sdk::ErrorCode::Unknown);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: the request is malformed (bad query string, missing identity, bad id).
+    BadRequest,
+    /// 400: the body is not valid JSON.
+    InvalidJson,
+    /// 422: the body or query is well-formed but a field is wrong (empty,
+    /// too long, wrong type).
+    ValidationFailed,
+    /// 413: the body is larger than the gateway accepts.
+    PayloadTooLarge,
+    /// 401: neither `X-API-Key` nor `Authorization: Bearer` was sent.
+    MissingCredentials,
+    /// 401: the API key is not one of the configured keys (or API keys are off).
+    InvalidApiKey,
+    /// 401: the chat token has expired.
+    TokenExpired,
+    /// 401: the chat token was signed with another secret.
+    TokenInvalidSignature,
+    /// 401: the chat token is not a well-formed HS256 JWT with an `exp`.
+    TokenMalformed,
+    /// 401: the chat token lacks `system_id` or `user_id`.
+    TokenMissingClaims,
+    /// 403: `system_id`/`user_id` in the request differ from the chat token's.
+    IdentityMismatch,
+    /// 403: the system is not in `ALLOWED_SYSTEM_IDS`.
+    SystemNotAllowed,
+    /// 403: the browser origin may not request chat tokens.
+    OriginNotAllowed,
+    /// 404: no such route.
+    NotFound,
+    /// 404: no such conversation for this user (or the upstream no longer has it).
+    ConversationNotFound,
+    /// 405: the route exists but not for this method.
+    MethodNotAllowed,
+    /// 429: too many requests; retry later.
+    RateLimited,
+    /// 502: the upstream failed or answered something the gateway cannot use.
+    UpstreamError,
+    /// 502: the upstream did not answer in time.
+    UpstreamTimeout,
+    /// 503: no upstream is configured for this system.
+    NotConfigured,
+    /// 503: the database is unreachable.
+    DatabaseUnavailable,
+    /// 503: the gateway is shutting down.
+    ShuttingDown,
+    /// 500: a bug in the gateway; details are in its log.
+    Internal,
+    /// A code this version of the SDK does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as sent on the wire.
+    ///
+    /// ```
+    /// assert_eq!(sdk::ErrorCode::TokenExpired.as_str(), "token_expired");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::MissingCredentials => "missing_credentials",
+            ErrorCode::InvalidApiKey => "invalid_api_key",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::TokenInvalidSignature => "token_invalid_signature",
+            ErrorCode::TokenMalformed => "token_malformed",
+            ErrorCode::TokenMissingClaims => "token_missing_claims",
+            ErrorCode::IdentityMismatch => "identity_mismatch",
+            ErrorCode::SystemNotAllowed => "system_not_allowed",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::ConversationNotFound => "conversation_not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::UpstreamTimeout => "upstream_timeout",
+            ErrorCode::NotConfigured => "not_configured",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the chat token is the problem, so a widget should fetch a new one.
+    ///
+    /// ```
+    /// assert!(sdk::ErrorCode::TokenExpired.is_token_problem());
+    /// assert!(!sdk::ErrorCode::RateLimited.is_token_problem());
+    /// ```
+    pub fn is_token_problem(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::TokenExpired
+                | ErrorCode::TokenInvalidSignature
+                | ErrorCode::TokenMalformed
+                | ErrorCode::TokenMissingClaims
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `error` object inside an [`ErrorBody`].
+///
+/// ```
+/// let e = sdk::ApiError { code: sdk::ErrorCode::RateLimited, message: "Slow down.".into() };
+/// assert_eq!(e.code.as_str(), "rate_limited");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Machine-readable cause.
+    pub code: ErrorCode,
+    /// Human-readable explanation, safe to show to an end user.
+    pub message: String,
+}
+
+/// Body of every error response:
+///
+/// ```json
+/// {"error": {"code": "token_expired", "message": "Token expired"}, "detail": "Token expired"}
+/// ```
+///
+/// `detail` repeats the message so that clients written for the seed gateway,
+/// which read `detail`, keep working.
+///
+/// ```
+/// let body = sdk::ErrorBody::new(sdk::ErrorCode::TokenExpired, "Token expired");
+/// let json = serde_json::to_string(&body).unwrap();
+/// assert_eq!(json, r#"{"error":{"code":"token_expired","message":"Token expired"},"detail":"Token expired"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ApiError,
+    /// The same message, for seed-era clients.
+    pub detail: String,
+}
+
+impl ErrorBody {
+    /// Build a body from a code and message.
+    ///
+    /// ```
+    /// let b = sdk::ErrorBody::new(sdk::ErrorCode::NotFound, "No such route.");
+    /// assert_eq!(b.detail, "No such route.");
+    /// ```
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            detail: message.clone(),
+            error: ApiError { code, message },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_matches_serde() {
+        let all = [
+            ErrorCode::BadRequest,
+            ErrorCode::InvalidJson,
+            ErrorCode::ValidationFailed,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::MissingCredentials,
+            ErrorCode::InvalidApiKey,
+            ErrorCode::TokenExpired,
+            ErrorCode::TokenInvalidSignature,
+            ErrorCode::TokenMalformed,
+            ErrorCode::TokenMissingClaims,
+            ErrorCode::IdentityMismatch,
+            ErrorCode::SystemNotAllowed,
+            ErrorCode::OriginNotAllowed,
+            ErrorCode::NotFound,
+            ErrorCode::ConversationNotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::RateLimited,
+            ErrorCode::UpstreamError,
+            ErrorCode::UpstreamTimeout,
+            ErrorCode::NotConfigured,
+            ErrorCode::DatabaseUnavailable,
+            ErrorCode::ShuttingDown,
+            ErrorCode::Internal,
+            ErrorCode::Unknown,
+        ];
+        for code in all {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
+}
