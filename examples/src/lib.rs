@@ -1,0 +1,1 @@
+//! Runnable examples of the SDK (placeholder until the SDK issue lands).

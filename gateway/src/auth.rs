@@ -1,0 +1,266 @@
+//! Who is calling, and on whose behalf.
+//!
+//! Two kinds of callers:
+//! - **end users** send `Authorization: Bearer <chat token>`; the token names
+//!   the system and user, and a request may not claim anyone else (403);
+//! - **servers** send `X-API-Key`; they name the end user in the body or the
+//!   query. Keys are compared in constant time (as SHA-256 digests, so the
+//!   comparison does not leak lengths either). With no keys configured,
+//!   API-key auth is off and every key is refused: the seed accepted any key.
+//!
+//! A bearer token wins over an API key when both are sent (as in the seed).
+//! Every identity, however it arrives, passes the `ALLOWED_SYSTEM_IDS` check.
+
+use std::collections::HashSet;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::identity::{Identity, SystemId, UserId};
+use crate::state::AppState;
+use sdk::jwt::{ChatClaims, JwtError, Signer, Verifier};
+
+/// Header carrying a server's API key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The configured API keys, kept only as digests.
+#[derive(Clone, Default)]
+pub struct ApiKeys {
+    digests: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for ApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKeys({} keys)", self.digests.len())
+    }
+}
+
+impl ApiKeys {
+    /// Digest `keys`.
+    pub fn new(keys: &[String]) -> Self {
+        Self {
+            digests: keys.iter().map(|k| digest(k)).collect(),
+        }
+    }
+
+    /// Whether `presented` is one of the keys. Always compares against every
+    /// key, in constant time.
+    pub fn verify(&self, presented: &str) -> bool {
+        let d = digest(presented);
+        let mut found = subtle::Choice::from(0);
+        for key in &self.digests {
+            found |= key.ct_eq(&d);
+        }
+        found.into()
+    }
+}
+
+fn digest(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
+}
+
+/// Everything needed to authenticate requests and mint tokens.
+pub struct Auth {
+    api_keys: ApiKeys,
+    verifier: Verifier,
+    signer: Signer,
+    allowlist: Option<HashSet<String>>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Auth {
+    /// Build from the configuration.
+    pub fn from_config(config: &Config) -> Result<Self, JwtError> {
+        let mut verifier = Verifier::new(&config.jwt.secret);
+        if let Some(iss) = &config.jwt.issuer {
+            verifier = verifier.with_issuer(iss);
+        }
+        if let Some(aud) = &config.jwt.audience {
+            verifier = verifier.with_audience(aud);
+        }
+        Ok(Self {
+            api_keys: ApiKeys::new(&config.api_keys),
+            verifier,
+            signer: Signer::new(&config.jwt.secret)?,
+            allowlist: config.allowed_system_ids.clone(),
+            issuer: config.jwt.issuer.clone(),
+            audience: config.jwt.audience.clone(),
+        })
+    }
+
+    /// Check a system against `ALLOWED_SYSTEM_IDS`.
+    pub fn check_allowed(&self, system: &SystemId) -> Result<(), ApiError> {
+        match &self.allowlist {
+            Some(list) if !list.contains(system.as_str()) => Err(ApiError::SystemNotAllowed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Verify a chat token and return the identity it names.
+    pub fn verify_token(&self, token: &str) -> Result<Identity, ApiError> {
+        let claims = self.verifier.verify(token)?;
+        let identity = Identity::parse(&claims.system_id, &claims.user_id)
+            .map_err(|e| ApiError::Token(JwtError::Malformed(e.to_string())))?;
+        self.check_allowed(&identity.system)?;
+        Ok(identity)
+    }
+
+    /// Mint a chat token for `who`, valid for `ttl`.
+    pub fn mint(
+        &self,
+        who: &Identity,
+        ttl: std::time::Duration,
+    ) -> Result<(String, i64), ApiError> {
+        let mut claims = ChatClaims::new(who.system.as_str(), who.user.as_str(), ttl);
+        if let Some(iss) = &self.issuer {
+            claims = claims.with_issuer(iss.clone());
+        }
+        if let Some(aud) = &self.audience {
+            claims = claims.with_audience(aud.clone());
+        }
+        let token = self
+            .signer
+            .sign(&claims)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok((token, claims.exp))
+    }
+
+    fn verify_key(&self, headers: &HeaderMap) -> Option<Result<(), ApiError>> {
+        let key = headers.get(API_KEY_HEADER)?;
+        let ok = key.to_str().is_ok_and(|k| self.api_keys.verify(k));
+        Some(if ok {
+            Ok(())
+        } else {
+            Err(ApiError::InvalidApiKey)
+        })
+    }
+}
+
+/// The bearer token of a request, if it uses the Bearer scheme.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// An authenticated caller of the `/v1` API.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// An end user with a chat token.
+    User(Identity),
+    /// A server with a valid API key.
+    Server,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = bearer_token(&parts.headers) {
+            return state.auth.verify_token(token).map(Caller::User);
+        }
+        match state.auth.verify_key(&parts.headers) {
+            Some(result) => result.map(|()| Caller::Server),
+            None => Err(ApiError::MissingCredentials),
+        }
+    }
+}
+
+impl Caller {
+    /// The end user a request is about. With a chat token, `system_id` and
+    /// `user_id` may be left out and must match when given; with an API key
+    /// both are required. Empty strings count as left out.
+    pub fn identity(
+        &self,
+        auth: &Auth,
+        system_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Result<Identity, ApiError> {
+        let system_id = system_id.filter(|s| !s.is_empty());
+        let user_id = user_id.filter(|s| !s.is_empty());
+        match self {
+            Caller::User(identity) => {
+                let system_matches = system_id
+                    .is_none_or(|s| SystemId::parse(s).is_ok_and(|s| s == identity.system));
+                let user_matches =
+                    user_id.is_none_or(|u| UserId::parse(u).is_ok_and(|u| u == identity.user));
+                if system_matches && user_matches {
+                    Ok(identity.clone())
+                } else {
+                    Err(ApiError::IdentityMismatch)
+                }
+            }
+            Caller::Server => {
+                let (Some(system_id), Some(user_id)) = (system_id, user_id) else {
+                    return Err(ApiError::BadRequest(
+                        "system_id and user_id required in body or query when using API key".into(),
+                    ));
+                };
+                let identity = Identity::parse(system_id, user_id)
+                    .map_err(|e| ApiError::Validation(e.to_string()))?;
+                auth.check_allowed(&identity.system)?;
+                Ok(identity)
+            }
+        }
+    }
+}
+
+/// A server caller: the request must carry a valid `X-API-Key` (bearer
+/// tokens are not enough). Used by token minting, sync and operator reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerKey;
+
+impl FromRequestParts<AppState> for ServerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match state.auth.verify_key(&parts.headers) {
+            Some(result) => result.map(|()| ServerKey),
+            None => Err(ApiError::MissingCredentials),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_verify_in_full_only() {
+        let keys = ApiKeys::new(&["alpha-key".into(), "beta-key".into()]);
+        assert!(keys.verify("alpha-key"));
+        assert!(keys.verify("beta-key"));
+        assert!(!keys.verify("alpha"));
+        assert!(!keys.verify("alpha-key "));
+        assert!(!keys.verify(""));
+        assert!(!format!("{keys:?}").contains("alpha"));
+    }
+
+    #[test]
+    fn no_keys_means_every_key_is_refused() {
+        let keys = ApiKeys::new(&[]);
+        assert!(!keys.verify(""));
+        assert!(!keys.verify("anything"));
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+}

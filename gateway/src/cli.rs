@@ -1,0 +1,274 @@
+//! The `chat-gateway` command line: `serve` (the default), `token`,
+//! `secrets` and `fake-dify`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use sdk::{ChatUrlOptions, Lang};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::App;
+use crate::config::{Config, Mode, VARIABLES};
+use crate::identity::Identity;
+
+/// The tz-chat gateway.
+#[derive(Debug, Parser)]
+#[command(name = "chat-gateway", version, about, after_help = variables_help())]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Default, Subcommand)]
+pub enum Command {
+    /// Run the gateway (configured by environment variables and `.env`).
+    #[default]
+    Serve,
+    /// Print a chat URL with a fresh token for one user.
+    Token(TokenArgs),
+    /// Print fresh values for CHAT_GATEWAY_JWT_SECRET and CHAT_GATEWAY_API_KEY.
+    Secrets,
+    /// Run a local fake Dify server (for trying the Dify path without Dify).
+    FakeDify(FakeDifyArgs),
+}
+
+/// Arguments of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The client system.
+    #[arg(long, default_value = "drillquiz")]
+    pub system_id: String,
+    /// The end user.
+    #[arg(long, default_value = "12345")]
+    pub user_id: String,
+    /// Token lifetime in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    pub ttl: u64,
+    /// Interface language (en, es, ko, zh, ja).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Compact layout, for an iframe.
+    #[arg(long)]
+    pub embed: bool,
+}
+
+/// Arguments of `fake-dify`.
+#[derive(Debug, Args)]
+pub struct FakeDifyArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:5001")]
+    pub listen: String,
+    /// App key the fake accepts.
+    #[arg(long, default_value = "app-fake")]
+    pub api_key: String,
+}
+
+fn variables_help() -> String {
+    let mut out = String::from("Environment variables (also read from .env):\n");
+    for (name, meaning) in VARIABLES {
+        out.push_str(&format!("  {name:<44} {meaning}\n"));
+    }
+    out
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// `chat-gateway serve`.
+pub async fn serve() -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::from_process_env()?;
+    let listen = config.listen;
+    let banner = Banner::new(&config);
+    let app = App::build(config).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (CHAT_GATEWAY_LISTEN)"))?;
+    banner.print(&app);
+    app.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// What the start-up banner shows.
+struct Banner {
+    lines: Vec<String>,
+}
+
+impl Banner {
+    fn new(config: &Config) -> Self {
+        let mut lines = vec![format!(
+            "tz-chat gateway on {} ({} mode)",
+            config.public_url,
+            match config.mode {
+                Mode::Development => "development",
+                Mode::Production => "production",
+            }
+        )];
+        lines.push(format!("  database:  {}", redact_url(&config.database_url)));
+        if config.mode == Mode::Development {
+            if let Some(file) = &config.dev.file
+                && !config.dev.generated.is_empty()
+            {
+                lines.push(format!(
+                    "  generated: {} (development values, kept in {})",
+                    config.dev.generated.join(", "),
+                    file.display()
+                ));
+            }
+            match config.api_keys.first() {
+                Some(key) => lines.push(format!("  API key:   {key}")),
+                None => lines.push("  API key:   none (API-key auth is off)".into()),
+            }
+            if let Ok(id) = Identity::parse("demo", "guest")
+                && let Ok(url) = chat_url(config, &id, Duration::from_secs(86_400), None, false)
+            {
+                lines.push(format!("  chat page: {url}"));
+            }
+            if let Some(key) = config.api_keys.first() {
+                lines.push(format!(
+                    "  try:       curl -s {}/v1/chat -H 'X-API-Key: {key}' -d '{{\"system_id\":\"demo\",\"user_id\":\"guest\",\"message\":\"Hello\"}}'",
+                    config.public_url
+                ));
+            }
+        }
+        Self { lines }
+    }
+
+    #[allow(clippy::print_stdout)]
+    fn print(&self, app: &App) {
+        for line in &self.lines {
+            println!("{line}");
+        }
+        for line in app.state().upstreams.describe() {
+            println!("  upstream:  {line}");
+        }
+    }
+}
+
+/// A database URL without its password.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn chat_url(
+    config: &Config,
+    who: &Identity,
+    ttl: Duration,
+    lang: Option<Lang>,
+    embed: bool,
+) -> anyhow::Result<String> {
+    let auth = crate::auth::Auth::from_config(config)?;
+    let (token, _) = auth.mint(who, ttl).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(sdk::chat_url(
+        &config.public_url,
+        &token,
+        &ChatUrlOptions { embed, lang },
+    ))
+}
+
+/// `chat-gateway token`.
+#[allow(clippy::print_stdout)]
+pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
+    let config = Config::from_process_env()?;
+    let who = Identity::parse(&args.system_id, &args.user_id)?;
+    let lang = match args.lang.as_deref() {
+        None => None,
+        Some(tag) => Some(
+            Lang::from_tag(tag)
+                .with_context(|| format!("--lang {tag}: use en, es, ko, zh or ja"))?,
+        ),
+    };
+    let url = chat_url(
+        &config,
+        &who,
+        Duration::from_secs(args.ttl),
+        lang,
+        args.embed,
+    )?;
+    println!("{url}");
+    Ok(())
+}
+
+/// `chat-gateway secrets`.
+#[allow(clippy::print_stdout)]
+pub fn secrets() -> anyhow::Result<()> {
+    println!("CHAT_GATEWAY_JWT_SECRET={}", crate::secrets::jwt_secret());
+    println!("CHAT_GATEWAY_API_KEY={}", crate::secrets::api_key());
+    Ok(())
+}
+
+/// `chat-gateway fake-dify`.
+#[allow(clippy::print_stdout)]
+pub async fn fake_dify(args: &FakeDifyArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let fake = crate::fake_dify::FakeDify::new(crate::fake_dify::FakeOptions {
+        api_key: args.api_key.clone(),
+        ..Default::default()
+    });
+    println!(
+        "fake Dify on http://{} — point the gateway at it with DIFY_BASE_URL=http://{} DIFY_API_KEY={}",
+        args.listen, args.listen, args.api_key
+    );
+    fake.serve(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/chat"),
+            "postgres://app:***@db:5432/chat"
+        );
+        assert_eq!(
+            redact_url("sqlite://chat_gateway.db"),
+            "sqlite://chat_gateway.db"
+        );
+    }
+}

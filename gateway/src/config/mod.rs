@@ -1,0 +1,538 @@
+//! Configuration: one typed struct, read once from the environment at start-up
+//! and validated there, so a mistake stops the gateway with a clear message
+//! instead of surfacing on the first request.
+//!
+//! Every variable is listed in [`VARIABLES`] (printed by `chat-gateway
+//! --help`) and in the README. A `.env` file in the working directory is read
+//! first; variables already set in the environment win.
+//!
+//! In **development** mode (the default) unset secrets get development values,
+//! kept in a local file so that printed chat URLs survive a restart. In
+//! **production** mode (`CHAT_GATEWAY_ENV=production`) the gateway refuses to
+//! start without a strong JWT secret and at least one API key.
+
+mod dev_secrets;
+mod env;
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sdk::jwt::JwtSecret;
+
+pub use self::env::EnvVars;
+use crate::identity::env_key;
+
+/// The gateway's whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub mode: Mode,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL of the gateway, used in printed and minted links.
+    pub public_url: String,
+    /// Database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// Chat-token settings.
+    pub jwt: JwtSettings,
+    /// Accepted `X-API-Key` values. Empty means API-key auth is off and every
+    /// key is rejected.
+    pub api_keys: Vec<String>,
+    /// Systems allowed to use the gateway; `None` allows every system.
+    pub allowed_system_ids: Option<HashSet<String>>,
+    /// Browser origins allowed to request chat tokens and to call the API
+    /// (CORS). Normalised `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// Which upstream answers which system.
+    pub upstreams: UpstreamSettings,
+    /// Request size limits.
+    pub limits: Limits,
+    /// What was filled with development values, for the start-up banner.
+    pub dev: DevValues,
+}
+
+/// Development or production behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Generated secrets, demo upstream, loopback origins allowed.
+    Development,
+    /// Strict: every secret must be given.
+    Production,
+}
+
+/// Chat-token (JWT) settings.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The HS256 secret.
+    pub secret: JwtSecret,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+    /// Required `aud`, when set.
+    pub audience: Option<String>,
+    /// Lifetime of tokens minted by `GET /v1/chat-token`.
+    pub token_ttl: Duration,
+}
+
+/// A Dify app: base URL (without `/v1`) and app key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DifyTarget {
+    /// `https://dify.example.com` (no trailing `/`, no `/v1`).
+    pub base_url: String,
+    /// The app's API key (`app-…`).
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for DifyTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DifyTarget")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Upstream routing and timeouts.
+#[derive(Debug, Clone)]
+pub struct UpstreamSettings {
+    /// `DIFY_BASE_URL` + `DIFY_API_KEY`.
+    pub dify_shared: Option<DifyTarget>,
+    /// `DIFY_<SYSTEM>_*`, keyed by the system's env key (`MY_APP`).
+    pub dify_per_system: BTreeMap<String, DifyTarget>,
+    /// The demo upstream for systems with no other upstream, when enabled.
+    pub demo: Option<DemoSettings>,
+    /// Time limits for upstream calls.
+    pub timeouts: UpstreamTimeouts,
+}
+
+/// Demo upstream settings.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSettings {
+    /// Pause between streamed words.
+    pub word_delay: Duration,
+}
+
+/// Time limits for upstream calls.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamTimeouts {
+    /// Establishing a connection.
+    pub connect: Duration,
+    /// A whole non-streamed call (blocking answer, list page, delete).
+    pub request: Duration,
+    /// The longest silence inside a stream.
+    pub stream_idle: Duration,
+}
+
+/// Size limits on requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+}
+
+/// Variables that were given development values, and where those live.
+#[derive(Debug, Clone, Default)]
+pub struct DevValues {
+    /// The variables filled in.
+    pub generated: Vec<&'static str>,
+    /// The file holding them.
+    pub file: Option<PathBuf>,
+}
+
+/// A configuration error, naming the variable and what is expected.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Every variable the gateway reads, with its meaning.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("CHAT_GATEWAY_ENV", "development (default) or production"),
+    (
+        "CHAT_GATEWAY_LISTEN",
+        "listen address, default 127.0.0.1:8088",
+    ),
+    (
+        "CHAT_GATEWAY_URL",
+        "public base URL for links, default http://<listen>",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://chat_gateway.db (default) or postgres://…",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_SECRET",
+        "HS256 secret for chat tokens (≥ 32 bytes in production)",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_ISSUER",
+        "if set, chat tokens must carry this iss",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_AUDIENCE",
+        "if set, chat tokens must carry this aud",
+    ),
+    (
+        "CHAT_GATEWAY_TOKEN_TTL_SECS",
+        "lifetime of tokens from /v1/chat-token, default 86400",
+    ),
+    (
+        "CHAT_GATEWAY_API_KEY",
+        "comma-separated API keys; empty turns API-key auth off",
+    ),
+    (
+        "ALLOWED_SYSTEM_IDS",
+        "comma-separated system ids; empty allows all",
+    ),
+    (
+        "ALLOWED_CHAT_TOKEN_ORIGINS",
+        "comma-separated browser origins for chat tokens and CORS",
+    ),
+    (
+        "DIFY_BASE_URL",
+        "shared Dify base URL (with or without /v1)",
+    ),
+    ("DIFY_API_KEY", "shared Dify app key"),
+    (
+        "DIFY_<SYSTEM>_BASE_URL",
+        "Dify base URL for one system (SYSTEM = id upper-cased, - and . as _)",
+    ),
+    ("DIFY_<SYSTEM>_API_KEY", "Dify app key for one system"),
+    (
+        "CHAT_GATEWAY_DEMO",
+        "answer systems without an upstream with the demo (default: on in development)",
+    ),
+    (
+        "CHAT_GATEWAY_DEMO_DELAY_MS",
+        "pause between streamed demo words, default 30",
+    ),
+    ("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", "default 10"),
+    (
+        "CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS",
+        "whole blocking upstream call, default 120",
+    ),
+    (
+        "CHAT_GATEWAY_STREAM_IDLE_SECS",
+        "longest silence in an upstream stream, default 60",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_BODY_BYTES",
+        "largest request body, default 262144",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_MESSAGE_CHARS",
+        "longest message, default 32000",
+    ),
+    (
+        "CHAT_GATEWAY_DEV_SECRETS_FILE",
+        "where development secrets are kept, default .chat-gateway-dev.env",
+    ),
+    ("RUST_LOG", "log filter, default info"),
+];
+
+/// Shortest JWT secret accepted in production.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Read `.env`, then the process environment.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError(format!(".env: {e}"))),
+        }
+        Self::from_env(&EnvVars::from_process())
+    }
+
+    /// Build the configuration from a set of variables.
+    pub fn from_env(vars: &EnvVars) -> Result<Self, ConfigError> {
+        let mode = match vars.get("CHAT_GATEWAY_ENV").as_deref().map(str::trim) {
+            None | Some("") | Some("development") | Some("dev") => Mode::Development,
+            Some("production") | Some("prod") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "CHAT_GATEWAY_ENV={other:?}: expected development or production"
+                )));
+            }
+        };
+        let listen: SocketAddr = vars
+            .get_nonempty("CHAT_GATEWAY_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:8088".into())
+            .parse()
+            .map_err(|_| {
+                ConfigError(
+                    "CHAT_GATEWAY_LISTEN: expected host:port, e.g. 127.0.0.1:8088 or 0.0.0.0:8088"
+                        .into(),
+                )
+            })?;
+        let public_url = match vars.get_nonempty("CHAT_GATEWAY_URL") {
+            Some(url) => parse_base_url("CHAT_GATEWAY_URL", &url)?,
+            None => default_public_url(listen),
+        };
+        let database_url = vars
+            .get_nonempty("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://chat_gateway.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "DATABASE_URL: expected sqlite://<file> or postgres://…".into(),
+            ));
+        }
+
+        let mut dev = DevValues::default();
+        let secret_var = vars.get("CHAT_GATEWAY_JWT_SECRET");
+        let api_key_var = vars.get("CHAT_GATEWAY_API_KEY");
+        let (secret, api_key_var) = match mode {
+            Mode::Production => {
+                let secret = secret_var.unwrap_or_default();
+                if secret.len() < MIN_SECRET_BYTES {
+                    return Err(ConfigError(format!(
+                        "CHAT_GATEWAY_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes in production (`chat-gateway secrets` prints a good one)"
+                    )));
+                }
+                (secret, api_key_var)
+            }
+            Mode::Development if secret_var.is_some() && api_key_var.is_some() => {
+                (secret_var.unwrap_or_default(), api_key_var)
+            }
+            Mode::Development => {
+                let file = vars
+                    .get_nonempty("CHAT_GATEWAY_DEV_SECRETS_FILE")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(dev_secrets::DEFAULT_FILE));
+                let stored = dev_secrets::load_or_create(&file)?;
+                if secret_var.is_none() {
+                    dev.generated.push("CHAT_GATEWAY_JWT_SECRET");
+                }
+                if api_key_var.is_none() {
+                    dev.generated.push("CHAT_GATEWAY_API_KEY");
+                }
+                dev.file = Some(file);
+                (
+                    secret_var.unwrap_or(stored.jwt_secret),
+                    Some(api_key_var.unwrap_or(stored.api_key)),
+                )
+            }
+        };
+        if secret.is_empty() {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_JWT_SECRET is empty: chat tokens could be forged".into(),
+            ));
+        }
+        let api_keys = comma_list(api_key_var.as_deref().unwrap_or(""));
+        if mode == Mode::Production && api_keys.is_empty() {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_API_KEY must hold at least one key in production".into(),
+            ));
+        }
+        if let Some(short) = api_keys.iter().find(|k| k.len() < 16)
+            && mode == Mode::Production
+        {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_API_KEY: a key of {} characters is too short (at least 16)",
+                short.len()
+            )));
+        }
+
+        let jwt = JwtSettings {
+            secret: JwtSecret::new(secret),
+            issuer: vars.get_nonempty("CHAT_GATEWAY_JWT_ISSUER"),
+            audience: vars.get_nonempty("CHAT_GATEWAY_JWT_AUDIENCE"),
+            token_ttl: Duration::from_secs(vars.number("CHAT_GATEWAY_TOKEN_TTL_SECS", 86_400)?),
+        };
+        if jwt.token_ttl.is_zero() {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_TOKEN_TTL_SECS must be > 0".into(),
+            ));
+        }
+
+        let allowed: HashSet<String> =
+            comma_list(&vars.get("ALLOWED_SYSTEM_IDS").unwrap_or_default())
+                .into_iter()
+                .map(|s| {
+                    crate::identity::SystemId::parse(&s)
+                        .map(|id| id.as_str().to_owned())
+                        .map_err(|e| ConfigError(format!("ALLOWED_SYSTEM_IDS: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+        let allowed_origins =
+            comma_list(&vars.get("ALLOWED_CHAT_TOKEN_ORIGINS").unwrap_or_default())
+                .iter()
+                .map(|o| {
+                    normalise_origin(o).ok_or_else(|| ConfigError(format!(
+                "ALLOWED_CHAT_TOKEN_ORIGINS: {o:?} is not an origin (expected scheme://host[:port])"
+            )))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+
+        let upstreams = upstream_settings(vars, mode)?;
+        let limits = Limits {
+            max_body_bytes: vars.number("CHAT_GATEWAY_MAX_BODY_BYTES", 256 * 1024)?,
+            max_message_chars: vars.number("CHAT_GATEWAY_MAX_MESSAGE_CHARS", 32_000)?,
+        };
+
+        Ok(Config {
+            mode,
+            listen,
+            public_url,
+            database_url,
+            jwt,
+            api_keys,
+            allowed_system_ids: (!allowed.is_empty()).then_some(allowed),
+            allowed_origins,
+            upstreams,
+            limits,
+            dev,
+        })
+    }
+}
+
+fn upstream_settings(vars: &EnvVars, mode: Mode) -> Result<UpstreamSettings, ConfigError> {
+    let shared_url = vars.get_nonempty("DIFY_BASE_URL");
+    let shared_key = vars.get_nonempty("DIFY_API_KEY");
+    let dify_shared = match (&shared_url, &shared_key) {
+        (Some(url), Some(key)) => Some(DifyTarget {
+            base_url: dify_base("DIFY_BASE_URL", url)?,
+            api_key: key.clone(),
+        }),
+        _ => None,
+    };
+
+    // Every DIFY_<SYSTEM>_BASE_URL / DIFY_<SYSTEM>_API_KEY pair; a missing half
+    // falls back to the shared value, as in the seed gateway.
+    let mut systems: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    for (name, value) in vars.iter() {
+        if value.trim().is_empty() {
+            continue;
+        }
+        if let Some(sys) = name
+            .strip_prefix("DIFY_")
+            .and_then(|r| r.strip_suffix("_BASE_URL"))
+            .filter(|s| !s.is_empty())
+        {
+            systems.entry(env_key(sys)).or_default().0 = Some(value.trim().to_owned());
+        } else if let Some(sys) = name
+            .strip_prefix("DIFY_")
+            .and_then(|r| r.strip_suffix("_API_KEY"))
+            .filter(|s| !s.is_empty())
+        {
+            systems.entry(env_key(sys)).or_default().1 = Some(value.trim().to_owned());
+        }
+    }
+    let mut dify_per_system = BTreeMap::new();
+    for (sys, (url, key)) in systems {
+        let url_var = format!("DIFY_{sys}_BASE_URL");
+        let url = url.or_else(|| shared_url.clone()).ok_or_else(|| {
+            ConfigError(format!(
+                "DIFY_{sys}_API_KEY is set but neither {url_var} nor DIFY_BASE_URL is"
+            ))
+        })?;
+        let key = key.or_else(|| shared_key.clone()).ok_or_else(|| {
+            ConfigError(format!(
+                "{url_var} is set but neither DIFY_{sys}_API_KEY nor DIFY_API_KEY is"
+            ))
+        })?;
+        dify_per_system.insert(
+            sys,
+            DifyTarget {
+                base_url: dify_base(&url_var, &url)?,
+                api_key: key,
+            },
+        );
+    }
+
+    let demo_on = match vars.get_nonempty("CHAT_GATEWAY_DEMO").as_deref() {
+        None => mode == Mode::Development,
+        Some("1" | "true" | "on" | "yes") => true,
+        Some("0" | "false" | "off" | "no") => false,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_DEMO={other:?}: expected on or off"
+            )));
+        }
+    };
+    Ok(UpstreamSettings {
+        dify_shared,
+        dify_per_system,
+        demo: demo_on
+            .then(|| -> Result<DemoSettings, ConfigError> {
+                Ok(DemoSettings {
+                    word_delay: Duration::from_millis(
+                        vars.number("CHAT_GATEWAY_DEMO_DELAY_MS", 30)?,
+                    ),
+                })
+            })
+            .transpose()?,
+        timeouts: UpstreamTimeouts {
+            connect: Duration::from_secs(
+                vars.number("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", 10)?,
+            ),
+            request: Duration::from_secs(vars.number("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", 120)?),
+            stream_idle: Duration::from_secs(vars.number("CHAT_GATEWAY_STREAM_IDLE_SECS", 60)?),
+        },
+    })
+}
+
+/// Comma-separated list, blanks trimmed, empties dropped.
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{var}: {raw:?} must start with http:// or https://"
+            ))
+        })?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(ConfigError(format!("{var}: {raw:?} is not a base URL")));
+    }
+    Ok(url.to_owned())
+}
+
+/// A Dify base URL without a trailing `/v1` (the seed broke on one).
+fn dify_base(var: &str, raw: &str) -> Result<String, ConfigError> {
+    let url = parse_base_url(var, raw)?;
+    Ok(url.strip_suffix("/v1").unwrap_or(&url).to_owned())
+}
+
+fn default_public_url(listen: SocketAddr) -> String {
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", listen.port())
+}
+
+/// Normalise an origin or URL to `scheme://host[:port]`, lower-case, without
+/// path, query or trailing `/`. `None` when it is not an http(s) origin.
+pub fn normalise_origin(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let (scheme, rest) = raw.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests;

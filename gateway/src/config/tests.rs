@@ -1,0 +1,170 @@
+use super::*;
+
+fn dev_vars(extra: &[(&str, &str)]) -> EnvVars {
+    let mut vars = EnvVars::from_pairs([
+        (
+            "CHAT_GATEWAY_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        ),
+        (
+            "CHAT_GATEWAY_API_KEY",
+            "key-one-0123456789, key-two-0123456789",
+        ),
+    ]);
+    for (k, v) in extra {
+        vars.set(*k, *v);
+    }
+    vars
+}
+
+#[test]
+fn defaults() {
+    let c = Config::from_env(&dev_vars(&[])).unwrap();
+    assert_eq!(c.mode, Mode::Development);
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8088");
+    assert_eq!(c.public_url, "http://127.0.0.1:8088");
+    assert_eq!(c.database_url, "sqlite://chat_gateway.db");
+    assert_eq!(c.api_keys, ["key-one-0123456789", "key-two-0123456789"]);
+    assert!(c.allowed_system_ids.is_none());
+    assert!(
+        c.upstreams.demo.is_some(),
+        "demo upstream on in development"
+    );
+    assert!(c.upstreams.dify_shared.is_none());
+    assert!(c.dev.generated.is_empty());
+}
+
+#[test]
+fn explicitly_empty_api_key_turns_key_auth_off_in_development() {
+    let c = Config::from_env(&dev_vars(&[("CHAT_GATEWAY_API_KEY", "")])).unwrap();
+    assert!(c.api_keys.is_empty());
+    assert!(c.dev.generated.is_empty(), "an empty value is not 'unset'");
+}
+
+#[test]
+fn production_refuses_weak_setups() {
+    let base = [("CHAT_GATEWAY_ENV", "production")];
+    let err = Config::from_env(&EnvVars::from_pairs(base)).unwrap_err();
+    assert!(err.to_string().contains("CHAT_GATEWAY_JWT_SECRET"), "{err}");
+
+    let short = Config::from_env(&dev_vars(&[
+        ("CHAT_GATEWAY_ENV", "production"),
+        ("CHAT_GATEWAY_JWT_SECRET", "short"),
+    ]))
+    .unwrap_err();
+    assert!(short.to_string().contains("at least 32"), "{short}");
+
+    let no_keys = Config::from_env(&dev_vars(&[
+        ("CHAT_GATEWAY_ENV", "production"),
+        ("CHAT_GATEWAY_API_KEY", " , "),
+    ]))
+    .unwrap_err();
+    assert!(
+        no_keys.to_string().contains("CHAT_GATEWAY_API_KEY"),
+        "{no_keys}"
+    );
+
+    let ok = Config::from_env(&dev_vars(&[("CHAT_GATEWAY_ENV", "production")])).unwrap();
+    assert!(
+        ok.upstreams.demo.is_none(),
+        "no demo upstream in production by default"
+    );
+}
+
+#[test]
+fn development_generates_and_keeps_secrets() {
+    let dir = std::env::temp_dir().join(format!("tzc-dev-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dev.env");
+    let vars = EnvVars::from_pairs([("CHAT_GATEWAY_DEV_SECRETS_FILE", file.to_str().unwrap())]);
+    let first = Config::from_env(&vars).unwrap();
+    assert_eq!(
+        first.dev.generated,
+        ["CHAT_GATEWAY_JWT_SECRET", "CHAT_GATEWAY_API_KEY"]
+    );
+    let second = Config::from_env(&vars).unwrap();
+    assert_eq!(first.api_keys, second.api_keys, "kept across restarts");
+    assert!(first.jwt.secret.len() >= MIN_SECRET_BYTES);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&first.api_keys[0]));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn dify_per_system_for_any_system_with_shared_fallback() {
+    let c = Config::from_env(&dev_vars(&[
+        ("DIFY_BASE_URL", "https://dify.example.com/v1/"),
+        ("DIFY_API_KEY", "app-shared"),
+        ("DIFY_DRILLQUIZ_BASE_URL", "https://dq.example.com"),
+        ("DIFY_MY_APP_API_KEY", "app-my"),
+        ("DIFY_EMPTY_BASE_URL", ""),
+    ]))
+    .unwrap();
+    let shared = c.upstreams.dify_shared.unwrap();
+    assert_eq!(
+        shared.base_url, "https://dify.example.com",
+        "trailing /v1 dropped"
+    );
+    let dq = &c.upstreams.dify_per_system["DRILLQUIZ"];
+    assert_eq!(
+        (dq.base_url.as_str(), dq.api_key.as_str()),
+        ("https://dq.example.com", "app-shared")
+    );
+    let my = &c.upstreams.dify_per_system["MY_APP"];
+    assert_eq!(
+        (my.base_url.as_str(), my.api_key.as_str()),
+        ("https://dify.example.com", "app-my")
+    );
+    assert!(!c.upstreams.dify_per_system.contains_key("EMPTY"));
+    assert!(
+        !format!("{my:?}").contains("app-my"),
+        "keys are redacted in Debug"
+    );
+}
+
+#[test]
+fn half_configured_system_is_an_error() {
+    let err =
+        Config::from_env(&dev_vars(&[("DIFY_X_BASE_URL", "https://x.example.com")])).unwrap_err();
+    assert!(err.to_string().contains("DIFY_X_API_KEY"), "{err}");
+}
+
+#[test]
+fn bad_values_name_the_variable() {
+    for (var, value) in [
+        ("CHAT_GATEWAY_LISTEN", "nope"),
+        ("DATABASE_URL", "mysql://x"),
+        ("ALLOWED_CHAT_TOKEN_ORIGINS", "example.com"),
+        ("ALLOWED_SYSTEM_IDS", "good,bad id"),
+        ("DIFY_BASE_URL", "ftp://x"),
+        ("CHAT_GATEWAY_TOKEN_TTL_SECS", "soon"),
+        ("CHAT_GATEWAY_ENV", "staging"),
+    ] {
+        let mut extra = vec![(var, value)];
+        if var == "DIFY_BASE_URL" {
+            extra.push(("DIFY_API_KEY", "k"));
+        }
+        let err = Config::from_env(&dev_vars(&extra)).unwrap_err();
+        assert!(err.to_string().contains(var), "{var}: {err}");
+    }
+}
+
+#[test]
+fn lists_and_origins_are_normalised() {
+    let c = Config::from_env(&dev_vars(&[
+        ("ALLOWED_SYSTEM_IDS", "DrillQuiz, cointutor,,"),
+        (
+            "ALLOWED_CHAT_TOKEN_ORIGINS",
+            "https://Quiz.Example.com/, http://localhost:3000/app",
+        ),
+        ("CHAT_GATEWAY_LISTEN", "0.0.0.0:9000"),
+    ]))
+    .unwrap();
+    let allowed = c.allowed_system_ids.unwrap();
+    assert!(allowed.contains("drillquiz") && allowed.contains("cointutor"));
+    assert_eq!(
+        c.allowed_origins,
+        ["https://quiz.example.com", "http://localhost:3000"]
+    );
+    assert_eq!(c.public_url, "http://127.0.0.1:9000");
+}

@@ -1,0 +1,229 @@
+//! Every failure a client can see, and the one place it becomes HTTP.
+//!
+//! Each variant has a status, a machine code ([`ErrorCode`]) and a message.
+//! The body is always the SDK's [`ErrorBody`]. Messages of client errors say
+//! what to fix; server-side failures (5xx) get a generic message and the
+//! details go to the log, never to the client.
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sdk::jwt::JwtError;
+use sdk::{ErrorBody, ErrorCode};
+
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
+
+/// Seed-compatible message for a chat token signed with another secret.
+const BAD_SIGNATURE: &str = "Invalid token signature. Ensure server CHAT_GATEWAY_JWT_SECRET matches the value used when issuing the token. Try issuing a new token after restarting the server.";
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed request (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Body is not JSON (400).
+    #[error("Request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// A field is wrong (422).
+    #[error("{0}")]
+    Validation(String),
+    /// Body too large (413).
+    #[error("Request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// No credentials at all (401).
+    #[error("API key or Bearer token required")]
+    MissingCredentials,
+    /// Unknown API key, or API keys disabled (401).
+    #[error("Invalid API key")]
+    InvalidApiKey,
+    /// The chat token was refused (401).
+    #[error("{0}")]
+    Token(#[from] JwtError),
+    /// Request identity differs from the token's (403).
+    #[error("system_id/user_id must match token")]
+    IdentityMismatch,
+    /// System not in the allowlist (403).
+    #[error("system_id not allowed")]
+    SystemNotAllowed,
+    /// Browser origin not allowed to get chat tokens (403).
+    #[error("Origin not allowed")]
+    OriginNotAllowed,
+    /// No such route (404).
+    #[error("Not found")]
+    RouteNotFound,
+    /// Wrong method for the route (405).
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    /// No such conversation for this user (404).
+    #[error("Conversation not found")]
+    ConversationNotFound,
+    /// No upstream for this system (503).
+    #[error("Chat is not configured for this app.")]
+    NotConfigured,
+    /// The upstream failed.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The gateway is stopping (503).
+    #[error("The chat gateway is restarting. Please try again.")]
+    ShuttingDown,
+    /// A bug (500).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        use ApiError as E;
+        match self {
+            E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
+            E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
+            E::RouteNotFound | E::ConversationNotFound => StatusCode::NOT_FOUND,
+            E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
+            E::Upstream(UpstreamError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
+            E::Upstream(_) => StatusCode::BAD_GATEWAY,
+            E::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            E::Store(StoreError::Query(_)) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Machine code.
+    pub fn code(&self) -> ErrorCode {
+        use ApiError as E;
+        match self {
+            E::BadRequest(_) => ErrorCode::BadRequest,
+            E::InvalidJson(_) => ErrorCode::InvalidJson,
+            E::Validation(_) => ErrorCode::ValidationFailed,
+            E::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            E::MissingCredentials => ErrorCode::MissingCredentials,
+            E::InvalidApiKey => ErrorCode::InvalidApiKey,
+            E::Token(JwtError::Expired) => ErrorCode::TokenExpired,
+            E::Token(JwtError::BadSignature) => ErrorCode::TokenInvalidSignature,
+            E::Token(JwtError::MissingClaim(_)) => ErrorCode::TokenMissingClaims,
+            E::Token(_) => ErrorCode::TokenMalformed,
+            E::IdentityMismatch => ErrorCode::IdentityMismatch,
+            E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
+            E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
+            E::RouteNotFound => ErrorCode::NotFound,
+            E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            E::ConversationNotFound | E::Upstream(UpstreamError::ConversationGone) => {
+                ErrorCode::ConversationNotFound
+            }
+            E::NotConfigured => ErrorCode::NotConfigured,
+            E::Upstream(UpstreamError::RateLimited(_)) => ErrorCode::RateLimited,
+            E::Upstream(UpstreamError::Timeout(_)) => ErrorCode::UpstreamTimeout,
+            E::Upstream(_) => ErrorCode::UpstreamError,
+            E::Store(StoreError::Unavailable(_)) => ErrorCode::DatabaseUnavailable,
+            E::ShuttingDown => ErrorCode::ShuttingDown,
+            E::Store(StoreError::Query(_)) | E::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The message shown to the client.
+    pub fn public_message(&self) -> Cow<'static, str> {
+        use ApiError as E;
+        match self {
+            E::Token(JwtError::Expired) => "Token expired".into(),
+            E::Token(JwtError::BadSignature) => BAD_SIGNATURE.into(),
+            E::Token(JwtError::MissingClaim("exp")) => "token must contain exp".into(),
+            E::Token(JwtError::MissingClaim(_)) => {
+                "token must contain system_id and user_id".into()
+            }
+            E::Token(JwtError::WrongIssuer) => "Token issuer is not accepted".into(),
+            E::Token(JwtError::WrongAudience) => "Token audience is not accepted".into(),
+            E::Token(_) => "Invalid or expired token".into(),
+            E::Upstream(UpstreamError::ConversationGone) => "Conversation not found".into(),
+            E::Upstream(UpstreamError::RateLimited(_)) => {
+                "The chat service is busy. Please try again shortly.".into()
+            }
+            E::Upstream(UpstreamError::Timeout(_)) => {
+                "The chat service did not answer in time. Please try again.".into()
+            }
+            E::Upstream(_) => "Chat service temporarily unavailable. Please try again.".into(),
+            E::Store(StoreError::Unavailable(_)) => {
+                "The chat history store is unavailable. Please try again.".into()
+            }
+            E::Store(StoreError::Query(_)) | E::Internal(_) => {
+                "Internal error. The gateway's log has the details.".into()
+            }
+            other => other.to_string().into(),
+        }
+    }
+
+    /// Log what the client is not told: server-side failures in full.
+    pub fn log(&self) {
+        match self {
+            ApiError::Upstream(UpstreamError::Unauthorized { .. }) => {
+                tracing::error!(error = %self, "upstream refused the gateway's key: check DIFY_*_API_KEY");
+            }
+            ApiError::Upstream(e) => tracing::warn!(error = %e, "upstream call failed"),
+            ApiError::Store(e) => tracing::error!(error = %e, "store failed"),
+            ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            _ => {}
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let body = ErrorBody::new(self.code(), self.public_message());
+        let mut resp = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tz-chat\""),
+            );
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_hide_details() {
+        let e = ApiError::Upstream(UpstreamError::Status {
+            status: 500,
+            code: "internal_server_error".into(),
+            message: "stack trace with secrets".into(),
+        });
+        assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+        assert!(!e.public_message().contains("secrets"));
+        let e = ApiError::Store(StoreError::Query("near SELECT: syntax".into()));
+        assert!(!e.public_message().contains("SELECT"));
+    }
+
+    #[test]
+    fn upstream_404_is_our_404() {
+        let e = ApiError::Upstream(UpstreamError::ConversationGone);
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        assert_eq!(e.code(), ErrorCode::ConversationNotFound);
+    }
+}

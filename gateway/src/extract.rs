@@ -1,0 +1,108 @@
+//! Request extractors that fail with [`ApiError`], so a malformed body,
+//! an oversize body or a bad query string gets the gateway's JSON error shape
+//! (never axum's plain-text rejections).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the
+/// body itself must be JSON.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                ApiError::PayloadTooLarge {
+                    limit: state.config.limits.max_body_bytes,
+                }
+            }
+            other => ApiError::BadRequest(other.body_text()),
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parse a JSON body: syntax errors are 400 `invalid_json`, a well-formed
+/// body of the wrong shape is 422 `validation_failed` naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        Category::Data => ApiError::Validation(e.to_string()),
+        Category::Syntax | Category::Eof | Category::Io => ApiError::InvalidJson(e.to_string()),
+    })
+}
+
+/// A query string; a bad one is 422 `validation_failed`.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::Validation(e.body_text()))
+    }
+}
+
+/// Path parameters; a bad one is 404 `not_found` (the resource cannot exist).
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| ApiPath(p))
+            .map_err(|_| ApiError::RouteNotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        message: String,
+    }
+
+    #[test]
+    fn syntax_versus_shape() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"message\": "),
+            Err(ApiError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b"  "),
+            Err(ApiError::InvalidJson(_))
+        ));
+        match parse_json::<Body>(b"{\"message\": 5}") {
+            Err(ApiError::Validation(m)) => assert!(m.contains("invalid type"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Body>(b"{}") {
+            Err(ApiError::Validation(m)) => assert!(m.contains("message"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

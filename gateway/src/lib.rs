@@ -1,0 +1,122 @@
+//! # tz-chat gateway
+//!
+//! One chat API in front of LLM back ends. Client systems authenticate with
+//! API keys (servers) or short-lived chat tokens (end users); each system is
+//! routed to its upstream (a Dify app, or the built-in demo); replies stream
+//! back; every conversation and message is stored centrally.
+//!
+//! The binary (`chat-gateway`, see `main.rs`) only wires things together;
+//! everything lives here so that tests, benchmarks and the sample site can
+//! start a gateway in-process with [`App`].
+//!
+//! Where things are:
+//! - [`config`]: the one configuration struct, from the environment;
+//! - [`identity`]: system and user ids, and the upstream user name;
+//! - [`auth`]: API keys, chat tokens, the allowlist;
+//! - [`store`]: the `Store` trait and its SQLite implementation;
+//! - [`upstream`]: the `Upstream` trait, the demo and the Dify client;
+//! - [`chat`]: one chat turn and its persistence rules;
+//! - [`routes`]: the HTTP API; [`error`]: how failures become HTTP.
+
+pub mod auth;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod fake_dify;
+pub mod identity;
+pub mod markdown;
+pub mod origins;
+pub mod routes;
+pub mod secrets;
+pub mod state;
+pub mod store;
+pub mod upstream;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::origins::OriginPolicy;
+use crate::state::{AppState, Shared};
+use crate::store::Store;
+use crate::upstream::Upstreams;
+
+/// A ready-to-serve gateway.
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Open the store and build the upstreams named by `config`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = store::open(&config.database_url).await?;
+        let upstreams = Upstreams::from_settings(&config.upstreams)?;
+        Self::from_parts(config, store, upstreams)
+    }
+
+    /// Assemble a gateway from parts (tests and benchmarks bring their own
+    /// store or upstream).
+    pub fn from_parts(
+        config: Config,
+        store: Arc<dyn Store>,
+        upstreams: Upstreams,
+    ) -> anyhow::Result<Self> {
+        let auth = Auth::from_config(&config)?;
+        let origins = OriginPolicy::from_config(&config);
+        Ok(Self {
+            state: AppState::new(Shared {
+                config,
+                store,
+                upstreams,
+                auth,
+                origins,
+                shutdown: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+            }),
+        })
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The HTTP application.
+    pub fn router(&self) -> Router {
+        routes::router(self.state.clone())
+    }
+
+    /// Serve on `listener` until `shutdown` completes, then stop accepting,
+    /// end open streams (their partial answers are stored) and wait for
+    /// background writes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let token = self.state.shutdown.clone();
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                token.cancel();
+            })
+            .await?;
+        self.state.tasks.close();
+        self.state.tasks.wait().await;
+        Ok(())
+    }
+}

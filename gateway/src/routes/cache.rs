@@ -1,0 +1,117 @@
+//! Operator reads of the stored history, across users (`X-API-Key`), under
+//! the seed's paths:
+//!
+//! - `GET /v1/cache/conversations?system_id&user_id&from_date&to_date` —
+//!   newest first; dates are `YYYY-MM-DD` (UTC, `to_date` inclusive) or RFC
+//!   3339 timestamps; a malformed date is a 422, not silently ignored;
+//!   `limit` (1–500, default 100) and `before=<conversation id>` page;
+//! - `GET /v1/cache/conversations/{id}/messages` — every message, in order.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use sdk::{Conversation, Message};
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use super::conversations::{message_views, page_limit};
+use crate::auth::ServerKey;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::store::{ConversationFilter, PageRequest, Scope};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/cache/conversations", get(conversations))
+        .route("/v1/cache/conversations/{id}/messages", get(messages))
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    system_id: Option<String>,
+    user_id: Option<String>,
+    from_date: Option<String>,
+    to_date: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+async fn conversations(
+    State(state): State<AppState>,
+    _key: ServerKey,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<Vec<Conversation>>> {
+    let system_id = q
+        .system_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let system_id = system_id.map(str::to_ascii_lowercase);
+    let filter = ConversationFilter {
+        system_id: system_id.as_deref(),
+        user_id: q.user_id.as_deref().filter(|s| !s.is_empty()),
+        from: q
+            .from_date
+            .as_deref()
+            .map(|d| parse_bound("from_date", d, false))
+            .transpose()?,
+        to: q
+            .to_date
+            .as_deref()
+            .map(|d| parse_bound("to_date", d, true))
+            .transpose()?,
+        limit: page_limit(q.limit, 100, 500)?,
+        before: q.before.as_deref(),
+    };
+    let records = state.store.search_conversations(filter).await?;
+    Ok(Json(records.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesQuery {
+    limit: Option<u32>,
+    before: Option<String>,
+    #[serde(default)]
+    html: bool,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    _key: ServerKey,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<Json<Vec<Message>>> {
+    let page = PageRequest {
+        limit: page_limit(q.limit, 500, 5000)?,
+        before: q.before.as_deref(),
+    };
+    let records = state
+        .store
+        .list_messages(Scope::Any, &id, page)
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    Ok(Json(message_views(records, q.html)))
+}
+
+/// A date (`YYYY-MM-DD`, UTC; as an end bound it includes the whole day) or
+/// an RFC 3339 timestamp.
+fn parse_bound(field: &str, raw: &str, end: bool) -> ApiResult<OffsetDateTime> {
+    let raw = raw.trim();
+    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(t);
+    }
+    let date = Date::parse(raw, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        ApiError::Validation(format!(
+            "{field} must be a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+        ))
+    })?;
+    let date = if end {
+        date.next_day().unwrap_or(date)
+    } else {
+        date
+    };
+    Ok(date.midnight().assume_utc())
+}

@@ -1,0 +1,188 @@
+//! A user's conversations: list, read, rename, delete.
+//!
+//! - `GET /v1/conversations` — most recently active first; `limit` (1–200,
+//!   default 100) and `before=<conversation id>` page through older ones;
+//! - `GET /v1/conversations/{id}/messages` — user and assistant messages in
+//!   order; the newest `limit` (1–500, default 200), `before=<message id>`
+//!   for older pages, `html=true` adds sanitised HTML of assistant messages;
+//! - `PATCH /v1/conversations/{id}` — `{"name": "…"}`;
+//! - `DELETE /v1/conversations/{id}` — deletes upstream, then our copy.
+//!
+//! With an API key, `system_id` and `user_id` name the owner (query string,
+//! or the body for PATCH); with a chat token they may be left out.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use sdk::{Conversation, Message, RenameRequest, Role};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::no_content;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::markdown;
+use crate::state::AppState;
+use crate::store::{MessageRecord, PageRequest, Scope};
+use crate::upstream::UpstreamError;
+
+/// Longest conversation title.
+const MAX_TITLE: usize = 200;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/conversations", get(list))
+        .route(
+            "/v1/conversations/{id}",
+            axum::routing::delete(delete).patch(rename),
+        )
+        .route("/v1/conversations/{id}/messages", get(messages))
+}
+
+/// Query of the listing endpoints.
+#[derive(Debug, Deserialize)]
+pub(super) struct ListQuery {
+    system_id: Option<String>,
+    user_id: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+    #[serde(default)]
+    html: bool,
+}
+
+/// Check a `limit` parameter.
+pub(super) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> ApiResult<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::Validation(format!(
+            "limit must be between 1 and {max}"
+        ))),
+    }
+}
+
+/// The wire view of messages, with HTML for assistant messages when asked.
+pub(super) fn message_views(records: Vec<MessageRecord>, html: bool) -> Vec<Message> {
+    records
+        .into_iter()
+        .map(|m| {
+            let rendered =
+                (html && m.role == Role::Assistant).then(|| markdown::render(&m.content));
+            m.into_view(rendered)
+        })
+        .collect()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Conversation>>> {
+    let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    let page = PageRequest {
+        limit: page_limit(q.limit, 100, 200)?,
+        before: q.before.as_deref(),
+    };
+    let records = state.store.list_conversations(&who, page).await?;
+    Ok(Json(records.into_iter().map(Into::into).collect()))
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Message>>> {
+    let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    let page = PageRequest {
+        limit: page_limit(q.limit, 200, 500)?,
+        before: q.before.as_deref(),
+    };
+    let records = state
+        .store
+        .list_messages(Scope::Owner(&who), &id, page)
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    Ok(Json(message_views(records, q.html)))
+}
+
+/// Owner in the query string (DELETE).
+#[derive(Debug, Deserialize)]
+struct OwnerQuery {
+    system_id: Option<String>,
+    user_id: Option<String>,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<OwnerQuery>,
+) -> ApiResult<Response> {
+    let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    let conversation = state
+        .store
+        .get_conversation(Scope::Owner(&who), &id)
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    if let (Some(upstream_id), Some(upstream)) = (
+        conversation.upstream_conversation_id.as_deref(),
+        state.upstreams.resolve(&who.system),
+    ) {
+        // Already gone upstream is fine; any other failure keeps our copy so
+        // the user can try again.
+        match upstream
+            .delete_conversation(&who.upstream_user(), upstream_id)
+            .await
+        {
+            Ok(()) | Err(UpstreamError::ConversationGone) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    state.store.delete_conversation(&who, &id).await?;
+    Ok(no_content())
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameRequest>,
+) -> ApiResult<Json<Conversation>> {
+    let who = caller.identity(
+        &state.auth,
+        body.system_id.as_deref(),
+        body.user_id.as_deref(),
+    )?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TITLE {
+        return Err(ApiError::Validation(format!(
+            "name must be 1 to {MAX_TITLE} characters"
+        )));
+    }
+    let conversation = state
+        .store
+        .get_conversation(Scope::Owner(&who), &id)
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    if let (Some(upstream_id), Some(upstream)) = (
+        conversation.upstream_conversation_id.as_deref(),
+        state.upstreams.resolve(&who.system),
+    ) {
+        match upstream
+            .rename_conversation(&who.upstream_user(), upstream_id, name)
+            .await
+        {
+            Ok(()) | Err(UpstreamError::ConversationGone) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let renamed = state
+        .store
+        .rename_conversation(&who, &id, name, OffsetDateTime::now_utc())
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    Ok(Json(renamed.into()))
+}

@@ -1,0 +1,84 @@
+//! HTTP routes. Each module owns one group of endpoints and exposes a
+//! `router()`; this module merges them and adds what applies to every
+//! request: CORS, the body limit, panic and fallback handling, and tracing.
+//!
+//! The trace span records the method and the *path* only: query strings
+//! (which may carry a chat token) never reach the log.
+
+mod cache;
+mod chat;
+mod chat_token;
+mod conversations;
+mod health;
+mod sync;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(chat::router())
+        .merge(conversations::router())
+        .merge(chat_token::router())
+        .merge(sync::router())
+        .merge(cache::router())
+        .merge(health::router());
+    api.fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
+        .layer(cors(&state))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a request handler panicked".into()).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+fn cors(state: &AppState) -> CorsLayer {
+    let policy = state.origins.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origin.to_str().is_ok_and(|o| policy.allows(o))
+        }))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static(crate::auth::API_KEY_HEADER),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A `204 No Content` response.
+pub(crate) fn no_content() -> Response {
+    axum::http::StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,32 @@
+//! Fresh random secrets (used by `chat-gateway secrets` and development mode).
+
+use base64::Engine as _;
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The OS random source failing is not something to recover from.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buf).expect("the operating system's random source failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A JWT secret: 48 random bytes, base64url (64 characters).
+pub fn jwt_secret() -> String {
+    random_token(48)
+}
+
+/// An API key: `tzc_` and 32 random bytes, base64url.
+pub fn api_key() -> String {
+    format!("tzc_{}", random_token(32))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_long_and_distinct() {
+        let (a, b) = (super::jwt_secret(), super::jwt_secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert!(super::api_key().starts_with("tzc_"));
+    }
+}

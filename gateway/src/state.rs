@@ -1,0 +1,50 @@
+//! The state every handler receives.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::origins::OriginPolicy;
+use crate::store::Store;
+use crate::upstream::Upstreams;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
+    /// The configuration, loaded once.
+    pub config: Config,
+    /// Conversations and messages.
+    pub store: Arc<dyn Store>,
+    /// Upstream per system.
+    pub upstreams: Upstreams,
+    /// Keys and tokens.
+    pub auth: Auth,
+    /// Browser origins allowed for CORS and chat tokens.
+    pub origins: OriginPolicy,
+    /// Cancelled when the gateway starts shutting down.
+    pub shutdown: CancellationToken,
+    /// Background work (stream pumps) that must finish before exit.
+    pub tasks: TaskTracker,
+}
+
+impl AppState {
+    /// Wrap the parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,346 @@
+//! The gateway's own record of every conversation and message.
+//!
+//! Handlers talk to [`Store`], one method per use case; each method is one
+//! transaction. [`sqlite::SqliteStore`] implements it for a single gateway
+//! process; a PostgreSQL implementation serves several replicas sharing one
+//! database. [`open`] picks the implementation from `DATABASE_URL`.
+//!
+//! ## What is stored
+//! - **conversations**: our id (UUID v7), owner (system, user), the
+//!   upstream's conversation id once known, a title, timestamps;
+//! - **messages**: our id, role, content, status (`complete`, `incomplete`,
+//!   `failed`), the upstream's id of the turn, timestamps;
+//! - **visitors**: every user who opened the chat page (sync targets).
+//!
+//! ## A turn
+//! [`Store::begin_turn`] stores the user's message *before* the upstream is
+//! called, so no failure later can lose it. [`Store::finish_turn`] records
+//! the outcome: the answer (complete, or the part that arrived, marked
+//! `incomplete`/`failed`) and the upstream ids.
+//!
+//! Timestamps are UTC; the API renders them with an explicit offset.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sdk::{MessageStatus, Role};
+use time::OffsetDateTime;
+
+use crate::identity::Identity;
+use crate::upstream::{UpstreamConversation, UpstreamMessage};
+
+/// A stored conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRecord {
+    /// Our id.
+    pub id: String,
+    /// Owning system.
+    pub system_id: String,
+    /// Owning user.
+    pub user_id: String,
+    /// The upstream's conversation id, once the upstream has answered.
+    pub upstream_conversation_id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last message or rename.
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<ConversationRecord> for sdk::Conversation {
+    fn from(c: ConversationRecord) -> Self {
+        sdk::Conversation {
+            id: c.id,
+            system_id: c.system_id,
+            user_id: c.user_id,
+            name: c.title,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    /// Our id.
+    pub id: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// Who wrote it.
+    pub role: Role,
+    /// Text.
+    pub content: String,
+    /// Delivery state.
+    pub status: MessageStatus,
+    /// The upstream's id of the turn.
+    pub upstream_message_id: Option<String>,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl MessageRecord {
+    /// The wire view.
+    pub fn into_view(self, html: Option<String>) -> sdk::Message {
+        sdk::Message {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            role: self.role,
+            content: self.content,
+            status: self.status,
+            created_at: self.created_at,
+            html,
+        }
+    }
+}
+
+/// The start of a turn: the user's message.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTurn<'a> {
+    /// Who is writing.
+    pub owner: &'a Identity,
+    /// Continue this conversation; `None` starts a new one.
+    pub conversation_id: Option<&'a str>,
+    /// Id for the conversation, if a new one is created.
+    pub new_conversation_id: &'a str,
+    /// Title for the conversation, if a new one is created.
+    pub title: &'a str,
+    /// Id for the user's message.
+    pub message_id: &'a str,
+    /// The message.
+    pub content: &'a str,
+    /// Now.
+    pub at: OffsetDateTime,
+}
+
+/// The conversation a turn was stored in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnStart {
+    /// Our conversation id.
+    pub conversation_id: String,
+    /// The upstream's id, to continue the upstream conversation.
+    pub upstream_conversation_id: Option<String>,
+    /// Whether the conversation was created by this turn.
+    pub created: bool,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnEnd<'a> {
+    /// The conversation.
+    pub conversation_id: &'a str,
+    /// The user's message.
+    pub user_message_id: &'a str,
+    /// `complete` once the upstream accepted it, `failed` when it never answered.
+    pub user_status: MessageStatus,
+    /// The answer, or what arrived of it. `None` when nothing arrived.
+    pub reply: Option<StoredReply<'a>>,
+    /// The upstream's conversation id, if it told us.
+    pub upstream_conversation_id: Option<&'a str>,
+    /// The upstream's id for this turn, if it told us.
+    pub upstream_message_id: Option<&'a str>,
+    /// Now.
+    pub at: OffsetDateTime,
+}
+
+/// The assistant's message of a turn.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredReply<'a> {
+    /// Its id.
+    pub message_id: &'a str,
+    /// Its text.
+    pub content: &'a str,
+    /// `complete`, `incomplete` or `failed`.
+    pub status: MessageStatus,
+}
+
+/// A page of a listing: at most `limit` items before the item `before`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest<'a> {
+    /// Largest number of items.
+    pub limit: u32,
+    /// Id of an item already seen: return items that come after it in
+    /// listing order (older ones). Unknown ids give an empty page.
+    pub before: Option<&'a str>,
+}
+
+/// Whose data a lookup may see.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Only this user's conversations.
+    Owner(&'a Identity),
+    /// Any conversation (operators, with an API key).
+    Any,
+}
+
+/// Filters of the operator search (`GET /v1/cache/conversations`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConversationFilter<'a> {
+    /// Only this system.
+    pub system_id: Option<&'a str>,
+    /// Only this user.
+    pub user_id: Option<&'a str>,
+    /// Created at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Created before.
+    pub to: Option<OffsetDateTime>,
+    /// Page size.
+    pub limit: u32,
+    /// Conversations created before this one (id).
+    pub before: Option<&'a str>,
+}
+
+/// What one imported conversation added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// 1 when the conversation was created or its title changed.
+    pub conversations: u64,
+    /// Messages created.
+    pub messages: u64,
+}
+
+/// Errors of the store. The text is for logs only.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is busy beyond the timeout.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed (a bug or a schema problem).
+    #[error("database query failed: {0}")]
+    Query(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if db.message().contains("locked") => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Query(e.to_string()),
+        }
+    }
+}
+
+/// Persistence of conversations and messages. See the module docs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A cheap round trip to the database (`/ready`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Store the user's message, creating the conversation when
+    /// `turn.conversation_id` is `None`. `Ok(None)` when the named
+    /// conversation does not exist for this owner.
+    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Option<TurnStart>, StoreError>;
+
+    /// Record the outcome of a turn.
+    async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError>;
+
+    /// The owner's conversations, most recently active first.
+    async fn list_conversations(
+        &self,
+        owner: &Identity,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// Conversations of any owner, newest first (operators).
+    async fn search_conversations(
+        &self,
+        filter: ConversationFilter<'_>,
+    ) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// One conversation, if visible in `scope`.
+    async fn get_conversation(
+        &self,
+        scope: Scope<'_>,
+        id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// The newest messages of a conversation (before `page.before`), in
+    /// chronological order. `Ok(None)` when the conversation is not visible.
+    async fn list_messages(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        page: PageRequest<'_>,
+    ) -> Result<Option<Vec<MessageRecord>>, StoreError>;
+
+    /// Rename; `Ok(None)` when the conversation is not the owner's.
+    async fn rename_conversation(
+        &self,
+        owner: &Identity,
+        id: &str,
+        title: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Delete a conversation and its messages; `false` when not found.
+    async fn delete_conversation(&self, owner: &Identity, id: &str) -> Result<bool, StoreError>;
+
+    /// Remember that `who` opened the chat page.
+    async fn record_visit(&self, who: &Identity, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Every user to sync: chat-page visitors and conversation owners.
+    async fn sync_targets(&self) -> Result<Vec<Identity>, StoreError>;
+
+    /// Merge one upstream conversation and its turns; existing rows (matched
+    /// by upstream ids) are kept, so importing twice adds nothing.
+    async fn import_conversation(
+        &self,
+        owner: &Identity,
+        conversation: &UpstreamConversation,
+        messages: &[UpstreamMessage],
+        at: OffsetDateTime,
+    ) -> Result<ImportCounts, StoreError>;
+}
+
+/// Open the store named by `database_url` and bring its schema up to date.
+pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?))
+    } else {
+        Err(StoreError::Unavailable(format!(
+            "unsupported database URL scheme in {:?}",
+            database_url.split(':').next().unwrap_or_default()
+        )))
+    }
+}
+
+/// Milliseconds since the Unix epoch (how timestamps are stored).
+pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Inverse of [`to_millis`].
+pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Parse a stored role.
+pub(crate) fn role_from_str(s: &str) -> Role {
+    if s == "user" {
+        Role::User
+    } else {
+        Role::Assistant
+    }
+}
+
+/// Parse a stored status.
+pub(crate) fn status_from_str(s: &str) -> MessageStatus {
+    match s {
+        "complete" => MessageStatus::Complete,
+        "incomplete" => MessageStatus::Incomplete,
+        _ => MessageStatus::Failed,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract;

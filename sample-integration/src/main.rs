@@ -1,0 +1,2 @@
+//! Reference client site (placeholder until the widget issue lands).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Drop-in chat widget (placeholder until the widget issue lands).
