@@ -84,13 +84,14 @@ fn init_tracing() {
 /// `chat-gateway serve`.
 pub async fn serve() -> anyhow::Result<()> {
     init_tracing();
-    let config = Config::from_process_env()?;
+    let mut config = Config::from_process_env()?;
     let listen = config.listen;
-    let banner = Banner::new(&config);
-    let app = App::build(config).await?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (CHAT_GATEWAY_LISTEN)"))?;
+    config.bound_to(listener.local_addr()?);
+    let banner = Banner::new(&config);
+    let app = App::build(config).await?;
     banner.print(&app);
     app.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");

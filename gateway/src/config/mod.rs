@@ -33,6 +33,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Public base URL of the gateway, used in printed and minted links.
     pub public_url: String,
+    /// Whether `public_url` was derived from `listen` (not set explicitly).
+    pub public_url_is_default: bool,
     /// Database URL (`sqlite://…` or `postgres://…`).
     pub database_url: String,
     /// Chat-token settings.
@@ -268,7 +270,9 @@ impl Config {
                         .into(),
                 )
             })?;
-        let public_url = match vars.get_nonempty("CHAT_GATEWAY_URL") {
+        let explicit_url = vars.get_nonempty("CHAT_GATEWAY_URL");
+        let public_url_is_default = explicit_url.is_none();
+        let public_url = match explicit_url {
             Some(url) => parse_base_url("CHAT_GATEWAY_URL", &url)?,
             None => default_public_url(listen),
         };
@@ -380,6 +384,7 @@ impl Config {
             mode,
             listen,
             public_url,
+            public_url_is_default,
             database_url,
             jwt,
             api_keys,
@@ -507,6 +512,16 @@ fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
 fn dify_base(var: &str, raw: &str) -> Result<String, ConfigError> {
     let url = parse_base_url(var, raw)?;
     Ok(url.strip_suffix("/v1").unwrap_or(&url).to_owned())
+}
+
+impl Config {
+    /// Record the address actually bound (matters when the port was 0).
+    pub fn bound_to(&mut self, addr: SocketAddr) {
+        self.listen = addr;
+        if self.public_url_is_default {
+            self.public_url = default_public_url(addr);
+        }
+    }
 }
 
 fn default_public_url(listen: SocketAddr) -> String {
