@@ -36,12 +36,18 @@ fn binary() -> Command {
 
 /// Start the gateway in `dir` with nothing configured but a free port.
 async fn start(dir: &Path) -> Running {
-    let mut child = binary()
-        .current_dir(dir)
+    start_with(dir, &[]).await
+}
+
+async fn start_with(dir: &Path, env: &[(&str, &str)]) -> Running {
+    let mut cmd = binary();
+    cmd.current_dir(dir)
         .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
-        .env("CHAT_GATEWAY_DEMO_DELAY_MS", "0")
-        .spawn()
-        .unwrap();
+        .env("CHAT_GATEWAY_DEMO_DELAY_MS", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let (mut url, mut api_key, mut chat_url) = (None, None, None);
     let banner = async {
@@ -260,4 +266,77 @@ async fn production_mode_refuses_to_start_without_secrets() {
         !dir.path().join(".chat-gateway-dev.env").exists(),
         "no development values in production"
     );
+}
+
+#[tokio::test]
+async fn pointing_dify_variables_at_a_dify_compatible_server_works_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fake = binary()
+        .args([
+            "fake-dify",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "app-local",
+        ])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(fake.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let fake_url = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("DIFY_BASE_URL="))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+
+    let gw = start_with(
+        dir.path(),
+        &[("DIFY_BASE_URL", &fake_url), ("DIFY_API_KEY", "app-local")],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let reply: Value = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&json!({"system_id": "drillquiz", "user_id": "7", "message": "Hi Dify"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["answer"], "Echo: Hi Dify", "{reply}");
+    let sse = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(
+            &json!({"system_id": "drillquiz", "user_id": "7", "message": "again",
+                      "conversation_id": reply["conversation_id"], "stream": true}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sse.contains("event: end"), "{sse}");
+    let upstream: Value = http
+        .get(format!("{fake_url}/v1/conversations?user=drillquiz_7"))
+        .bearer_auth("app-local")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        upstream["data"].as_array().unwrap().len(),
+        1,
+        "one conversation, continued"
+    );
+    stop(gw).await;
 }
