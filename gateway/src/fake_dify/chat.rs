@@ -119,26 +119,29 @@ pub(super) async fn chat_messages(
         return invalid(&format!("{c} is not a valid uuid."));
     }
 
+    let record = inner.options.record;
     let (answer, fault) = {
         let mut data = inner.data();
-        data.chats.push(RecordedChat {
-            user: user.to_owned(),
-            query: query.to_owned(),
-            conversation_id: conversation_id.map(str::to_owned),
-            inputs: inputs.clone(),
-            response_mode: if streaming { "streaming" } else { "blocking" }.to_owned(),
-        });
-        if let Some(c) = conversation_id {
-            let exists = data
-                .conversations
-                .get(user)
-                .is_some_and(|list| list.iter().any(|conv| conv.id == c));
-            if !exists {
-                return dify_error(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "Conversation Not Exists.",
-                );
+        if record {
+            data.chats.push(RecordedChat {
+                user: user.to_owned(),
+                query: query.to_owned(),
+                conversation_id: conversation_id.map(str::to_owned),
+                inputs: inputs.clone(),
+                response_mode: if streaming { "streaming" } else { "blocking" }.to_owned(),
+            });
+            if let Some(c) = conversation_id {
+                let exists = data
+                    .conversations
+                    .get(user)
+                    .is_some_and(|list| list.iter().any(|conv| conv.id == c));
+                if !exists {
+                    return dify_error(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "Conversation Not Exists.",
+                    );
+                }
             }
         }
         let fault = data.faults.pop_front();
@@ -150,30 +153,30 @@ pub(super) async fn chat_messages(
         };
         let now = data.tick();
         let message_id = uuid::Uuid::new_v4().to_string();
-        let answer_text: String = pieces.concat();
-        let list = data.conversations.entry(user.to_owned()).or_default();
         let conversation_id = match conversation_id {
             Some(c) => c.to_owned(),
-            None => {
-                let id = uuid::Uuid::new_v4().to_string();
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if record {
+            let list = data.conversations.entry(user.to_owned()).or_default();
+            if !list.iter().any(|c| c.id == conversation_id) {
                 list.push(Conversation {
-                    id: id.clone(),
+                    id: conversation_id.clone(),
                     name: query.chars().take(20).collect(),
                     created_at: now,
                     updated_at: now,
                     turns: Vec::new(),
                 });
-                id
             }
-        };
-        if let Some(conv) = list.iter_mut().find(|c| c.id == conversation_id) {
-            conv.updated_at = now;
-            conv.turns.push(Turn {
-                id: message_id.clone(),
-                query: query.to_owned(),
-                answer: answer_text,
-                created_at: now,
-            });
+            if let Some(conv) = list.iter_mut().find(|c| c.id == conversation_id) {
+                conv.updated_at = now;
+                conv.turns.push(Turn {
+                    id: message_id.clone(),
+                    query: query.to_owned(),
+                    answer: pieces.concat(),
+                    created_at: now,
+                });
+            }
         }
         (
             Answer {

@@ -77,6 +77,9 @@ pub struct FakeOptions {
     pub legacy_json: bool,
     /// Pause between deltas of an echo answer.
     pub echo_delay: Duration,
+    /// Keep conversations and requests (off for benchmarks: then nothing
+    /// accumulates, and continuing a conversation is not checked).
+    pub record: bool,
 }
 
 impl Default for FakeOptions {
@@ -88,6 +91,7 @@ impl Default for FakeOptions {
             ping_every: Some(3),
             legacy_json: false,
             echo_delay: Duration::ZERO,
+            record: true,
         }
     }
 }

@@ -1,0 +1,108 @@
+//! Blocking chat under an open model: requests leave at a fixed arrival rate
+//! whatever happens to earlier ones, so a stall shows up as latency instead of
+//! quietly lowering the load (no coordinated omission).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use tokio::time::Instant;
+
+use crate::http::{Client, Target, send_blocking};
+
+/// What one run measured.
+pub(crate) struct Run {
+    /// Send-to-answer time of each successful request, nanoseconds.
+    pub(crate) latency: Histogram<u64>,
+    /// How late the generator sent each request, nanoseconds.
+    pub(crate) lag: Histogram<u64>,
+    pub(crate) ok: u64,
+    pub(crate) failed: u64,
+    /// The window the numbers cover.
+    pub(crate) window: Duration,
+}
+
+/// A histogram of nanoseconds, 1 µs to 120 s at three significant digits.
+#[expect(clippy::expect_used, reason = "constant bounds that are valid")]
+pub(crate) fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1_000, 120_000_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Send `target` at `rate` requests per second: `warmup` first (not
+/// recorded), then `duration` recorded.
+pub(crate) async fn open_loop(
+    client: &Client,
+    target: &Target,
+    rate: u32,
+    warmup: Duration,
+    duration: Duration,
+) -> Run {
+    let shared = Arc::new(Mutex::new(Run {
+        latency: histogram(),
+        lag: histogram(),
+        ok: 0,
+        failed: 0,
+        window: duration,
+    }));
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let start = Instant::now() + Duration::from_millis(5);
+    let record_from = start + warmup;
+    let end = record_from + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut i: u32 = 0;
+    loop {
+        let due = start + interval * i;
+        if due >= end {
+            break;
+        }
+        i += 1;
+        tokio::time::sleep_until(due).await;
+        let lag = Instant::now().saturating_duration_since(due);
+        let recorded = due >= record_from;
+        let client = client.clone();
+        let target = target.clone();
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let ok = tokio::time::timeout(Duration::from_secs(30), send_blocking(&client, &target))
+                .await
+                .unwrap_or(false);
+            let took = sent.elapsed();
+            if recorded {
+                let mut run = shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let _ = run.lag.record(nanos(lag).max(1_000));
+                if ok {
+                    run.ok += 1;
+                    let _ = run.latency.record(nanos(took).max(1_000));
+                } else {
+                    run.failed += 1;
+                }
+            }
+        });
+        // Reap finished tasks as we go so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let run = Arc::try_unwrap(shared).map(|m| {
+        m.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    run.unwrap_or_else(|shared| {
+        let guard = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Run {
+            latency: guard.latency.clone(),
+            lag: guard.lag.clone(),
+            ok: guard.ok,
+            failed: guard.failed,
+            window: guard.window,
+        }
+    })
+}
+
+pub(crate) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,92 @@
+//! A lean HTTP/1.1 client (hyper) and the requests the benchmark sends, so
+//! the client costs the same on both paths and as little as possible.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Uri};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+pub(crate) type Client = HyperClient<HttpConnector, Full<Bytes>>;
+
+/// A pooled keep-alive client with `TCP_NODELAY`.
+pub(crate) fn client() -> Client {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    HyperClient::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector)
+}
+
+/// One request, sent many times.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    uri: Uri,
+    auth: (hyper::header::HeaderName, HeaderValue),
+    body: Bytes,
+    /// Whether this goes through the gateway (else straight to the upstream).
+    pub(crate) through_gateway: bool,
+}
+
+impl Target {
+    /// `POST /v1/chat` on the gateway.
+    pub(crate) fn gateway(base: &str, streaming: bool) -> anyhow::Result<Self> {
+        let body = serde_json::json!({
+            "system_id": "bench", "user_id": "load", "message": "How fast is this?", "stream": streaming,
+        });
+        Ok(Self {
+            uri: format!("{base}/v1/chat").parse()?,
+            auth: (
+                hyper::header::HeaderName::from_static("x-api-key"),
+                HeaderValue::from_static(crate::process::API_KEY),
+            ),
+            body: Bytes::from(body.to_string()),
+            through_gateway: true,
+        })
+    }
+
+    /// The same request as the gateway sends it upstream.
+    pub(crate) fn direct(base: &str, streaming: bool) -> anyhow::Result<Self> {
+        let body = serde_json::json!({
+            "query": "How fast is this?", "inputs": {}, "user": "bench_load",
+            "response_mode": if streaming { "streaming" } else { "blocking" },
+        });
+        Ok(Self {
+            uri: format!("{base}/v1/chat-messages").parse()?,
+            auth: (
+                AUTHORIZATION,
+                HeaderValue::from_str(&format!("Bearer {}", crate::FAKE_KEY))?,
+            ),
+            body: Bytes::from(body.to_string()),
+            through_gateway: false,
+        })
+    }
+
+    pub(crate) fn request(&self) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(self.body.clone()));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = self.uri.clone();
+        let headers = req.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(self.auth.0.clone(), self.auth.1.clone());
+        req
+    }
+}
+
+/// Send one blocking request and read the whole answer; `true` on a 200
+/// whose body holds an answer.
+pub(crate) async fn send_blocking(client: &Client, target: &Target) -> bool {
+    let Ok(resp) = client.request(target.request()).await else {
+        return false;
+    };
+    let ok = resp.status().is_success();
+    match resp.into_body().collect().await {
+        Ok(body) => ok && body.to_bytes().windows(8).any(|w| w == b"\"answer\""),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,142 @@
+//! The gateway under test, as its own process (so its CPU and memory can be
+//! read from `/proc`), and the file-descriptor limit thousands of open
+//! streams need.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub(crate) const API_KEY: &str = "bench-api-key-0123456789abcdef";
+const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
+
+/// A running `chat-gateway` release binary.
+pub(crate) struct GatewayProcess {
+    child: Child,
+    pub(crate) url: String,
+    pid: u32,
+    _dir: tempfile::TempDir,
+}
+
+/// CPU time and resident memory of a process at one moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample {
+    /// User + system CPU time, seconds.
+    pub(crate) cpu_secs: f64,
+    /// Resident set size, bytes.
+    pub(crate) rss_bytes: u64,
+}
+
+fn gateway_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name("chat-gateway");
+    if !path.exists() {
+        bail!(
+            "{} not found: build both binaries first with `cargo build --release -p gateway`",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+impl GatewayProcess {
+    /// Start the gateway in production mode in front of `upstream_url`,
+    /// storing into `database_url` (a fresh SQLite file when `None`).
+    pub(crate) async fn start(
+        upstream_url: &str,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let mut child = Command::new(gateway_binary()?)
+            .env_clear()
+            .env("CHAT_GATEWAY_ENV", "production")
+            .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
+            .env("CHAT_GATEWAY_JWT_SECRET", SECRET)
+            .env("CHAT_GATEWAY_API_KEY", API_KEY)
+            .env("DATABASE_URL", database_url.unwrap_or(&sqlite))
+            .env("DIFY_BASE_URL", upstream_url)
+            .env("DIFY_API_KEY", crate::FAKE_KEY)
+            .env("CHAT_GATEWAY_STREAM_IDLE_SECS", "300")
+            .env("RUST_LOG", "warn")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting chat-gateway")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("chat-gateway printed nothing within 30 s")??
+            .context("chat-gateway exited before printing its address")?;
+        let url = first
+            .strip_prefix("tz-chat gateway on ")
+            .and_then(|rest| rest.split(' ').next())
+            .with_context(|| format!("unexpected first line {first:?}"))?
+            .to_owned();
+        // Keep draining its output so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let pid = child.id().context("no pid")?;
+        Ok(Self {
+            child,
+            url,
+            pid,
+            _dir: dir,
+        })
+    }
+
+    /// CPU time and RSS now.
+    pub(crate) fn sample(&self) -> anyhow::Result<Sample> {
+        sample(self.pid)
+    }
+
+    /// Stop it (SIGKILL: the run is over, nothing to save).
+    pub(crate) async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Read `/proc/<pid>` (Linux).
+pub(crate) fn sample(pid: u32) -> anyhow::Result<Sample> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here.
+    let ticks: f64 = fields
+        .get(11..13)
+        .context("short /proc stat")?
+        .iter()
+        .map(|f| f.parse::<f64>().unwrap_or(0.0))
+        .sum();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(Sample {
+        cpu_secs: ticks / CLOCK_TICKS_PER_SEC,
+        rss_bytes: rss_kib * 1024,
+    })
+}
+
+/// `sysconf(_SC_CLK_TCK)`, which is 100 on every Linux this runs on.
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
+/// Raise the open-file limit (inherited by the gateway process). Returns
+/// the limit in force.
+pub(crate) fn raise_fd_limit(wanted: u64) -> u64 {
+    use rlimit::Resource;
+    if Resource::NOFILE.set(wanted, wanted).is_ok() {
+        return wanted;
+    }
+    rlimit::increase_nofile_limit(wanted).unwrap_or(0)
+}
