@@ -52,8 +52,9 @@ use crate::upstream::{UpstreamConversation, UpstreamMessage};
 pub const POOL_SIZE: u32 = 16;
 /// Longest wait for a pooled connection before answering 503.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest `/ready` round trip: a probe must not hang on a dead database.
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest `/ready` round trip: a probe must not hang on a dead database
+/// (a readiness probe's timeout must be longer).
+pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// PostgreSQL-backed store. Cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
