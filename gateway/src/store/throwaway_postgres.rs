@@ -36,8 +36,10 @@ const PORT_ATTEMPTS: usize = 3;
 const INSTALL_HINT: &str = "install the Debian `postgresql` package (`apt-get install postgresql`; \
      the README's test command installs it)";
 
-/// Why a throwaway server could not be started.
-#[derive(Debug, thiserror::Error)]
+/// Why a throwaway server could not be started. `Debug` prints the same
+/// sentence as `Display`, so an `unwrap()` in a test or a `main` returning
+/// this error tells the reader what to install.
+#[derive(thiserror::Error)]
 pub enum ThrowawayError {
     /// No `initdb`/`pg_ctl` on this machine.
     #[error(
@@ -64,6 +66,12 @@ pub enum ThrowawayError {
     /// Creating the database failed.
     #[error("creating the throwaway database: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl std::fmt::Debug for ThrowawayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// A running private PostgreSQL server. See the module docs.
