@@ -26,6 +26,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 FROM debian:bookworm-slim AS runtime
 # CA certificates for HTTPS to the upstreams (Dify); the PostgreSQL client
 # carries its own roots. Nothing else: no compiler, no package cache.
+# ca-certificates is left unpinned on purpose: it should track Debian's updates.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \

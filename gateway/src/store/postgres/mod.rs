@@ -14,7 +14,7 @@
 //!   upstream turn) make duplicates impossible. The two writers of upstream
 //!   ids, [`Store::finish_turn`] and [`Store::import_conversation`], first
 //!   take a transaction-scoped advisory lock on the conversation's owner (see
-//!   [`writes`]), so their "unless someone else already holds this id" guards
+//!   `writes.rs`), so their "unless someone else already holds this id" guards
 //!   are evaluated with no concurrent writer of that owner: a sync racing a
 //!   live turn, on any replica, never makes the turn fail, and concurrent
 //!   syncs insert each row once.
