@@ -13,7 +13,7 @@
 //! - [`config`]: the one configuration struct, from the environment;
 //! - [`identity`]: system and user ids, and the upstream user name;
 //! - [`auth`]: API keys, chat tokens, the allowlist;
-//! - [`store`]: the `Store` trait and its SQLite implementation;
+//! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
 //! - [`upstream`]: the `Upstream` trait, the demo and the Dify client;
 //! - [`chat`]: one chat turn and its persistence rules;
 //! - [`routes`]: the HTTP API; [`error`]: how failures become HTTP.

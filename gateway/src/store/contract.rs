@@ -1,6 +1,8 @@
 //! The behaviour every [`Store`] implementation must have. Each backend's
 //! tests call [`run`] on a fresh, empty store.
 
+mod races;
+
 use std::sync::Arc;
 
 use sdk::{MessageStatus, Role};
@@ -100,8 +102,17 @@ pub(crate) async fn run(store: &dyn Store) {
     operator_search(store).await;
 }
 
-/// Concurrent turns in one conversation: nothing lost, nothing duplicated.
+/// Concurrent writes, as several replicas (or several tasks of one) make
+/// them: turns in one conversation, imports of one upstream conversation,
+/// and imports racing live turns. Nothing lost, nothing duplicated, no
+/// write fails. `store` must be empty.
 pub(crate) async fn concurrent_turns(store: Arc<dyn Store>) {
+    turns_in_one_conversation(store.clone()).await;
+    races::imports_of_one_conversation(store.clone()).await;
+    races::imports_racing_live_turns(store).await;
+}
+
+async fn turns_in_one_conversation(store: Arc<dyn Store>) {
     let owner = who("race", "u");
     let first = start(&*store, &owner, None, "first", t0()).await.unwrap();
     let conversation = first.conversation.clone();

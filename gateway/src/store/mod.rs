@@ -2,8 +2,10 @@
 //!
 //! Handlers talk to [`Store`], one method per use case; each method is one
 //! transaction. [`sqlite::SqliteStore`] implements it for a single gateway
-//! process; a PostgreSQL implementation serves several replicas sharing one
+//! process; [`postgres::PgStore`] serves several replicas sharing one
 //! database. [`open`] picks the implementation from `DATABASE_URL`.
+//! [`throwaway_postgres`] starts a private PostgreSQL server for tests and
+//! benchmarks.
 //!
 //! ## What is stored
 //! - **conversations**: our id (UUID v7), owner (system, user), the
@@ -20,7 +22,9 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod throwaway_postgres;
 
 use std::sync::Arc;
 
@@ -221,12 +225,26 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            sqlx::Error::Database(db) if db.message().contains("locked") => {
+            sqlx::Error::Database(db)
+                if db.message().contains("locked")
+                    || db.code().is_some_and(|code| transient_sqlstate(&code)) =>
+            {
                 StoreError::Unavailable(e.to_string())
             }
             _ => StoreError::Query(e.to_string()),
         }
     }
+}
+
+/// PostgreSQL error codes that mean "the database cannot serve right now"
+/// rather than "this query is wrong": connection exceptions (class 08),
+/// insufficient resources such as too many connections (class 53), the
+/// server shutting down, crashed or still starting (57P01–57P03), and
+/// serialization failures or deadlocks (40001, 40P01), which a retry cures.
+fn transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
 }
 
 /// Persistence of conversations and messages. See the module docs.
@@ -305,6 +323,8 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(database_url).await?))
     } else {
         Err(StoreError::Unavailable(format!(
             "unsupported database URL scheme in {:?}",

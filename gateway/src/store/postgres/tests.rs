@@ -1,0 +1,112 @@
+//! The store contract on a real PostgreSQL server, plus what only a shared
+//! database has: replicas migrating at once and connection loss.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::store::throwaway_postgres::ThrowawayPostgres;
+
+async fn server_and_store() -> (ThrowawayPostgres, PgStore) {
+    let server = ThrowawayPostgres::start().await.unwrap();
+    let store = PgStore::open(&server.url()).await.unwrap();
+    (server, store)
+}
+
+#[tokio::test]
+async fn contract() {
+    let (_server, store) = server_and_store().await;
+    crate::store::contract::run(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_lose_and_duplicate_nothing() {
+    let (_server, store) = server_and_store().await;
+    crate::store::contract::concurrent_turns(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn open_picks_postgres_for_both_url_schemes() {
+    let server = ThrowawayPostgres::start().await.unwrap();
+    let url = server.url();
+    let owner = Identity::parse("scheme", "u").unwrap();
+    let first = crate::store::open(&url).await.unwrap();
+    first
+        .record_visit(&owner, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let alias = url.replacen("postgres://", "postgresql://", 1);
+    let second = crate::store::open(&alias).await.unwrap();
+    assert_eq!(second.sync_targets().await.unwrap(), vec![owner]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_migrate_once() {
+    let server = ThrowawayPostgres::start().await.unwrap();
+    let url = server.url();
+    let opened = futures::future::join_all((0..4).map(|_| PgStore::open(&url))).await;
+    let stores: Vec<PgStore> = opened.into_iter().map(Result::unwrap).collect();
+    let (applied,): (i64,) = sqlx::query_as("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(stores[0].pool())
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(usize::try_from(applied).unwrap(), files);
+
+    // Reopening keeps the data.
+    let owner = Identity::parse("s", "u").unwrap();
+    stores[1]
+        .record_visit(&owner, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    drop(stores);
+    let again = PgStore::open(&url).await.unwrap();
+    assert_eq!(again.sync_targets().await.unwrap(), vec![owner]);
+}
+
+#[tokio::test]
+async fn timestamps_are_timestamptz_in_utc() {
+    let (_server, store) = server_and_store().await;
+    let owner = Identity::parse("tz", "u").unwrap();
+    // 2027-01-15 09:30:00.123456789 +09:00, i.e. 00:30:00.123 UTC.
+    let local = time::macros::datetime!(2027-01-15 09:30:00.123456789 +09:00);
+    store.record_visit(&owner, local).await.unwrap();
+    let (column_type, as_text): (String, String) = sqlx::query_as(
+        "SELECT pg_typeof(last_seen_at)::text, to_char(last_seen_at AT TIME ZONE 'UTC',
+                'YYYY-MM-DD HH24:MI:SS.US')
+         FROM visitors",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(column_type, "timestamp with time zone");
+    assert_eq!(
+        as_text, "2027-01-15 00:30:00.123000",
+        "the instant, to the millisecond"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_connection_is_unavailable_not_a_query_error() {
+    let (_server, store) = server_and_store().await;
+    let killed = sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
+        .execute(store.pool())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(StoreError::from(killed), StoreError::Unavailable(_)),
+        "a terminated session maps to 503"
+    );
+    // The pool replaces the connection: the store keeps working.
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stopped_server_makes_ping_unavailable() {
+    let (mut server, store) = server_and_store().await;
+    store.ping().await.unwrap();
+    server.stop();
+    let err = store.ping().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+}

@@ -1,0 +1,263 @@
+//! The PostgreSQL transactions that several replicas may run against the
+//! same rows at once: a turn's two writes and the import of upstream
+//! history.
+//!
+//! Only [`finish_turn`] and [`import_conversation`] write upstream ids. Both
+//! start by taking `pg_advisory_xact_lock` on the conversation's owner
+//! (`system_id/user_id`; `/` cannot occur in a system id, so the key text is
+//! unambiguous). The lock is held until the transaction ends, and under READ
+//! COMMITTED every later statement sees whatever the previous holder
+//! committed, so the guards below ("record the upstream id unless another row
+//! of this owner already holds it") behave exactly as they do on SQLite's
+//! single writer: never a unique violation, never a duplicate. Hash
+//! collisions between owners only serialise two unrelated writes.
+//!
+//! Lock order, to rule out deadlocks: owner lock, then the conversation row,
+//! then message rows. [`begin_turn`] takes no owner lock; it locks the
+//! conversation row first like everyone else.
+
+use sqlx::postgres::{PgConnection, PgPool};
+use time::OffsetDateTime;
+
+use super::stored;
+use crate::identity::Identity;
+use crate::store::{ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart};
+use crate::upstream::{UpstreamConversation, UpstreamMessage};
+
+/// See [`crate::store::Store::begin_turn`].
+pub(super) async fn begin_turn(
+    pool: &PgPool,
+    turn: &NewTurn<'_>,
+) -> Result<Option<TurnStart>, StoreError> {
+    let at = stored(turn.at);
+    let system = turn.owner.system.as_str();
+    let user = turn.owner.user.as_str();
+    let mut tx = pool.begin().await?;
+    let start = match turn.conversation_id {
+        Some(id) => {
+            // One statement checks the owner, takes the row lock and reads
+            // the newest upstream id (a turn that finished while we waited
+            // for the lock is seen).
+            let row: Option<(Option<String>,)> = sqlx::query_as(
+                "UPDATE conversations SET updated_at = $1
+                 WHERE id = $2 AND system_id = $3 AND user_id = $4
+                 RETURNING upstream_conversation_id",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(system)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((upstream,)) = row else {
+                return Ok(None);
+            };
+            TurnStart {
+                conversation_id: id.to_owned(),
+                upstream_conversation_id: upstream,
+                created: false,
+            }
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(turn.new_conversation_id)
+            .bind(system)
+            .bind(user)
+            .bind(turn.title)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            TurnStart {
+                conversation_id: turn.new_conversation_id.to_owned(),
+                upstream_conversation_id: None,
+                created: true,
+            }
+        }
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+         VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
+    )
+    .bind(turn.message_id)
+    .bind(&start.conversation_id)
+    .bind(turn.content)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(start))
+}
+
+/// See [`crate::store::Store::finish_turn`].
+pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), StoreError> {
+    let at = stored(end.at);
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(system_id || '/' || user_id, 0))
+         FROM conversations WHERE id = $1",
+    )
+    .bind(end.conversation_id)
+    .execute(&mut *tx)
+    .await?;
+    // The conversation row lock comes before any message write (see the
+    // module docs of `postgres`: seq order is commit order).
+    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(end.conversation_id)
+        .execute(&mut *tx)
+        .await?;
+    // Upstream ids are recorded unless a sync already holds them for another
+    // row: then this turn keeps its rows without them, rather than failing.
+    sqlx::query(
+        "UPDATE messages SET status = $1, updated_at = $2,
+             upstream_message_id = CASE WHEN $3::text IS NULL OR EXISTS (
+                 SELECT 1 FROM messages m WHERE m.conversation_id = $4
+                     AND m.upstream_message_id = $3 AND m.role = 'user')
+                 THEN upstream_message_id ELSE $3 END
+         WHERE id = $5",
+    )
+    .bind(end.user_status.as_str())
+    .bind(at)
+    .bind(end.upstream_message_id)
+    .bind(end.conversation_id)
+    .bind(end.user_message_id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(reply) = end.reply {
+        sqlx::query(
+            "INSERT INTO messages
+                 (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
+             SELECT $1, $2, 'assistant', $3, $4,
+                 CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $2
+                     AND m.upstream_message_id = $5 AND m.role = 'assistant') THEN NULL ELSE $5 END,
+                 $6, $6",
+        )
+        .bind(reply.message_id)
+        .bind(end.conversation_id)
+        .bind(reply.content)
+        .bind(reply.status.as_str())
+        .bind(end.upstream_message_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(upstream) = end.upstream_conversation_id {
+        sqlx::query(
+            "UPDATE conversations SET upstream_conversation_id = $1
+             WHERE id = $2 AND upstream_conversation_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM conversations c
+                   WHERE c.upstream_conversation_id = $1
+                     AND c.system_id = conversations.system_id
+                     AND c.user_id = conversations.user_id)",
+        )
+        .bind(upstream)
+        .bind(end.conversation_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// See [`crate::store::Store::import_conversation`].
+pub(super) async fn import_conversation(
+    pool: &PgPool,
+    owner: &Identity,
+    conversation: &UpstreamConversation,
+    messages: &[UpstreamMessage],
+    at: OffsetDateTime,
+) -> Result<ImportCounts, StoreError> {
+    let system = owner.system.as_str();
+    let user = owner.user.as_str();
+    let created_at = stored(conversation.created_at.unwrap_or(at));
+    let mut counts = ImportCounts::default();
+    let mut tx = pool.begin().await?;
+    lock_owner(&mut tx, owner).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO conversations
+             (id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         ON CONFLICT (system_id, user_id, upstream_conversation_id)
+             WHERE upstream_conversation_id IS NOT NULL DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(system)
+    .bind(user)
+    .bind(&conversation.id)
+    .bind(&conversation.name)
+    .bind(created_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let (conversation_id, title): (String, String) = sqlx::query_as(
+        "SELECT id, title FROM conversations
+         WHERE system_id = $1 AND user_id = $2 AND upstream_conversation_id = $3
+         FOR UPDATE",
+    )
+    .bind(system)
+    .bind(user)
+    .bind(&conversation.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if inserted > 0 {
+        counts.conversations = 1;
+    } else if !conversation.name.is_empty() && conversation.name != title {
+        sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
+            .bind(&conversation.name)
+            .bind(&conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        counts.conversations = 1;
+    }
+    let mut last = created_at;
+    for turn in messages {
+        let when = turn.created_at.map(stored).unwrap_or(last);
+        last = last.max(when);
+        for (role, text) in [("user", &turn.query), ("assistant", &turn.answer)] {
+            let Some(text) = text else { continue };
+            let added = sqlx::query(
+                "INSERT INTO messages
+                     (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'complete', $5, $6, $6)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(&conversation_id)
+            .bind(role)
+            .bind(text)
+            .bind(&turn.id)
+            .bind(when)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            counts.messages += added;
+        }
+    }
+    if counts.messages > 0 {
+        sqlx::query("UPDATE conversations SET updated_at = GREATEST(updated_at, $1) WHERE id = $2")
+            .bind(last)
+            .bind(&conversation_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Serialise this transaction with every other writer of `owner`'s upstream
+/// ids, until it ends (see the module docs).
+async fn lock_owner(conn: &mut PgConnection, owner: &Identity) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+        .bind(owner.system.as_str())
+        .bind(owner.user.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
