@@ -436,10 +436,13 @@ mod tests {
         assert_eq!(claims.iss.as_deref(), Some("backend"));
         assert_eq!(claims.aud.as_deref(), Some("tz-chat"));
 
-        // A verifier that requires an audience refuses a token without one.
-        let plain = ChatLinks::new("http://h", JwtSecret::new(SECRET)).unwrap();
-        let bare = plain.token_for("s", "u").unwrap();
-        assert_eq!(links.verify(&bare), Err(JwtError::WrongIssuer));
+        // Links that require an audience refuse a token without one.
+        let no_audience = ChatLinks::builder("http://h", JwtSecret::new(SECRET))
+            .issuer("backend")
+            .build()
+            .unwrap();
+        let token = no_audience.token_for("s", "u").unwrap();
+        assert_eq!(links.verify(&token), Err(JwtError::WrongAudience));
     }
 
     #[test]

@@ -34,9 +34,10 @@
 //! users; [`Client::user`] names the one a call is about:
 //!
 //! ```no_run
+//! # #[cfg(feature = "client")]
+//! # async fn run() -> Result<(), sdk::Error> {
 //! use sdk::{ChatRequest, Client, StreamEvent};
 //!
-//! # async fn run() -> Result<(), sdk::Error> {
 //! let client = Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
 //! let user = client.user("cointutor", "42");
 //!

@@ -27,6 +27,7 @@ async fn an_unreachable_gateway_is_a_transport_error() {
     }
     assert_eq!((err.status(), err.code()), (None, None));
     assert!(!err.to_string().contains(API_KEY));
+    assert!(!format!("{err:?}").contains(API_KEY));
 }
 
 #[tokio::test]
