@@ -109,7 +109,7 @@ mod identity;
 pub mod jwt;
 
 #[cfg(feature = "client")]
-pub mod client;
+mod client;
 
 pub use chat_url::{ChatUrlOptions, chat_url};
 pub use error_code::{ApiError, ErrorBody, ErrorCode};

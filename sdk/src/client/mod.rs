@@ -1,22 +1,10 @@
 //! The typed HTTP client for the gateway's `/v1` API (feature `client`).
 //!
-//! A [`Client`] is built with one credential, and its type says which:
-//!
-//! - [`Client<ApiKey>`](Client) (the default) is a **server** calling with
-//!   `X-API-Key`. Every call about a user names that user:
-//!   [`client.user("cointutor", "42")`](Client::user) returns a
-//!   [`UserClient`]. Only this kind can mint chat tokens, run a sync, or read
-//!   the cache.
-//! - [`Client<BearerToken>`](Client) is an **end user** calling with their
-//!   chat token; [`client.me()`](Client::me) is their [`UserClient`].
-//!
-//! So the calls the gateway would refuse for a credential (a server that
-//! forgets to name the user, a user that asks for a sync of everyone) do not
-//! compile. Everything else the gateway refuses comes back as
-//! [`Error::Api`] with its [`ErrorCode`](crate::ErrorCode).
-//!
-//! Clients are cheap to clone (one shared connection pool) and `Send +
-//! Sync`. Streamed replies come as a [`ChatStream`].
+//! Owns the [`Client`] and its views ([`UserClient`], [`CacheClient`]), the
+//! streamed reply ([`ChatStream`]) and the client [`Error`]. Invariants: the
+//! credential decides the client's type, so calls the gateway would refuse
+//! for that credential cannot be written; a user view always knows whose data
+//! it touches; credentials never reach `Debug` output or error messages.
 
 mod builder;
 mod cache;
@@ -41,7 +29,24 @@ pub use self::user::UserClient;
 use self::transport::Core;
 use crate::{ChatTokenResponse, HealthResponse, Lang, SyncResponse};
 
-/// A client of one gateway. See the [module docs](self) for the two kinds.
+/// A client of one gateway, built with one credential; its type says which.
+///
+/// - `Client<ApiKey>` (plain `Client`) is a **server** calling with
+///   `X-API-Key`. Every call about a user names that user:
+///   [`client.user("cointutor", "42")`](Client::user) returns a
+///   [`UserClient`]. Only this kind can mint chat tokens
+///   ([`chat_token`](Client::chat_token)), [`sync`](Client::sync) everyone,
+///   or read the [`cache`](Client::cache).
+/// - `Client<BearerToken>` is an **end user** calling with their chat token;
+///   [`client.me()`](Client::me) is their [`UserClient`].
+///
+/// So calls the gateway would refuse for a credential (a server that forgets
+/// to name the user, a user asking for everyone's history) do not compile.
+/// Everything else the gateway refuses comes back as [`Error::Api`] with its
+/// [`ErrorCode`](crate::ErrorCode).
+///
+/// Cheap to clone (one shared connection pool) and `Send + Sync`; the
+/// credential never appears in `Debug` output.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), sdk::Error> {
