@@ -11,6 +11,7 @@
 //! Reads `CHAT_GATEWAY_URL` (default `http://127.0.0.1:8088`) and
 //! `CHAT_GATEWAY_API_KEY`.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use examples::{ExampleError, api_key, gateway_url, report};
@@ -32,21 +33,28 @@ async fn run() -> Result<(), ExampleError> {
     let client = Client::with_api_key(&gateway_url(), api_key()?)?;
     let user = client.user(system_id, user_id);
     let conversations = user.conversations().await?;
+    let mut out = std::io::stdout().lock();
     if conversations.is_empty() {
-        println!("no conversations yet");
+        writeln!(out, "no conversations yet")?;
     }
     for conversation in conversations {
-        println!(
+        writeln!(
+            out,
             "{} ({}, last active {})",
             conversation.name, conversation.id, conversation.updated_at
-        );
+        )?;
         for message in user.messages(&conversation.id).await? {
             let note = match message.status {
                 MessageStatus::Complete => "",
                 MessageStatus::Incomplete => " [incomplete]",
                 MessageStatus::Failed => " [failed]",
             };
-            println!("  {}: {}{note}", message.role.as_str(), message.content);
+            writeln!(
+                out,
+                "  {}: {}{note}",
+                message.role.as_str(),
+                message.content
+            )?;
         }
     }
     Ok(())
