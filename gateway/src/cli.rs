@@ -220,13 +220,14 @@ pub async fn fake_dify(args: &FakeDifyArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
     let fake = crate::fake_dify::FakeDify::new(crate::fake_dify::FakeOptions {
         api_key: args.api_key.clone(),
         ..Default::default()
     });
     println!(
-        "fake Dify on http://{} — point the gateway at it with DIFY_BASE_URL=http://{} DIFY_API_KEY={}",
-        args.listen, args.listen, args.api_key
+        "fake Dify on http://{addr} — point the gateway at it with DIFY_BASE_URL=http://{addr} DIFY_API_KEY={}",
+        args.api_key
     );
     fake.serve(listener, shutdown_signal()).await?;
     Ok(())

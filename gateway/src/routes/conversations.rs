@@ -23,6 +23,7 @@ use super::no_content;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::{MessageRecord, PageRequest, Scope};
@@ -122,25 +123,7 @@ async fn delete(
     ApiQuery(q): ApiQuery<OwnerQuery>,
 ) -> ApiResult<Response> {
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
-    let conversation = state
-        .store
-        .get_conversation(Scope::Owner(&who), &id)
-        .await?
-        .ok_or(ApiError::ConversationNotFound)?;
-    if let (Some(upstream_id), Some(upstream)) = (
-        conversation.upstream_conversation_id.as_deref(),
-        state.upstreams.resolve(&who.system),
-    ) {
-        // Already gone upstream is fine; any other failure keeps our copy so
-        // the user can try again.
-        match upstream
-            .delete_conversation(&who.upstream_user(), upstream_id)
-            .await
-        {
-            Ok(()) | Err(UpstreamError::ConversationGone) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    change_upstream(&state, &who, &id, Change::Delete).await?;
     state.store.delete_conversation(&who, &id).await?;
     Ok(no_content())
 }
@@ -162,27 +145,48 @@ async fn rename(
             "name must be 1 to {MAX_TITLE} characters"
         )));
     }
-    let conversation = state
-        .store
-        .get_conversation(Scope::Owner(&who), &id)
-        .await?
-        .ok_or(ApiError::ConversationNotFound)?;
-    if let (Some(upstream_id), Some(upstream)) = (
-        conversation.upstream_conversation_id.as_deref(),
-        state.upstreams.resolve(&who.system),
-    ) {
-        match upstream
-            .rename_conversation(&who.upstream_user(), upstream_id, name)
-            .await
-        {
-            Ok(()) | Err(UpstreamError::ConversationGone) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    change_upstream(&state, &who, &id, Change::Rename(name)).await?;
     let renamed = state
         .store
         .rename_conversation(&who, &id, name, OffsetDateTime::now_utc())
         .await?
         .ok_or(ApiError::ConversationNotFound)?;
     Ok(Json(renamed.into()))
+}
+
+/// A change to mirror upstream.
+enum Change<'a> {
+    Delete,
+    Rename(&'a str),
+}
+
+/// Check that `id` is the owner's conversation and apply `change` upstream
+/// first. A conversation the upstream no longer has counts as done; any other
+/// upstream failure stops here, so our copy stays and the user can retry.
+async fn change_upstream(
+    state: &AppState,
+    who: &Identity,
+    id: &str,
+    change: Change<'_>,
+) -> ApiResult<()> {
+    let conversation = state
+        .store
+        .get_conversation(Scope::Owner(who), id)
+        .await?
+        .ok_or(ApiError::ConversationNotFound)?;
+    let (Some(upstream_id), Some(upstream)) = (
+        conversation.upstream_conversation_id.as_deref(),
+        state.upstreams.resolve(&who.system),
+    ) else {
+        return Ok(());
+    };
+    let user = who.upstream_user();
+    let result = match change {
+        Change::Delete => upstream.delete_conversation(&user, upstream_id).await,
+        Change::Rename(name) => upstream.rename_conversation(&user, upstream_id, name).await,
+    };
+    match result {
+        Ok(()) | Err(UpstreamError::ConversationGone) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -266,13 +266,18 @@ impl Upstreams {
             .map(|(key, up)| format!("systems matching DIFY_{key}_*: {}", up.kind()))
             .collect();
         lines.sort();
+        let rest = if lines.is_empty() {
+            "every system"
+        } else {
+            "other systems"
+        };
         match (&self.shared, &self.fallback) {
-            (Some(up), _) => lines.push(format!("all other systems: {}", up.kind())),
+            (Some(up), _) => lines.push(format!("{rest}: {}", up.kind())),
             (None, Some(up)) => lines.push(format!(
-                "all other systems: {} (built in, no network; set DIFY_BASE_URL and DIFY_API_KEY for a real model)",
+                "{rest}: {} (built in, no network; set DIFY_BASE_URL and DIFY_API_KEY for a real model)",
                 up.kind()
             )),
-            (None, None) => lines.push("all other systems: none (503 not_configured)".into()),
+            (None, None) => lines.push(format!("{rest}: none (answered with 503 not_configured)")),
         }
         lines
     }

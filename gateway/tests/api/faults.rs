@@ -1,0 +1,155 @@
+//! Upstream failures on blocking chat: mapped statuses, and the user's
+//! message is never lost.
+
+use gateway::fake_dify::{FakeOptions, Fault};
+use sdk::MessageStatus;
+use serde_json::json;
+
+use crate::support::{FAKE_KEY, Gateway, Upstream, code};
+
+fn msg() -> serde_json::Value {
+    json!({"system_id": "drillquiz", "user_id": "f1", "message": "Will this work?"})
+}
+
+fn status(code: u16, dify_code: &str) -> Fault {
+    Fault::Status {
+        status: code,
+        code: dify_code.into(),
+        message: format!("{dify_code} from fake"),
+    }
+}
+
+/// The question is stored, marked failed, and nothing else.
+async fn assert_kept_as_failed(gw: &Gateway) {
+    let conversations = gw.conversations("drillquiz", "f1").await;
+    let last = &conversations[0];
+    let stored = gw.messages("drillquiz", "f1", &last.id).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].content, "Will this work?");
+    assert_eq!(stored[0].status, MessageStatus::Failed);
+}
+
+#[tokio::test]
+async fn upstream_errors_map_to_clear_statuses_and_keep_the_question() {
+    let cases = [
+        (status(500, "internal_server_error"), 502, "upstream_error"),
+        (Fault::Html502, 502, "upstream_error"),
+        (
+            status(400, "completion_request_error"),
+            502,
+            "upstream_error",
+        ),
+        (status(429, "rate_limit_error"), 429, "rate_limited"),
+    ];
+    for (fault, want_status, want_code) in cases {
+        let gw = Gateway::start().await;
+        gw.fake.push_fault(fault.clone());
+        let (got, body) = gw.chat(msg()).await;
+        assert_eq!(
+            (got.as_u16(), code(&body)),
+            (want_status, want_code),
+            "{fault:?}: {body}"
+        );
+        assert!(
+            !body["detail"].as_str().unwrap().contains("from fake"),
+            "no upstream text leaks"
+        );
+        assert_kept_as_failed(&gw).await;
+    }
+}
+
+#[tokio::test]
+async fn a_busy_upstream_is_retried_before_giving_up() {
+    let gw = Gateway::start().await;
+    gw.fake.push_fault(status(429, "too_many_requests"));
+    let (got, body) = gw.chat(msg()).await;
+    assert_eq!(got, 200, "one refusal is retried: {body}");
+    assert_eq!(gw.fake.chats().len(), 2);
+
+    for _ in 0..3 {
+        gw.fake.push_fault(status(429, "too_many_requests"));
+    }
+    let resp = gw
+        .post("/v1/chat")
+        .header("X-API-Key", crate::support::API_KEY)
+        .json(&msg())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(gw.fake.chats().len(), 5, "first try and two retries");
+}
+
+#[tokio::test]
+async fn a_wrong_upstream_key_is_a_502_not_a_401() {
+    let gw = Gateway::with(
+        Upstream::Dify(FakeOptions::default()),
+        &[("DIFY_API_KEY", "app-wrong")],
+    )
+    .await;
+    let (got, body) = gw.chat(msg()).await;
+    assert_eq!((got.as_u16(), code(&body)), (502, "upstream_error"));
+    assert_kept_as_failed(&gw).await;
+}
+
+#[tokio::test]
+async fn a_conversation_gone_upstream_is_a_404() {
+    let gw = Gateway::start().await;
+    let (_, first) = gw.chat(msg()).await;
+    let conversation = first["conversation_id"].as_str().unwrap();
+    // Someone deletes it in Dify directly.
+    let upstream_id = gw.fake.chats().remove(0);
+    let listed: serde_json::Value = gw
+        .http
+        .get(format!(
+            "{}/v1/conversations?user={}",
+            gw.fake_url, upstream_id.user
+        ))
+        .bearer_auth(FAKE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dify_id = listed["data"][0]["id"].as_str().unwrap();
+    let deleted = gw
+        .http
+        .delete(format!("{}/v1/conversations/{dify_id}", gw.fake_url))
+        .bearer_auth(FAKE_KEY)
+        .json(&json!({"user": upstream_id.user}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let mut again = msg();
+    again["conversation_id"] = json!(conversation);
+    let (got, body) = gw.chat(again).await;
+    assert_eq!(
+        (got.as_u16(), code(&body)),
+        (404, "conversation_not_found"),
+        "{body}"
+    );
+    let stored = gw.messages("drillquiz", "f1", conversation).await;
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[2].status, MessageStatus::Failed);
+}
+
+#[tokio::test]
+async fn an_upstream_that_never_answers_times_out() {
+    let gw = Gateway::with(
+        Upstream::Dify(FakeOptions::default()),
+        &[("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", "1")],
+    )
+    .await;
+    gw.fake.push_fault(Fault::Hang);
+    let (got, body) = gw.chat(msg()).await;
+    assert_eq!(
+        (got.as_u16(), code(&body)),
+        (502, "upstream_timeout"),
+        "{body}"
+    );
+    assert_kept_as_failed(&gw).await;
+}

@@ -1,0 +1,278 @@
+//! A gateway started in-process on a free port, with a fake Dify (or the
+//! demo upstream) behind it, and small helpers to call it like a client.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use gateway::App;
+use gateway::config::{Config, EnvVars};
+use gateway::fake_dify::{FakeDify, FakeOptions};
+use reqwest::{RequestBuilder, StatusCode};
+use sdk::jwt::{ChatClaims, JwtSecret, mint};
+use sdk::sse::SseDecoder;
+use sdk::{Message, StreamEvent};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub(crate) const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
+pub(crate) const API_KEY: &str = "test-api-key-0123456789";
+pub(crate) const FAKE_KEY: &str = "app-fake";
+
+/// Which upstream the gateway talks to.
+pub(crate) enum Upstream {
+    /// The fake Dify with these options.
+    Dify(FakeOptions),
+    /// The built-in demo upstream (no Dify configured).
+    Demo,
+}
+
+pub(crate) struct Gateway {
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) fake: FakeDify,
+    /// Base URL of the fake Dify (empty with the demo upstream).
+    pub(crate) fake_url: String,
+    /// The gateway's database.
+    pub(crate) database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    done: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Gateway {
+    /// A gateway in front of a fake Dify with default options.
+    pub(crate) async fn start() -> Self {
+        Self::with(Upstream::Dify(FakeOptions::default()), &[]).await
+    }
+
+    /// A gateway with the given upstream and extra environment variables.
+    pub(crate) async fn with(upstream: Upstream, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("gateway.db").display());
+        let fake = FakeDify::new(match &upstream {
+            Upstream::Dify(options) => options.clone(),
+            Upstream::Demo => FakeOptions::default(),
+        });
+        let mut vars = EnvVars::from_pairs([
+            ("CHAT_GATEWAY_JWT_SECRET", SECRET),
+            ("CHAT_GATEWAY_API_KEY", API_KEY),
+            ("DATABASE_URL", db.as_str()),
+            ("CHAT_GATEWAY_DEMO_DELAY_MS", "0"),
+            ("CHAT_GATEWAY_STREAM_IDLE_SECS", "5"),
+            ("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", "5"),
+        ]);
+        let mut fake_url = String::new();
+        if let Upstream::Dify(_) = upstream {
+            fake_url = fake.spawn().await.unwrap();
+            vars.set("DIFY_BASE_URL", fake_url.clone());
+            vars.set("DIFY_API_KEY", FAKE_KEY);
+        }
+        for (k, v) in env {
+            vars.set(*k, *v);
+        }
+        let config = Config::from_env(&vars).unwrap();
+        let app = App::build(config).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let done = tokio::spawn(async move {
+            app.serve(listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            fake,
+            fake_url,
+            database_url: db,
+            shutdown: Some(tx),
+            done: Some(done),
+            _dir: dir,
+        }
+    }
+
+    /// Stop the gateway gracefully and wait until it has.
+    pub(crate) async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(done) = self.done.take() {
+            tokio::time::timeout(Duration::from_secs(10), done)
+                .await
+                .expect("gateway did not stop within 10 s")
+                .unwrap();
+        }
+    }
+
+    pub(crate) fn token(&self, system: &str, user: &str) -> String {
+        mint(
+            &ChatClaims::new(system, user, Duration::from_secs(3600)),
+            &JwtSecret::new(SECRET),
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
+        self.http.get(format!("{}{path}", self.url))
+    }
+
+    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
+        self.http.post(format!("{}{path}", self.url))
+    }
+
+    /// `POST /v1/chat` with the API key; returns status and JSON body.
+    pub(crate) async fn chat(&self, body: Value) -> (StatusCode, Value) {
+        let resp = self
+            .post("/v1/chat")
+            .header("X-API-Key", API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json_of(resp).await
+    }
+
+    /// `POST /v1/chat` streaming with the API key; every event until the end.
+    pub(crate) async fn stream(&self, mut body: Value) -> Vec<StreamEvent> {
+        body["stream"] = json!(true);
+        let resp = self
+            .post("/v1/chat")
+            .header("X-API-Key", API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "stream refused: {:?}",
+            resp.text().await
+        );
+        read_events(resp).await
+    }
+
+    /// A conversation's messages, via the API.
+    pub(crate) async fn messages(
+        &self,
+        system: &str,
+        user: &str,
+        conversation: &str,
+    ) -> Vec<Message> {
+        let resp = self
+            .get(&format!(
+                "/v1/conversations/{conversation}/messages?system_id={system}&user_id={user}"
+            ))
+            .header("X-API-Key", API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+
+    /// A user's conversations, via the API.
+    pub(crate) async fn conversations(&self, system: &str, user: &str) -> Vec<sdk::Conversation> {
+        let resp = self
+            .get(&format!(
+                "/v1/conversations?system_id={system}&user_id={user}"
+            ))
+            .header("X-API-Key", API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Status and JSON body of a response (`Value::Null` for an empty body).
+pub(crate) async fn json_of(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, value)
+}
+
+/// Read an SSE response to its end, checking that each `event:` name matches
+/// the JSON `type`.
+pub(crate) async fn read_events(resp: reqwest::Response) -> Vec<StreamEvent> {
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut decoder = SseDecoder::new();
+    let mut events = Vec::new();
+    let mut body = resp.bytes_stream();
+    let push = |ev: sdk::sse::SseEvent, events: &mut Vec<StreamEvent>| {
+        let parsed: StreamEvent = serde_json::from_str(&ev.data)
+            .unwrap_or_else(|e| panic!("bad event data ({e}): {}", ev.data));
+        assert_eq!(ev.event.as_deref(), Some(parsed.name()));
+        events.push(parsed);
+    };
+    while let Some(chunk) = body.next().await {
+        decoder.push(&chunk.unwrap());
+        while let Some(ev) = decoder.next_event().unwrap() {
+            push(ev, &mut events);
+        }
+    }
+    while let Some(ev) = decoder.finish().unwrap() {
+        push(ev, &mut events);
+    }
+    events
+}
+
+/// The answer text carried by a list of events.
+pub(crate) fn answer_of(events: &[StreamEvent]) -> String {
+    let mut text = String::new();
+    for ev in events {
+        match ev {
+            StreamEvent::Delta { text: t } => text.push_str(t),
+            StreamEvent::Replace { text: t } => text.clone_from(t),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The error code of an error body.
+pub(crate) fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// Poll `check` until it returns `Some`, for at most five seconds.
+pub(crate) async fn eventually<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,342 @@
+//! The newcomer's path, with the real `chat-gateway` binary and no
+//! configuration at all: it starts, prints a working API key and chat URL,
+//! answers blocking and streamed chats with the demo upstream, stops cleanly
+//! on SIGTERM, and after a restart still has the history and the same keys.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly at the first surprise"
+)]
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct Running {
+    child: Child,
+    url: String,
+    api_key: String,
+    chat_url: String,
+}
+
+fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-gateway"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Start the gateway in `dir` with nothing configured but a free port.
+async fn start(dir: &Path) -> Running {
+    start_with(dir, &[]).await
+}
+
+async fn start_with(dir: &Path, env: &[(&str, &str)]) -> Running {
+    let mut cmd = binary();
+    cmd.current_dir(dir)
+        .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
+        .env("CHAT_GATEWAY_DEMO_DELAY_MS", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut api_key, mut chat_url) = (None, None, None);
+    let banner = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("tz-chat gateway on ") {
+                url = rest.split(' ').next().map(str::to_owned);
+            } else if let Some(key) = line.trim().strip_prefix("API key:") {
+                api_key = Some(key.trim().to_owned());
+            } else if let Some(link) = line.trim().strip_prefix("chat page:") {
+                chat_url = Some(link.trim().to_owned());
+            } else if line.trim().starts_with("upstream:") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), banner)
+        .await
+        .expect("no start-up banner within 30 s");
+    Running {
+        child,
+        url: url.expect("no URL in the banner"),
+        api_key: api_key.expect("no API key in the banner"),
+        chat_url: chat_url.expect("no chat URL in the banner"),
+    }
+}
+
+async fn stop(mut running: Running) {
+    let pid = running.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(10), running.child.wait())
+        .await
+        .expect("did not stop within 10 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "graceful stop exits 0, got {exit:?}");
+}
+
+#[tokio::test]
+async fn zero_config_chats_and_remembers_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path()).await;
+    let http = reqwest::Client::new();
+    let hello = json!({"system_id": "demo", "user_id": "guest", "message": "Hello"});
+
+    let reply: Value = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&hello)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        reply["answer"].as_str().unwrap().contains("> Hello"),
+        "{reply}"
+    );
+
+    let mut streamed = hello.clone();
+    streamed["stream"] = json!(true);
+    let sse = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&streamed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        sse.contains("event: delta") && sse.contains("event: end"),
+        "{sse}"
+    );
+
+    // The printed chat URL carries a token for the same demo user.
+    let token = gw
+        .chat_url
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let listed: Vec<sdk::Conversation> = http
+        .get(format!("{}/v1/conversations", gw.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+
+    let first_key = gw.api_key.clone();
+    stop(gw).await;
+    assert!(dir.path().join("chat_gateway.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(".chat-gateway-dev.env"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "development secrets are private to the user"
+        );
+    }
+
+    let again = start(dir.path()).await;
+    assert_eq!(again.api_key, first_key, "keys survive a restart");
+    let listed: Vec<sdk::Conversation> = http
+        .get(format!("{}/v1/conversations", again.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "history survives a restart and old chat URLs still work"
+    );
+    stop(again).await;
+}
+
+#[tokio::test]
+async fn token_and_secrets_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = binary()
+        .current_dir(dir.path())
+        .arg("secrets")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let secret = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CHAT_GATEWAY_JWT_SECRET="))
+        .unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CHAT_GATEWAY_API_KEY="))
+        .unwrap();
+    assert!(secret.len() >= 32 && key.len() >= 32, "{text}");
+
+    let out = binary()
+        .current_dir(dir.path())
+        .env("CHAT_GATEWAY_JWT_SECRET", secret)
+        .env("CHAT_GATEWAY_API_KEY", key)
+        .env("CHAT_GATEWAY_URL", "https://chat.example.com")
+        .args([
+            "token",
+            "--system-id",
+            "drillquiz",
+            "--user-id",
+            "12345",
+            "--lang",
+            "ko-KR",
+            "--embed",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        url.starts_with("https://chat.example.com/chat?token="),
+        "{url}"
+    );
+    assert!(url.trim_end().ends_with("&embed=1&lang=ko"), "{url}");
+    let token = url
+        .trim()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let claims = sdk::jwt::verify(token, &sdk::jwt::JwtSecret::new(secret)).unwrap();
+    assert_eq!(
+        (claims.system_id.as_str(), claims.user_id.as_str()),
+        ("drillquiz", "12345")
+    );
+}
+
+#[tokio::test]
+async fn production_mode_refuses_to_start_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = binary()
+        .current_dir(dir.path())
+        .env("CHAT_GATEWAY_ENV", "production")
+        .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CHAT_GATEWAY_JWT_SECRET"), "{err}");
+    assert!(
+        !dir.path().join(".chat-gateway-dev.env").exists(),
+        "no development values in production"
+    );
+}
+
+#[tokio::test]
+async fn pointing_dify_variables_at_a_dify_compatible_server_works_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fake = binary()
+        .args([
+            "fake-dify",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "app-local",
+        ])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(fake.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let fake_url = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("DIFY_BASE_URL="))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+
+    let gw = start_with(
+        dir.path(),
+        &[("DIFY_BASE_URL", &fake_url), ("DIFY_API_KEY", "app-local")],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let reply: Value = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&json!({"system_id": "drillquiz", "user_id": "7", "message": "Hi Dify"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["answer"], "Echo: Hi Dify", "{reply}");
+    let sse = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(
+            &json!({"system_id": "drillquiz", "user_id": "7", "message": "again",
+                      "conversation_id": reply["conversation_id"], "stream": true}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sse.contains("event: end"), "{sse}");
+    let upstream: Value = http
+        .get(format!("{fake_url}/v1/conversations?user=drillquiz_7"))
+        .bearer_auth("app-local")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        upstream["data"].as_array().unwrap().len(),
+        1,
+        "one conversation, continued"
+    );
+    stop(gw).await;
+}
