@@ -4,9 +4,7 @@
 // Test code: a failed set-up step should stop the test right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gateway::App;
 use gateway::config::{Config, EnvVars};
@@ -23,19 +21,16 @@ const API_KEY: &str = "examples-tests-key-0123456789";
 /// A gateway in-process on a free port, with its own database file.
 struct TestGateway {
     url: String,
-    db: PathBuf,
+    /// Holds the database file; removed when dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl TestGateway {
     async fn start() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let fake = FakeDify::new(FakeOptions::default());
         let dify_url = fake.spawn().await.unwrap();
-        let db = std::env::temp_dir().join(format!(
-            "tz-chat-examples-{}-{}.db",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("chat.db");
         let env = EnvVars::from_pairs([
             ("CHAT_GATEWAY_JWT_SECRET", SECRET.to_owned()),
             ("CHAT_GATEWAY_API_KEY", API_KEY.to_owned()),
@@ -50,7 +45,7 @@ impl TestGateway {
         let url = config.public_url.clone();
         let app = App::build(config).await.unwrap();
         tokio::spawn(app.serve(listener, std::future::pending()));
-        Self { url, db }
+        Self { url, _dir: dir }
     }
 
     /// An example program, with only the environment it documents.
@@ -74,16 +69,6 @@ impl TestGateway {
 
     fn client(&self) -> Client {
         Client::with_api_key(&self.url, API_KEY).unwrap()
-    }
-}
-
-impl Drop for TestGateway {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.db.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 

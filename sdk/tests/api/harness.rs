@@ -2,9 +2,6 @@
 //! and a fake Dify upstream, and small stand-in servers for answers a healthy
 //! gateway never gives (a proxy's HTML page, a broken stream).
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use gateway::App;
 use gateway::config::{Config, EnvVars};
 use gateway::fake_dify::{FakeDify, FakeOptions};
@@ -27,7 +24,8 @@ pub(crate) struct TestGateway {
     /// The fake Dify behind it (queue faults, add upstream-only history).
     pub(crate) fake: FakeDify,
     stop: Option<oneshot::Sender<()>>,
-    db: PathBuf,
+    /// Holds the database file; removed when dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl TestGateway {
@@ -46,7 +44,8 @@ impl TestGateway {
     pub(crate) async fn start_with_fake(overrides: &[(&str, &str)], options: FakeOptions) -> Self {
         let fake = FakeDify::new(options);
         let dify_url = fake.spawn().await.unwrap();
-        let db = temp_db();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("chat.db");
         let mut env = EnvVars::from_pairs([
             ("CHAT_GATEWAY_ENV", "development".to_owned()),
             ("CHAT_GATEWAY_JWT_SECRET", SECRET.to_owned()),
@@ -73,7 +72,7 @@ impl TestGateway {
             url,
             fake,
             stop: Some(stop),
-            db,
+            _dir: dir,
         }
     }
 
@@ -99,19 +98,7 @@ impl Drop for TestGateway {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.db.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
     }
-}
-
-/// A fresh database path in the system's temp directory.
-fn temp_db() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("tz-chat-sdk-api-{}-{n}.db", std::process::id()))
 }
 
 /// Serve `router` on a free loopback port; returns its base URL.
