@@ -1,0 +1,14 @@
+//! The SDK and the gateway test each other: every `/v1` endpoint is driven
+//! through the SDK client against a real gateway started in-process (with a
+//! fake Dify behind it), for success and for each class of failure. Tokens
+//! minted on either side must be accepted by the other.
+
+// Test code: a failed set-up step should stop the test right there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod chat;
+mod conversations;
+mod failures;
+mod harness;
+mod operations;
+mod tokens;
