@@ -85,13 +85,17 @@ fn init_tracing() {
 pub async fn serve() -> anyhow::Result<()> {
     init_tracing();
     let mut config = Config::from_process_env()?;
+    // Migrate before listening: probes are refused, not left hanging, until
+    // the gateway can serve.
+    let store = crate::store::open(&config.database_url).await?;
+    let upstreams = crate::upstream::Upstreams::from_settings(&config.upstreams)?;
     let listen = config.listen;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (CHAT_GATEWAY_LISTEN)"))?;
     config.bound_to(listener.local_addr()?);
     let banner = Banner::new(&config);
-    let app = App::build(config).await?;
+    let app = App::from_parts(config, store, upstreams)?;
     banner.print(&app);
     app.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");

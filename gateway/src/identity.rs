@@ -1,7 +1,8 @@
 //! Who a request is about: a client system and one of its end users.
 //!
 //! Both parts are validated once, when a request enters, so everything past
-//! the handlers can trust them:
+//! the handlers can trust them (the rules live in `sdk::identity`, so SDK
+//! users get the same answer before they mint a token):
 //! - a **system id** is 1–64 characters of ASCII letters, digits, `-`, `_` or
 //!   `.`, and is compared case-insensitively (it is stored lower-case);
 //! - a **user id** is 1–256 characters with no control characters, kept as
@@ -19,10 +20,7 @@
 
 use std::fmt;
 
-/// Longest accepted system id.
-pub const MAX_SYSTEM_ID: usize = 64;
-/// Longest accepted user id, in characters.
-pub const MAX_USER_ID: usize = 256;
+pub use sdk::identity::{MAX_SYSTEM_ID, MAX_USER_ID};
 
 /// A validated, lower-case system id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,24 +36,9 @@ pub struct UserId(String);
 pub struct InvalidId(String);
 
 impl SystemId {
-    /// Validate and normalise a system id.
+    /// Validate (the SDK's rules) and normalise a system id.
     pub fn parse(raw: &str) -> Result<Self, InvalidId> {
-        if raw.is_empty() {
-            return Err(InvalidId("system_id must not be empty".into()));
-        }
-        if raw.len() > MAX_SYSTEM_ID {
-            return Err(InvalidId(format!(
-                "system_id must be at most {MAX_SYSTEM_ID} characters"
-            )));
-        }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            return Err(InvalidId(
-                "system_id may contain only letters, digits, '-', '_' and '.'".into(),
-            ));
-        }
+        sdk::identity::check_system_id(raw).map_err(InvalidId)?;
         Ok(Self(raw.to_ascii_lowercase()))
     }
 
@@ -87,21 +70,9 @@ pub fn env_key(system: &str) -> String {
 }
 
 impl UserId {
-    /// Validate a user id.
+    /// Validate a user id (the SDK's rules).
     pub fn parse(raw: &str) -> Result<Self, InvalidId> {
-        if raw.is_empty() {
-            return Err(InvalidId("user_id must not be empty".into()));
-        }
-        if raw.chars().count() > MAX_USER_ID {
-            return Err(InvalidId(format!(
-                "user_id must be at most {MAX_USER_ID} characters"
-            )));
-        }
-        if raw.chars().any(char::is_control) {
-            return Err(InvalidId(
-                "user_id must not contain control characters".into(),
-            ));
-        }
+        sdk::identity::check_user_id(raw).map_err(InvalidId)?;
         Ok(Self(raw.to_owned()))
     }
 

@@ -95,26 +95,33 @@ impl App {
         routes::router(self.state.clone())
     }
 
-    /// Serve on `listener` until `shutdown` completes, then stop accepting,
-    /// end open streams (their partial answers are stored) and wait for
-    /// background writes.
+    /// Serve on `listener` until `shutdown` completes. Then stop accepting
+    /// connections, let open requests and streams finish for up to
+    /// `shutdown_grace`, cut what is still open (partial answers are stored
+    /// and the clients told `shutting_down`), and wait for background writes.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let token = self.state.shutdown.clone();
+        let grace = self.state.config.shutdown_grace;
         let listener = listener.tap_io(|tcp| {
             if let Err(e) = tcp.set_nodelay(true) {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
+        let cut = token.clone();
         axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
                 shutdown.await;
-                token.cancel();
+                tokio::spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    cut.cancel();
+                });
             })
             .await?;
+        token.cancel();
         self.state.tasks.close();
         self.state.tasks.wait().await;
         Ok(())

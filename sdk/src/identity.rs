@@ -1,18 +1,23 @@
-//! The rules the gateway applies to system and user ids, checked before a
-//! token is minted so that a bad id fails in the backend that minted it, not
-//! later in a user's browser.
+//! The rules the gateway applies to system and user ids. The gateway uses
+//! these very functions; the SDK checks them before it mints a token, so that
+//! a bad id fails in the backend that minted it, not later in a browser.
 //!
 //! - a **system id** is 1–64 characters of ASCII letters, digits, `-`, `_` or
 //!   `.` (the gateway compares it case-insensitively);
 //! - a **user id** is 1–256 characters without control characters.
 
 /// Longest system id the gateway accepts.
-const MAX_SYSTEM_ID: usize = 64;
+pub const MAX_SYSTEM_ID: usize = 64;
 /// Longest user id the gateway accepts, in characters.
-const MAX_USER_ID: usize = 256;
+pub const MAX_USER_ID: usize = 256;
 
 /// Check a system id; the error names the field and what is wrong.
-pub(crate) fn check_system_id(raw: &str) -> Result<(), String> {
+///
+/// ```
+/// assert!(sdk::identity::check_system_id("drill-quiz.v2").is_ok());
+/// assert!(sdk::identity::check_system_id("drill quiz").is_err());
+/// ```
+pub fn check_system_id(raw: &str) -> Result<(), String> {
     if raw.is_empty() {
         return Err("system_id must not be empty".into());
     }
@@ -31,7 +36,12 @@ pub(crate) fn check_system_id(raw: &str) -> Result<(), String> {
 }
 
 /// Check a user id; the error names the field and what is wrong.
-pub(crate) fn check_user_id(raw: &str) -> Result<(), String> {
+///
+/// ```
+/// assert!(sdk::identity::check_user_id("user@example.com").is_ok());
+/// assert!(sdk::identity::check_user_id("").is_err());
+/// ```
+pub fn check_user_id(raw: &str) -> Result<(), String> {
     if raw.is_empty() {
         return Err("user_id must not be empty".into());
     }

@@ -104,7 +104,7 @@ mod types;
 #[cfg(feature = "jwt")]
 mod chat_links;
 #[cfg(feature = "jwt")]
-mod identity;
+pub mod identity;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 

@@ -51,6 +51,9 @@ pub struct Config {
     pub upstreams: UpstreamSettings,
     /// Request size limits.
     pub limits: Limits,
+    /// After a stop signal: how long open streams may run to their end
+    /// before they are cut (their partial answers stored).
+    pub shutdown_grace: Duration,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
 }
@@ -228,6 +231,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "longest message, default 32000",
     ),
     (
+        "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
+        "after SIGTERM, how long open requests and streams may finish, default 30",
+    ),
+    (
         "CHAT_GATEWAY_DEV_SECRETS_FILE",
         "where development secrets are kept, default .chat-gateway-dev.env",
     ),
@@ -392,6 +399,9 @@ impl Config {
             allowed_origins,
             upstreams,
             limits,
+            shutdown_grace: Duration::from_secs(
+                vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
+            ),
             dev,
         })
     }

@@ -97,6 +97,7 @@ pub(crate) async fn run(store: &dyn Store) {
     ownership_is_enforced(store).await;
     listing_order_and_pages(store).await;
     rename_and_delete(store).await;
+    deleted_while_answering(store).await;
     visits_and_sync_targets(store).await;
     import_is_idempotent(store).await;
     operator_search(store).await;
@@ -680,5 +681,26 @@ async fn operator_search(store: &dyn Store) {
     assert_eq!(
         paged.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(),
         ["early"]
+    );
+}
+
+async fn deleted_while_answering(store: &dyn Store) {
+    let owner = who("gone", "u");
+    let turn = start(store, &owner, None, "question", t0()).await.unwrap();
+    assert!(
+        store
+            .delete_conversation(&owner, &turn.conversation)
+            .await
+            .unwrap()
+    );
+    // The answer arrives after the user deleted the conversation: nothing is
+    // stored and nothing fails.
+    answer(store, &turn, "late answer", ("up-gone", "m-gone"), t0()).await;
+    assert!(
+        store
+            .get_conversation(Scope::Any, &turn.conversation)
+            .await
+            .unwrap()
+            .is_none()
     );
 }

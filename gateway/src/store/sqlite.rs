@@ -189,6 +189,8 @@ impl Store for SqliteStore {
     }
 
     async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError> {
+        // A conversation deleted while its turn ran stays deleted: the
+        // statements below then touch nothing.
         let at = to_millis(end.at);
         let mut tx = self.writer.begin().await?;
         // Upstream ids are recorded unless a concurrent sync already holds
@@ -216,7 +218,8 @@ impl Store for SqliteStore {
                  SELECT ?1, ?2, 'assistant', ?3, ?4,
                      CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?2
                          AND m.upstream_message_id = ?5 AND m.role = 'assistant') THEN NULL ELSE ?5 END,
-                     ?6, ?6",
+                     ?6, ?6
+                 WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?2)",
             )
             .bind(reply.message_id)
             .bind(end.conversation_id)

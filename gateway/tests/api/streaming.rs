@@ -237,7 +237,7 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
             },
             ..Default::default()
         }),
-        &[],
+        &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")],
     )
     .await;
     let mut body = hello();
@@ -327,4 +327,55 @@ async fn failures_before_the_stream_starts_are_plain_http_errors() {
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].status, MessageStatus::Failed);
     }
+}
+
+#[tokio::test]
+async fn streams_open_at_shutdown_may_finish_within_the_grace_period() {
+    let mut gw = Gateway::with(
+        Upstream::Dify(FakeOptions {
+            answer: FakeAnswer::Words {
+                count: 30,
+                delay: Duration::from_millis(20),
+            },
+            ..Default::default()
+        }),
+        &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "30")],
+    )
+    .await;
+    let mut body = hello();
+    body["stream"] = json!(true);
+    let resp = gw
+        .post("/v1/chat")
+        .header("X-API-Key", API_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = resp.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("w1 ") {
+        seen.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    let reader = tokio::spawn(async move {
+        while let Some(chunk) = stream.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+        seen
+    });
+    gw.stop().await;
+    let seen = reader.await.unwrap();
+    assert!(
+        seen.contains("event: end"),
+        "the open answer ran to its end: {seen}"
+    );
+    assert!(seen.contains("w29 "));
+
+    // New connections were refused while it drained.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/health", gw.url))
+        .send()
+        .await;
+    assert!(refused.is_err(), "the gateway stopped listening");
 }

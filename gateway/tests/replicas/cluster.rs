@@ -68,6 +68,8 @@ impl Cluster {
             .env("DIFY_BASE_URL", &self.fake_url)
             .env("DIFY_API_KEY", DIFY_KEY)
             .env("RUST_LOG", "warn")
+            // The tests stop replicas mid-stream and expect the cut at once.
+            .env("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -103,12 +103,18 @@ pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), 
     .execute(&mut *tx)
     .await?;
     // The conversation row lock comes before any message write (see the
-    // module docs of `postgres`: seq order is commit order).
-    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+    // module docs of `postgres`: seq order is commit order). A conversation
+    // deleted while its turn ran stays deleted: nothing is written.
+    let locked = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
         .bind(at)
         .bind(end.conversation_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        tx.commit().await?;
+        return Ok(());
+    }
     // Upstream ids are recorded unless a sync already holds them for another
     // row: then this turn keeps its rows without them, rather than failing.
     sqlx::query(
