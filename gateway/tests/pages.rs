@@ -2,6 +2,9 @@
 //! assets, the recorded visit, and that the token never reaches the log.
 //! (What the page does in a browser is in `tests/browser/`.)
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

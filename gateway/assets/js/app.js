@@ -167,15 +167,20 @@
     return true;
   }
 
-  function swapToken(token) {
+  /** A fresh token from the parent: check it, then redo what failed. */
+  async function swapToken(token) {
     state.token = token;
     state.readyPosted = false;
     tz.tokenStore.save(token);
     state.expired = false;
     el.banner.hidden = true;
     updateComposer();
-    const pending = state.pending.splice(0);
-    if (pending.length === 0) pending.push(loadConversations);
+    const pending = state.pending.splice(0).filter((action) => action !== loadConversations);
+    await loadConversations();
+    if (state.expired) {
+      state.pending.push(...pending);
+      return;
+    }
     for (const action of pending) action();
   }
 

@@ -3,13 +3,15 @@
 
 use std::path::PathBuf;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::browser::{js, wait_js};
 
 /// Where screenshots go: `test-artifacts/` at the workspace root.
-pub fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -18,7 +20,7 @@ pub fn artifacts() -> PathBuf {
 
 /// Open a chat URL and wait until the page script has started (it removes
 /// the token from the address bar first thing).
-pub async fn open(c: &Client, url: &str) {
+pub(crate) async fn open(c: &Client, url: &str) {
     c.goto(url).await.unwrap();
     wait_js(
         c,
@@ -30,14 +32,14 @@ pub async fn open(c: &Client, url: &str) {
 }
 
 /// Type `text` into the composer and press Enter.
-pub async fn send(c: &Client, text: &str) {
+pub(crate) async fn send(c: &Client, text: &str) {
     let input = c.find(Locator::Id("composer-input")).await.unwrap();
     input.send_keys(text).await.unwrap();
     input.send_keys("\u{E007}").await.unwrap();
 }
 
 /// Wait until `n` replies are finished and Send is usable again.
-pub async fn wait_replies(c: &Client, n: usize) {
+pub(crate) async fn wait_replies(c: &Client, n: usize) {
     wait_js(
         c,
         &format!("{n} finished replies"),
@@ -50,7 +52,7 @@ pub async fn wait_replies(c: &Client, n: usize) {
 }
 
 /// Text of the `i`-th reply (0-based).
-pub async fn reply_text(c: &Client, i: usize) -> String {
+pub(crate) async fn reply_text(c: &Client, i: usize) -> String {
     let v = js(
         c,
         &format!(
@@ -63,9 +65,9 @@ pub async fn reply_text(c: &Client, i: usize) -> String {
 }
 
 /// Texts of the user's messages on screen.
-pub async fn user_texts(c: &Client) -> Vec<String> {
+pub(crate) async fn user_texts(c: &Client) -> Vec<String> {
     strings(
-        js(
+        &js(
             c,
             "return [...document.querySelectorAll('.msg-user .msg-text')].map(e => e.textContent);",
         )
@@ -74,9 +76,9 @@ pub async fn user_texts(c: &Client) -> Vec<String> {
 }
 
 /// Titles in the conversation list.
-pub async fn conversation_titles(c: &Client) -> Vec<String> {
+pub(crate) async fn conversation_titles(c: &Client) -> Vec<String> {
     strings(
-        js(
+        &js(
             c,
             "return [...document.querySelectorAll('#conv-list .conv-title')].map(e => e.textContent);",
         )
@@ -84,8 +86,35 @@ pub async fn conversation_titles(c: &Client) -> Vec<String> {
     )
 }
 
+/// Press keys together on whatever has focus (no element is focused by
+/// the press itself), e.g. `[Key::Shift, Key::Tab]`.
+pub(crate) async fn press(c: &Client, keys: &[Key]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys {
+        actions = actions.then(KeyAction::Down {
+            value: (*key).into(),
+        });
+    }
+    for key in keys.iter().rev() {
+        actions = actions.then(KeyAction::Up {
+            value: (*key).into(),
+        });
+    }
+    c.perform_actions(actions).await.unwrap();
+}
+
+/// The id (or class) of the focused element.
+pub(crate) async fn focused(c: &Client) -> String {
+    let v = js(
+        c,
+        "const a = document.activeElement; return a.id || a.className;",
+    )
+    .await;
+    v.as_str().unwrap_or_default().to_owned()
+}
+
 /// Click the element matching `css`.
-pub async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()
@@ -95,9 +124,9 @@ pub async fn click(c: &Client, css: &str) {
 }
 
 /// Every button, field and link without an accessible name (should be none).
-pub async fn unlabelled_controls(c: &Client) -> Vec<String> {
+pub(crate) async fn unlabelled_controls(c: &Client) -> Vec<String> {
     strings(
-        js(
+        &js(
             c,
             "const out = []; \
              for (const e of document.querySelectorAll('button, select, textarea, input, a[href]')) { \
@@ -113,7 +142,7 @@ pub async fn unlabelled_controls(c: &Client) -> Vec<String> {
     )
 }
 
-pub fn strings(v: Value) -> Vec<String> {
+pub(crate) fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
         .iter()

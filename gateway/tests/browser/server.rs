@@ -11,12 +11,12 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub const SECRET: &str = "browser-tests-secret-0123456789abcdef";
-pub const API_KEY: &str = "browser-tests-api-key-0123456789";
+pub(crate) const SECRET: &str = "browser-tests-secret-0123456789abcdef";
+pub(crate) const API_KEY: &str = "browser-tests-api-key-0123456789";
 
 /// A running gateway. Stops when dropped.
-pub struct TestGateway {
-    pub base: String,
+pub(crate) struct TestGateway {
+    pub(crate) base: String,
     stop: Option<oneshot::Sender<()>>,
     http: reqwest::Client,
 }
@@ -24,7 +24,7 @@ pub struct TestGateway {
 impl TestGateway {
     /// Start a gateway (development mode, demo upstream) with `extra`
     /// variables on top of the test defaults.
-    pub async fn start(extra: &[(&str, &str)]) -> TestGateway {
+    pub(crate) async fn start(extra: &[(&str, &str)]) -> TestGateway {
         let mut vars = EnvVars::from_pairs([
             ("CHAT_GATEWAY_JWT_SECRET", SECRET),
             ("CHAT_GATEWAY_API_KEY", API_KEY),
@@ -55,7 +55,7 @@ impl TestGateway {
     }
 
     /// A chat token for `user` of `system`, valid for an hour.
-    pub fn token(&self, system: &str, user: &str) -> String {
+    pub(crate) fn token(&self, system: &str, user: &str) -> String {
         mint(
             &ChatClaims::new(system, user, Duration::from_secs(3600)),
             &JwtSecret::new(SECRET),
@@ -64,7 +64,7 @@ impl TestGateway {
     }
 
     /// A token that expired an hour ago (well past the verifier's leeway).
-    pub fn expired_token(&self, system: &str, user: &str) -> String {
+    pub(crate) fn expired_token(&self, system: &str, user: &str) -> String {
         let mut claims = ChatClaims::new(system, user, Duration::from_secs(60));
         claims.exp -= 3600;
         claims.iat = claims.iat.map(|t| t - 3600);
@@ -72,7 +72,7 @@ impl TestGateway {
     }
 
     /// The chat page URL for `token` with extra query parameters.
-    pub fn chat_url(&self, token: &str, query: &str) -> String {
+    pub(crate) fn chat_url(&self, token: &str, query: &str) -> String {
         let mut url = format!("{}/chat?token={token}", self.base);
         if !query.is_empty() {
             url.push('&');
@@ -82,7 +82,7 @@ impl TestGateway {
     }
 
     /// `GET path` with the user's token; the JSON body.
-    pub async fn get(&self, token: &str, path: &str) -> Value {
+    pub(crate) async fn get(&self, token: &str, path: &str) -> Value {
         let resp = self
             .http
             .get(format!("{}{path}", self.base))
@@ -95,7 +95,7 @@ impl TestGateway {
     }
 
     /// The user's conversations, newest first.
-    pub async fn conversations(&self, token: &str) -> Vec<Value> {
+    pub(crate) async fn conversations(&self, token: &str) -> Vec<Value> {
         match self.get(token, "/v1/conversations").await {
             Value::Array(list) => list,
             other => panic!("conversations: {other}"),
@@ -103,7 +103,7 @@ impl TestGateway {
     }
 
     /// The messages of a conversation, oldest first.
-    pub async fn messages(&self, token: &str, id: &str) -> Vec<Value> {
+    pub(crate) async fn messages(&self, token: &str, id: &str) -> Vec<Value> {
         match self
             .get(token, &format!("/v1/conversations/{id}/messages"))
             .await
@@ -114,7 +114,7 @@ impl TestGateway {
     }
 
     /// Send a message through the API (blocking answer); the conversation id.
-    pub async fn chat(&self, token: &str, message: &str) -> String {
+    pub(crate) async fn chat(&self, token: &str, message: &str) -> String {
         let resp = self
             .http
             .post(format!("{}/v1/chat", self.base))
@@ -133,7 +133,7 @@ impl TestGateway {
     }
 
     /// Delete a conversation through the API.
-    pub async fn delete(&self, token: &str, id: &str) {
+    pub(crate) async fn delete(&self, token: &str, id: &str) {
         let resp = self
             .http
             .delete(format!("{}/v1/conversations/{id}", self.base))

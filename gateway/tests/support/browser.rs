@@ -3,7 +3,8 @@
 //!
 //! Self-contained on purpose: it depends only on `fantoccini`, `tokio` and
 //! `serde_json`, so any test crate of the workspace can include it with
-//! `#[path = ".../support/browser.rs"] mod browser;`.
+//! `#[path = ".../support/browser.rs"] mod browser;` (items are
+//! `pub(crate)` for that reason).
 //!
 //! - [`Browser::start`] starts `chromedriver` on a free loopback port and
 //!   opens a session in a fresh, temporary profile; [`Browser::close`] ends
@@ -15,7 +16,8 @@
 //!   `CHROME_BIN` / `CHROMEDRIVER` when set. When one is missing the test fails
 //!   and says what to install.
 
-#![allow(dead_code)]
+// Not every test crate uses every helper; a failed expect is a failed test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -30,19 +32,19 @@ use tokio::process::{Child, Command};
 /// How long to wait for chromedriver to accept connections.
 const DRIVER_START: Duration = Duration::from_secs(20);
 /// Default deadline of [`Browser::wait_for_js`].
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(15);
 /// Pause between two polls of a condition.
 const POLL: Duration = Duration::from_millis(50);
 
 /// Browser settings of one session.
 #[derive(Debug, Clone)]
-pub struct BrowserOptions {
+pub(crate) struct BrowserOptions {
     /// Window width in CSS pixels.
-    pub width: u32,
+    pub(crate) width: u32,
     /// Window height in CSS pixels.
-    pub height: u32,
+    pub(crate) height: u32,
     /// Browser language (`--lang` and `Accept-Language`), e.g. `"ja"`.
-    pub lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 impl Default for BrowserOptions {
@@ -57,7 +59,7 @@ impl Default for BrowserOptions {
 
 impl BrowserOptions {
     /// A window of `width` × `height`.
-    pub fn sized(width: u32, height: u32) -> Self {
+    pub(crate) fn sized(width: u32, height: u32) -> Self {
         Self {
             width,
             height,
@@ -66,14 +68,14 @@ impl BrowserOptions {
     }
 
     /// Use `lang` as the browser language.
-    pub fn lang(mut self, lang: &str) -> Self {
+    pub(crate) fn lang(mut self, lang: &str) -> Self {
         self.lang = Some(lang.to_owned());
         self
     }
 }
 
 /// A running chromedriver with one open Chromium session.
-pub struct Browser {
+pub(crate) struct Browser {
     client: Client,
     driver: Child,
     profile: PathBuf,
@@ -101,7 +103,7 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// Start chromedriver and open a headless Chromium session.
-    pub async fn start(options: BrowserOptions) -> Browser {
+    pub(crate) async fn start(options: BrowserOptions) -> Browser {
         let chrome = binary("CHROME_BIN", "/usr/bin/chromium");
         let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = free_port();
@@ -173,12 +175,12 @@ impl Browser {
     }
 
     /// The WebDriver client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
     /// End the session, stop chromedriver and remove the profile.
-    pub async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -194,7 +196,7 @@ impl Drop for Browser {
 
 /// Run `body` with a fresh browser, then close it, whether `body` passed or
 /// panicked (the panic is then resumed).
-pub async fn with_browser<F, Fut>(options: BrowserOptions, body: F)
+pub(crate) async fn with_browser<F, Fut>(options: BrowserOptions, body: F)
 where
     F: FnOnce(Client) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -213,15 +215,19 @@ where
 /// Poll `script` (the body of a function; it must `return` a value) until it
 /// returns something truthy, and return that value. Fails after `timeout`
 /// with `what` and the last value seen.
-pub async fn wait_for_js(client: &Client, what: &str, script: &str, timeout: Duration) -> Value {
+pub(crate) async fn wait_for_js(
+    client: &Client,
+    what: &str,
+    script: &str,
+    timeout: Duration,
+) -> Value {
     let deadline = Instant::now() + timeout;
-    let mut last = Value::Null;
     loop {
-        match client.execute(script, vec![]).await {
+        let last = match client.execute(script, vec![]).await {
             Ok(v) if truthy(&v) => return v,
-            Ok(v) => last = v,
-            Err(e) => last = Value::String(format!("script error: {e}")),
-        }
+            Ok(v) => v,
+            Err(e) => Value::String(format!("script error: {e}")),
+        };
         assert!(
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting for {what}; last value: {last}"
@@ -231,12 +237,12 @@ pub async fn wait_for_js(client: &Client, what: &str, script: &str, timeout: Dur
 }
 
 /// [`wait_for_js`] with the default deadline.
-pub async fn wait_js(client: &Client, what: &str, script: &str) -> Value {
+pub(crate) async fn wait_js(client: &Client, what: &str, script: &str) -> Value {
     wait_for_js(client, what, script, DEFAULT_WAIT).await
 }
 
 /// Run `script` once and return its value.
-pub async fn js(client: &Client, script: &str) -> Value {
+pub(crate) async fn js(client: &Client, script: &str) -> Value {
     client
         .execute(script, vec![])
         .await
@@ -244,7 +250,7 @@ pub async fn js(client: &Client, script: &str) -> Value {
 }
 
 /// Run `script` once with `args` (`arguments[0]`, …) and return its value.
-pub async fn js_with(client: &Client, script: &str, args: Vec<Value>) -> Value {
+pub(crate) async fn js_with(client: &Client, script: &str, args: Vec<Value>) -> Value {
     client
         .execute(script, args)
         .await
@@ -261,9 +267,26 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
+/// Resize the window so that the page itself (the viewport) is `width` ×
+/// `height` CSS pixels.
+pub(crate) async fn set_viewport(client: &Client, width: u32, height: u32) {
+    let frame = client
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+            vec![],
+        )
+        .await
+        .expect("measure the window frame");
+    let extra = |i: usize| frame[i].as_u64().unwrap_or(0) as u32;
+    client
+        .set_window_size(width + extra(0), height + extra(1))
+        .await
+        .expect("resize the window");
+}
+
 /// Save a PNG screenshot of the current page as `dir/name.png` and return
 /// its path.
-pub async fn save_screenshot(client: &Client, dir: &Path, name: &str) -> PathBuf {
+pub(crate) async fn save_screenshot(client: &Client, dir: &Path, name: &str) -> PathBuf {
     let png = client.screenshot().await.expect("take a screenshot");
     std::fs::create_dir_all(dir).expect("create the screenshot directory");
     let path = dir.join(format!("{name}.png"));
