@@ -156,11 +156,10 @@
    */
   function tokenProblem(e, retry) {
     if (!(e instanceof tz.ApiError) || !e.isTokenProblem) return false;
-    if (retry) state.pending.push(retry);
+    if (retry && !state.pending.includes(retry)) state.pending.push(retry);
     if (!state.expired) {
       state.expired = true;
       el.banner.hidden = false;
-      tz.tokenStore.clear();
       updateComposer();
       bridge.post("token-expired");
     }

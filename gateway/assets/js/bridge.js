@@ -118,7 +118,8 @@
     }
     tokenStore.clear();
     const bridge = new Bridge(boot.parentOrigin);
-    if (!bridge.active) return;
+    // A fresh token cannot help a system that is not allowed.
+    if (!bridge.active || boot.error === "not_allowed") return;
     bridge.on("token", (token) => window.location.replace(urlWithToken(token)));
     bridge.post("token-expired");
   }

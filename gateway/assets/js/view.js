@@ -138,6 +138,8 @@
 
     note(key, cls) {
       this.meta.replaceChildren(label(this.texts, key, "span", cls || "msg-note"));
+      // Stopped before anything arrived: only the note is worth showing.
+      if (this.isEmpty) this.el.classList.add("empty");
     }
 
     get isEmpty() {
@@ -146,7 +148,7 @@
 
     /** Plain text of the rendered answer (for the live region). */
     plainText() {
-      return (this.bubble.innerText || this.raw).trim();
+      return (this.body.innerText + this.tail.textContent).trim() || this.raw.trim();
     }
 
     remove() {

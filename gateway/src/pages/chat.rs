@@ -12,10 +12,10 @@
 //! A valid token gets the page (and the visit is recorded, so the user is a
 //! sync target); a missing token is a 400 page, a refused token a 401 page
 //! (expired tokens say so) and a system outside the allowlist a 403 page —
-//! all localized. Token error pages load the page script too, so that inside
-//! the widget they can ask the parent window for a fresh token, and so that
-//! a reload (the page removes the token from the address bar) can resume
-//! with the token kept for this tab.
+//! all localized. Error pages load the page script too: it removes the
+//! token from the address bar, inside the widget asks the parent window for
+//! a fresh token, and after a reload (the address no longer has the token)
+//! resumes with the token kept for this tab.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
-use minijinja::value::{Serde, Value};
+use minijinja::value::Serde;
 use sdk::Lang;
 use sdk::jwt::JwtError;
 use serde::{Deserialize, Serialize};
@@ -208,11 +208,11 @@ fn error_page(error: PageError, lang: Lang, embed: bool, parent: Option<&str>) -
         PageError::TokenInvalid => (t.error_heading, t.invalid_token, t.error_help),
         PageError::NotAllowed => (t.error_heading, t.not_allowed, t.error_help),
     };
-    let boot = (error != PageError::NotAllowed).then_some(ErrorBoot {
+    let boot = ErrorBoot {
         mode: "error",
         error,
         parent_origin: parent,
-    });
+    };
     let ctx = context! {
         lang => lang.as_str(),
         product => PRODUCT,
@@ -221,7 +221,7 @@ fn error_page(error: PageError, lang: Lang, embed: bool, parent: Option<&str>) -
         help => help,
         embed => embed,
         assets => Serde(assets::paths()),
-        boot => boot.as_ref().map_or(Value::from(false), |b| Value::from(Serde(b))),
+        boot => Serde(&boot),
     };
     match templates::render("error.html", ctx) {
         Ok(body) => html(error.status(), body),
