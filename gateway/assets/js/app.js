@@ -26,18 +26,6 @@
     banner: $("expired-banner"),
     announcer: $("announcer"),
     langSelect: $("lang-select"),
-    menuBtn: $("menu-btn"),
-    scrim: $("scrim"),
-    recentBtn: $("recent-btn"),
-    recentPanel: $("recent-panel"),
-    renameDialog: $("rename-dialog"),
-    renameForm: $("rename-form"),
-    renameInput: $("rename-input"),
-    renameCancel: $("rename-cancel"),
-    deleteDialog: $("delete-dialog"),
-    deleteForm: $("delete-form"),
-    deleteBody: $("delete-body"),
-    deleteCancel: $("delete-cancel"),
   };
 
   const state = {
@@ -56,8 +44,10 @@
   const texts = () => boot.texts[state.lang] || boot.texts.en;
   const api = new tz.Api(() => state.token);
   const bridge = new tz.Bridge(boot.parentOrigin);
-  const thread = new tz.Thread(texts, boot.embed);
+  const thread = new tz.Thread(texts);
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
+  const dialogs = new tz.ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
+  const panels = new tz.Panels(() => loadConversations());
 
   // The token leaves the address bar (and so history and shared links); the
   // tab keeps it for a reload.
@@ -188,8 +178,8 @@
   function renderList() {
     tz.renderConversations(el.list, el.listEmpty, state.conversations, state.currentId, texts, state.lang, {
       open: openConversation,
-      rename: askRename,
-      remove: askDelete,
+      rename: (c) => dialogs.askRename(c),
+      remove: (c) => dialogs.askDelete(c),
     });
   }
 
@@ -218,7 +208,7 @@
   }
 
   async function openConversation(id, quiet) {
-    closePanels();
+    panels.closeAll();
     if (state.busy && state.controller) state.controller.abort();
     setCurrent(id);
     thread.clear();
@@ -243,7 +233,7 @@
   }
 
   function newConversation() {
-    closePanels();
+    panels.closeAll();
     if (state.busy && state.controller) state.controller.abort();
     setCurrent(null);
     thread.clear();
@@ -251,32 +241,7 @@
     el.input.focus();
   }
 
-  let renaming = null;
-  let deleting = null;
-  let dialogOpener = null;
-
-  function openDialog(dialog) {
-    dialogOpener = document.activeElement;
-    dialog.showModal();
-  }
-
-  function closeDialog(dialog) {
-    if (dialog.open) dialog.close();
-    if (dialogOpener && document.contains(dialogOpener)) dialogOpener.focus();
-  }
-
-  function askRename(conversation) {
-    renaming = conversation;
-    el.renameInput.value = conversation.name || "";
-    openDialog(el.renameDialog);
-    el.renameInput.select();
-  }
-
-  async function doRename() {
-    const conversation = renaming;
-    const name = el.renameInput.value.trim();
-    closeDialog(el.renameDialog);
-    if (!conversation || !name || name === conversation.name) return;
+  async function rename(conversation, name) {
     try {
       const renamed = await api.rename(conversation.id, name);
       state.conversations = state.conversations.map((c) => (c.id === renamed.id ? renamed : c));
@@ -288,17 +253,7 @@
     }
   }
 
-  function askDelete(conversation) {
-    deleting = conversation;
-    el.deleteBody.textContent = texts().deleteBody.replace("{name}", conversation.name || texts().untitled);
-    openDialog(el.deleteDialog);
-    el.deleteCancel.focus();
-  }
-
-  async function doDelete() {
-    const conversation = deleting;
-    closeDialog(el.deleteDialog);
-    if (!conversation) return;
+  async function remove(conversation) {
     try {
       await api.remove(conversation.id);
     } catch (e) {
@@ -340,7 +295,7 @@
     el.input.value = "";
     autosize();
     clearNotice();
-    closePanels();
+    panels.closeAll();
     runTurn(text, thread.addUser(text), false);
   }
 
@@ -412,31 +367,6 @@
     if (!state.expired) loadConversations();
   }
 
-  // ---- panels (mobile drawer, embed "recent" menu) ----------------------------------
-
-  function setDrawer(open) {
-    if (!el.menuBtn) return;
-    document.body.classList.toggle("drawer-open", open);
-    el.menuBtn.setAttribute("aria-expanded", String(open));
-    el.scrim.hidden = !open;
-  }
-
-  function setRecent(open) {
-    if (!el.recentPanel) return;
-    el.recentPanel.hidden = !open;
-    el.recentBtn.setAttribute("aria-expanded", String(open));
-    if (open) {
-      loadConversations();
-      const first = el.recentPanel.querySelector("button");
-      if (first) first.focus();
-    }
-  }
-
-  function closePanels() {
-    if (document.body.classList.contains("drawer-open")) setDrawer(false);
-    if (el.recentPanel && !el.recentPanel.hidden) setRecent(false);
-  }
-
   // ---- wiring ---------------------------------------------------------------------------
 
   el.composer.addEventListener("submit", (e) => {
@@ -459,39 +389,6 @@
   });
   el.newBtn.addEventListener("click", newConversation);
   if (el.langSelect) el.langSelect.addEventListener("change", () => setLang(el.langSelect.value, true));
-  if (el.menuBtn) {
-    el.menuBtn.addEventListener("click", () => setDrawer(!document.body.classList.contains("drawer-open")));
-    el.scrim.addEventListener("click", () => setDrawer(false));
-  }
-  if (el.recentBtn) {
-    el.recentBtn.addEventListener("click", () => setRecent(el.recentPanel.hidden));
-    document.addEventListener("click", (e) => {
-      if (!el.recentPanel.hidden && !el.recentPanel.contains(e.target) && !el.recentBtn.contains(e.target)) {
-        setRecent(false);
-      }
-    });
-  }
-  document.addEventListener("keydown", (e) => {
-    if (e.key !== "Escape") return;
-    if (el.recentPanel && !el.recentPanel.hidden) {
-      setRecent(false);
-      el.recentBtn.focus();
-    } else if (document.body.classList.contains("drawer-open")) {
-      setDrawer(false);
-      el.menuBtn.focus();
-    }
-  });
-  el.renameForm.addEventListener("submit", (e) => {
-    e.preventDefault();
-    doRename();
-  });
-  el.renameCancel.addEventListener("click", () => closeDialog(el.renameDialog));
-  el.deleteForm.addEventListener("submit", (e) => {
-    e.preventDefault();
-    doDelete();
-  });
-  el.deleteCancel.addEventListener("click", () => closeDialog(el.deleteDialog));
-
   bridge.on("token", swapToken);
   bridge.on("lang", (lang) => setLang(lang, true));
 

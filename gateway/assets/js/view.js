@@ -157,9 +157,8 @@
   }
 
   class Thread {
-    constructor(texts, embed) {
+    constructor(texts) {
       this.texts = texts;
-      this.embed = embed;
       this.root = document.getElementById("thread");
       this.scroller = document.getElementById("messages");
       this.empty = document.getElementById("empty-state");

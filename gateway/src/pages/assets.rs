@@ -15,7 +15,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// The page script: SSE decoding, API calls, the parent-window bridge, the
-/// DOM views, and the controller that ties them together.
+/// DOM views, dialogs and panels, and the controller that ties them
+/// together (last, as it uses the others).
 const SCRIPT: &str = concat!(
     include_str!("../../assets/js/sse.js"),
     "\n",
@@ -24,6 +25,10 @@ const SCRIPT: &str = concat!(
     include_str!("../../assets/js/bridge.js"),
     "\n",
     include_str!("../../assets/js/view.js"),
+    "\n",
+    include_str!("../../assets/js/dialogs.js"),
+    "\n",
+    include_str!("../../assets/js/panels.js"),
     "\n",
     include_str!("../../assets/js/app.js"),
 );
