@@ -4,14 +4,14 @@
 //!
 //! Invariants:
 //! - every response of this router carries the page security headers
-//!   ([`security_headers`]): a `Content-Security-Policy` without inline
+//!   (`security_headers`): a `Content-Security-Policy` without inline
 //!   scripts or styles and with `frame-ancestors` limited to the allowed
 //!   origins, `Referrer-Policy: no-referrer`, `X-Content-Type-Options:
 //!   nosniff`;
 //! - HTML is `Cache-Control: no-store` (it carries a chat token); assets are
 //!   served under a content hash and cached for a year;
 //! - nothing is loaded from another host; everything put into HTML goes
-//!   through the template engine's escaping ([`templates`]);
+//!   through the template engine's escaping (module `templates`);
 //! - the chat token arrives in the query string, which the request log never
 //!   records (see [`crate::routes`]), and the page removes it from the
 //!   address bar after load.
