@@ -16,7 +16,8 @@
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
 //! - [`upstream`]: the `Upstream` trait, the demo and the Dify client;
 //! - [`chat`]: one chat turn and its persistence rules;
-//! - [`routes`]: the HTTP API; [`error`]: how failures become HTTP.
+//! - [`routes`]: the HTTP API; [`error`]: how failures become HTTP;
+//! - [`pages`]: the chat page end users see, and its assets.
 
 pub mod auth;
 pub mod chat;
@@ -28,6 +29,7 @@ pub mod fake_dify;
 pub mod identity;
 pub mod markdown;
 pub mod origins;
+pub mod pages;
 pub mod routes;
 pub mod secrets;
 pub mod state;

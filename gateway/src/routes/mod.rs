@@ -34,7 +34,8 @@ pub fn router(state: AppState) -> Router {
         .merge(chat_token::router())
         .merge(sync::router())
         .merge(cache::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(crate::pages::router(&state));
     api.fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))

@@ -1,0 +1,155 @@
+// Calls to the gateway's /v1 API (same origin, `Authorization: Bearer`).
+// Failures become an ApiError with the gateway's machine code (`code`), the
+// HTTP status and the server's message; a network failure has code
+// "network" and status 0.
+(function (tz) {
+  "use strict";
+
+  const TOKEN_CODES = new Set([
+    "token_expired",
+    "token_invalid_signature",
+    "token_malformed",
+    "token_missing_claims",
+    "missing_credentials",
+  ]);
+
+  class ApiError extends Error {
+    constructor(code, message, status) {
+      super(message || code);
+      this.name = "ApiError";
+      this.code = code;
+      this.status = status;
+    }
+
+    /** The chat token is the problem: a fresh one would fix it. */
+    get isTokenProblem() {
+      return TOKEN_CODES.has(this.code);
+    }
+  }
+
+  async function errorFrom(res) {
+    let code = "http_" + res.status;
+    let message = "";
+    try {
+      const body = await res.json();
+      if (body && body.error && typeof body.error.code === "string") {
+        code = body.error.code;
+        message = String(body.error.message || "");
+      } else if (body && body.detail) {
+        message = String(body.detail);
+      }
+    } catch (_) {
+      // Not JSON (a proxy's page): the status code is all we have.
+    }
+    return new ApiError(code, message, res.status);
+  }
+
+  function isAbort(e) {
+    return e && e.name === "AbortError";
+  }
+
+  class Api {
+    /** `getToken()` returns the current chat token. */
+    constructor(getToken) {
+      this.getToken = getToken;
+    }
+
+    headers(extra) {
+      return Object.assign(
+        { Authorization: "Bearer " + this.getToken(), Accept: "application/json" },
+        extra || {}
+      );
+    }
+
+    /** A JSON request; resolves to the parsed body (null for 204). */
+    async request(method, path, body) {
+      const init = { method, headers: this.headers(), cache: "no-store" };
+      if (body !== undefined) {
+        init.headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      let res;
+      try {
+        res = await fetch(path, init);
+      } catch (e) {
+        throw new ApiError("network", String(e && e.message), 0);
+      }
+      if (!res.ok) throw await errorFrom(res);
+      if (res.status === 204) return null;
+      return res.json();
+    }
+
+    conversations() {
+      return this.request("GET", "/v1/conversations?limit=100");
+    }
+
+    messages(id) {
+      return this.request("GET", "/v1/conversations/" + encodeURIComponent(id) + "/messages?html=true");
+    }
+
+    rename(id, name) {
+      return this.request("PATCH", "/v1/conversations/" + encodeURIComponent(id), { name });
+    }
+
+    remove(id) {
+      return this.request("DELETE", "/v1/conversations/" + encodeURIComponent(id));
+    }
+
+    /**
+     * Send a message and stream the reply. `onEvent(name, data)` gets every
+     * event (`start`, `delta`, `replace`, `html`, `end`, `error`). Resolves
+     * when the stream ends; rejects with an ApiError for failures before the
+     * stream started, or when it broke off without `end`/`error`; rejects with
+     * the AbortError when `signal` aborts.
+     */
+    async chat(body, signal, onEvent) {
+      let res;
+      try {
+        res = await fetch("/v1/chat", {
+          method: "POST",
+          headers: this.headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+          body: JSON.stringify(Object.assign({ stream: true, html: true }, body)),
+          cache: "no-store",
+          signal,
+        });
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        throw new ApiError("network", String(e && e.message), 0);
+      }
+      if (!res.ok) throw await errorFrom(res);
+      const reader = res.body.getReader();
+      const text = new TextDecoder();
+      const sse = new tz.SseDecoder();
+      let ended = false;
+      const deliver = (events) => {
+        for (const ev of events) {
+          let data;
+          try {
+            data = JSON.parse(ev.data);
+          } catch (_) {
+            continue;
+          }
+          if (ev.event === "end" || ev.event === "error") ended = true;
+          onEvent(ev.event, data);
+        }
+      };
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          deliver(sse.push(text.decode(value, { stream: true })));
+        }
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        throw new ApiError("network", String(e && e.message), 0);
+      }
+      deliver(sse.push(text.decode()));
+      deliver(sse.finish());
+      if (!ended) throw new ApiError("stream_cut", "", 0);
+    }
+  }
+
+  tz.Api = Api;
+  tz.ApiError = ApiError;
+  tz.isAbort = isAbort;
+})(window.tzChat = window.tzChat || {});

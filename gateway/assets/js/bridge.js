@@ -1,0 +1,132 @@
+// The page's ties to the world outside it: the parent window (the widget,
+// postMessage protocol v1), the tab's session storage (the token survives a
+// reload after it left the address bar) and the address bar itself.
+//
+// Protocol v1, page -> parent, always with the parent's exact origin:
+//   {source: "tz-chat", version: 1, type: "ready" | "token-expired" | "reply", ...}
+// parent -> page, accepted only from that origin and from window.parent:
+//   {source: "tz-chat-widget", version: 1, type: "token", token}
+//   {source: "tz-chat-widget", version: 1, type: "lang", lang}
+(function (tz) {
+  "use strict";
+
+  const TOKEN_KEY = "tz-chat.token";
+
+  class Bridge {
+    /** `parentOrigin` was checked by the server; null means "never post". */
+    constructor(parentOrigin) {
+      this.parentOrigin = parentOrigin || null;
+      this.handlers = {};
+      if (this.active) {
+        window.addEventListener("message", (e) => this.receive(e));
+      }
+    }
+
+    get active() {
+      return this.parentOrigin !== null && window.parent !== window;
+    }
+
+    on(type, handler) {
+      this.handlers[type] = handler;
+    }
+
+    post(type, extra) {
+      if (!this.active) return;
+      const msg = Object.assign({ source: "tz-chat", version: 1, type }, extra || {});
+      window.parent.postMessage(msg, this.parentOrigin);
+    }
+
+    receive(e) {
+      if (e.origin !== this.parentOrigin || e.source !== window.parent) return;
+      const d = e.data;
+      if (!d || typeof d !== "object" || d.source !== "tz-chat-widget" || d.version !== 1) return;
+      if (d.type === "token" && typeof d.token === "string" && d.token.length > 0) {
+        if (this.handlers.token) this.handlers.token(d.token);
+      } else if (d.type === "lang" && typeof d.lang === "string") {
+        if (this.handlers.lang) this.handlers.lang(d.lang);
+      }
+    }
+  }
+
+  // Session storage can be unavailable (blocked third-party storage): then
+  // the token simply lives in memory only.
+  const tokenStore = {
+    save(token) {
+      try {
+        sessionStorage.setItem(TOKEN_KEY, token);
+      } catch (_) {}
+    },
+    load() {
+      try {
+        return sessionStorage.getItem(TOKEN_KEY);
+      } catch (_) {
+        return null;
+      }
+    },
+    clear() {
+      try {
+        sessionStorage.removeItem(TOKEN_KEY);
+      } catch (_) {}
+    },
+  };
+
+  /** Per-tab memory of small values (the open conversation). */
+  const tabStore = {
+    get(key) {
+      try {
+        return sessionStorage.getItem("tz-chat." + key);
+      } catch (_) {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        if (value === null || value === undefined) sessionStorage.removeItem("tz-chat." + key);
+        else sessionStorage.setItem("tz-chat." + key, value);
+      } catch (_) {}
+    },
+  };
+
+  /** Change query parameters of the address without a navigation. */
+  function replaceParams(changes) {
+    const url = new URL(window.location.href);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) url.searchParams.delete(key);
+      else url.searchParams.set(key, value);
+    }
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+  }
+
+  /** This page's address with `token` in it. */
+  function urlWithToken(token) {
+    const url = new URL(window.location.href);
+    url.searchParams.set("token", token);
+    return url.pathname + url.search + url.hash;
+  }
+
+  /**
+   * A token error page. After a reload (the address no longer has the
+   * token) resume with the tab's token; inside the widget, ask the parent
+   * for a fresh token and come back with it.
+   */
+  function runErrorPage(boot) {
+    const stored = tokenStore.load();
+    replaceParams({ token: null });
+    if (boot.error === "missing_token" && stored) {
+      window.location.replace(urlWithToken(stored));
+      return;
+    }
+    tokenStore.clear();
+    const bridge = new Bridge(boot.parentOrigin);
+    // A fresh token cannot help a system that is not allowed.
+    if (!bridge.active || boot.error === "not_allowed") return;
+    bridge.on("token", (token) => window.location.replace(urlWithToken(token)));
+    bridge.post("token-expired");
+  }
+
+  tz.Bridge = Bridge;
+  tz.tokenStore = tokenStore;
+  tz.tabStore = tabStore;
+  tz.replaceParams = replaceParams;
+  tz.runErrorPage = runErrorPage;
+})(window.tzChat = window.tzChat || {});

@@ -1,0 +1,182 @@
+//! The HTML pages the gateway serves itself: the chat page end users see
+//! (`/chat?token=…`, alias `/chat-api`), a small intro page at `/`, and the
+//! page's static assets under `/assets/`.
+//!
+//! Invariants:
+//! - every response of this router carries the page security headers
+//!   (`security_headers`): a `Content-Security-Policy` without inline
+//!   scripts or styles and with `frame-ancestors` limited to the allowed
+//!   origins, `Referrer-Policy: no-referrer`, `X-Content-Type-Options:
+//!   nosniff`;
+//! - HTML is `Cache-Control: no-store` (it carries a chat token); assets are
+//!   served under a content hash and cached for a year;
+//! - nothing is loaded from another host; everything put into HTML goes
+//!   through the template engine's escaping (module `templates`);
+//! - the chat token arrives in the query string, which the request log never
+//!   records (see [`crate::routes`]), and the page removes it from the
+//!   address bar after load.
+
+mod assets;
+mod chat;
+mod i18n;
+mod intro;
+mod templates;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::origins::OriginPolicy;
+use crate::state::AppState;
+
+pub use self::i18n::PageTexts;
+
+/// The page routes, with their security headers.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let csp = content_security_policy(&state.origins);
+    let mut router = Router::new()
+        .route("/", get(intro::page))
+        .route("/chat", get(chat::page))
+        .route("/chat-api", get(chat::page))
+        .route("/assets/{file}", get(assets::serve));
+    for (name, value) in security_headers(&csp) {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    router
+}
+
+/// The headers every page response carries.
+fn security_headers(csp: &str) -> Vec<(HeaderName, HeaderValue)> {
+    let csp = HeaderValue::from_str(csp).unwrap_or_else(|_| HeaderValue::from_static(FALLBACK_CSP));
+    vec![
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+        ),
+    ]
+}
+
+/// Used only if the configured origins cannot form a header value.
+const FALLBACK_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'self'";
+
+/// The `Content-Security-Policy` of the pages: scripts, styles, images and
+/// API calls from this origin only; no inline code; framing only by the
+/// allowed origins (and, in development mode, any loopback origin).
+pub fn content_security_policy(origins: &OriginPolicy) -> String {
+    let mut ancestors: Vec<String> = vec!["'self'".into()];
+    let mut listed: Vec<&str> = origins.listed().filter(|o| is_plain_origin(o)).collect();
+    listed.sort_unstable();
+    ancestors.extend(listed.into_iter().map(str::to_owned));
+    if origins.allows_loopback() {
+        ancestors.push("http://localhost:*".into());
+        ancestors.push("http://127.0.0.1:*".into());
+    }
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {}",
+        ancestors.join(" ")
+    )
+}
+
+/// Whether an origin can go into a CSP source list as is (a configured
+/// origin with `;` or a blank in it would otherwise add directives).
+fn is_plain_origin(origin: &str) -> bool {
+    !origin.is_empty()
+        && origin.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'.' | b'-' | b'[' | b']')
+        })
+}
+
+/// An HTML response that must not be stored (it may carry a chat token).
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The page shown when a template fails to render (a bug: the templates are
+/// compiled in and covered by tests).
+fn render_failure(error: &minijinja::Error) -> Response {
+    tracing::error!(error = %error, "rendering a page failed");
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "<!doctype html><title>Error</title><p>Internal error. The gateway's log has the details.</p>"
+            .to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, EnvVars};
+
+    fn policy(extra: &[(&str, &str)]) -> OriginPolicy {
+        let mut vars = EnvVars::from_pairs([
+            (
+                "CHAT_GATEWAY_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+            ("CHAT_GATEWAY_API_KEY", "key-0123456789abcdef"),
+            ("CHAT_GATEWAY_URL", "https://chat.example.com"),
+        ]);
+        for (k, v) in extra {
+            vars.set(*k, *v);
+        }
+        OriginPolicy::from_config(&Config::from_env(&vars).unwrap())
+    }
+
+    #[test]
+    fn csp_frames_only_allowed_origins() {
+        let csp = content_security_policy(&policy(&[
+            ("CHAT_GATEWAY_ENV", "production"),
+            (
+                "ALLOWED_CHAT_TOKEN_ORIGINS",
+                "https://b.example, https://a.example:8443",
+            ),
+        ]));
+        assert!(
+            csp.ends_with(
+                "frame-ancestors 'self' https://a.example:8443 https://b.example https://chat.example.com"
+            ),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(!csp.contains("localhost"), "{csp}");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+    }
+
+    #[test]
+    fn csp_allows_loopback_frames_in_development() {
+        let csp = content_security_policy(&policy(&[]));
+        assert!(
+            csp.ends_with("'self' https://chat.example.com http://localhost:* http://127.0.0.1:*"),
+            "{csp}"
+        );
+    }
+
+    #[test]
+    fn odd_origins_stay_out_of_the_policy() {
+        assert!(is_plain_origin("https://a.example:443"));
+        assert!(!is_plain_origin("https://a.example; script-src *"));
+        assert!(!is_plain_origin(""));
+    }
+}

@@ -1,0 +1,21 @@
+//! The chat page in a real headless Chromium: streaming, stop, history,
+//! markdown sanitising, languages, IME, tokens, embed mode and the widget's
+//! postMessage protocol.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages
+//! `chromium` and `chromium-driver`); the tests fail, naming them, when they
+//! are missing. Screenshots go to `test-artifacts/` at the workspace root.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/browser.rs"]
+mod browser;
+mod page;
+mod server;
+
+mod conversations;
+mod embed;
+mod language;
+mod sending;
+mod tokens;

@@ -1,0 +1,260 @@
+//! Sending messages: streaming, Stop, history after a reload, markdown and
+//! sanitising, and the Enter key rules (Shift+Enter, IME composition).
+
+use fantoccini::Locator;
+
+use crate::browser::{BrowserOptions, js, save_screenshot, wait_js, with_browser};
+use crate::page::{self, artifacts};
+use crate::server::TestGateway;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_streams_in_and_the_history_survives_a_reload() {
+    let gw = TestGateway::start(&[("CHAT_GATEWAY_DEMO_DELAY_MS", "25")]).await;
+    let token = gw.token("drillquiz", "alice");
+    let url = gw.chat_url(&token, "lang=en");
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+        // Header: product and identity.
+        let header = js(&c, "return document.querySelector('.topbar').innerText;").await;
+        let header = header.as_str().unwrap();
+        assert!(header.contains("TZ-Chat") && header.contains("alice") && header.contains("drillquiz"), "{header}");
+        assert!(page::unlabelled_controls(&c).await.is_empty(), "{:?}", page::unlabelled_controls(&c).await);
+
+        page::send(&c, "Hello there").await;
+        // While the reply streams: Send is disabled, Stop is offered, and the
+        // text grows word by word before the reply is finished.
+        wait_js(
+            &c,
+            "a partly streamed reply",
+            "const b = document.querySelector('.msg-assistant .bubble'); \
+             return b && b.innerText.includes('Demo') && !document.querySelector('.msg-assistant.done') \
+               && document.getElementById('send-btn').disabled \
+               && !document.getElementById('stop-btn').hidden;",
+        )
+        .await;
+        page::wait_replies(&c, 1).await;
+        let reply = page::reply_text(&c, 0).await;
+        assert!(reply.contains("Demo upstream") && reply.contains("Hello there"), "{reply}");
+        assert!(reply.contains("long answer you can stop"), "{reply}");
+        assert!(js(&c, "return document.getElementById('stop-btn').hidden;").await.as_bool().unwrap());
+        // The live region announced the reply; the token left the address bar.
+        wait_js(&c, "the announcement", "return document.getElementById('announcer').textContent.includes('Demo upstream');").await;
+        let href = c.current_url().await.unwrap().to_string();
+        assert!(!href.contains(&token) && !href.contains("token="), "{href}");
+        assert_eq!(page::conversation_titles(&c).await, ["Hello there"]);
+
+        page::send(&c, "Show me some markdown").await;
+        page::wait_replies(&c, 2).await;
+        save_screenshot(&c, &artifacts(), "chat-full").await;
+
+        // A reload resumes the same conversation, from the server's history.
+        c.refresh().await.unwrap();
+        wait_js(
+            &c,
+            "the conversation after a reload",
+            "return document.querySelectorAll('.msg-assistant.done').length === 2;",
+        )
+        .await;
+        assert_eq!(page::user_texts(&c).await, ["Hello there", "Show me some markdown"]);
+        assert!(page::reply_text(&c, 1).await.contains("a numbered list"));
+        assert_eq!(page::conversation_titles(&c).await, ["Hello there"]);
+        let href = c.current_url().await.unwrap().to_string();
+        assert!(!href.contains("token="), "{href}");
+        let _ = c.find(Locator::Id("composer-input")).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_ends_a_long_reply_and_keeps_what_arrived() {
+    let gw = TestGateway::start(&[("CHAT_GATEWAY_DEMO_DELAY_MS", "30")]).await;
+    let token = gw.token("drillquiz", "stopper");
+    let url = gw.chat_url(&token, "lang=en");
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+        page::send(&c, "Give me a long answer").await;
+        wait_js(
+            &c,
+            "the long reply to start its list",
+            "const b = document.querySelector('.msg-assistant .bubble'); \
+             return b && (b.innerText.match(/This is a long demo answer/g) || []).length >= 2;",
+        )
+        .await;
+        page::click(&c, "#stop-btn").await;
+        wait_js(
+            &c,
+            "the reply to be marked stopped and Send to be usable",
+            "return document.querySelector('.msg-assistant .msg-meta').innerText.includes('Stopped.') \
+               && !document.getElementById('send-btn').disabled && document.getElementById('stop-btn').hidden;",
+        )
+        .await;
+        // Some of the 40 list items arrived, not all.
+        let shown = page::reply_text(&c, 0).await;
+        let items = shown.matches("This is a long demo answer").count();
+        assert!((1..40).contains(&items), "{items} items shown: {shown}");
+
+        // The gateway stored what arrived, marked incomplete.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let stored = loop {
+            let list = gw.conversations(&token).await;
+            if let Some(conv) = list.first() {
+                let msgs = gw.messages(&token, conv["id"].as_str().unwrap()).await;
+                if let Some(reply) = msgs.iter().find(|m| m["role"] == "assistant") {
+                    break reply.clone();
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "the partial reply was not stored");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(stored["status"], "incomplete");
+        let content = stored["content"].as_str().unwrap();
+        assert!(content.contains("1. This is") && !content.contains("40. This is"), "{content}");
+
+        // The page is not stuck: the next message gets a full reply.
+        page::send(&c, "Thanks").await;
+        page::wait_replies(&c, 1).await;
+        assert!(page::reply_text(&c, 1).await.contains("Thanks"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_renders_and_nothing_in_a_reply_can_run() {
+    let gw = TestGateway::start(&[]).await;
+    let token = gw.token("drillquiz", "mallory");
+    let url = gw.chat_url(&token, "lang=en");
+    let payload = "<img src=x onerror=\"window.pwned='img'\"> <script>window.pwned='script'</script> \
+                   [click me](javascript:window.pwned='link') <a href=\"#\" onclick=\"window.pwned='a'\">a</a> \
+                   <svg onload=\"window.pwned='svg'\"></svg> <iframe src=\"javascript:parent.pwned='frame'\"></iframe> **bold**";
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+        page::send(&c, payload).await;
+        page::wait_replies(&c, 1).await;
+        page::send(&c, "Now some markdown please").await;
+        page::wait_replies(&c, 2).await;
+
+        let check = "const t = document.getElementById('thread'); \
+            for (const a of t.querySelectorAll('.msg-assistant a')) a.click(); \
+            return { \
+              pwned: window.pwned === undefined ? null : String(window.pwned), \
+              dangerous: t.querySelectorAll('.bubble :is(script, img, svg, iframe, object, embed, style)').length, \
+              handlers: [...t.querySelectorAll('.bubble *')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length, \
+              jsLinks: t.querySelectorAll('a[href^=\"javascript\" i]').length, \
+              bold: [...t.querySelectorAll('.msg-assistant strong')].some(s => s.textContent === 'bold'), \
+              userText: t.querySelector('.msg-user .msg-text').textContent, \
+              table: t.querySelectorAll('.msg-assistant table td').length, \
+              code: !!t.querySelector('.msg-assistant pre code'), \
+              list: t.querySelectorAll('.msg-assistant ol li').length, \
+              safeLink: [...t.querySelectorAll('.msg-assistant a[href^=\"https\"]')].every(a => a.target === '_blank' && a.rel.includes('noopener')), \
+            };";
+        for round in ["live", "after reload"] {
+            let v = js(&c, check).await;
+            assert_eq!(v["pwned"], serde_json::Value::Null, "{round}: a payload ran: {v}");
+            assert_eq!(v["dangerous"], 0, "{round}: {v}");
+            assert_eq!(v["handlers"], 0, "{round}: {v}");
+            assert_eq!(v["jsLinks"], 0, "{round}: {v}");
+            assert_eq!(v["bold"], true, "{round}: {v}");
+            assert!(v["userText"].as_str().unwrap().contains("<img src=x onerror="), "{round}: user text is shown as text: {v}");
+            assert_eq!(v["table"], 4, "{round}: {v}");
+            assert_eq!(v["code"], true, "{round}: {v}");
+            assert_eq!(v["list"], 2, "{round}: {v}");
+            assert_eq!(v["safeLink"], true, "{round}: {v}");
+            if round == "live" {
+                c.refresh().await.unwrap();
+                wait_js(&c, "the history", "return document.querySelectorAll('.msg-assistant.done').length === 2;").await;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_during_ime_composition_and_shift_enter_do_not_send() {
+    let gw = TestGateway::start(&[]).await;
+    let token = gw.token("drillquiz", "minji");
+    let url = gw.chat_url(&token, "lang=ko");
+    let api_token = token.clone();
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+        let input = c.find(Locator::Id("composer-input")).await.unwrap();
+        input.send_keys("안녕하세요").await.unwrap();
+        // Enter that confirms a composition, in the three ways browsers
+        // report it: isComposing, keyCode 229, or between composition events.
+        let outcome = js(
+            &c,
+            "const i = document.getElementById('composer-input'); \
+             const enter = (init) => { const e = new KeyboardEvent('keydown', Object.assign({ key: 'Enter', code: 'Enter', bubbles: true, cancelable: true }, init)); i.dispatchEvent(e); return [e.isComposing, e.keyCode, e.defaultPrevented]; }; \
+             const a = enter({ isComposing: true, keyCode: 229, which: 229 }); \
+             const b = enter({ keyCode: 229, which: 229 }); \
+             i.dispatchEvent(new CompositionEvent('compositionstart', { data: '' })); \
+             const d = enter({ keyCode: 13, which: 13 }); \
+             i.dispatchEvent(new CompositionEvent('compositionend', { data: '요' })); \
+             return [a, b, d];",
+        )
+        .await;
+        assert_eq!(outcome, serde_json::json!([[true, 229, false], [false, 229, false], [false, 13, false]]));
+        // Shift+Enter adds a line.
+        input.send_keys("\u{E008}\u{E007}").await.unwrap();
+        input.send_keys("두 번째 줄").await.unwrap();
+        let value = js(&c, "return document.getElementById('composer-input').value;").await;
+        assert_eq!(value, "안녕하세요\n두 번째 줄");
+        assert!(page::user_texts(&c).await.is_empty(), "something was sent");
+        assert!(gw.conversations(&api_token).await.is_empty(), "the gateway got a message");
+
+        // A plain Enter sends both lines as one message.
+        input.send_keys("\u{E007}").await.unwrap();
+        page::wait_replies(&c, 1).await;
+        assert_eq!(page::user_texts(&c).await, ["안녕하세요\n두 번째 줄"]);
+        assert_eq!(gw.conversations(&api_token).await.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_keeps_the_message_and_retry_sends_it_again() {
+    use gateway::fake_dify::{FakeDify, FakeOptions, Fault};
+    let fake = FakeDify::new(FakeOptions::default());
+    let dify = fake.spawn().await.unwrap();
+    let gw = TestGateway::start(&[
+        ("DIFY_BASE_URL", dify.as_str()),
+        ("DIFY_API_KEY", "app-fake"),
+        ("CHAT_GATEWAY_DEMO", "off"),
+    ])
+    .await;
+    let token = gw.token("drillquiz", "retry-user");
+    let url = gw.chat_url(&token, "lang=en");
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+
+        // Refused before the stream starts.
+        fake.push_fault(Fault::Status {
+            status: 429,
+            // Not Dify's retryable `too_many_requests`: this one reaches the user.
+            code: "app_rate_limited".into(),
+            message: "slow down".into(),
+        });
+        page::send(&c, "Hello Dify").await;
+        wait_js(&c, "the error under the message", "const e = document.querySelector('.msg-user .msg-error'); return e && e.innerText;").await;
+        let error = js(&c, "return document.querySelector('.msg-user .msg-error').innerText;").await;
+        assert!(error.as_str().unwrap().contains("The chat service is busy"), "{error}");
+        assert_eq!(page::user_texts(&c).await, ["Hello Dify"]);
+        assert!(!js(&c, "return document.getElementById('send-btn').disabled;").await.as_bool().unwrap());
+        page::click(&c, ".retry-btn").await;
+        page::wait_replies(&c, 1).await;
+        assert!(page::reply_text(&c, 0).await.contains("Echo: Hello Dify"));
+        assert_eq!(page::user_texts(&c).await, ["Hello Dify"], "the retry reused the message");
+        assert_eq!(js(&c, "return document.querySelectorAll('.msg-error').length;").await, 0);
+
+        // Broken off in the middle of the stream.
+        fake.push_fault(Fault::ErrorEventAfter(2));
+        page::send(&c, "Tell me more please").await;
+        wait_js(&c, "the mid-stream error", "return document.querySelectorAll('.msg-user .msg-error').length === 1;").await;
+        let meta = js(&c, "return [...document.querySelectorAll('.msg-assistant .msg-meta')].map(m => m.innerText).join('|');").await;
+        assert!(meta.as_str().unwrap().contains("This reply is incomplete."), "{meta}");
+        page::click(&c, ".retry-btn").await;
+        page::wait_replies(&c, 2).await;
+        assert!(page::reply_text(&c, 1).await.contains("Echo: Tell me more please"));
+        assert_eq!(page::user_texts(&c).await, ["Hello Dify", "Tell me more please"]);
+    })
+    .await;
+}

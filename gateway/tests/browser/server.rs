@@ -1,0 +1,154 @@
+//! A gateway running in the test process, on a free loopback port, with an
+//! in-memory database, plus helpers to mint chat tokens and read what the
+//! gateway stored through its API.
+
+use std::time::Duration;
+
+use gateway::App;
+use gateway::config::{Config, EnvVars};
+use sdk::jwt::{ChatClaims, JwtSecret, mint};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub(crate) const SECRET: &str = "browser-tests-secret-0123456789abcdef";
+pub(crate) const API_KEY: &str = "browser-tests-api-key-0123456789";
+
+/// A running gateway. Stops when dropped.
+pub(crate) struct TestGateway {
+    pub(crate) base: String,
+    stop: Option<oneshot::Sender<()>>,
+    http: reqwest::Client,
+}
+
+impl TestGateway {
+    /// Start a gateway (development mode, demo upstream) with `extra`
+    /// variables on top of the test defaults.
+    pub(crate) async fn start(extra: &[(&str, &str)]) -> TestGateway {
+        let mut vars = EnvVars::from_pairs([
+            ("CHAT_GATEWAY_JWT_SECRET", SECRET),
+            ("CHAT_GATEWAY_API_KEY", API_KEY),
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("CHAT_GATEWAY_DEMO_DELAY_MS", "2"),
+        ]);
+        for (k, v) in extra {
+            vars.set(*k, *v);
+        }
+        let mut config = Config::from_env(&vars).expect("test configuration");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        config.bound_to(addr);
+        let app = App::build(config).await.expect("build the gateway");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = app
+                .serve(listener, async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        TestGateway {
+            base: format!("http://{addr}"),
+            stop: Some(stop),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A chat token for `user` of `system`, valid for an hour.
+    pub(crate) fn token(&self, system: &str, user: &str) -> String {
+        mint(
+            &ChatClaims::new(system, user, Duration::from_secs(3600)),
+            &JwtSecret::new(SECRET),
+        )
+        .unwrap()
+    }
+
+    /// A token that expired an hour ago (well past the verifier's leeway).
+    pub(crate) fn expired_token(&self, system: &str, user: &str) -> String {
+        let mut claims = ChatClaims::new(system, user, Duration::from_secs(60));
+        claims.exp -= 3600;
+        claims.iat = claims.iat.map(|t| t - 3600);
+        mint(&claims, &JwtSecret::new(SECRET)).unwrap()
+    }
+
+    /// The chat page URL for `token` with extra query parameters.
+    pub(crate) fn chat_url(&self, token: &str, query: &str) -> String {
+        let mut url = format!("{}/chat?token={token}", self.base);
+        if !query.is_empty() {
+            url.push('&');
+            url.push_str(query);
+        }
+        url
+    }
+
+    /// `GET path` with the user's token; the JSON body.
+    pub(crate) async fn get(&self, token: &str, path: &str) -> Value {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.unwrap()
+    }
+
+    /// The user's conversations, newest first.
+    pub(crate) async fn conversations(&self, token: &str) -> Vec<Value> {
+        match self.get(token, "/v1/conversations").await {
+            Value::Array(list) => list,
+            other => panic!("conversations: {other}"),
+        }
+    }
+
+    /// The messages of a conversation, oldest first.
+    pub(crate) async fn messages(&self, token: &str, id: &str) -> Vec<Value> {
+        match self
+            .get(token, &format!("/v1/conversations/{id}/messages"))
+            .await
+        {
+            Value::Array(list) => list,
+            other => panic!("messages: {other}"),
+        }
+    }
+
+    /// Send a message through the API (blocking answer); the conversation id.
+    pub(crate) async fn chat(&self, token: &str, message: &str) -> String {
+        let resp = self
+            .http
+            .post(format!("{}/v1/chat", self.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "message": message }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "POST /v1/chat: {}",
+            resp.status()
+        );
+        let body: Value = resp.json().await.unwrap();
+        body["conversation_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Delete a conversation through the API.
+    pub(crate) async fn delete(&self, token: &str, id: &str) {
+        let resp = self
+            .http
+            .delete(format!("{}/v1/conversations/{id}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 204, "DELETE conversation");
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
