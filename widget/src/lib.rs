@@ -2,7 +2,7 @@
 //!
 //! A drop-in chat widget for the tz-chat gateway: a launcher button and a
 //! panel holding the gateway's chat page (`/chat?token=…&embed=1`) in an
-//! iframe. Built with trunk to `widget.js` + `tz-chat-widget_bg.wasm`
+//! iframe. Built with trunk to `widget.js` + `widget_bg.wasm`
 //! (see `build.sh` and the README).
 //!
 //! Two ways to embed it:
@@ -12,7 +12,7 @@
 //!
 //!   ```html
 //!   <script type="module">
-//!     import init, { mount } from "/widget/widget.js";
+//!     import init, { mount } from "/tz-chat/widget.js";
 //!     await init();
 //!     window.chat = mount(null, { tokenUrl: "/api/chat-token", gateway: "https://chat.example.com" });
 //!   </script>
