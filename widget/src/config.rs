@@ -3,7 +3,7 @@
 //!
 //! Everything here is plain data, validated once ([`RawConfig::validate`]) so
 //! the rest of the widget never sees a half-configured widget. Reading the
-//! values out of a JavaScript object happens in [`crate::js_api`].
+//! values out of a JavaScript object happens in the `mount` glue (`js_api`).
 
 use std::fmt;
 

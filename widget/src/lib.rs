@@ -27,7 +27,8 @@
 //!   [`token::fetch`] (the browser requests);
 //! - [`state`]: the reducer; [`effects`]: what each state change makes the
 //!   browser do; [`bridge`]: the postMessage protocol v1 (pure);
-//! - [`components`]: the Yew components; [`dom`]: shadow root, styles,
+//! - [`components`]: the Yew components; `runner`: carries out effects;
+//!   [`dom`]: shadow root, styles,
 //!   postMessage and DOM events; [`control`]: the imperative handle;
 //!   [`i18n`]: texts the SDK's table lacks.
 
@@ -39,6 +40,7 @@ pub mod dom;
 pub mod effects;
 pub mod i18n;
 mod js_api;
+mod runner;
 pub mod state;
 pub mod token;
 

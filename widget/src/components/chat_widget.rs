@@ -2,33 +2,25 @@
 //!
 //! It renders through a portal into its own shadow root (see [`crate::dom`]),
 //! appended to `container` (default `document.body`) while mounted. After each
-//! render it compares the state with the previous one and carries out
-//! [`crate::effects::plan`]: token requests, messages to the chat page,
-//! timers, focus, and events for the host page.
+//! render it compares the state with the previous one and has
+//! `crate::runner` carry out [`crate::effects::plan`]: token requests,
+//! messages to the chat page, timers, focus, and events for the host page.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
-use gloo_timers::callback::Timeout;
-use sdk::Lang;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlIFrameElement, MessageEvent};
+use web_sys::Element;
 use yew::prelude::*;
 
 use super::{Launcher, Panel, PanelStatus};
-use crate::bridge::{WidgetMessage, is_trusted, parse_page_message};
 use crate::config::{TokenSource, WidgetConfig, resolve_lang};
 use crate::control::{Command, Snapshot, WidgetControl};
 use crate::dom::{self, ShadowHost};
-use crate::effects::{Effect, WidgetEvent, plan};
+use crate::effects::{WidgetEvent, plan};
 use crate::i18n;
+use crate::runner::{Refs, Runner, Timers, page_action};
 use crate::state::{Action, Body, State};
-use crate::token::TokenError;
-use crate::token::fetch::fetch_grant;
-
-/// Give up on a token request after this long (the user can Retry).
-const FETCH_TIMEOUT_MS: u32 = 20_000;
 
 /// Properties of [`ChatWidget`].
 #[derive(Debug, Clone, PartialEq, Properties)]
@@ -46,21 +38,6 @@ pub struct ChatWidgetProps {
     /// Where the widget's host element goes (default `document.body`).
     #[prop_or_default]
     pub container: Option<Element>,
-}
-
-/// Elements the effects need.
-#[derive(Clone, Default, PartialEq)]
-struct Refs {
-    launcher: NodeRef,
-    close: NodeRef,
-    frame: NodeRef,
-}
-
-/// Live timers; dropping one cancels it.
-#[derive(Default)]
-struct Timers {
-    refresh: Option<Timeout>,
-    fetch_deadline: Option<Timeout>,
 }
 
 /// The chat widget: a launcher and a panel holding the gateway's chat page.
@@ -316,110 +293,4 @@ fn apply_command(
             dispatcher.dispatch(Action::Reset);
         }
     }
-}
-
-/// The action for a `message` event, if it is a trusted chat-page message.
-fn page_action(event: &Event, state: &State, frame_ref: &NodeRef) -> Option<Action> {
-    let event = event.dyn_ref::<MessageEvent>()?;
-    let frame = state.frame.as_ref()?;
-    let from_our_frame = frame_ref
-        .cast::<HtmlIFrameElement>()
-        .and_then(|f| f.content_window())
-        .zip(event.source())
-        .is_some_and(|(ours, sender)| JsValue::from(ours) == JsValue::from(sender));
-    if !is_trusted(&event.origin(), &frame.origin, from_our_frame) {
-        return None;
-    }
-    let data = dom::from_js(&event.data())?;
-    parse_page_message(&data).ok().map(Action::Page)
-}
-
-/// Carries out effects.
-struct Runner {
-    dispatcher: UseReducerDispatcher<State>,
-    live: Rc<RefCell<WidgetConfig>>,
-    timers: Rc<RefCell<Timers>>,
-    refs: Refs,
-    shadow: Option<ShadowHost>,
-    on_event: Callback<WidgetEvent>,
-}
-
-impl Runner {
-    fn run(&self, effect: Effect) {
-        match effect {
-            Effect::FetchToken { ticket, lang } => self.fetch(ticket, lang),
-            Effect::PostToken { token, origin } => {
-                self.post(&WidgetMessage::Token { token }, &origin);
-            }
-            Effect::PostLang { lang, origin } => self.post(&WidgetMessage::Lang { lang }, &origin),
-            Effect::ScheduleRefresh(at) => {
-                let dispatcher = self.dispatcher.clone();
-                self.timers.borrow_mut().refresh = at.map(|at| {
-                    Timeout::new(delay_until(at), move || {
-                        dispatcher.dispatch(Action::RefreshDue)
-                    })
-                });
-            }
-            Effect::FocusPanel => {
-                let target = self
-                    .refs
-                    .frame
-                    .get()
-                    .or_else(|| self.refs.close.get())
-                    .and_then(|n| n.dyn_into::<Element>().ok());
-                dom::focus(target);
-            }
-            Effect::ReturnFocus => {
-                let inside = self
-                    .shadow
-                    .as_ref()
-                    .is_some_and(|s| s.root.active_element().is_some());
-                if inside {
-                    dom::focus(self.refs.launcher.cast::<Element>());
-                }
-            }
-            Effect::Emit(event) => {
-                if let Some(shadow) = &self.shadow {
-                    dom::dispatch(&shadow.host, &event);
-                }
-                self.on_event.emit(event);
-            }
-        }
-    }
-
-    fn fetch(&self, ticket: u64, lang: Lang) {
-        let (source, gateway) = {
-            let live = self.live.borrow();
-            (live.source.clone(), live.gateway.clone())
-        };
-        let dispatcher = self.dispatcher.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = fetch_grant(&source, gateway.as_deref(), lang).await;
-            dispatcher.dispatch(Action::TokenFetched {
-                ticket,
-                result,
-                now_ms: js_sys::Date::now(),
-            });
-        });
-        // Whichever answers first wins; the reducer drops the other.
-        let dispatcher = self.dispatcher.clone();
-        self.timers.borrow_mut().fetch_deadline = Some(Timeout::new(FETCH_TIMEOUT_MS, move || {
-            dispatcher.dispatch(Action::TokenFetched {
-                ticket,
-                result: Err(TokenError::Network("no answer within 20 s".into())),
-                now_ms: js_sys::Date::now(),
-            });
-        }));
-    }
-
-    fn post(&self, message: &WidgetMessage, origin: &str) {
-        if let Some(frame) = self.refs.frame.cast::<HtmlIFrameElement>() {
-            dom::post(&frame, message, origin);
-        }
-    }
-}
-
-/// Milliseconds from now until `at` (epoch ms), as a timer delay.
-fn delay_until(at: f64) -> u32 {
-    (at - js_sys::Date::now()).clamp(0.0, f64::from(i32::MAX)) as u32
 }
