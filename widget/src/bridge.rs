@@ -1,0 +1,217 @@
+//! postMessage protocol v1 between the widget and the gateway's chat page.
+//!
+//! Page → widget (posted with target origin = the host page's origin):
+//! `{"source":"tz-chat","version":1,"type":"ready"}`, `…"type":"token-expired"`,
+//! `…"type":"reply","conversation_id":"…"`.
+//!
+//! Widget → page (posted with target origin = the gateway's origin, never
+//! `"*"`): `{"source":"tz-chat-widget","version":1,"type":"token","token":"…"}`
+//! and `…"type":"lang","lang":"ko"`.
+//!
+//! Invariant: a message is acted on only if [`is_trusted`] holds (its
+//! `event.origin` is the gateway's origin and `event.source` is the widget's
+//! own iframe) and [`parse_page_message`] accepts it. This module is pure;
+//! the `message` listener and `postMessage` calls are in [`crate::dom`].
+
+use sdk::Lang;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `source` of messages from the chat page.
+pub const PAGE_SOURCE: &str = "tz-chat";
+/// `source` of messages from the widget.
+pub const WIDGET_SOURCE: &str = "tz-chat-widget";
+/// The protocol version both sides speak.
+pub const VERSION: u64 = 1;
+
+/// A message from the chat page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PageMessage {
+    /// The page has loaded and listens for messages.
+    Ready,
+    /// The page's token expired: send a new one.
+    TokenExpired,
+    /// An answer finished.
+    Reply {
+        /// The conversation it belongs to.
+        #[serde(default)]
+        conversation_id: String,
+    },
+}
+
+/// A message to the chat page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum WidgetMessage {
+    /// A fresh chat token.
+    Token {
+        /// The token.
+        token: String,
+    },
+    /// The interface language changed.
+    Lang {
+        /// The new language.
+        lang: Lang,
+    },
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    source: &'static str,
+    version: u64,
+    #[serde(flatten)]
+    message: &'a WidgetMessage,
+}
+
+impl WidgetMessage {
+    /// The message as posted, with `source` and `version`.
+    ///
+    /// ```
+    /// let m = widget::bridge::WidgetMessage::Lang { lang: sdk::Lang::Ko };
+    /// assert_eq!(
+    ///     m.to_json(),
+    ///     serde_json::json!({"source": "tz-chat-widget", "version": 1, "type": "lang", "lang": "ko"})
+    /// );
+    /// ```
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(Envelope {
+            source: WIDGET_SOURCE,
+            version: VERSION,
+            message: self,
+        })
+        .unwrap_or(Value::Null)
+    }
+}
+
+/// Why a posted message was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BridgeError {
+    /// Not an object with `"source": "tz-chat"` (another script's message).
+    #[error("not a tz-chat message")]
+    Foreign,
+    /// A tz-chat message of another protocol version.
+    #[error("unsupported protocol version {0}")]
+    Version(String),
+    /// A type this widget does not know (newer page): ignored.
+    #[error("unknown message: {0}")]
+    Unknown(String),
+}
+
+/// Whether a `message` event may be acted on: it must come from the gateway's
+/// origin and from the widget's own iframe window.
+///
+/// ```
+/// use widget::bridge::is_trusted;
+///
+/// assert!(is_trusted("https://gw.example.com", "https://gw.example.com", true));
+/// assert!(!is_trusted("https://evil.example", "https://gw.example.com", true));
+/// assert!(!is_trusted("https://gw.example.com", "https://gw.example.com", false));
+/// ```
+pub fn is_trusted(event_origin: &str, gateway_origin: &str, from_our_frame: bool) -> bool {
+    from_our_frame && !gateway_origin.is_empty() && event_origin == gateway_origin
+}
+
+/// Read a message posted by the chat page (`event.data`, as JSON).
+///
+/// ```
+/// use serde_json::json;
+/// use widget::bridge::{parse_page_message, PageMessage};
+///
+/// let m = parse_page_message(&json!({"source": "tz-chat", "version": 1, "type": "reply", "conversation_id": "c1"}));
+/// assert_eq!(m, Ok(PageMessage::Reply { conversation_id: "c1".into() }));
+/// ```
+pub fn parse_page_message(data: &Value) -> Result<PageMessage, BridgeError> {
+    if data.get("source").and_then(Value::as_str) != Some(PAGE_SOURCE) {
+        return Err(BridgeError::Foreign);
+    }
+    match data.get("version") {
+        Some(v) if v.as_u64() == Some(VERSION) => {}
+        other => {
+            return Err(BridgeError::Version(
+                other.map_or_else(|| "none".to_owned(), Value::to_string),
+            ));
+        }
+    }
+    serde_json::from_value(data.clone()).map_err(|_| {
+        BridgeError::Unknown(
+            data.get("type")
+                .map_or_else(|| "no type".to_owned(), Value::to_string),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_page_message_of_v1() {
+        let ok = |v: Value| parse_page_message(&v);
+        assert_eq!(
+            ok(json!({"source": "tz-chat", "version": 1, "type": "ready"})),
+            Ok(PageMessage::Ready)
+        );
+        assert_eq!(
+            ok(json!({"source": "tz-chat", "version": 1, "type": "token-expired"})),
+            Ok(PageMessage::TokenExpired)
+        );
+        assert_eq!(
+            ok(json!({"source": "tz-chat", "version": 1, "type": "reply",
+                      "conversation_id": "0193", "extra": true})),
+            Ok(PageMessage::Reply {
+                conversation_id: "0193".into()
+            })
+        );
+    }
+
+    #[test]
+    fn foreign_and_future_messages_are_refused() {
+        let err = |v: Value| parse_page_message(&v).unwrap_err();
+        assert_eq!(err(json!("tz-chat")), BridgeError::Foreign);
+        assert_eq!(
+            err(json!({"source": "tz-chat-widget", "version": 1, "type": "token"})),
+            BridgeError::Foreign
+        );
+        assert_eq!(
+            err(json!({"source": "tz-chat", "type": "ready"})),
+            BridgeError::Version("none".into())
+        );
+        assert_eq!(
+            err(json!({"source": "tz-chat", "version": "1", "type": "ready"})),
+            BridgeError::Version("\"1\"".into())
+        );
+        assert_eq!(
+            err(json!({"source": "tz-chat", "version": 1, "type": "typing"})),
+            BridgeError::Unknown("\"typing\"".into())
+        );
+    }
+
+    #[test]
+    fn widget_messages_are_exactly_v1() {
+        let token = WidgetMessage::Token {
+            token: "a.b.c".into(),
+        };
+        assert_eq!(
+            token.to_json(),
+            json!({"source": "tz-chat-widget", "version": 1, "type": "token", "token": "a.b.c"})
+        );
+        let lang = WidgetMessage::Lang { lang: Lang::Zh };
+        assert_eq!(
+            lang.to_json(),
+            json!({"source": "tz-chat-widget", "version": 1, "type": "lang", "lang": "zh"})
+        );
+    }
+
+    #[test]
+    fn trust_needs_origin_and_frame() {
+        assert!(!is_trusted("", "", true));
+        assert!(!is_trusted(
+            "http://127.0.0.1:8088",
+            "http://127.0.0.1:8089",
+            true
+        ));
+        assert!(!is_trusted("null", "http://127.0.0.1:8088", true));
+    }
+}
