@@ -27,7 +27,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
-use crate::store::{NewTurn, StoredReply, TurnEnd};
+use crate::store::{Begin, NewTurn, StoredReply, TurnEnd};
 use crate::upstream::{ReplyEvent, ReplyStream, Upstream, UpstreamError, UpstreamRequest};
 
 /// How often, at most, a streamed answer is re-rendered to HTML.
@@ -48,6 +48,8 @@ pub struct TurnInput {
     pub inputs: Map<String, Value>,
     /// Also render the answer to HTML.
     pub html: bool,
+    /// Retry this stored user message (see [`crate::store::NewTurn::retry_of`]).
+    pub retry_of: Option<String>,
 }
 
 /// A turn whose user message is stored and whose upstream is known.
@@ -64,6 +66,15 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// `error`, saying where this turn's user message is stored.
+    fn failed(&self, error: ApiError) -> ApiError {
+        ApiError::Turn {
+            error: Box::new(error),
+            conversation_id: self.conversation_id.clone(),
+            message_id: self.user_message_id.clone(),
+        }
+    }
+
     fn request(&self) -> UpstreamRequest<'_> {
         UpstreamRequest {
             user: &self.upstream_user,
@@ -89,21 +100,31 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     {
         return Err(ApiError::ConversationNotFound);
     }
-    let user_message_id = new_id();
+    let new_message_id = new_id();
     let new_conversation_id = new_id();
-    let started = state
+    let begun = state
         .store
         .begin_turn(&NewTurn {
             owner: &input.identity,
             conversation_id: input.conversation_id.as_deref(),
             new_conversation_id: &new_conversation_id,
             title: &title_of(&input.message),
-            message_id: &user_message_id,
+            message_id: &new_message_id,
             content: &input.message,
+            retry_of: input.retry_of.as_deref(),
             at: OffsetDateTime::now_utc(),
         })
-        .await?
-        .ok_or(ApiError::ConversationNotFound)?;
+        .await?;
+    let started = match begun {
+        Begin::Started(started) => started,
+        Begin::ConversationNotFound => return Err(ApiError::ConversationNotFound),
+        Begin::RetryTargetNotFound => {
+            return Err(ApiError::Validation(
+                "retry_message_id is not a user message of this conversation".into(),
+            ));
+        }
+    };
+    let user_message_id = started.user_message_id;
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
@@ -141,7 +162,7 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<ChatResponse> {
         }
         Err(e) => {
             finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
-            Err(e.into())
+            Err(turn.failed(e.into()))
         }
     }
 }
@@ -156,7 +177,7 @@ pub async fn stream(
         Ok(s) => s,
         Err(e) => {
             finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
-            return Err(e.into());
+            return Err(turn.failed(e.into()));
         }
     };
     let (tx, rx) = mpsc::channel::<StreamEvent>(32);

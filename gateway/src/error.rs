@@ -78,6 +78,17 @@ pub enum ApiError {
     /// A bug (500).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A chat turn failed after the user's message was stored: `error`,
+    /// plus where that message is (so the client can show and retry it).
+    #[error("{error}")]
+    Turn {
+        /// What went wrong.
+        error: Box<ApiError>,
+        /// The conversation holding the user's message.
+        conversation_id: String,
+        /// The stored user message.
+        message_id: String,
+    },
 }
 
 impl ApiError {
@@ -85,6 +96,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError as E;
         match self {
+            E::Turn { error, .. } => error.status(),
             E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
             E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +119,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         use ApiError as E;
         match self {
+            E::Turn { error, .. } => error.code(),
             E::BadRequest(_) => ErrorCode::BadRequest,
             E::InvalidJson(_) => ErrorCode::InvalidJson,
             E::Validation(_) => ErrorCode::ValidationFailed,
@@ -139,6 +152,7 @@ impl ApiError {
     pub fn public_message(&self) -> Cow<'static, str> {
         use ApiError as E;
         match self {
+            E::Turn { error, .. } => error.public_message(),
             E::Token(JwtError::Expired) => "Token expired".into(),
             E::Token(JwtError::BadSignature) => BAD_SIGNATURE.into(),
             E::Token(JwtError::MissingClaim("exp")) => "token must contain exp".into(),
@@ -169,6 +183,7 @@ impl ApiError {
     /// Log what the client is not told: server-side failures in full.
     pub fn log(&self) {
         match self {
+            ApiError::Turn { error, .. } => error.log(),
             ApiError::Upstream(UpstreamError::Unauthorized { .. }) => {
                 tracing::error!(error = %self, "upstream refused the gateway's key: check DIFY_*_API_KEY");
             }
@@ -184,7 +199,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        let body = ErrorBody::new(self.code(), self.public_message());
+        let mut body = ErrorBody::new(self.code(), self.public_message());
+        if let ApiError::Turn {
+            conversation_id,
+            message_id,
+            ..
+        } = &self
+        {
+            body = body.for_turn(conversation_id.clone(), message_id.clone());
+        }
         let mut resp = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(

@@ -129,9 +129,15 @@ impl std::fmt::Display for ErrorCode {
 
 /// The `error` object inside an [`ErrorBody`].
 ///
+/// When a chat turn fails after the user's message was stored, the error
+/// also says where it is stored, so a client can show it in its
+/// conversation and retry it without storing it twice (send `message_id`
+/// back as [`ChatRequest::retry_message_id`](crate::ChatRequest)).
+///
 /// ```
-/// let e = sdk::ApiError { code: sdk::ErrorCode::RateLimited, message: "Slow down.".into() };
+/// let e = sdk::ApiError::new(sdk::ErrorCode::RateLimited, "Slow down.");
 /// assert_eq!(e.code.as_str(), "rate_limited");
+/// assert!(e.message_id.is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -139,6 +145,29 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Human-readable explanation, safe to show to an end user.
     pub message: String,
+    /// For a failed chat turn: the conversation holding the user's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    /// For a failed chat turn: the stored user message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a code and message only.
+    ///
+    /// ```
+    /// let e = sdk::ApiError::new(sdk::ErrorCode::NotFound, "No such route.");
+    /// assert_eq!(e.message, "No such route.");
+    /// ```
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            conversation_id: None,
+            message_id: None,
+        }
+    }
 }
 
 /// Body of every error response:
@@ -174,8 +203,25 @@ impl ErrorBody {
         let message = message.into();
         Self {
             detail: message.clone(),
-            error: ApiError { code, message },
+            error: ApiError::new(code, message),
         }
+    }
+
+    /// Say where the failed turn's user message is stored.
+    ///
+    /// ```
+    /// let b = sdk::ErrorBody::new(sdk::ErrorCode::UpstreamError, "Try again.").for_turn("c1", "m1");
+    /// let json = serde_json::to_value(&b).unwrap();
+    /// assert_eq!(json["error"]["message_id"], "m1");
+    /// ```
+    pub fn for_turn(
+        mut self,
+        conversation_id: impl Into<String>,
+        message_id: impl Into<String>,
+    ) -> Self {
+        self.error.conversation_id = Some(conversation_id.into());
+        self.error.message_id = Some(message_id.into());
+        self
     }
 }
 

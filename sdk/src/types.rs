@@ -56,6 +56,12 @@ pub struct ChatRequest {
     /// the server, scripts and event handlers removed).
     #[serde(default, skip_serializing_if = "is_false")]
     pub html: bool,
+    /// Retry a stored user message that got no answer (the `message_id` of
+    /// a failed turn's error) instead of storing the message again. Needs
+    /// `conversation_id`. A message that did get an answer is asked again as
+    /// a new message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_message_id: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -19,6 +19,9 @@
       this.name = "ApiError";
       this.code = code;
       this.status = status;
+      // For a failed chat turn: where the user's message is stored.
+      this.conversationId = null;
+      this.messageId = null;
     }
 
     /** The chat token is the problem: a fresh one would fix it. */
@@ -30,18 +33,25 @@
   async function errorFrom(res) {
     let code = "http_" + res.status;
     let message = "";
+    let stored = null;
     try {
       const body = await res.json();
       if (body && body.error && typeof body.error.code === "string") {
         code = body.error.code;
         message = String(body.error.message || "");
+        if (body.error.message_id) stored = body.error;
       } else if (body && body.detail) {
         message = String(body.detail);
       }
     } catch (_) {
       // Not JSON (a proxy's page): the status code is all we have.
     }
-    return new ApiError(code, message, res.status);
+    const error = new ApiError(code, message, res.status);
+    if (stored) {
+      error.conversationId = String(stored.conversation_id || "") || null;
+      error.messageId = String(stored.message_id);
+    }
+    return error;
   }
 
   function isAbort(e) {

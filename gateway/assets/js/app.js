@@ -299,6 +299,9 @@
     runTurn(text, thread.addUser(text), false);
   }
 
+  // The id under which a user message is stored, once the gateway said it.
+  const storedIds = new WeakMap();
+
   /** One turn: stream the reply to `text`, shown under `userMessage`. */
   async function runTurn(text, userMessage, afterStaleConversation) {
     setBusy(true);
@@ -310,6 +313,8 @@
     let streamError = null;
     const body = { message: text, inputs: { language: state.lang } };
     if (conversationId) body.conversation_id = conversationId;
+    // Retrying a message the gateway kept: reuse it instead of storing a copy.
+    if (conversationId && storedIds.has(userMessage)) body.retry_message_id = storedIds.get(userMessage);
     const retry = () => {
       reply.remove();
       userMessage.clearFailure();
@@ -319,6 +324,7 @@
       await api.chat(body, controller.signal, (name, data) => {
         thread.mark();
         if (name === "start") {
+          storedIds.set(userMessage, data.user_message_id);
           if (data.conversation_id !== state.currentId) setCurrent(data.conversation_id);
         } else if (name === "delta") {
           reply.delta(String(data.text || ""));
@@ -350,6 +356,10 @@
         state.controller = null;
         return runTurn(text, userMessage, true);
       } else {
+        // The message is stored even though the turn failed: show it in its
+        // conversation, so Retry continues there instead of starting another.
+        if (e.messageId) storedIds.set(userMessage, e.messageId);
+        if (e.conversationId && !state.currentId) setCurrent(e.conversationId);
         if (reply.isEmpty) reply.remove();
         else reply.note("incomplete");
         if (tokenProblem(e, retry)) {

@@ -78,6 +78,19 @@ fn validate(state: &AppState, caller: &Caller, req: ChatRequest) -> ApiResult<Tu
             "conversation_id is longer than {MAX_ID_LEN} characters"
         )));
     }
+    let retry_of = req.retry_message_id.filter(|r| !r.trim().is_empty());
+    if let Some(retry) = &retry_of {
+        if conversation_id.is_none() {
+            return Err(ApiError::Validation(
+                "retry_message_id needs the conversation_id it belongs to".into(),
+            ));
+        }
+        if retry.len() > MAX_ID_LEN {
+            return Err(ApiError::Validation(format!(
+                "retry_message_id is longer than {MAX_ID_LEN} characters"
+            )));
+        }
+    }
     let inputs = req.inputs.unwrap_or_default();
     let inputs_size = serde_json::to_vec(&inputs)
         .map(|v| v.len())
@@ -93,5 +106,6 @@ fn validate(state: &AppState, caller: &Caller, req: ChatRequest) -> ApiResult<Tu
         conversation_id,
         inputs,
         html: req.html,
+        retry_of,
     })
 }

@@ -47,11 +47,16 @@ async fn start(
             title: text,
             message_id: &message,
             content: text,
+            retry_of: None,
             at,
         })
         .await
-        .unwrap()?;
+        .unwrap();
+    let Begin::Started(started) = started else {
+        return None;
+    };
     assert_eq!(started.created, conversation.is_none());
+    assert_eq!(started.user_message_id, message);
     Some(Turn {
         conversation: started.conversation_id,
         user_message: message,
@@ -98,6 +103,7 @@ pub(crate) async fn run(store: &dyn Store) {
     listing_order_and_pages(store).await;
     rename_and_delete(store).await;
     deleted_while_answering(store).await;
+    retrying_a_failed_message(store).await;
     visits_and_sync_targets(store).await;
     import_is_idempotent(store).await;
     operator_search(store).await;
@@ -215,11 +221,14 @@ async fn turns_and_outcomes(store: &dyn Store) {
             title: "",
             message_id: &id(),
             content: "x",
+            retry_of: None,
             at: later,
         })
         .await
-        .unwrap()
         .unwrap();
+    let Begin::Started(again) = again else {
+        panic!("{again:?}");
+    };
     assert_eq!(again.upstream_conversation_id.as_deref(), Some("up-c1"));
 
     // The upstream failed before answering: the question stays, marked failed.
@@ -703,4 +712,76 @@ async fn deleted_while_answering(store: &dyn Store) {
             .unwrap()
             .is_none()
     );
+}
+
+async fn retrying_a_failed_message(store: &dyn Store) {
+    let owner = who("retry", "u");
+    let first = start(store, &owner, None, "question", t0()).await.unwrap();
+    store
+        .finish_turn(&TurnEnd {
+            conversation_id: &first.conversation,
+            user_message_id: &first.user_message,
+            user_status: MessageStatus::Failed,
+            reply: None,
+            upstream_conversation_id: None,
+            upstream_message_id: None,
+            at: t0(),
+        })
+        .await
+        .unwrap();
+    let retry_of = first.user_message.as_str();
+    // The failed message is reused, not stored again.
+    let Begin::Started(started) = retry(store, &owner, &first.conversation, retry_of).await else {
+        panic!("retry refused");
+    };
+    assert_eq!(started.user_message_id, first.user_message);
+    let turn = Turn {
+        conversation: first.conversation.clone(),
+        user_message: started.user_message_id,
+    };
+    answer(store, &turn, "an answer", ("up-retry", "m-retry"), t0()).await;
+    let msgs = store
+        .list_messages(Scope::Owner(&owner), &first.conversation, ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    let summary: Vec<_> = msgs
+        .iter()
+        .map(|m| (m.role, m.status, m.content.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Role::User, MessageStatus::Complete, "question, edited"),
+            (Role::Assistant, MessageStatus::Complete, "an answer"),
+        ]
+    );
+    // An answered message is asked again as a new one.
+    let Begin::Started(again) = retry(store, &owner, &first.conversation, retry_of).await else {
+        panic!("retry refused");
+    };
+    assert_ne!(again.user_message_id, first.user_message);
+    // A message of another conversation is not a retry target.
+    let other = start(store, &owner, None, "elsewhere", t0()).await.unwrap();
+    assert_eq!(
+        retry(store, &owner, &other.conversation, retry_of).await,
+        Begin::RetryTargetNotFound
+    );
+}
+
+/// Begin a turn that retries `retry_of` in `conversation`.
+async fn retry(store: &dyn Store, owner: &Identity, conversation: &str, retry_of: &str) -> Begin {
+    store
+        .begin_turn(&NewTurn {
+            owner,
+            conversation_id: Some(conversation),
+            new_conversation_id: &id(),
+            title: "",
+            message_id: &id(),
+            content: "question, edited",
+            retry_of: Some(retry_of),
+            at: t0(),
+        })
+        .await
+        .unwrap()
 }

@@ -116,6 +116,10 @@ pub struct NewTurn<'a> {
     pub message_id: &'a str,
     /// The message.
     pub content: &'a str,
+    /// Retry this user message of the conversation: if it is `failed`, it is
+    /// reused (its text set to `content`, its status back to `complete`)
+    /// instead of storing a new message.
+    pub retry_of: Option<&'a str>,
     /// Now.
     pub at: OffsetDateTime,
 }
@@ -129,6 +133,19 @@ pub struct TurnStart {
     pub upstream_conversation_id: Option<String>,
     /// Whether the conversation was created by this turn.
     pub created: bool,
+    /// The stored user message: `message_id`, or the retried message.
+    pub user_message_id: String,
+}
+
+/// What [`Store::begin_turn`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// The user's message is stored.
+    Started(TurnStart),
+    /// The named conversation does not exist for this owner.
+    ConversationNotFound,
+    /// `retry_of` is not a user message of this conversation.
+    RetryTargetNotFound,
 }
 
 /// How a turn ended.
@@ -253,10 +270,10 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip to the database (`/ready`).
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Store the user's message, creating the conversation when
-    /// `turn.conversation_id` is `None`. `Ok(None)` when the named
-    /// conversation does not exist for this owner.
-    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Option<TurnStart>, StoreError>;
+    /// Store the user's message (or reuse a failed one, see
+    /// [`NewTurn::retry_of`]), creating the conversation when
+    /// `turn.conversation_id` is `None`.
+    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError>;
 
     /// Record the outcome of a turn.
     async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError>;

@@ -20,9 +20,9 @@ use sqlx::sqlite::{
 use time::OffsetDateTime;
 
 use super::{
-    ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn, PageRequest,
-    Scope, Store, StoreError, TurnEnd, TurnStart, from_millis, role_from_str, status_from_str,
-    to_millis,
+    Begin, ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn,
+    PageRequest, Scope, Store, StoreError, TurnEnd, TurnStart, from_millis, role_from_str,
+    status_from_str, to_millis,
 };
 use crate::identity::Identity;
 use crate::upstream::{UpstreamConversation, UpstreamMessage};
@@ -125,7 +125,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Option<TurnStart>, StoreError> {
+    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
         let at = to_millis(turn.at);
         let system = turn.owner.system.as_str();
         let user = turn.owner.user.as_str();
@@ -142,7 +142,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((upstream,)) = row else {
-                    return Ok(None);
+                    return Ok(Begin::ConversationNotFound);
                 };
                 sqlx::query("UPDATE conversations SET updated_at = ?1 WHERE id = ?2")
                     .bind(at)
@@ -153,6 +153,7 @@ impl Store for SqliteStore {
                     conversation_id: id.to_owned(),
                     upstream_conversation_id: upstream,
                     created: false,
+                    user_message_id: turn.message_id.to_owned(),
                 }
             }
             None => {
@@ -171,21 +172,56 @@ impl Store for SqliteStore {
                     conversation_id: turn.new_conversation_id.to_owned(),
                     upstream_conversation_id: None,
                     created: true,
+                    user_message_id: turn.message_id.to_owned(),
                 }
             }
         };
-        sqlx::query(
-            "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
-             VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
-        )
-        .bind(turn.message_id)
-        .bind(&start.conversation_id)
-        .bind(turn.content)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        let mut start = start;
+        let retried = match turn.retry_of {
+            None => false,
+            Some(retry) => {
+                let status: Option<(String,)> = sqlx::query_as(
+                    "SELECT status FROM messages
+                     WHERE id = ?1 AND conversation_id = ?2 AND role = 'user'",
+                )
+                .bind(retry)
+                .bind(&start.conversation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match status {
+                    None => return Ok(Begin::RetryTargetNotFound),
+                    Some((status,)) if status == MessageStatus::Failed.as_str() => {
+                        sqlx::query(
+                            "UPDATE messages SET status = 'complete', content = ?1, updated_at = ?2
+                             WHERE id = ?3",
+                        )
+                        .bind(turn.content)
+                        .bind(at)
+                        .bind(retry)
+                        .execute(&mut *tx)
+                        .await?;
+                        start.user_message_id = retry.to_owned();
+                        true
+                    }
+                    // It was answered: ask again, as a new message.
+                    Some(_) => false,
+                }
+            }
+        };
+        if !retried {
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+                 VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
+            )
+            .bind(turn.message_id)
+            .bind(&start.conversation_id)
+            .bind(turn.content)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(Some(start))
+        Ok(Begin::Started(start))
     }
 
     async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError> {

@@ -153,3 +153,48 @@ async fn an_upstream_that_never_answers_times_out() {
     );
     assert_kept_as_failed(&gw).await;
 }
+
+#[tokio::test]
+async fn a_failed_message_says_where_it_is_stored_and_is_retried_in_place() {
+    let gw = Gateway::start().await;
+    gw.fake.push_fault(status(500, "internal_server_error"));
+    let (got, err) = gw.chat(msg()).await;
+    assert_eq!(got, 502);
+    let conversation = err["error"]["conversation_id"].as_str().unwrap().to_owned();
+    let message = err["error"]["message_id"].as_str().unwrap().to_owned();
+    assert_kept_as_failed(&gw).await;
+
+    let mut retry = msg();
+    retry["conversation_id"] = json!(conversation);
+    retry["retry_message_id"] = json!(message);
+    let (got, reply) = gw.chat(retry.clone()).await;
+    assert_eq!(got, 200, "{reply}");
+    assert_eq!(
+        reply["user_message_id"],
+        message.as_str(),
+        "the same message, not a copy"
+    );
+    let conversations = gw.conversations("drillquiz", "f1").await;
+    assert_eq!(conversations.len(), 1, "no second conversation");
+    let stored = gw.messages("drillquiz", "f1", &conversation).await;
+    let summary: Vec<_> = stored
+        .iter()
+        .map(|m| (m.content.as_str(), m.status))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Will this work?", MessageStatus::Complete),
+            ("Echo: Will this work?", MessageStatus::Complete),
+        ]
+    );
+
+    // Retrying needs the conversation, and a message of it.
+    let mut no_conversation = msg();
+    no_conversation["retry_message_id"] = json!(message);
+    let (got, err) = gw.chat(no_conversation).await;
+    assert_eq!((got.as_u16(), code(&err)), (422, "validation_failed"));
+    retry["retry_message_id"] = json!("01a1fdaf-0000-7000-8000-000000000000");
+    let (got, err) = gw.chat(retry).await;
+    assert_eq!((got.as_u16(), code(&err)), (422, "validation_failed"));
+}

@@ -244,6 +244,13 @@ async fn a_failed_send_keeps_the_message_and_retry_sends_it_again() {
         assert!(page::reply_text(&c, 0).await.contains("Echo: Hello Dify"));
         assert_eq!(page::user_texts(&c).await, ["Hello Dify"], "the retry reused the message");
         assert_eq!(js(&c, "return document.querySelectorAll('.msg-error').length;").await, 0);
+        // Stored once, in one conversation: the retry continued where the
+        // failed message was kept instead of starting a second conversation.
+        let conversations = gw.conversations(&token).await;
+        assert_eq!(conversations.len(), 1, "{conversations:?}");
+        let stored = gw.messages(&token, conversations[0]["id"].as_str().unwrap()).await;
+        let texts: Vec<_> = stored.iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(texts, ["Hello Dify", "Echo: Hello Dify"]);
 
         // Broken off in the middle of the stream.
         fake.push_fault(Fault::ErrorEventAfter(2));

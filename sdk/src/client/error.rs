@@ -16,7 +16,7 @@ use crate::sse::SseError;
 /// match client.user("cointutor", "42").chat(ChatRequest::new("Hi")).await {
 ///     Ok(reply) => println!("{}", reply.answer),
 ///     Err(Error::Api { code: ErrorCode::RateLimited, .. }) => println!("busy, try again soon"),
-///     Err(Error::Api { status, code, message }) => println!("refused ({status} {code}): {message}"),
+///     Err(Error::Api { status, code, message, .. }) => println!("refused ({status} {code}): {message}"),
 ///     Err(e) if e.is_timeout() => println!("the gateway did not answer in time"),
 ///     Err(e) => println!("failed: {e}"),
 /// }
@@ -39,6 +39,12 @@ pub enum Error {
         code: ErrorCode,
         /// Human-readable explanation, safe to show to an end user.
         message: String,
+        /// For a chat turn that failed after the user's message was stored:
+        /// the conversation holding it.
+        conversation_id: Option<String>,
+        /// For a chat turn that failed after the user's message was stored:
+        /// its id, to send back as `ChatRequest::retry_message_id`.
+        message_id: Option<String>,
     },
     /// The gateway's answer could not be read as the expected JSON (for
     /// example a proxy's HTML error page). The raw body is kept.
@@ -71,7 +77,7 @@ impl Error {
     /// [`Error::Decode`].
     ///
     /// ```
-    /// let e = sdk::Error::Api { status: 404, code: sdk::ErrorCode::ConversationNotFound, message: "Conversation not found".into() };
+    /// let e = sdk::Error::Api { status: 404, code: sdk::ErrorCode::ConversationNotFound, message: "Conversation not found".into(), conversation_id: None, message_id: None };
     /// assert_eq!(e.status(), Some(404));
     /// ```
     pub fn status(&self) -> Option<u16> {
@@ -85,7 +91,7 @@ impl Error {
     /// The gateway's error code, for [`Error::Api`].
     ///
     /// ```
-    /// let e = sdk::Error::Api { status: 401, code: sdk::ErrorCode::TokenExpired, message: "Token expired".into() };
+    /// let e = sdk::Error::Api { status: 401, code: sdk::ErrorCode::TokenExpired, message: "Token expired".into(), conversation_id: None, message_id: None };
     /// assert!(e.code().is_some_and(sdk::ErrorCode::is_token_problem));
     /// ```
     pub fn code(&self) -> Option<ErrorCode> {

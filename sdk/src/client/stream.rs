@@ -124,6 +124,8 @@ impl ChatStream {
                         status,
                         code,
                         message,
+                        conversation_id: None,
+                        message_id: None,
                     });
                 }
                 StreamEvent::Start { .. } | StreamEvent::Html { .. } => {}

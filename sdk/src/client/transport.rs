@@ -186,6 +186,8 @@ fn refusal(status: StatusCode, body: &[u8]) -> Error {
             status: status.as_u16(),
             code: error.code,
             message: error.message,
+            conversation_id: error.conversation_id,
+            message_id: error.message_id,
         },
         Err(source) => Error::Decode {
             status: status.as_u16(),
@@ -275,6 +277,7 @@ mod tests {
                 status,
                 code,
                 message,
+                ..
             } => {
                 assert_eq!(status, 429);
                 assert_eq!(code, crate::ErrorCode::RateLimited);

@@ -156,6 +156,7 @@ async fn invalid_values_are_the_gateways_validation_errors() {
                 status: 422,
                 code: ErrorCode::ValidationFailed,
                 message,
+                ..
             } => assert!(!message.is_empty()),
             other => panic!("{other:?}"),
         }

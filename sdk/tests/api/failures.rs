@@ -95,6 +95,7 @@ async fn upstream_trouble_comes_back_with_its_own_code() {
             status: 502,
             code: ErrorCode::UpstreamError,
             message,
+            ..
         } => assert!(!message.contains("nginx"), "{message}"),
         other => panic!("{other:?}"),
     }

@@ -146,7 +146,7 @@ async fn bad_tokens_are_refused_with_the_matching_code() {
     assert!(
         matches!(
             &err,
-            Error::Api { status: 401, code: ErrorCode::TokenExpired, message } if message == "Token expired"
+            Error::Api { status: 401, code: ErrorCode::TokenExpired, message, .. } if message == "Token expired"
         ),
         "{err:?}"
     );

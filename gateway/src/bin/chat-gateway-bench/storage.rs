@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use gateway::identity::Identity;
-use gateway::store::{NewTurn, Store, StoredReply, TurnEnd};
+use gateway::store::{Begin, NewTurn, Store, StoredReply, TurnEnd};
 use sdk::MessageStatus;
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -36,10 +36,13 @@ pub(crate) async fn messages_per_second(
                         title: "bench",
                         message_id: &user_message,
                         content: "How fast can you store this question?",
+                        retry_of: None,
                         at: OffsetDateTime::now_utc(),
                     })
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("conversation vanished"))?;
+                    .await?;
+                let Begin::Started(started) = started else {
+                    anyhow::bail!("conversation vanished");
+                };
                 let reply = uuid::Uuid::now_v7().to_string();
                 store
                     .finish_turn(&TurnEnd {

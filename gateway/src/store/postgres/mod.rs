@@ -39,8 +39,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 use super::{
-    ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn, PageRequest,
-    Scope, Store, StoreError, TurnEnd, TurnStart, from_millis, role_from_str, status_from_str,
+    Begin, ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn,
+    PageRequest, Scope, Store, StoreError, TurnEnd, from_millis, role_from_str, status_from_str,
     to_millis,
 };
 use crate::identity::Identity;
@@ -153,7 +153,7 @@ impl Store for PgStore {
         }
     }
 
-    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Option<TurnStart>, StoreError> {
+    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
         writes::begin_turn(&self.pool, turn).await
     }
 

@@ -21,14 +21,12 @@ use time::OffsetDateTime;
 
 use super::stored;
 use crate::identity::Identity;
-use crate::store::{ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart};
+use crate::store::{Begin, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart};
 use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use sdk::MessageStatus;
 
 /// See [`crate::store::Store::begin_turn`].
-pub(super) async fn begin_turn(
-    pool: &PgPool,
-    turn: &NewTurn<'_>,
-) -> Result<Option<TurnStart>, StoreError> {
+pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
     let at = stored(turn.at);
     let system = turn.owner.system.as_str();
     let user = turn.owner.user.as_str();
@@ -50,12 +48,13 @@ pub(super) async fn begin_turn(
             .fetch_optional(&mut *tx)
             .await?;
             let Some((upstream,)) = row else {
-                return Ok(None);
+                return Ok(Begin::ConversationNotFound);
             };
             TurnStart {
                 conversation_id: id.to_owned(),
                 upstream_conversation_id: upstream,
                 created: false,
+                user_message_id: turn.message_id.to_owned(),
             }
         }
         None => {
@@ -74,21 +73,58 @@ pub(super) async fn begin_turn(
                 conversation_id: turn.new_conversation_id.to_owned(),
                 upstream_conversation_id: None,
                 created: true,
+                user_message_id: turn.message_id.to_owned(),
             }
         }
     };
-    sqlx::query(
-        "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
-         VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
-    )
-    .bind(turn.message_id)
-    .bind(&start.conversation_id)
-    .bind(turn.content)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
+    let mut start = start;
+    let retried = match turn.retry_of {
+        None => false,
+        Some(retry) => {
+            // The conversation row is locked above, so no other turn of it
+            // can retry the same message at the same time.
+            let status: Option<(String,)> = sqlx::query_as(
+                "SELECT status FROM messages
+                 WHERE id = $1 AND conversation_id = $2 AND role = 'user'",
+            )
+            .bind(retry)
+            .bind(&start.conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match status {
+                None => return Ok(Begin::RetryTargetNotFound),
+                Some((status,)) if status == MessageStatus::Failed.as_str() => {
+                    sqlx::query(
+                        "UPDATE messages SET status = 'complete', content = $1, updated_at = $2
+                         WHERE id = $3",
+                    )
+                    .bind(turn.content)
+                    .bind(at)
+                    .bind(retry)
+                    .execute(&mut *tx)
+                    .await?;
+                    start.user_message_id = retry.to_owned();
+                    true
+                }
+                // It was answered: ask again, as a new message.
+                Some(_) => false,
+            }
+        }
+    };
+    if !retried {
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+             VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
+        )
+        .bind(turn.message_id)
+        .bind(&start.conversation_id)
+        .bind(turn.content)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    Ok(Some(start))
+    Ok(Begin::Started(start))
 }
 
 /// See [`crate::store::Store::finish_turn`].
