@@ -224,7 +224,7 @@ pub struct ImportCounts {
 }
 
 /// Errors of the store. The text is for logs only.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or is busy beyond the timeout.
     #[error("database unavailable: {0}")]

@@ -1,0 +1,314 @@
+//! [`Store`] on SQLite: the zero-set-up default for one gateway process.
+//!
+//! - **Writes** go to one writer thread with group commit ([`writer`]): under
+//!   load, many turns share one transaction and one commit, and every caller
+//!   is answered only after its own rows are committed.
+//! - **Reads** use a small pool of read-only connections on blocking threads
+//!   ([`readers`]); in WAL mode they never wait for the writer.
+//! - The schema is migrated with sqlx's migrator (`migrations/sqlite`, the
+//!   same tooling as PostgreSQL); everything after that talks to SQLite
+//!   through `rusqlite`, whose calls cost about a microsecond where sqlx's
+//!   async driver spends tens of microseconds per statement on channel hops
+//!   (measured in BENCHMARKS.md).
+//!
+//! Durability: WAL with `synchronous=NORMAL` by default — a committed turn
+//! survives the gateway being killed; a power cut or kernel crash can lose the
+//! last moments of commits (never corrupt the file). Add
+//! `?synchronous=full` to `DATABASE_URL` to `fsync` every commit (group commit
+//! keeps that affordable).
+//!
+//! SQLite is for one replica. Several replicas must share PostgreSQL.
+
+/// The column list every conversation query selects, in
+/// [`reads::conversation_from_row`] order.
+macro_rules! conversation_columns {
+    () => {
+        "id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at"
+    };
+}
+
+mod readers;
+mod reads;
+mod writer;
+mod writes;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use time::OffsetDateTime;
+
+use self::readers::Readers;
+use self::reads::{OwnedScope, Search};
+use self::writer::Writer;
+use self::writes::{OwnedEnd, OwnedTurn};
+use super::{
+    Begin, ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn,
+    PageRequest, Scope, Store, StoreError, TurnEnd, to_millis,
+};
+use crate::identity::Identity;
+use crate::upstream::{UpstreamConversation, UpstreamMessage};
+
+/// SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Readers,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+/// Where the database is, from a `sqlite:` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Location {
+    /// The file; `None` for an in-memory database.
+    file: Option<PathBuf>,
+    /// `fsync` every commit.
+    synchronous_full: bool,
+}
+
+impl Location {
+    /// `sqlite://path`, `sqlite:path` or `sqlite::memory:`, with an optional
+    /// `?synchronous=full|normal`.
+    fn parse(url: &str) -> Result<Self, StoreError> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::Unavailable(format!("not a sqlite URL: {url}")))?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let mut synchronous_full = false;
+        let mut memory = path.is_empty() || path == ":memory:";
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("synchronous", "full")) => synchronous_full = true,
+                Some(("synchronous", "normal")) => synchronous_full = false,
+                Some(("mode", "memory")) => memory = true,
+                _ => {
+                    return Err(StoreError::Unavailable(format!(
+                        "unsupported DATABASE_URL parameter {pair:?} (supported: synchronous=full|normal)"
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            file: (!memory).then(|| PathBuf::from(path)),
+            synchronous_full,
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) the database at `url` and migrate it.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let location = Location::parse(url)?;
+        let migrator = sqlx::migrate!("migrations/sqlite");
+        let conn = match &location.file {
+            Some(file) => {
+                let options = SqliteConnectOptions::from_str("sqlite:")?
+                    .filename(file)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await?;
+                migrator
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StoreError::Query(format!("migrating the SQLite schema: {e}")))?;
+                pool.close().await;
+                Connection::open(file)?
+            }
+            None => {
+                let conn = Connection::open_in_memory()?;
+                for migration in migrator.iter() {
+                    conn.execute_batch(migration.sql.as_str())?;
+                }
+                conn
+            }
+        };
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            if location.synchronous_full {
+                "FULL"
+            } else {
+                "NORMAL"
+            },
+        )?;
+        let writer = Writer::start(conn)
+            .map_err(|e| StoreError::Unavailable(format!("starting the SQLite writer: {e}")))?;
+        let readers = match location.file {
+            Some(file) => Readers::pool(file),
+            None => Readers::Writer(writer.clone()),
+        };
+        Ok(Self { writer, readers })
+    }
+}
+
+fn owned(scope: Scope<'_>) -> OwnedScope {
+    match scope {
+        Scope::Owner(owner) => OwnedScope::Owner(owner.clone()),
+        Scope::Any => OwnedScope::Any,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.readers.read(reads::ping).await
+    }
+
+    async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
+        let turn = OwnedTurn::from(turn);
+        self.writer
+            .write(move |conn| writes::begin_turn(conn, &turn))
+            .await
+    }
+
+    async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError> {
+        let end = OwnedEnd::from(end);
+        self.writer
+            .write(move |conn| writes::finish_turn(conn, &end))
+            .await
+    }
+
+    async fn list_conversations(
+        &self,
+        owner: &Identity,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConversationRecord>, StoreError> {
+        let (owner, limit, before) = (owner.clone(), page.limit, page.before.map(str::to_owned));
+        self.readers
+            .read(move |conn| reads::list_conversations(conn, &owner, limit, before.as_deref()))
+            .await
+    }
+
+    async fn search_conversations(
+        &self,
+        filter: ConversationFilter<'_>,
+    ) -> Result<Vec<ConversationRecord>, StoreError> {
+        let search = Search {
+            system_id: filter.system_id.map(str::to_owned),
+            user_id: filter.user_id.map(str::to_owned),
+            from: filter.from,
+            to: filter.to,
+            limit: filter.limit,
+            before: filter.before.map(str::to_owned),
+        };
+        self.readers
+            .read(move |conn| reads::search_conversations(conn, &search))
+            .await
+    }
+
+    async fn get_conversation(
+        &self,
+        scope: Scope<'_>,
+        id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        let (scope, id) = (owned(scope), id.to_owned());
+        self.readers
+            .read(move |conn| reads::get_conversation(conn, &scope, &id))
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        page: PageRequest<'_>,
+    ) -> Result<Option<Vec<MessageRecord>>, StoreError> {
+        let (scope, id) = (owned(scope), conversation_id.to_owned());
+        let (limit, before) = (page.limit, page.before.map(str::to_owned));
+        self.readers
+            .read(move |conn| reads::list_messages(conn, &scope, &id, limit, before.as_deref()))
+            .await
+    }
+
+    async fn rename_conversation(
+        &self,
+        owner: &Identity,
+        id: &str,
+        title: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        let (owner, id, title, at) = (
+            owner.clone(),
+            id.to_owned(),
+            title.to_owned(),
+            to_millis(at),
+        );
+        self.writer
+            .write(move |conn| writes::rename(conn, &owner, &id, &title, at))
+            .await
+    }
+
+    async fn delete_conversation(&self, owner: &Identity, id: &str) -> Result<bool, StoreError> {
+        let (owner, id) = (owner.clone(), id.to_owned());
+        self.writer
+            .write(move |conn| writes::delete(conn, &owner, &id))
+            .await
+    }
+
+    async fn record_visit(&self, who: &Identity, at: OffsetDateTime) -> Result<(), StoreError> {
+        let (who, at) = (who.clone(), to_millis(at));
+        self.writer
+            .write(move |conn| writes::record_visit(conn, &who, at))
+            .await
+    }
+
+    async fn sync_targets(&self) -> Result<Vec<Identity>, StoreError> {
+        self.readers.read(reads::sync_targets).await
+    }
+
+    async fn import_conversation(
+        &self,
+        owner: &Identity,
+        conversation: &UpstreamConversation,
+        messages: &[UpstreamMessage],
+        at: OffsetDateTime,
+    ) -> Result<ImportCounts, StoreError> {
+        let (owner, conversation, messages) =
+            (owner.clone(), conversation.clone(), messages.to_vec());
+        let at = to_millis(at);
+        self.writer
+            .write(move |conn| {
+                writes::import_conversation(conn, &owner, &conversation, &messages, at)
+            })
+            .await
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        let unavailable = matches!(
+            e.sqlite_error_code(),
+            Some(
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::ReadOnly
+            )
+        );
+        if unavailable {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Query(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! The write statements, run by the writer thread inside a transaction.
+//!
+//! Statements are prepared once per connection (`prepare_cached`). Every
+//! function here is one job: it either completes or returns an error, and the
+//! writer rolls back exactly its savepoint.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sdk::MessageStatus;
+
+use super::reads::conversation_from_row;
+use crate::identity::Identity;
+use crate::store::{
+    Begin, ConversationRecord, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart, to_millis,
+};
+use crate::upstream::{UpstreamConversation, UpstreamMessage};
+
+/// A [`NewTurn`] that owns its data, so it can travel to the writer thread.
+pub(super) struct OwnedTurn {
+    owner: Identity,
+    conversation_id: Option<String>,
+    new_conversation_id: String,
+    title: String,
+    message_id: String,
+    content: String,
+    retry_of: Option<String>,
+    at: i64,
+}
+
+impl From<&NewTurn<'_>> for OwnedTurn {
+    fn from(t: &NewTurn<'_>) -> Self {
+        Self {
+            owner: t.owner.clone(),
+            conversation_id: t.conversation_id.map(str::to_owned),
+            new_conversation_id: t.new_conversation_id.to_owned(),
+            title: t.title.to_owned(),
+            message_id: t.message_id.to_owned(),
+            content: t.content.to_owned(),
+            retry_of: t.retry_of.map(str::to_owned),
+            at: to_millis(t.at),
+        }
+    }
+}
+
+/// A [`TurnEnd`] that owns its data.
+pub(super) struct OwnedEnd {
+    conversation_id: String,
+    user_message_id: String,
+    user_status: MessageStatus,
+    reply: Option<(String, String, MessageStatus)>,
+    upstream_conversation_id: Option<String>,
+    upstream_message_id: Option<String>,
+    at: i64,
+}
+
+impl From<&TurnEnd<'_>> for OwnedEnd {
+    fn from(e: &TurnEnd<'_>) -> Self {
+        Self {
+            conversation_id: e.conversation_id.to_owned(),
+            user_message_id: e.user_message_id.to_owned(),
+            user_status: e.user_status,
+            reply: e
+                .reply
+                .map(|r| (r.message_id.to_owned(), r.content.to_owned(), r.status)),
+            upstream_conversation_id: e.upstream_conversation_id.map(str::to_owned),
+            upstream_message_id: e.upstream_message_id.map(str::to_owned),
+            at: to_millis(e.at),
+        }
+    }
+}
+
+pub(super) fn begin_turn(conn: &Connection, t: &OwnedTurn) -> Result<Begin, StoreError> {
+    let system = t.owner.system.as_str();
+    let user = t.owner.user.as_str();
+    let mut start = match &t.conversation_id {
+        Some(id) => {
+            let upstream: Option<Option<String>> = conn
+                .prepare_cached(
+                    "UPDATE conversations SET updated_at = ?1
+                     WHERE id = ?2 AND system_id = ?3 AND user_id = ?4
+                     RETURNING upstream_conversation_id",
+                )?
+                .query_row(params![t.at, id, system, user], |row| row.get(0))
+                .optional()?;
+            let Some(upstream) = upstream else {
+                return Ok(Begin::ConversationNotFound);
+            };
+            TurnStart {
+                conversation_id: id.clone(),
+                upstream_conversation_id: upstream,
+                created: false,
+                user_message_id: t.message_id.clone(),
+            }
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![t.new_conversation_id, system, user, t.title, t.at])?;
+            TurnStart {
+                conversation_id: t.new_conversation_id.clone(),
+                upstream_conversation_id: None,
+                created: true,
+                user_message_id: t.message_id.clone(),
+            }
+        }
+    };
+    if let Some(retry) = &t.retry_of {
+        let status: Option<String> = conn
+            .prepare_cached(
+                "SELECT status FROM messages
+                 WHERE id = ?1 AND conversation_id = ?2 AND role = 'user'",
+            )?
+            .query_row(params![retry, start.conversation_id], |row| row.get(0))
+            .optional()?;
+        match status.as_deref() {
+            None => return Ok(Begin::RetryTargetNotFound),
+            Some(s) if s == MessageStatus::Failed.as_str() => {
+                conn.prepare_cached(
+                    "UPDATE messages SET status = 'complete', content = ?1, updated_at = ?2
+                     WHERE id = ?3",
+                )?
+                .execute(params![t.content, t.at, retry])?;
+                start.user_message_id = retry.clone();
+                return Ok(Begin::Started(start));
+            }
+            // It was answered: ask again, as a new message.
+            Some(_) => {}
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+         VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
+    )?
+    .execute(params![
+        t.message_id,
+        start.conversation_id,
+        t.content,
+        t.at
+    ])?;
+    Ok(Begin::Started(start))
+}
+
+pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreError> {
+    // A conversation deleted while its turn ran stays deleted: nothing is
+    // written. Upstream ids are recorded unless a concurrent sync already
+    // holds them for another row: then this turn keeps its rows without
+    // them, rather than failing.
+    let exists = conn
+        .prepare_cached("UPDATE conversations SET updated_at = ?1 WHERE id = ?2")?
+        .execute(params![e.at, e.conversation_id])?;
+    if exists == 0 {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "UPDATE messages SET status = ?1, updated_at = ?2,
+             upstream_message_id = CASE WHEN ?3 IS NULL OR EXISTS (
+                 SELECT 1 FROM messages m WHERE m.conversation_id = ?4
+                     AND m.upstream_message_id = ?3 AND m.role = 'user')
+                 THEN upstream_message_id ELSE ?3 END
+         WHERE id = ?5",
+    )?
+    .execute(params![
+        e.user_status.as_str(),
+        e.at,
+        e.upstream_message_id,
+        e.conversation_id,
+        e.user_message_id
+    ])?;
+    if let Some((id, content, status)) = &e.reply {
+        conn.prepare_cached(
+            "INSERT INTO messages
+                 (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
+             VALUES (?1, ?2, 'assistant', ?3, ?4,
+                 CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?2
+                     AND m.upstream_message_id = ?5 AND m.role = 'assistant') THEN NULL ELSE ?5 END,
+                 ?6, ?6)",
+        )?
+        .execute(params![
+            id,
+            e.conversation_id,
+            content,
+            status.as_str(),
+            e.upstream_message_id,
+            e.at
+        ])?;
+    }
+    if let Some(upstream) = &e.upstream_conversation_id {
+        conn.prepare_cached(
+            "UPDATE conversations SET upstream_conversation_id = ?1
+             WHERE id = ?2 AND upstream_conversation_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM conversations c
+                   WHERE c.upstream_conversation_id = ?1
+                     AND c.system_id = conversations.system_id
+                     AND c.user_id = conversations.user_id)",
+        )?
+        .execute(params![upstream, e.conversation_id])?;
+    }
+    Ok(())
+}
+
+pub(super) fn rename(
+    conn: &Connection,
+    owner: &Identity,
+    id: &str,
+    title: &str,
+    at: i64,
+) -> Result<Option<ConversationRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached(concat!(
+            "UPDATE conversations SET title = ?1, updated_at = ?2
+             WHERE id = ?3 AND system_id = ?4 AND user_id = ?5 RETURNING ",
+            conversation_columns!()
+        ))?
+        .query_row(
+            params![title, at, id, owner.system.as_str(), owner.user.as_str()],
+            conversation_from_row,
+        )
+        .optional()?)
+}
+
+pub(super) fn delete(conn: &Connection, owner: &Identity, id: &str) -> Result<bool, StoreError> {
+    let deleted = conn
+        .prepare_cached(
+            "DELETE FROM conversations WHERE id = ?1 AND system_id = ?2 AND user_id = ?3",
+        )?
+        .execute(params![id, owner.system.as_str(), owner.user.as_str()])?;
+    Ok(deleted > 0)
+}
+
+pub(super) fn record_visit(conn: &Connection, who: &Identity, at: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO visitors (system_id, user_id, first_seen_at, last_seen_at)
+         VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (system_id, user_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )?
+    .execute(params![who.system.as_str(), who.user.as_str(), at])?;
+    Ok(())
+}
+
+pub(super) fn import_conversation(
+    conn: &Connection,
+    owner: &Identity,
+    conversation: &UpstreamConversation,
+    turns: &[UpstreamMessage],
+    at: i64,
+) -> Result<ImportCounts, StoreError> {
+    let system = owner.system.as_str();
+    let user = owner.user.as_str();
+    let created_at = conversation.created_at.map(to_millis).unwrap_or(at);
+    let mut counts = ImportCounts::default();
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO conversations
+                 (id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (system_id, user_id, upstream_conversation_id)
+                 WHERE upstream_conversation_id IS NOT NULL DO NOTHING",
+        )?
+        .execute(params![
+            new_id(),
+            system,
+            user,
+            conversation.id,
+            conversation.name,
+            created_at
+        ])?;
+    let (conversation_id, title): (String, String) = conn
+        .prepare_cached(
+            "SELECT id, title FROM conversations
+             WHERE system_id = ?1 AND user_id = ?2 AND upstream_conversation_id = ?3",
+        )?
+        .query_row(params![system, user, conversation.id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    if inserted > 0 {
+        counts.conversations = 1;
+    } else if !conversation.name.is_empty() && conversation.name != title {
+        conn.prepare_cached("UPDATE conversations SET title = ?1 WHERE id = ?2")?
+            .execute(params![conversation.name, conversation_id])?;
+        counts.conversations = 1;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO messages
+             (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6, ?6)
+         ON CONFLICT DO NOTHING",
+    )?;
+    let mut last = created_at;
+    for turn in turns {
+        let when = turn.created_at.map(to_millis).unwrap_or(last);
+        last = last.max(when);
+        for (role, text) in [("user", &turn.query), ("assistant", &turn.answer)] {
+            let Some(text) = text else { continue };
+            let added = insert.execute(params![
+                new_id(),
+                conversation_id,
+                role,
+                text,
+                turn.id,
+                when
+            ])?;
+            counts.messages += u64::try_from(added).unwrap_or(0);
+        }
+    }
+    if counts.messages > 0 {
+        conn.prepare_cached(
+            "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
+        )?
+        .execute(params![last, conversation_id])?;
+    }
+    Ok(counts)
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
