@@ -65,6 +65,15 @@ pub struct FakeDifyArgs {
     /// App key the fake accepts.
     #[arg(long, default_value = "app-fake")]
     pub api_key: String,
+    /// Answer with this many words instead of echoing the message.
+    #[arg(long)]
+    pub words: Option<usize>,
+    /// Pause before each streamed word, in milliseconds (with --words).
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// Keep no history and skip keep-alive pings (for benchmarks).
+    #[arg(long)]
+    pub stateless: bool,
 }
 
 fn variables_help() -> String {
@@ -225,8 +234,18 @@ pub async fn fake_dify(args: &FakeDifyArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let answer = match args.words {
+        Some(count) => crate::fake_dify::FakeAnswer::Words {
+            count,
+            delay: Duration::from_millis(args.delay_ms),
+        },
+        None => crate::fake_dify::FakeAnswer::Echo,
+    };
     let fake = crate::fake_dify::FakeDify::new(crate::fake_dify::FakeOptions {
         api_key: args.api_key.clone(),
+        answer,
+        record: !args.stateless,
+        ping_every: if args.stateless { None } else { Some(3) },
         ..Default::default()
     });
     println!(

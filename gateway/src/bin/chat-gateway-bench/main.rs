@@ -4,7 +4,8 @@
 //! cargo build --release -p gateway && target/release/chat-gateway-bench
 //! ```
 //!
-//! One run starts a fake Dify upstream (in this process), the release
+//! One run starts a fake Dify upstream (`chat-gateway fake-dify`, a process of
+//! its own, as a real upstream would be), the release
 //! `chat-gateway` binary in production mode with persistence on (SQLite;
 //! `--postgres` adds a throwaway PostgreSQL), and an open-model load
 //! generator. It sends the same requests straight to the fake and through
@@ -31,11 +32,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use gateway::fake_dify::{FakeAnswer, FakeDify, FakeOptions};
 use serde_json::{Value, json};
 
 use crate::http::Target;
-use crate::process::GatewayProcess;
+use crate::process::{GatewayProcess, UpstreamProcess};
 use crate::report::{Percentiles, Table, ms, round};
 
 pub(crate) const FAKE_KEY: &str = "app-bench";
@@ -123,18 +123,9 @@ fn note(text: &str) {
     eprintln!("… {text}");
 }
 
-async fn fake(options: FakeOptions) -> anyhow::Result<String> {
-    let fake = FakeDify::new(FakeOptions {
-        api_key: FAKE_KEY.into(),
-        record: false,
-        ping_every: None,
-        ..options
-    });
-    Ok(fake.spawn().await?)
-}
-
 async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
-    let upstream = fake(FakeOptions::default()).await?;
+    let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
+    let upstream = upstream_process.url.clone();
     let gw = GatewayProcess::start(&upstream, None).await?;
     let client = http::client();
     let direct = Target::direct(&upstream, false)?;
@@ -202,14 +193,8 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
 
 async fn streaming_part(args: &Args) -> anyhow::Result<(String, Value)> {
     let pace = Duration::from_millis(20);
-    let upstream = fake(FakeOptions {
-        answer: FakeAnswer::Words {
-            count: 64,
-            delay: pace,
-        },
-        ..Default::default()
-    })
-    .await?;
+    let upstream_process = UpstreamProcess::start(Some(64), pace).await?;
+    let upstream = upstream_process.url.clone();
     let gw = GatewayProcess::start(&upstream, None).await?;
     let client = http::client();
     let window = Duration::from_secs(args.seconds);
@@ -276,14 +261,8 @@ async fn streaming_part(args: &Args) -> anyhow::Result<(String, Value)> {
 
 async fn concurrency_part(args: &Args, fd_limit: u64) -> anyhow::Result<(String, Value)> {
     let pace = Duration::from_millis(500);
-    let upstream = fake(FakeOptions {
-        answer: FakeAnswer::Words {
-            count: 40,
-            delay: pace,
-        },
-        ..Default::default()
-    })
-    .await?;
+    let upstream_process = UpstreamProcess::start(Some(40), pace).await?;
+    let upstream = upstream_process.url.clone();
     let client = http::client();
     let mut table = Table::new(
         "Concurrent streams (40 deltas 500 ms apart), each count on a fresh gateway",

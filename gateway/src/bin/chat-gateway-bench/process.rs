@@ -102,6 +102,53 @@ impl GatewayProcess {
     }
 }
 
+/// The fake Dify upstream, in a process of its own like a real upstream, so
+/// the direct path pays the same process hops as the gateway path does.
+pub(crate) struct UpstreamProcess {
+    _child: Child,
+    pub(crate) url: String,
+}
+
+impl UpstreamProcess {
+    /// Start `chat-gateway fake-dify`, answering `words` words `delay` apart
+    /// (`None`: echo the message).
+    pub(crate) async fn start(words: Option<usize>, delay: Duration) -> anyhow::Result<Self> {
+        let mut cmd = Command::new(gateway_binary()?);
+        cmd.args([
+            "fake-dify",
+            "--listen",
+            "127.0.0.1:0",
+            "--stateless",
+            "--api-key",
+            crate::FAKE_KEY,
+        ])
+        .args(["--delay-ms", &delay.as_millis().to_string()])
+        .env_clear()
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+        if let Some(words) = words {
+            cmd.args(["--words", &words.to_string()]);
+        }
+        let mut child = cmd.spawn().context("starting chat-gateway fake-dify")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .context("fake-dify printed nothing within 30 s")??
+            .context("fake-dify exited before printing its address")?;
+        let url = first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("DIFY_BASE_URL="))
+            .with_context(|| format!("unexpected first line {first:?}"))?
+            .to_owned();
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self { _child: child, url })
+    }
+}
+
 /// Read `/proc/<pid>` (Linux).
 pub(crate) fn sample(pid: u32) -> anyhow::Result<Sample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;

@@ -125,3 +125,47 @@ async fn a_failing_job_does_not_undo_the_others_in_its_batch() {
         .unwrap();
     assert_eq!(all.len(), 181);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_small_under_sustained_writes() {
+    let (store, dir) = temp_store().await;
+    let wal = dir.path().join("store.db-wal");
+    let owner = Identity::parse("wal", "u").unwrap();
+    let started = std::time::Instant::now();
+    let mut largest = 0;
+    let mut turns = 0;
+    // Write without pause for three seconds, from several tasks at once.
+    while started.elapsed() < std::time::Duration::from_secs(3) {
+        let mut batch = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            let owner = owner.clone();
+            batch.push(tokio::spawn(async move {
+                let id = uuid::Uuid::now_v7().to_string();
+                store
+                    .begin_turn(&NewTurn {
+                        owner: &owner,
+                        conversation_id: None,
+                        new_conversation_id: &id,
+                        title: "t",
+                        message_id: &uuid::Uuid::now_v7().to_string(),
+                        content: "a question of ordinary length for a chat",
+                        retry_of: None,
+                        at: OffsetDateTime::now_utc(),
+                    })
+                    .await
+                    .unwrap();
+            }));
+        }
+        for t in batch {
+            t.await.unwrap();
+        }
+        turns += 16;
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    eprintln!("{turns} turns, largest WAL {largest} bytes");
+    assert!(
+        largest < 64 * 1024 * 1024,
+        "{turns} turns grew the WAL to {largest} bytes"
+    );
+}

@@ -1,48 +1,72 @@
-//! The one thread that writes to SQLite, with group commit.
+//! The single SQLite writer, with group commit and no thread hand-off when
+//! the gateway is quiet.
 //!
-//! Every write is a job sent to this thread. The thread takes whatever jobs
-//! are waiting (one, when the gateway is quiet; dozens under load), runs each
-//! in a savepoint of one transaction, commits once, and only then answers
-//! each job's caller. So a caller is told "stored" only after its rows are
-//! committed, a failing job rolls back only its own savepoint, and one commit
-//! (the expensive part) serves the whole batch. SQLite allows one writer at a
-//! time anyway; a single thread turns that into a queue instead of lock
-//! contention.
+//! SQLite allows one writer at a time. Whoever finds the connection free
+//! becomes the *leader*: it runs its own write at once, on its own thread.
+//! Writes that arrive meanwhile wait in a queue; before giving the
+//! connection back, the leader runs everything queued — each job in a
+//! savepoint of one transaction, with one commit for the batch — and only
+//! then answers those callers. So:
+//! - a caller hears "stored" only after its rows are committed, and a failing
+//!   job rolls back only its own savepoint;
+//! - when quiet, a write costs no wake-up of another thread (in a virtual
+//!   machine each one is a costly exit to the hypervisor);
+//! - under load, one commit serves many turns.
+//!
+//! A leader on an async worker gives up that worker after a few rounds and
+//! continues on a blocking thread, so one busy burst cannot stall the other
+//! requests scheduled there. With `synchronous=FULL` every commit waits for
+//! the disk, so leaders always run on blocking threads.
 
-use std::thread;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::store::StoreError;
 
-/// Most jobs in one transaction.
-const MAX_BATCH: usize = 256;
-/// Jobs waiting beyond this make callers wait (backpressure).
-const QUEUE: usize = 4096;
+/// Batches a leader runs on an async worker before moving to a blocking thread.
+const INLINE_ROUNDS: usize = 4;
 
 /// Called after the commit: `None` when it succeeded.
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
-/// A write: runs on the writer's connection, returns how to answer its caller.
+/// A write: runs on the connection, returns how to answer its caller.
 type Job = Box<dyn FnOnce(&mut Connection) -> Completion + Send>;
 
-/// Handle to the writer thread. Cloning shares the thread.
+/// Handle to the writer. Cloning shares it.
 #[derive(Clone)]
 pub(super) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Whether leaders may run on async workers (commits do not `fsync`).
+    inline: bool,
+}
+
+struct State {
+    /// The connection, when no leader holds it.
+    conn: Option<Connection>,
+    /// Jobs waiting for the current leader.
+    queue: Vec<Job>,
 }
 
 impl Writer {
-    /// Start the writer thread on `conn`.
-    pub(super) fn start(conn: Connection) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel(QUEUE);
-        thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(conn, queue))?;
-        Ok(Self { jobs })
+    /// A writer on `conn`. `commits_fsync`: every commit waits for the disk.
+    pub(super) fn new(conn: Connection, commits_fsync: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    conn: Some(conn),
+                    queue: Vec::new(),
+                }),
+                inline: !commits_fsync,
+            }),
+        }
     }
 
-    /// Run `f` in the next transaction; resolves once it is committed.
+    /// Run `f` in a transaction; resolves once it is committed.
     pub(super) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -60,13 +84,85 @@ impl Writer {
                 let _ = done.send(result);
             })
         });
-        self.jobs.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let leader = {
+            let mut state = self.inner.lock();
+            match state.conn.take() {
+                Some(conn) => Some((conn, job)),
+                None => {
+                    state.queue.push(job);
+                    None
+                }
+            }
+        };
+        if let Some((conn, job)) = leader {
+            self.lead(conn, vec![job]);
+        }
+        answer.await.map_err(|_| {
+            StoreError::Unavailable("the SQLite writer stopped before committing".into())
+        })?
+    }
+
+    /// Run `batch` and whatever queues up meanwhile, then free the connection.
+    fn lead(&self, mut conn: Connection, mut batch: Vec<Job>) {
+        if self.inner.inline {
+            for _ in 0..INLINE_ROUNDS {
+                run_batch(&mut conn, &mut batch);
+                match self.next_batch(conn) {
+                    Some((c, next)) => (conn, batch) = (c, next),
+                    None => return,
+                }
+            }
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let (mut conn, mut batch) = (conn, batch);
+            loop {
+                run_batch(&mut conn, &mut batch);
+                match this.next_batch(conn) {
+                    Some((c, next)) => (conn, batch) = (c, next),
+                    None => return,
+                }
+            }
+        });
+    }
+
+    /// The queued jobs, or `None` after giving the connection back.
+    fn next_batch(&self, conn: Connection) -> Option<(Connection, Vec<Job>)> {
+        let mut state = self.inner.lock();
+        if state.queue.is_empty() {
+            state.conn = Some(conn);
+            None
+        } else {
+            Some((conn, std::mem::take(&mut state.queue)))
+        }
     }
 }
 
-fn stopped() -> StoreError {
-    StoreError::Unavailable("the SQLite writer has stopped".into())
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Run every job of `batch` in one transaction, commit, answer each caller.
+fn run_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
+    // Without the outer transaction (it could not begin), each job's
+    // savepoint is a transaction of its own: still correct, only slower.
+    let in_transaction = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
+    let completions: Vec<Completion> = batch.drain(..).map(|job| job(conn)).collect();
+    let failed = if in_transaction {
+        conn.execute_batch("COMMIT").err().map(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            StoreError::from(e)
+        })
+    } else {
+        None
+    };
+    for complete in completions {
+        complete(failed.as_ref());
+    }
 }
 
 /// Run `f` in a savepoint: on error only its own writes are undone.
@@ -83,33 +179,5 @@ fn in_savepoint<T>(
         }
         // Dropping the savepoint rolls it back.
         Err(e) => Err(e),
-    }
-}
-
-fn run(mut conn: Connection, mut queue: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        // Without the outer transaction (it could not begin), each job's
-        // savepoint is a transaction of its own: still correct, only slower.
-        let in_transaction = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-        let completions: Vec<Completion> = batch.drain(..).map(|job| job(&mut conn)).collect();
-        let failed = if in_transaction {
-            conn.execute_batch("COMMIT").err().map(|e| {
-                let _ = conn.execute_batch("ROLLBACK");
-                StoreError::from(e)
-            })
-        } else {
-            None
-        };
-        for complete in completions {
-            complete(failed.as_ref());
-        }
     }
 }
