@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
+use fantoccini::key::Key;
 use sdk::jwt::{ChatClaims, JwtSecret, Verifier, mint};
 use serde_json::Value;
-use fantoccini::key::Key;
 use tokio::net::TcpListener;
 
 use crate::browser::{BrowserOptions, js, wait_for_js, wait_js, with_browser};
@@ -228,7 +228,12 @@ async fn escape_asks_the_widget_to_close_unless_the_page_used_it() {
     let src = gw.chat_url(&token, &format!("embed=1&lang=en&parent={}", encode(&host)));
     with_browser(BrowserOptions::default(), move |c| async move {
         c.goto(&format!("{host}/")).await.unwrap();
-        crate::browser::js_with(&c, "window.openChat(arguments[0]);", vec![Value::String(src)]).await;
+        crate::browser::js_with(
+            &c,
+            "window.openChat(arguments[0]);",
+            vec![Value::String(src)],
+        )
+        .await;
         wait_js(&c, "ready", &format!("return {RECEIVED} === 'ready';")).await;
 
         // Esc in the composer, nothing of the page open: the widget is asked.
@@ -236,25 +241,50 @@ async fn escape_asks_the_widget_to_close_unless_the_page_used_it() {
         page::click(&c, "#composer-input").await;
         page::press(&c, &[Key::Escape]).await;
         c.enter_parent_frame().await.unwrap();
-        wait_js(&c, "a close message", &format!("return {RECEIVED} === 'ready,close';")).await;
+        wait_js(
+            &c,
+            "a close message",
+            &format!("return {RECEIVED} === 'ready,close';"),
+        )
+        .await;
 
         // Esc that closes the page's own "recent" menu, or its dialog, is
         // used up there. A plain Esc still asks; a reply (posted last, and
         // messages arrive in order) shows that nothing else was posted.
         c.enter_frame(0).await.unwrap();
         page::click(&c, "#recent-btn").await;
-        wait_js(&c, "the recent menu", "return !document.getElementById('recent-panel').hidden;").await;
+        wait_js(
+            &c,
+            "the recent menu",
+            "return !document.getElementById('recent-panel').hidden;",
+        )
+        .await;
         page::press(&c, &[Key::Escape]).await;
-        wait_js(&c, "the menu closed", "return document.getElementById('recent-panel').hidden;").await;
+        wait_js(
+            &c,
+            "the menu closed",
+            "return document.getElementById('recent-panel').hidden;",
+        )
+        .await;
         js(&c, "document.getElementById('rename-dialog').showModal();").await;
         page::press(&c, &[Key::Escape]).await;
-        wait_js(&c, "the dialog closed", "return !document.getElementById('rename-dialog').open;").await;
+        wait_js(
+            &c,
+            "the dialog closed",
+            "return !document.getElementById('rename-dialog').open;",
+        )
+        .await;
         page::click(&c, "#composer-input").await;
         page::press(&c, &[Key::Escape]).await;
         page::send(&c, "Still here").await;
         page::wait_replies(&c, 1).await;
         c.enter_parent_frame().await.unwrap();
-        wait_js(&c, "the reply message", "return window.received.some(m => m.type === 'reply');").await;
+        wait_js(
+            &c,
+            "the reply message",
+            "return window.received.some(m => m.type === 'reply');",
+        )
+        .await;
         assert_eq!(
             js(&c, &format!("return {RECEIVED};")).await,
             "ready,close,close,reply",
