@@ -203,6 +203,15 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_same_endpoint() {
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(endpoint_code()),
+            "update the README's endpoint code"
+        );
+    }
+
+    #[test]
     fn the_widget_tag_is_three_lines() {
         let tag = widget_tag("http://127.0.0.1:8088");
         assert_eq!(tag.lines().count(), 3, "{tag}");

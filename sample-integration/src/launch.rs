@@ -85,20 +85,20 @@ impl Sample {
         let gateway_listener = bind(gateway_config.listen, "CHAT_GATEWAY_LISTEN").await?;
         gateway_config.bound_to(gateway_listener.local_addr()?);
 
-        let settings = SiteSettings {
+        // The configuration refused an empty key list (see crate::config).
+        let api_key = gateway_config.api_keys.first().cloned().unwrap_or_default();
+        let gateway_url = gateway_config.public_url.clone();
+        let site = router(SiteSettings {
             site_url: site_url.clone(),
-            gateway_url: gateway_config.public_url.clone(),
+            gateway_url: gateway_url.clone(),
             jwt_secret: gateway_config.jwt.secret.clone(),
             jwt_issuer: gateway_config.jwt.issuer.clone(),
             jwt_audience: gateway_config.jwt.audience.clone(),
-            api_key: gateway_config.api_keys.first().cloned().unwrap_or_default(),
+            api_key: api_key.clone(),
             token_ttl: config.token_ttl,
             token_delay: config.token_delay,
             widget_dir: config.widget_dir.clone(),
-        };
-        let site = router(settings)?;
-        let gateway_url = gateway_config.public_url.clone();
-        let api_key = gateway_config.api_keys.first().cloned().unwrap_or_default();
+        })?;
         let app = App::build(gateway_config)
             .await
             .map_err(LaunchError::Gateway)?;

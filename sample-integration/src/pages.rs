@@ -4,7 +4,7 @@
 //!
 //! Invariants: templates end in `.html`, so every value is HTML-escaped
 //! unless a template marks it `safe` (only the widget tags the page really
-//! runs, built by [`crate::cointutor`] and [`crate::drillquiz`] from escaped
+//! runs, built by the `cointutor` and `drillquiz` modules from escaped
 //! parts); undefined variables are errors; HTML is never cached (it depends
 //! on the session); no page has inline scripts or styles (the CSP forbids
 //! them).

@@ -7,7 +7,7 @@
 //!   the DrillQuiz page alone widens `connect-src` to the gateway (its widget
 //!   calls `/v1/chat-token` from the browser);
 //! - no page contains the JWT secret; the gateway API key appears on the
-//!   DrillQuiz page only (see [`crate::drillquiz`]).
+//!   DrillQuiz page only (module `drillquiz`).
 
 use std::fmt;
 use std::path::PathBuf;

@@ -69,6 +69,8 @@ async fn anonymous_and_signed_in_visitors_chat_under_their_own_ids() {
             "{note}"
         );
         chat_once(&c, "Which keyword makes a binding mutable?").await;
+        wait_until(&c, "the panel at rest", "w.open && w.settled").await;
+        save_screenshot(&c, &artifacts(), "sample-drillquiz-anonymous").await;
 
         // The same browser keeps its id.
         c.refresh().await.unwrap();

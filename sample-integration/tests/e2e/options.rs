@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
-use crate::browser::{BrowserOptions, wait_js, with_browser};
+use crate::browser::{BrowserOptions, save_screenshot, wait_js, with_browser};
 use crate::harness;
 
 /// Wait for the gateway's full chat page and return its header text.
@@ -61,6 +61,13 @@ async fn link_redirect_and_iframe_open_the_chat_as_the_signed_in_user() {
         c.find(Locator::Id("chat-frame")).await.unwrap().enter_frame().await.unwrap();
         // The compact layout: no conversation sidebar.
         wait_js(&c, "the embedded chat page", "return !!document.getElementById('composer-input') && !document.getElementById('sidebar');").await;
+        c.enter_parent_frame().await.unwrap();
+        save_screenshot(&c, &harness::artifacts(), "sample-cointutor-iframe").await;
+
+        // Home, signed in.
+        c.goto(&format!("{site}/")).await.unwrap();
+        wait_js(&c, "the home page", "return document.readyState === 'complete' && !!document.getElementById('signed-in-user');").await;
+        save_screenshot(&c, &harness::artifacts(), "sample-home").await;
     })
     .await;
     sample.stop().await.unwrap();
