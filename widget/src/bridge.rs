@@ -2,7 +2,8 @@
 //!
 //! Page → widget (posted with target origin = the host page's origin):
 //! `{"source":"tz-chat","version":1,"type":"ready"}`, `…"type":"token-expired"`,
-//! `…"type":"reply","conversation_id":"…"`.
+//! `…"type":"reply","conversation_id":"…"` and `…"type":"close"` (Esc pressed
+//! in the page when nothing of the page's own used it).
 //!
 //! Widget → page (posted with target origin = the gateway's origin, never
 //! `"*"`): `{"source":"tz-chat-widget","version":1,"type":"token","token":"…"}`
@@ -38,6 +39,9 @@ pub enum PageMessage {
         #[serde(default)]
         conversation_id: String,
     },
+    /// Esc was pressed inside the page (where the widget's own key handler
+    /// cannot see it): close the panel.
+    Close,
 }
 
 /// A message to the chat page.
@@ -164,6 +168,10 @@ mod tests {
                 conversation_id: "0193".into()
             })
         );
+        assert_eq!(
+            ok(json!({"source": "tz-chat", "version": 1, "type": "close"})),
+            Ok(PageMessage::Close)
+        );
     }
 
     #[test]
@@ -185,6 +193,16 @@ mod tests {
         assert_eq!(
             err(json!({"source": "tz-chat", "version": 1, "type": "typing"})),
             BridgeError::Unknown("\"typing\"".into())
+        );
+        // Only the page speaks `close`; a widget-sourced one is not for us,
+        // and neither is one of another version.
+        assert_eq!(
+            err(json!({"source": "tz-chat-widget", "version": 1, "type": "close"})),
+            BridgeError::Foreign
+        );
+        assert_eq!(
+            err(json!({"source": "tz-chat", "version": 2, "type": "close"})),
+            BridgeError::Version("2".into())
         );
     }
 

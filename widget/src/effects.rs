@@ -244,6 +244,23 @@ mod tests {
     }
 
     #[test]
+    fn close_from_the_page_closes_like_the_close_button() {
+        let s = State::new(Lang::En, "https://shop.example.com").apply(Action::Open);
+        let a = answer(&s, "t1");
+        let s = s.apply(a).apply(Action::Page(PageMessage::Ready));
+        let (closed, fx) = step(&s, Action::Page(PageMessage::Close));
+        assert!(!closed.open);
+        assert_eq!(
+            fx,
+            vec![Effect::ReturnFocus, Effect::Emit(WidgetEvent::Closed)],
+            "focus leaves the iframe for the launcher"
+        );
+        // Already closed: nothing happens.
+        let (_, fx) = step(&closed, Action::Page(PageMessage::Close));
+        assert_eq!(fx, vec![]);
+    }
+
+    #[test]
     fn refreshed_token_is_posted_to_the_gateway_origin() {
         let s = State::new(Lang::En, "https://shop.example.com").apply(Action::Open);
         let a = answer(&s, "t1");

@@ -401,6 +401,7 @@
   if (el.langSelect) el.langSelect.addEventListener("change", () => setLang(el.langSelect.value, true));
   bridge.on("token", swapToken);
   bridge.on("lang", (lang) => setLang(lang, true));
+  bridge.closeOnEscape();
 
   // ---- start ------------------------------------------------------------------------------
 

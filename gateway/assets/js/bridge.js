@@ -3,7 +3,8 @@
 // reload after it left the address bar) and the address bar itself.
 //
 // Protocol v1, page -> parent, always with the parent's exact origin:
-//   {source: "tz-chat", version: 1, type: "ready" | "token-expired" | "reply", ...}
+//   {source: "tz-chat", version: 1, type: "ready" | "token-expired" | "reply" | "close", ...}
+// ("close": Esc was pressed in the page and nothing of the page's own used it)
 // parent -> page, accepted only from that origin and from window.parent:
 //   {source: "tz-chat-widget", version: 1, type: "token", token}
 //   {source: "tz-chat-widget", version: 1, type: "lang", lang}
@@ -34,6 +35,23 @@
       if (!this.active) return;
       const msg = Object.assign({ source: "tz-chat", version: 1, type }, extra || {});
       window.parent.postMessage(msg, this.parentOrigin);
+    }
+
+    /**
+     * Esc inside the page cannot reach the widget (key events stay in the
+     * iframe), so the page asks it to close its panel. Only for a key press
+     * the page itself did not use: not while one of its dialogs is open, not
+     * when a menu or drawer closed on it (they mark the event handled with
+     * preventDefault), and not when it cancels an IME composition. Listening
+     * on window runs after every handler on the document.
+     */
+    closeOnEscape() {
+      if (!this.active) return;
+      window.addEventListener("keydown", (e) => {
+        if (e.key !== "Escape" || e.defaultPrevented || e.isComposing || e.keyCode === 229) return;
+        if (document.querySelector("dialog[open]")) return;
+        this.post("close");
+      });
     }
 
     receive(e) {
@@ -118,6 +136,7 @@
     }
     tokenStore.clear();
     const bridge = new Bridge(boot.parentOrigin);
+    bridge.closeOnEscape();
     // A fresh token cannot help a system that is not allowed.
     if (!bridge.active || boot.error === "not_allowed") return;
     bridge.on("token", (token) => window.location.replace(urlWithToken(token)));

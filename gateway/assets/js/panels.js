@@ -1,6 +1,8 @@
 // Panels that open over the chat: the conversation drawer on narrow
 // screens (full mode) and the "recent" menu (embed mode). Escape or a click
-// outside closes them; `onRecent()` runs when the recent menu opens.
+// outside closes them; an Escape used that way is marked handled, so it does
+// not also close the widget around the page. `onRecent()` runs when the
+// recent menu opens.
 (function (tz) {
   "use strict";
 
@@ -27,10 +29,13 @@
       }
       document.addEventListener("keydown", (e) => {
         if (e.key !== "Escape") return;
+        // preventDefault: the key is used up (the widget must not close too).
         if (this.recentOpen) {
+          e.preventDefault();
           this.setRecent(false);
           this.recentBtn.focus();
         } else if (this.drawerOpen) {
+          e.preventDefault();
           this.setDrawer(false);
           this.menuBtn.focus();
         }

@@ -1,13 +1,14 @@
 //! Chat tokens in the browser: the expired-token page, and the widget's
 //! postMessage protocol v1 with a host page on another origin (ready,
-//! token-expired and a fresh token, reply, lang, and messages from anyone
-//! else ignored).
+//! token-expired and a fresh token, reply, lang, close on Esc, and messages
+//! from anyone else ignored).
 
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
+use fantoccini::key::Key;
 use sdk::jwt::{ChatClaims, JwtSecret, Verifier, mint};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -214,6 +215,80 @@ async fn a_token_expiring_mid_session_is_refreshed_and_the_message_retried() {
             messages.len(),
             2,
             "one user message, one reply: {messages:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_asks_the_widget_to_close_unless_the_page_used_it() {
+    let gw = TestGateway::start(&[]).await;
+    let token = gw.token("drillquiz", "esc-user");
+    let host = host_site(&gw.base, token.clone()).await;
+    let src = gw.chat_url(&token, &format!("embed=1&lang=en&parent={}", encode(&host)));
+    with_browser(BrowserOptions::default(), move |c| async move {
+        c.goto(&format!("{host}/")).await.unwrap();
+        crate::browser::js_with(
+            &c,
+            "window.openChat(arguments[0]);",
+            vec![Value::String(src)],
+        )
+        .await;
+        wait_js(&c, "ready", &format!("return {RECEIVED} === 'ready';")).await;
+
+        // Esc in the composer, nothing of the page open: the widget is asked.
+        c.enter_frame(0).await.unwrap();
+        page::click(&c, "#composer-input").await;
+        page::press(&c, &[Key::Escape]).await;
+        c.enter_parent_frame().await.unwrap();
+        wait_js(
+            &c,
+            "a close message",
+            &format!("return {RECEIVED} === 'ready,close';"),
+        )
+        .await;
+
+        // Esc that closes the page's own "recent" menu, or its dialog, is
+        // used up there. A plain Esc still asks; a reply (posted last, and
+        // messages arrive in order) shows that nothing else was posted.
+        c.enter_frame(0).await.unwrap();
+        page::click(&c, "#recent-btn").await;
+        wait_js(
+            &c,
+            "the recent menu",
+            "return !document.getElementById('recent-panel').hidden;",
+        )
+        .await;
+        page::press(&c, &[Key::Escape]).await;
+        wait_js(
+            &c,
+            "the menu closed",
+            "return document.getElementById('recent-panel').hidden;",
+        )
+        .await;
+        js(&c, "document.getElementById('rename-dialog').showModal();").await;
+        page::press(&c, &[Key::Escape]).await;
+        wait_js(
+            &c,
+            "the dialog closed",
+            "return !document.getElementById('rename-dialog').open;",
+        )
+        .await;
+        page::click(&c, "#composer-input").await;
+        page::press(&c, &[Key::Escape]).await;
+        page::send(&c, "Still here").await;
+        page::wait_replies(&c, 1).await;
+        c.enter_parent_frame().await.unwrap();
+        wait_js(
+            &c,
+            "the reply message",
+            "return window.received.some(m => m.type === 'reply');",
+        )
+        .await;
+        assert_eq!(
+            js(&c, &format!("return {RECEIVED};")).await,
+            "ready,close,close,reply",
+            "an Esc the page used also asked the widget to close"
         );
     })
     .await;

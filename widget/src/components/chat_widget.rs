@@ -218,6 +218,8 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
         let dispatcher = dispatcher.clone();
         Callback::from(move |()| dispatcher.dispatch(action.clone()))
     };
+    // Esc on the widget's own controls. Inside the iframe the key never
+    // reaches this handler; the chat page posts `close` instead (bridge).
     let onkeydown = {
         let dispatcher = dispatcher.clone();
         let open = state.open;

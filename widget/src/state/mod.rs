@@ -13,6 +13,8 @@
 //!   (its ticket), so a late answer for a signed-out user is dropped;
 //! - the iframe is created once per user session and kept while the panel is
 //!   closed; a refreshed token is posted to it, never put in a new `src`;
+//! - the chat page's `close` message (Esc inside the iframe) closes the panel
+//!   like the close button, and nothing else;
 //! - [`Action::Reset`] (sign-in, sign-out, new token source) forgets the
 //!   token, the iframe and the unread count.
 
@@ -339,6 +341,7 @@ impl State {
                     self.unread = self.unread.saturating_add(1);
                 }
             }
+            PageMessage::Close => self.open = false,
         }
     }
 }

@@ -186,6 +186,20 @@ fn the_page_reporting_expiry_triggers_a_fetch() {
 }
 
 #[test]
+fn close_from_the_page_closes_and_keeps_the_chat() {
+    let s = chatting();
+    let frame = s.frame.clone();
+    let s = s.apply(Action::Page(PageMessage::Close));
+    assert!(!s.open);
+    assert_eq!(s.frame, frame, "the conversation stays");
+    assert_eq!(s.fetch, Fetch::Idle);
+    let s = s.apply(Action::Open);
+    assert!(s.open);
+    assert_eq!(s.fetch, Fetch::Idle, "reopening needs no new token");
+    assert_eq!(s.frame, frame);
+}
+
+#[test]
 fn page_messages_without_a_frame_are_ignored() {
     let s = State::new(Lang::En, HOST);
     let after = s
