@@ -52,6 +52,30 @@ pub struct TurnInput {
     pub retry_of: Option<String>,
 }
 
+/// Where a blocking turn's time went, reported in the `Server-Timing`
+/// response header so operators (and the benchmark) can tell the gateway's
+/// own cost from the upstream's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TurnTiming {
+    /// Storing the question and the answer.
+    pub store: Duration,
+    /// Waiting for the upstream's answer.
+    pub upstream: Duration,
+}
+
+impl TurnTiming {
+    /// The header value, given the handler's total time.
+    pub fn header(&self, total: Duration) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "store;dur={:.3}, upstream;dur={:.3}, total;dur={:.3}",
+            ms(self.store),
+            ms(self.upstream),
+            ms(total)
+        )
+    }
+}
+
 /// A turn whose user message is stored and whose upstream is known.
 pub struct Turn {
     upstream: Arc<dyn Upstream>,
@@ -63,6 +87,8 @@ pub struct Turn {
     message: String,
     inputs: Map<String, Value>,
     html: bool,
+    /// Time spent storing the question.
+    stored_in: Duration,
 }
 
 impl Turn {
@@ -102,6 +128,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     }
     let new_message_id = new_id();
     let new_conversation_id = new_id();
+    let storing = Instant::now();
     let begun = state
         .store
         .begin_turn(&NewTurn {
@@ -135,13 +162,18 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         message: input.message,
         inputs: input.inputs,
         html: input.html,
+        stored_in: storing.elapsed(),
     })
 }
 
 /// Call the upstream and wait for the whole answer.
-pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<ChatResponse> {
-    match turn.upstream.reply(&turn.request()).await {
+pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, TurnTiming)> {
+    let asked = Instant::now();
+    let answered = turn.upstream.reply(&turn.request()).await;
+    let upstream = asked.elapsed();
+    match answered {
         Ok(reply) => {
+            let storing = Instant::now();
             finish(
                 state,
                 &turn,
@@ -151,14 +183,19 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<ChatResponse> {
                 reply.message_id.as_deref(),
             )
             .await?;
-            Ok(ChatResponse {
+            let timing = TurnTiming {
+                store: turn.stored_in + storing.elapsed(),
+                upstream,
+            };
+            let response = ChatResponse {
                 html: turn.html.then(|| markdown::render(&reply.answer)),
                 conversation_id: turn.conversation_id,
                 message_id: turn.reply_id,
                 user_message_id: turn.user_message_id,
                 answer: reply.answer,
                 usage: reply.usage,
-            })
+            };
+            Ok((response, timing))
         }
         Err(e) => {
             finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;

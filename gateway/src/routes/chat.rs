@@ -3,7 +3,9 @@
 //! `Accept: text/event-stream`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use std::time::Instant;
+
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -30,6 +32,7 @@ async fn send(
     headers: HeaderMap,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> ApiResult<Response> {
+    let started = Instant::now();
     let wants_stream = req.stream || accepts_event_stream(&headers);
     let input = validate(&state, &caller, req)?;
     let turn = chat::begin(&state, input).await?;
@@ -42,7 +45,12 @@ async fn send(
         );
         Ok(resp)
     } else {
-        Ok(Json(chat::reply(&state, turn).await?).into_response())
+        let (reply, timing) = chat::reply(&state, turn).await?;
+        let mut resp = Json(reply).into_response();
+        if let Ok(value) = HeaderValue::from_str(&timing.header(started.elapsed())) {
+            resp.headers_mut().insert("server-timing", value);
+        }
+        Ok(resp)
     }
 }
 

@@ -16,6 +16,11 @@ pub(crate) struct Run {
     pub(crate) latency: Histogram<u64>,
     /// How late the generator sent each request, nanoseconds.
     pub(crate) lag: Histogram<u64>,
+    /// The gateway's own time per request (its `Server-Timing` total minus
+    /// the upstream's part), nanoseconds.
+    pub(crate) own: Histogram<u64>,
+    /// The gateway's time storing the turn, nanoseconds.
+    pub(crate) store: Histogram<u64>,
     pub(crate) ok: u64,
     pub(crate) failed: u64,
     /// The window the numbers cover.
@@ -40,6 +45,8 @@ pub(crate) async fn open_loop(
     let shared = Arc::new(Mutex::new(Run {
         latency: histogram(),
         lag: histogram(),
+        own: histogram(),
+        store: histogram(),
         ok: 0,
         failed: 0,
         window: duration,
@@ -64,20 +71,28 @@ pub(crate) async fn open_loop(
         let shared = shared.clone();
         tasks.spawn(async move {
             let sent = Instant::now();
-            let ok = tokio::time::timeout(Duration::from_secs(30), send_blocking(&client, &target))
-                .await
-                .unwrap_or(false);
+            let answer =
+                tokio::time::timeout(Duration::from_secs(30), send_blocking(&client, &target))
+                    .await
+                    .ok()
+                    .flatten();
             let took = sent.elapsed();
             if recorded {
                 let mut run = shared
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let _ = run.lag.record(nanos(lag).max(1_000));
-                if ok {
-                    run.ok += 1;
-                    let _ = run.latency.record(nanos(took).max(1_000));
-                } else {
-                    run.failed += 1;
+                match answer {
+                    Some(timing) => {
+                        run.ok += 1;
+                        let _ = run.latency.record(nanos(took).max(1_000));
+                        if let Some(t) = timing {
+                            let own = t.total.saturating_sub(t.upstream);
+                            let _ = run.own.record(nanos(own).max(1_000));
+                            let _ = run.store.record(nanos(t.store).max(1_000));
+                        }
+                    }
+                    None => run.failed += 1,
                 }
             }
         });
@@ -96,6 +111,8 @@ pub(crate) async fn open_loop(
         Run {
             latency: guard.latency.clone(),
             lag: guard.lag.clone(),
+            own: guard.own.clone(),
+            store: guard.store.clone(),
             ok: guard.ok,
             failed: guard.failed,
             window: guard.window,

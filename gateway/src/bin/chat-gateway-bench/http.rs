@@ -78,15 +78,45 @@ impl Target {
     }
 }
 
-/// Send one blocking request and read the whole answer; `true` on a 200
-/// whose body holds an answer.
-pub(crate) async fn send_blocking(client: &Client, target: &Target) -> bool {
-    let Ok(resp) = client.request(target.request()).await else {
-        return false;
-    };
-    let ok = resp.status().is_success();
-    match resp.into_body().collect().await {
-        Ok(body) => ok && body.to_bytes().windows(8).any(|w| w == b"\"answer\""),
-        Err(_) => false,
+/// What the gateway says it spent on a request (`Server-Timing`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServerTiming {
+    pub(crate) store: Duration,
+    pub(crate) upstream: Duration,
+    pub(crate) total: Duration,
+}
+
+impl ServerTiming {
+    fn parse(header: &str) -> Option<Self> {
+        let mut timing = Self::default();
+        for metric in header.split(',') {
+            let (name, rest) = metric.trim().split_once(';')?;
+            let ms: f64 = rest.trim().strip_prefix("dur=")?.parse().ok()?;
+            let d = Duration::from_secs_f64(ms / 1000.0);
+            match name {
+                "store" => timing.store = d,
+                "upstream" => timing.upstream = d,
+                "total" => timing.total = d,
+                _ => {}
+            }
+        }
+        Some(timing)
     }
+}
+
+/// Send one blocking request and read the whole answer: `None` unless it
+/// was a 200 whose body holds an answer.
+pub(crate) async fn send_blocking(
+    client: &Client,
+    target: &Target,
+) -> Option<Option<ServerTiming>> {
+    let resp = client.request(target.request()).await.ok()?;
+    let timing = resp
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .and_then(ServerTiming::parse);
+    let ok = resp.status().is_success();
+    let body = resp.into_body().collect().await.ok()?.to_bytes();
+    (ok && body.windows(8).any(|w| w == b"\"answer\"")).then_some(timing)
 }

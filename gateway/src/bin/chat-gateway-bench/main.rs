@@ -133,7 +133,7 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
     let warmup = Duration::from_secs(2);
     let window = Duration::from_secs(args.seconds);
     let mut table = Table::new(
-        "Blocking chat, persistence on (SQLite): added latency = gateway − direct, ms",
+        "Blocking chat, persistence on (SQLite): added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms",
         &[
             "req/s",
             "direct p50",
@@ -142,6 +142,9 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
             "added p90",
             "added p99",
             "added max",
+            "own p50",
+            "own p99",
+            "store p99",
             "ok %",
             "gw CPU %",
             "gw RSS MiB",
@@ -166,6 +169,8 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
             g.ok as f64 * 100.0 / total as f64
         };
         let lag = Percentiles::of(&g.lag).p99;
+        let own = Percentiles::of(&g.own);
+        let store = Percentiles::of(&g.store);
         table.row(vec![
             rate.to_string(),
             ms(dp.p50),
@@ -174,6 +179,9 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
             ms(added.p90),
             ms(added.p99),
             ms(added.max),
+            ms(own.p50),
+            ms(own.p99),
+            ms(store.p99),
             format!("{ok_pct:.2}"),
             format!("{cpu:.0}"),
             format!("{:.1}", after.rss_bytes as f64 / 1_048_576.0),
@@ -182,6 +190,7 @@ async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
         rows.push(json!({
             "rate": rate,
             "direct": dp.json(), "gateway": gp.json(), "added": added.json(),
+            "gateway_own": own.json(), "gateway_store": store.json(),
             "requests": total, "success_pct": round(ok_pct), "direct_failed": d.failed,
             "gateway_cpu_pct": round(cpu), "gateway_rss_bytes": after.rss_bytes,
             "generator_lag_p99_ms": round(lag), "window_s": g.window.as_secs_f64(),

@@ -55,6 +55,10 @@ use super::{
 use crate::identity::Identity;
 use crate::upstream::{UpstreamConversation, UpstreamMessage};
 
+/// Memory-mapped I/O for page reads (a page cache refilled after another
+/// connection checkpointed costs no `pread` calls).
+pub(super) const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
 /// SQLite-backed store.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -145,14 +149,11 @@ impl SqliteStore {
         };
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        // Checkpoints run on their own thread (see `checkpoint`).
-        let checkpointer = match &location.file {
-            Some(file) => {
-                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-                Some(Arc::new(checkpoint::Checkpointer::start(file)?))
-            }
-            None => None,
-        };
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        if location.file.is_some() {
+            // Checkpoints run on their own thread (see `checkpoint`).
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         conn.pragma_update(
             None,
             "synchronous",
@@ -163,6 +164,13 @@ impl SqliteStore {
             },
         )?;
         let writer = Writer::new(conn, location.synchronous_full);
+        let checkpointer = match &location.file {
+            Some(file) => Some(Arc::new(checkpoint::Checkpointer::start(
+                file,
+                writer.clone(),
+            )?)),
+            None => None,
+        };
         let readers = match location.file {
             Some(file) => Readers::pool(file),
             None => Readers::Writer(writer.clone()),

@@ -74,6 +74,7 @@ impl Pool {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                conn.pragma_update(None, "mmap_size", super::MMAP_BYTES)?;
                 Ok(conn)
             }
         }

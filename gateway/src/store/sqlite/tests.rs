@@ -163,9 +163,14 @@ async fn the_wal_stays_small_under_sustained_writes() {
         turns += 16;
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
     }
-    eprintln!("{turns} turns, largest WAL {largest} bytes");
+    // Never checkpointed, this many turns write over a gigabyte of WAL; reset
+    // at 64 MB, it stays near that whatever the number of turns.
     assert!(
-        largest < 64 * 1024 * 1024,
+        turns > 10_000,
+        "the test must write enough to matter ({turns} turns)"
+    );
+    assert!(
+        largest < 128 * 1024 * 1024,
         "{turns} turns grew the WAL to {largest} bytes"
     );
 }

@@ -17,7 +17,13 @@
 //! continues on a blocking thread, so one busy burst cannot stall the other
 //! requests scheduled there. With `synchronous=FULL` every commit waits for
 //! the disk, so leaders always run on blocking threads.
+//!
+//! Resetting the WAL (a `RESTART` checkpoint, asked for by the checkpoint
+//! thread when the WAL grows) is done here too, between batches, on a
+//! blocking thread: as the only writer this connection never has to wait in
+//! SQLite's busy loop for it, and no request's own task carries it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -43,6 +49,8 @@ struct Inner {
     state: Mutex<State>,
     /// Whether leaders may run on async workers (commits do not `fsync`).
     inline: bool,
+    /// The WAL should be reset before the next batch.
+    restart_wal: AtomicBool,
 }
 
 struct State {
@@ -62,8 +70,14 @@ impl Writer {
                     queue: Vec::new(),
                 }),
                 inline: !commits_fsync,
+                restart_wal: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Ask for a WAL reset between two batches.
+    pub(super) fn request_wal_restart(&self) {
+        self.inner.restart_wal.store(true, Ordering::Relaxed);
     }
 
     /// Run `f` in a transaction; resolves once it is committed.
@@ -107,6 +121,9 @@ impl Writer {
         if self.inner.inline {
             for _ in 0..INLINE_ROUNDS {
                 run_batch(&mut conn, &mut batch);
+                if self.inner.restart_wal.load(Ordering::Relaxed) {
+                    break;
+                }
                 match self.next_batch(conn) {
                     Some((c, next)) => (conn, batch) = (c, next),
                     None => return,
@@ -118,6 +135,11 @@ impl Writer {
             let (mut conn, mut batch) = (conn, batch);
             loop {
                 run_batch(&mut conn, &mut batch);
+                if this.inner.restart_wal.swap(false, Ordering::Relaxed)
+                    && let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(RESTART)")
+                {
+                    tracing::warn!(error = %e, "WAL restart failed");
+                }
                 match this.next_batch(conn) {
                     Some((c, next)) => (conn, batch) = (c, next),
                     None => return,
@@ -126,10 +148,11 @@ impl Writer {
         });
     }
 
-    /// The queued jobs, or `None` after giving the connection back.
+    /// The queued jobs (possibly none, when a WAL reset is pending), or
+    /// `None` after giving the connection back.
     fn next_batch(&self, conn: Connection) -> Option<(Connection, Vec<Job>)> {
         let mut state = self.inner.lock();
-        if state.queue.is_empty() {
+        if state.queue.is_empty() && !self.inner.restart_wal.load(Ordering::Relaxed) {
             state.conn = Some(conn);
             None
         } else {
@@ -148,6 +171,9 @@ impl Inner {
 
 /// Run every job of `batch` in one transaction, commit, answer each caller.
 fn run_batch(conn: &mut Connection, batch: &mut Vec<Job>) {
+    if batch.is_empty() {
+        return;
+    }
     // Without the outer transaction (it could not begin), each job's
     // savepoint is a transaction of its own: still correct, only slower.
     let in_transaction = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
