@@ -217,7 +217,9 @@ pub async fn stream(
             return Err(turn.failed(e.into()));
         }
     };
-    let (tx, rx) = mpsc::channel::<StreamEvent>(32);
+    // Boxed: a channel allocates its slots 32 at a time, so this keeps an
+    // idle stream's channel to 32 pointers instead of 32 events.
+    let (tx, rx) = mpsc::channel::<Box<StreamEvent>>(32);
     state.tasks.spawn(pump(state.clone(), turn, upstream, tx));
     let events = futures::stream::unfold(rx, |mut rx| async move {
         let ev = rx.recv().await?;
@@ -256,7 +258,7 @@ async fn pump(
     state: AppState,
     turn: Turn,
     mut upstream: ReplyStream,
-    tx: mpsc::Sender<StreamEvent>,
+    tx: mpsc::Sender<Box<StreamEvent>>,
 ) {
     let mut text = String::new();
     let mut ids = UpstreamIds::default();
@@ -267,7 +269,7 @@ async fn pump(
         user_message_id: turn.user_message_id.clone(),
         message_id: turn.reply_id.clone(),
     };
-    let mut client_gone = tx.send(start).await.is_err();
+    let mut client_gone = tx.send(Box::new(start)).await.is_err();
 
     let failure: Option<UpstreamError>;
     let mut cut: Option<CutBy> = client_gone.then_some(CutBy::Client);
@@ -317,14 +319,14 @@ async fn pump(
                 break;
             }
         };
-        if tx.send(event).await.is_err() {
+        if tx.send(Box::new(event)).await.is_err() {
             cut = Some(CutBy::Client);
             continue;
         }
         if turn.html && last_render.elapsed() >= HTML_EVERY {
             last_render = Instant::now();
             let html = markdown::render(&text);
-            if tx.send(StreamEvent::Html { html }).await.is_err() {
+            if tx.send(Box::new(StreamEvent::Html { html })).await.is_err() {
                 cut = Some(CutBy::Client);
             }
         }
@@ -373,7 +375,7 @@ async fn pump(
             html: turn.html.then(|| markdown::render(&text)),
         },
     };
-    let _ = tx.send(last).await;
+    let _ = tx.send(Box::new(last)).await;
 }
 
 fn error_event(e: &ApiError) -> StreamEvent {

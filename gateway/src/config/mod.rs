@@ -109,6 +109,8 @@ pub struct UpstreamSettings {
     pub demo: Option<DemoSettings>,
     /// Time limits for upstream calls.
     pub timeouts: UpstreamTimeouts,
+    /// When to speak HTTP/2 to upstreams.
+    pub http2: UpstreamHttp2,
 }
 
 /// Demo upstream settings.
@@ -116,6 +118,19 @@ pub struct UpstreamSettings {
 pub struct DemoSettings {
     /// Pause between streamed words.
     pub word_delay: Duration,
+}
+
+/// When to speak HTTP/2 to upstreams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpstreamHttp2 {
+    /// When TLS negotiates it (ALPN); plain `http://` upstreams get HTTP/1.1.
+    #[default]
+    Auto,
+    /// Always, without negotiation (also `h2c` over plain `http://`). Every
+    /// stream then shares a few connections, but the upstream must speak
+    /// HTTP/2 and allow as many concurrent streams per connection as the
+    /// gateway will open (nginx allows 128 by default).
+    Always,
 }
 
 /// Time limits for upstream calls.
@@ -229,6 +244,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "CHAT_GATEWAY_MAX_MESSAGE_CHARS",
         "longest message, default 32000",
+    ),
+    (
+        "CHAT_GATEWAY_UPSTREAM_HTTP2",
+        "auto (HTTP/2 when TLS negotiates it, default) or always (also h2c to http:// upstreams)",
     ),
     (
         "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
@@ -483,6 +502,15 @@ fn upstream_settings(vars: &EnvVars, mode: Mode) -> Result<UpstreamSettings, Con
                 })
             })
             .transpose()?,
+        http2: match vars.get_nonempty("CHAT_GATEWAY_UPSTREAM_HTTP2").as_deref() {
+            None | Some("auto") => UpstreamHttp2::Auto,
+            Some("always") => UpstreamHttp2::Always,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "CHAT_GATEWAY_UPSTREAM_HTTP2={other:?}: expected auto or always"
+                )));
+            }
+        },
         timeouts: UpstreamTimeouts {
             connect: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", 10)?,

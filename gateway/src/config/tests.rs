@@ -31,7 +31,14 @@ fn defaults() {
         "demo upstream on in development"
     );
     assert!(c.upstreams.dify_shared.is_none());
+    assert_eq!(c.upstreams.http2, UpstreamHttp2::Auto);
     assert!(c.dev.generated.is_empty());
+}
+
+#[test]
+fn upstream_http2_can_be_forced() {
+    let c = Config::from_env(&dev_vars(&[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")])).unwrap();
+    assert_eq!(c.upstreams.http2, UpstreamHttp2::Always);
 }
 
 #[test]
@@ -139,6 +146,7 @@ fn bad_values_name_the_variable() {
         ("DIFY_BASE_URL", "ftp://x"),
         ("CHAT_GATEWAY_TOKEN_TTL_SECS", "soon"),
         ("CHAT_GATEWAY_ENV", "staging"),
+        ("CHAT_GATEWAY_UPSTREAM_HTTP2", "sometimes"),
     ] {
         let mut extra = vec![(var, value)];
         if var == "DIFY_BASE_URL" {

@@ -65,6 +65,7 @@ impl Answer {
 
 pub(super) async fn chat_messages(
     State(inner): State<Arc<Inner>>,
+    version: axum::http::Version,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -129,6 +130,7 @@ pub(super) async fn chat_messages(
                 conversation_id: conversation_id.map(str::to_owned),
                 inputs: inputs.clone(),
                 response_mode: if streaming { "streaming" } else { "blocking" }.to_owned(),
+                http_version: version,
             });
             if let Some(c) = conversation_id {
                 let exists = data

@@ -133,6 +133,8 @@ pub struct RecordedChat {
     pub inputs: Value,
     /// `blocking` or `streaming`.
     pub response_mode: String,
+    /// The HTTP version the request came over.
+    pub http_version: axum::http::Version,
 }
 
 #[derive(Debug, Clone)]
@@ -221,15 +223,33 @@ impl FakeDify {
             .with_state(self.inner.clone())
     }
 
-    /// Serve until `shutdown` completes.
+    /// Serve until `shutdown` completes. HTTP/1.1 and HTTP/2 (also `h2c`
+    /// with prior knowledge) are both spoken, with no limit on concurrent
+    /// HTTP/2 streams per connection.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let router = self.router();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                () = &mut shutdown => return Ok(()),
+            };
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            tokio::spawn(async move {
+                let mut builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                builder.http2().max_concurrent_streams(None);
+                let _ = builder
+                    .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
     }
 
     /// Serve on a free loopback port in the background; returns the base URL
@@ -237,9 +257,9 @@ impl FakeDify {
     pub async fn spawn(&self) -> std::io::Result<String> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
-        let router = self.router();
+        let fake = self.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = fake.serve(listener, std::future::pending()).await;
         });
         Ok(format!("http://{addr}"))
     }

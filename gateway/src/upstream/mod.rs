@@ -218,7 +218,7 @@ pub struct Upstreams {
 impl Upstreams {
     /// Build every configured upstream, sharing one HTTP connection pool.
     pub fn from_settings(settings: &UpstreamSettings) -> Result<Self, UpstreamError> {
-        let http = dify::http_client(settings.timeouts)?;
+        let http = dify::http_client(settings.timeouts, settings.http2)?;
         let make = |target: &crate::config::DifyTarget| -> Arc<dyn Upstream> {
             Arc::new(dify::DifyUpstream::new(
                 http.clone(),

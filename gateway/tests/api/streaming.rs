@@ -104,6 +104,41 @@ async fn accept_header_selects_streaming_and_html_is_sent() {
 }
 
 #[tokio::test]
+async fn http2_to_the_upstream_streams_and_stores_the_same_answer() {
+    let gw = Gateway::with(
+        Upstream::Dify(FakeOptions {
+            chunking: Chunking::ByteAtATime,
+            ..FakeOptions::default()
+        }),
+        &[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")],
+    )
+    .await;
+    let mut events = Vec::new();
+    for message in ["first over h2c", "second over h2c"] {
+        let body = json!({"system_id": "drillquiz", "user_id": "u1", "message": message});
+        events = gw.stream(body).await;
+        assert_eq!(answer_of(&events), format!("Echo: {message}"));
+    }
+    let (blocking_status, blocking) = gw
+        .chat(json!({"system_id": "drillquiz", "user_id": "u1", "message": "blocking"}))
+        .await;
+    assert_eq!(blocking_status, 200, "{blocking}");
+    assert_eq!(blocking["answer"], "Echo: blocking");
+
+    let versions: Vec<_> = gw.fake.chats().iter().map(|c| c.http_version).collect();
+    assert_eq!(versions, [axum::http::Version::HTTP_2; 3]);
+    let Some(StreamEvent::End {
+        conversation_id, ..
+    }) = events.last()
+    else {
+        panic!("{events:?}");
+    };
+    let stored = gw.messages("drillquiz", "u1", conversation_id).await;
+    assert_eq!(stored[1].content, "Echo: second over h2c");
+    assert_eq!(stored[1].status, MessageStatus::Complete);
+}
+
+#[tokio::test]
 async fn an_error_event_mid_stream_keeps_the_partial_answer_as_failed() {
     let gw = Gateway::start().await;
     gw.fake.push_fault(Fault::ErrorEventAfter(2));

@@ -126,7 +126,7 @@ fn note(text: &str) {
 async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
     let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
     let upstream = upstream_process.url.clone();
-    let gw = GatewayProcess::start(&upstream, None).await?;
+    let gw = GatewayProcess::start(&upstream, None, &[]).await?;
     let client = http::client();
     let direct = Target::direct(&upstream, false)?;
     let through = Target::gateway(&gw.url, false)?;
@@ -204,7 +204,7 @@ async fn streaming_part(args: &Args) -> anyhow::Result<(String, Value)> {
     let pace = Duration::from_millis(20);
     let upstream_process = UpstreamProcess::start(Some(64), pace).await?;
     let upstream = upstream_process.url.clone();
-    let gw = GatewayProcess::start(&upstream, None).await?;
+    let gw = GatewayProcess::start(&upstream, None, &[]).await?;
     let client = http::client();
     let window = Duration::from_secs(args.seconds);
     note(&format!(
@@ -274,7 +274,7 @@ async fn concurrency_part(args: &Args, fd_limit: u64) -> anyhow::Result<(String,
     let upstream = upstream_process.url.clone();
     let client = http::client();
     let mut table = Table::new(
-        "Concurrent streams (40 deltas 500 ms apart), each count on a fresh gateway",
+        "Concurrent streams (40 deltas 500 ms apart; HTTP/2 to the upstream), each count on a fresh gateway",
         &[
             "streams",
             "completed",
@@ -288,15 +288,22 @@ async fn concurrency_part(args: &Args, fd_limit: u64) -> anyhow::Result<(String,
     );
     let mut rows = Vec::new();
     for &n in &args.streams {
-        // Each stream holds four sockets across the two processes.
-        if (n as u64) * 2 + 1000 > fd_limit {
+        // Each stream holds one socket from this process to the gateway and
+        // one in the gateway; the upstream side is HTTP/2, so all streams
+        // share a few connections there.
+        if (n as u64) + 1000 > fd_limit {
             note(&format!(
                 "skipping {n} streams: open-file limit is {fd_limit}"
             ));
             continue;
         }
         note(&format!("holding {n} concurrent streams"));
-        let gw = GatewayProcess::start(&upstream, None).await?;
+        let gw = GatewayProcess::start(
+            &upstream,
+            None,
+            &[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")],
+        )
+        .await?;
         // Warm the gateway up so the baseline includes its steady state.
         let _ = streams::one_stream(&client, &Target::gateway(&gw.url, true)?).await;
         let hold = streams::hold(

@@ -48,11 +48,13 @@ impl GatewayProcess {
     pub(crate) async fn start(
         upstream_url: &str,
         database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let mut child = Command::new(gateway_binary()?)
-            .env_clear()
+        let mut command = Command::new(gateway_binary()?);
+        command.env_clear().envs(extra_env.iter().copied());
+        let mut child = command
             .env("CHAT_GATEWAY_ENV", "production")
             .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
             .env("CHAT_GATEWAY_JWT_SECRET", SECRET)

@@ -37,7 +37,7 @@ use super::{
     Reply, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamMessage,
     UpstreamRequest,
 };
-use crate::config::{DifyTarget, UpstreamTimeouts};
+use crate::config::{DifyTarget, UpstreamHttp2, UpstreamTimeouts};
 
 /// Pages fetched at most per list call (100 items each).
 const MAX_PAGES: usize = 200;
@@ -45,12 +45,19 @@ const MAX_PAGES: usize = 200;
 const MAX_RETRIES: u32 = 2;
 
 /// Build the HTTP client shared by every Dify app.
-pub fn http_client(timeouts: UpstreamTimeouts) -> Result<reqwest::Client, UpstreamError> {
-    reqwest::Client::builder()
+pub fn http_client(
+    timeouts: UpstreamTimeouts,
+    http2: UpstreamHttp2,
+) -> Result<reqwest::Client, UpstreamError> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("tz-chat-gateway/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("tz-chat-gateway/", env!("CARGO_PKG_VERSION")));
+    if http2 == UpstreamHttp2::Always {
+        builder = builder.http2_prior_knowledge();
+    }
+    builder
         .build()
         .map_err(|e| UpstreamError::Transport(e.to_string()))
 }
