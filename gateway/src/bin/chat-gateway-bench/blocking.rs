@@ -6,9 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::http::{Client, Target, send_blocking};
+use crate::process::{GatewayProcess, UpstreamProcess};
+use crate::report::{Percentiles, Table, ms, round};
+use crate::{StoreUnderTest, note};
 
 /// What one run measured.
 pub(crate) struct Run {
@@ -122,4 +126,93 @@ pub(crate) async fn open_loop(
 
 pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The blocking part of the benchmark: every rate against every store.
+pub(crate) async fn part(
+    rates: &[u32],
+    seconds: u64,
+    stores: &[StoreUnderTest],
+) -> anyhow::Result<(String, Value)> {
+    let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
+    let upstream = upstream_process.url.clone();
+    let client = crate::http::client();
+    let direct = Target::direct(&upstream, false)?;
+    let warmup = Duration::from_secs(2);
+    let window = Duration::from_secs(seconds);
+    let mut table = Table::new(
+        "Blocking chat, persistence on: added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms",
+        &[
+            "store",
+            "req/s",
+            "direct p50",
+            "gw p50",
+            "added p50",
+            "added p90",
+            "added p99",
+            "added max",
+            "own p50",
+            "own p99",
+            "store p99",
+            "ok %",
+            "gw CPU %",
+            "gw RSS MiB",
+            "gen lag p99",
+        ],
+    );
+    let mut rows = Vec::new();
+    for under_test in stores {
+        let gw = GatewayProcess::start(&upstream, under_test.url.as_deref(), &[]).await?;
+        let through = Target::gateway(&gw.url, false)?;
+        for &rate in rates {
+            note(&format!("blocking at {rate} req/s: direct"));
+            let d = open_loop(&client, &direct, rate, warmup, window).await;
+            note(&format!(
+                "blocking at {rate} req/s: through the gateway ({})",
+                under_test.name
+            ));
+            let before = gw.sample()?;
+            let g = open_loop(&client, &through, rate, warmup, window).await;
+            let after = gw.sample()?;
+            let cpu = (after.cpu_secs - before.cpu_secs) / (window + warmup).as_secs_f64() * 100.0;
+            let (dp, gp) = (Percentiles::of(&d.latency), Percentiles::of(&g.latency));
+            let added = gp.minus(dp);
+            let total = g.ok + g.failed;
+            let ok_pct = if total == 0 {
+                0.0
+            } else {
+                g.ok as f64 * 100.0 / total as f64
+            };
+            let lag = Percentiles::of(&g.lag).p99;
+            let own = Percentiles::of(&g.own);
+            let store = Percentiles::of(&g.store);
+            table.row(vec![
+                under_test.name.to_owned(),
+                rate.to_string(),
+                ms(dp.p50),
+                ms(gp.p50),
+                ms(added.p50),
+                ms(added.p90),
+                ms(added.p99),
+                ms(added.max),
+                ms(own.p50),
+                ms(own.p99),
+                ms(store.p99),
+                format!("{ok_pct:.2}"),
+                format!("{cpu:.0}"),
+                format!("{:.1}", after.rss_bytes as f64 / 1_048_576.0),
+                ms(lag),
+            ]);
+            rows.push(json!({
+                "store": under_test.name, "rate": rate,
+                "direct": dp.json(), "gateway": gp.json(), "added": added.json(),
+                "gateway_own": own.json(), "gateway_store": store.json(),
+                "requests": total, "success_pct": round(ok_pct), "direct_failed": d.failed,
+                "gateway_cpu_pct": round(cpu), "gateway_rss_bytes": after.rss_bytes,
+                "generator_lag_p99_ms": round(lag), "window_s": g.window.as_secs_f64(),
+            }));
+        }
+        gw.stop().await;
+    }
+    Ok((table.render(), Value::Array(rows)))
 }

@@ -29,14 +29,10 @@ mod storage;
 mod streams;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use gateway::store::throwaway_postgres::ThrowawayPostgres;
 use serde_json::{Value, json};
-
-use crate::http::Target;
-use crate::process::{GatewayProcess, UpstreamProcess};
-use crate::report::{Percentiles, Table, ms, round};
 
 pub(crate) const FAKE_KEY: &str = "app-bench";
 
@@ -64,7 +60,8 @@ struct Args {
     /// Concurrent stream counts to try, in order.
     #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000")]
     streams: Vec<usize>,
-    /// Also measure storage on a throwaway PostgreSQL.
+    /// Also run the blocking and storage parts on a throwaway PostgreSQL
+    /// (started from the system's initdb/pg_ctl).
     #[arg(long)]
     postgres: bool,
     /// Run only these parts.
@@ -88,23 +85,41 @@ async fn main() -> anyhow::Result<()> {
     let mut results = json!({"machine": machine(fd_limit)});
     let mut out = String::new();
 
+    // The throwaway server lives until the end of the run.
+    let postgres = if args.postgres {
+        note("starting a throwaway PostgreSQL");
+        Some(ThrowawayPostgres::start().await?)
+    } else {
+        None
+    };
+    let mut stores = vec![StoreUnderTest {
+        name: "SQLite",
+        url: None,
+    }];
+    if let Some(pg) = &postgres {
+        stores.push(StoreUnderTest {
+            name: "PostgreSQL",
+            url: Some(pg.url()),
+        });
+    }
+
     if args.runs(Part::Blocking) {
-        let (table, json) = blocking_part(&args).await?;
+        let (table, json) = blocking::part(&args.rates, args.seconds, &stores).await?;
         out.push_str(&table);
         results["blocking"] = json;
     }
     if args.runs(Part::Streaming) {
-        let (table, json) = streaming_part(&args).await?;
+        let (table, json) = streams::streaming_part(args.stream_rate, args.seconds).await?;
         out.push_str(&table);
         results["streaming"] = json;
     }
     if args.runs(Part::Concurrency) {
-        let (table, json) = concurrency_part(&args, fd_limit).await?;
+        let (table, json) = streams::concurrency_part(&args.streams, fd_limit).await?;
         out.push_str(&table);
         results["concurrency"] = json;
     }
     if args.runs(Part::Storage) {
-        let (table, json) = storage_part(&args).await?;
+        let (table, json) = storage::part(args.seconds, &stores).await?;
         out.push_str(&table);
         results["storage"] = json;
     }
@@ -119,248 +134,15 @@ fn emit(text: &str) {
     println!("{text}");
 }
 
-fn note(text: &str) {
+/// A store the gateway runs on in one part of the benchmark.
+pub(crate) struct StoreUnderTest {
+    pub(crate) name: &'static str,
+    /// `DATABASE_URL`; `None` for a fresh SQLite file.
+    pub(crate) url: Option<String>,
+}
+
+pub(crate) fn note(text: &str) {
     eprintln!("… {text}");
-}
-
-async fn blocking_part(args: &Args) -> anyhow::Result<(String, Value)> {
-    let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
-    let upstream = upstream_process.url.clone();
-    let gw = GatewayProcess::start(&upstream, None, &[]).await?;
-    let client = http::client();
-    let direct = Target::direct(&upstream, false)?;
-    let through = Target::gateway(&gw.url, false)?;
-    let warmup = Duration::from_secs(2);
-    let window = Duration::from_secs(args.seconds);
-    let mut table = Table::new(
-        "Blocking chat, persistence on (SQLite): added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms",
-        &[
-            "req/s",
-            "direct p50",
-            "gw p50",
-            "added p50",
-            "added p90",
-            "added p99",
-            "added max",
-            "own p50",
-            "own p99",
-            "store p99",
-            "ok %",
-            "gw CPU %",
-            "gw RSS MiB",
-            "gen lag p99",
-        ],
-    );
-    let mut rows = Vec::new();
-    for &rate in &args.rates {
-        note(&format!("blocking at {rate} req/s: direct"));
-        let d = blocking::open_loop(&client, &direct, rate, warmup, window).await;
-        note(&format!("blocking at {rate} req/s: through the gateway"));
-        let before = gw.sample()?;
-        let g = blocking::open_loop(&client, &through, rate, warmup, window).await;
-        let after = gw.sample()?;
-        let cpu = (after.cpu_secs - before.cpu_secs) / (window + warmup).as_secs_f64() * 100.0;
-        let (dp, gp) = (Percentiles::of(&d.latency), Percentiles::of(&g.latency));
-        let added = gp.minus(dp);
-        let total = g.ok + g.failed;
-        let ok_pct = if total == 0 {
-            0.0
-        } else {
-            g.ok as f64 * 100.0 / total as f64
-        };
-        let lag = Percentiles::of(&g.lag).p99;
-        let own = Percentiles::of(&g.own);
-        let store = Percentiles::of(&g.store);
-        table.row(vec![
-            rate.to_string(),
-            ms(dp.p50),
-            ms(gp.p50),
-            ms(added.p50),
-            ms(added.p90),
-            ms(added.p99),
-            ms(added.max),
-            ms(own.p50),
-            ms(own.p99),
-            ms(store.p99),
-            format!("{ok_pct:.2}"),
-            format!("{cpu:.0}"),
-            format!("{:.1}", after.rss_bytes as f64 / 1_048_576.0),
-            ms(lag),
-        ]);
-        rows.push(json!({
-            "rate": rate,
-            "direct": dp.json(), "gateway": gp.json(), "added": added.json(),
-            "gateway_own": own.json(), "gateway_store": store.json(),
-            "requests": total, "success_pct": round(ok_pct), "direct_failed": d.failed,
-            "gateway_cpu_pct": round(cpu), "gateway_rss_bytes": after.rss_bytes,
-            "generator_lag_p99_ms": round(lag), "window_s": g.window.as_secs_f64(),
-        }));
-    }
-    gw.stop().await;
-    Ok((table.render(), Value::Array(rows)))
-}
-
-async fn streaming_part(args: &Args) -> anyhow::Result<(String, Value)> {
-    let pace = Duration::from_millis(20);
-    let upstream_process = UpstreamProcess::start(Some(64), pace).await?;
-    let upstream = upstream_process.url.clone();
-    let gw = GatewayProcess::start(&upstream, None, &[]).await?;
-    let client = http::client();
-    let window = Duration::from_secs(args.seconds);
-    note(&format!(
-        "streaming at {} streams/s: direct",
-        args.stream_rate
-    ));
-    let d = streams::open_loop(
-        &client,
-        &Target::direct(&upstream, true)?,
-        args.stream_rate,
-        window,
-    )
-    .await;
-    note(&format!(
-        "streaming at {} streams/s: through the gateway",
-        args.stream_rate
-    ));
-    let g = streams::open_loop(
-        &client,
-        &Target::gateway(&gw.url, true)?,
-        args.stream_rate,
-        window,
-    )
-    .await;
-    gw.stop().await;
-    let (dt, gt) = (Percentiles::of(&d.ttft), Percentiles::of(&g.ttft));
-    let (dg, gg) = (Percentiles::of(&d.gaps), Percentiles::of(&g.gaps));
-    let mut table = Table::new(
-        "Streaming, 64 deltas 20 ms apart: added time to first token and gap between tokens, ms",
-        &[
-            "metric",
-            "direct p50",
-            "gw p50",
-            "added p50",
-            "direct p99",
-            "gw p99",
-            "added p99",
-            "streams ok",
-            "failed",
-        ],
-    );
-    for (name, dp, gp) in [("TTFT", dt, gt), ("gap", dg, gg)] {
-        table.row(vec![
-            name.into(),
-            ms(dp.p50),
-            ms(gp.p50),
-            ms(gp.p50 - dp.p50),
-            ms(dp.p99),
-            ms(gp.p99),
-            ms(gp.p99 - dp.p99),
-            g.ok.to_string(),
-            g.failed.to_string(),
-        ]);
-    }
-    let json = json!({
-        "streams_per_s": args.stream_rate, "deltas": 64, "pace_ms": 20,
-        "ttft": {"direct": dt.json(), "gateway": gt.json(), "added": gt.minus(dt).json()},
-        "gap": {"direct": dg.json(), "gateway": gg.json(), "added": gg.minus(dg).json()},
-        "ok": g.ok, "failed": g.failed, "direct_failed": d.failed,
-    });
-    Ok((table.render(), json))
-}
-
-async fn concurrency_part(args: &Args, fd_limit: u64) -> anyhow::Result<(String, Value)> {
-    let pace = Duration::from_millis(500);
-    let upstream_process = UpstreamProcess::start(Some(40), pace).await?;
-    let upstream = upstream_process.url.clone();
-    let client = http::client();
-    let mut table = Table::new(
-        "Concurrent streams (40 deltas 500 ms apart; HTTP/2 to the upstream), each count on a fresh gateway",
-        &[
-            "streams",
-            "completed",
-            "failed",
-            "stalled",
-            "worst gap ms",
-            "gw RSS base MiB",
-            "gw RSS peak MiB",
-            "KiB / stream",
-        ],
-    );
-    let mut rows = Vec::new();
-    for &n in &args.streams {
-        // Each stream holds one socket from this process to the gateway and
-        // one in the gateway; the upstream side is HTTP/2, so all streams
-        // share a few connections there.
-        if (n as u64) + 1000 > fd_limit {
-            note(&format!(
-                "skipping {n} streams: open-file limit is {fd_limit}"
-            ));
-            continue;
-        }
-        note(&format!("holding {n} concurrent streams"));
-        let gw = GatewayProcess::start(
-            &upstream,
-            None,
-            &[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")],
-        )
-        .await?;
-        // Warm the gateway up so the baseline includes its steady state.
-        let _ = streams::one_stream(&client, &Target::gateway(&gw.url, true)?).await;
-        let hold = streams::hold(
-            &client,
-            &Target::gateway(&gw.url, true)?,
-            n,
-            2000,
-            pace,
-            &gw,
-        )
-        .await?;
-        gw.stop().await;
-        let per_stream = hold.rss_peak.saturating_sub(hold.rss_base) as f64 / n as f64 / 1024.0;
-        table.row(vec![
-            n.to_string(),
-            hold.completed.to_string(),
-            hold.failed.to_string(),
-            hold.stalled.to_string(),
-            format!("{:.0}", hold.worst_gap.as_secs_f64() * 1000.0),
-            format!("{:.1}", hold.rss_base as f64 / 1_048_576.0),
-            format!("{:.1}", hold.rss_peak as f64 / 1_048_576.0),
-            format!("{per_stream:.1}"),
-        ]);
-        rows.push(json!({
-            "streams": n, "completed": hold.completed, "failed": hold.failed, "stalled": hold.stalled,
-            "worst_gap_ms": round(hold.worst_gap.as_secs_f64() * 1000.0),
-            "rss_base_bytes": hold.rss_base, "rss_peak_bytes": hold.rss_peak,
-            "kib_per_stream": round(per_stream),
-        }));
-    }
-    Ok((table.render(), Value::Array(rows)))
-}
-
-async fn storage_part(args: &Args) -> anyhow::Result<(String, Value)> {
-    let window = Duration::from_secs(args.seconds.min(10));
-    let mut table = Table::new(
-        "Storage: messages persisted per second",
-        &["store", "writers", "messages/s"],
-    );
-    let mut rows = Vec::new();
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("storage.db").display());
-    for writers in [1, 16, 64] {
-        note(&format!("storage: SQLite, {writers} writers"));
-        let store = gateway::store::open(&url).await?;
-        let rate = storage::messages_per_second(store, writers, window).await?;
-        table.row(vec![
-            "SQLite".into(),
-            writers.to_string(),
-            format!("{rate:.0}"),
-        ]);
-        rows.push(json!({"store": "sqlite", "writers": writers, "messages_per_s": rate.round()}));
-    }
-    if args.postgres {
-        note("storage: PostgreSQL is not wired into the benchmark yet");
-    }
-    Ok((table.render(), Value::Array(rows)))
 }
 
 fn machine(fd_limit: u64) -> Value {

@@ -7,8 +7,12 @@ use std::time::Duration;
 use gateway::identity::Identity;
 use gateway::store::{Begin, NewTurn, Store, StoredReply, TurnEnd};
 use sdk::MessageStatus;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::time::Instant;
+
+use crate::report::Table;
+use crate::{StoreUnderTest, note};
 
 /// Messages stored per second by `workers` concurrent writers, each writing
 /// turns (a question and its answer) into its own conversation.
@@ -71,4 +75,37 @@ pub(crate) async fn messages_per_second(
     }
     let secs = begun.elapsed().as_secs_f64();
     Ok(turns.load(Ordering::Relaxed) as f64 * 2.0 / secs)
+}
+
+/// The storage part: messages per second with 1, 16 and 64 writers on
+/// every store (a fresh SQLite file for SQLite).
+pub(crate) async fn part(
+    seconds: u64,
+    stores: &[StoreUnderTest],
+) -> anyhow::Result<(String, Value)> {
+    let window = Duration::from_secs(seconds.min(10));
+    let mut table = Table::new(
+        "Storage: messages persisted per second (a turn = question + answer, each acknowledged after commit)",
+        &["store", "writers", "messages/s"],
+    );
+    let mut rows = Vec::new();
+    let dir = tempfile::tempdir()?;
+    let sqlite = format!("sqlite://{}", dir.path().join("storage.db").display());
+    for store in stores {
+        let url = store.url.as_deref().unwrap_or(&sqlite);
+        for writers in [1, 16, 64] {
+            note(&format!("storage: {}, {writers} writers", store.name));
+            let opened = gateway::store::open(url).await?;
+            let rate = messages_per_second(opened, writers, window).await?;
+            table.row(vec![
+                store.name.to_owned(),
+                writers.to_string(),
+                format!("{rate:.0}"),
+            ]);
+            rows.push(
+                json!({"store": store.name, "writers": writers, "messages_per_s": rate.round()}),
+            );
+        }
+    }
+    Ok((table.render(), Value::Array(rows)))
 }

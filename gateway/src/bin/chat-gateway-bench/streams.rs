@@ -9,8 +9,13 @@ use http_body_util::BodyExt;
 use sdk::sse::SseDecoder;
 use tokio::time::Instant;
 
+use serde_json::{Value, json};
+
 use crate::blocking::{histogram, nanos};
 use crate::http::{Client, Target};
+use crate::note;
+use crate::process::{GatewayProcess, UpstreamProcess};
+use crate::report::{Percentiles, Table, ms, round};
 
 /// Timings of one stream.
 #[derive(Debug, Default)]
@@ -184,4 +189,132 @@ pub(crate) async fn hold(
         rss_base,
         rss_peak,
     })
+}
+
+/// The streaming part: time to first token and gaps, direct and through
+/// the gateway, at `rate` streams per second for `seconds`.
+pub(crate) async fn streaming_part(rate: u32, seconds: u64) -> anyhow::Result<(String, Value)> {
+    let pace = Duration::from_millis(20);
+    let upstream_process = UpstreamProcess::start(Some(64), pace).await?;
+    let upstream = upstream_process.url.clone();
+    let gw = GatewayProcess::start(&upstream, None, &[]).await?;
+    let client = crate::http::client();
+    let window = Duration::from_secs(seconds);
+    note(&format!("streaming at {rate} streams/s: direct"));
+    let d = open_loop(&client, &Target::direct(&upstream, true)?, rate, window).await;
+    note(&format!(
+        "streaming at {rate} streams/s: through the gateway"
+    ));
+    let g = open_loop(&client, &Target::gateway(&gw.url, true)?, rate, window).await;
+    gw.stop().await;
+    let (dt, gt) = (Percentiles::of(&d.ttft), Percentiles::of(&g.ttft));
+    let (dg, gg) = (Percentiles::of(&d.gaps), Percentiles::of(&g.gaps));
+    let mut table = Table::new(
+        "Streaming, 64 deltas 20 ms apart: added time to first token and gap between tokens, ms",
+        &[
+            "metric",
+            "direct p50",
+            "gw p50",
+            "added p50",
+            "direct p99",
+            "gw p99",
+            "added p99",
+            "streams ok",
+            "failed",
+        ],
+    );
+    for (name, dp, gp) in [("TTFT", dt, gt), ("gap", dg, gg)] {
+        table.row(vec![
+            name.into(),
+            ms(dp.p50),
+            ms(gp.p50),
+            ms(gp.p50 - dp.p50),
+            ms(dp.p99),
+            ms(gp.p99),
+            ms(gp.p99 - dp.p99),
+            g.ok.to_string(),
+            g.failed.to_string(),
+        ]);
+    }
+    let json = json!({
+        "streams_per_s": rate, "deltas": 64, "pace_ms": 20,
+        "ttft": {"direct": dt.json(), "gateway": gt.json(), "added": gt.minus(dt).json()},
+        "gap": {"direct": dg.json(), "gateway": gg.json(), "added": gg.minus(dg).json()},
+        "ok": g.ok, "failed": g.failed, "direct_failed": d.failed,
+    });
+    Ok((table.render(), json))
+}
+
+/// The concurrency part: hold each of `counts` streams at once on a fresh
+/// gateway, within the open-file limit.
+pub(crate) async fn concurrency_part(
+    counts: &[usize],
+    fd_limit: u64,
+) -> anyhow::Result<(String, Value)> {
+    let pace = Duration::from_millis(500);
+    let upstream_process = UpstreamProcess::start(Some(40), pace).await?;
+    let upstream = upstream_process.url.clone();
+    let client = crate::http::client();
+    let mut table = Table::new(
+        "Concurrent streams (40 deltas 500 ms apart; HTTP/2 to the upstream), each count on a fresh gateway",
+        &[
+            "streams",
+            "completed",
+            "failed",
+            "stalled",
+            "worst gap ms",
+            "gw RSS base MiB",
+            "gw RSS peak MiB",
+            "KiB / stream",
+        ],
+    );
+    let mut rows = Vec::new();
+    for &n in counts {
+        // Each stream holds one socket from this process to the gateway and
+        // one in the gateway; the upstream side is HTTP/2, so all streams
+        // share a few connections there.
+        if (n as u64) + 1000 > fd_limit {
+            note(&format!(
+                "skipping {n} streams: open-file limit is {fd_limit}"
+            ));
+            continue;
+        }
+        note(&format!("holding {n} concurrent streams"));
+        let gw = GatewayProcess::start(
+            &upstream,
+            None,
+            &[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")],
+        )
+        .await?;
+        // Warm the gateway up so the baseline includes its steady state.
+        let _ = one_stream(&client, &Target::gateway(&gw.url, true)?).await;
+        let hold = hold(
+            &client,
+            &Target::gateway(&gw.url, true)?,
+            n,
+            2000,
+            pace,
+            &gw,
+        )
+        .await?;
+        gw.stop().await;
+        let per_stream = hold.rss_peak.saturating_sub(hold.rss_base) as f64 / n as f64 / 1024.0;
+        table.row(vec![
+            n.to_string(),
+            hold.completed.to_string(),
+            hold.failed.to_string(),
+            hold.stalled.to_string(),
+            format!("{:.0}", hold.worst_gap.as_secs_f64() * 1000.0),
+            format!("{:.1}", hold.rss_base as f64 / 1_048_576.0),
+            format!("{:.1}", hold.rss_peak as f64 / 1_048_576.0),
+            format!("{per_stream:.1}"),
+        ]);
+        rows.push(json!({
+            "streams": n, "completed": hold.completed, "failed": hold.failed, "stalled": hold.stalled,
+            "worst_gap_ms": round(hold.worst_gap.as_secs_f64() * 1000.0),
+            "rss_base_bytes": hold.rss_base, "rss_peak_bytes": hold.rss_peak,
+            "kib_per_stream": round(per_stream),
+        }));
+    }
+    Ok((table.render(), Value::Array(rows)))
 }
