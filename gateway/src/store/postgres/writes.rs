@@ -12,6 +12,12 @@
 //! single writer: never a unique violation, never a duplicate. Hash
 //! collisions between owners only serialise two unrelated writes.
 //!
+//! [`finish_turn`]'s statements live in the SQL function `tz_finish_turn`
+//! (`migrations/postgres/0002_finish_turn.sql`) so that a turn's end is one
+//! round trip; a plain new message is likewise one statement. Round trips,
+//! not PostgreSQL's work, were what capped a gateway on PostgreSQL
+//! (BENCHMARKS.md).
+//!
 //! Lock order, to rule out deadlocks: owner lock, then the conversation row,
 //! then message rows. [`begin_turn`] takes no owner lock; it locks the
 //! conversation row first like everyone else.
@@ -27,6 +33,9 @@ use sdk::MessageStatus;
 
 /// See [`crate::store::Store::begin_turn`].
 pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
+    if turn.retry_of.is_none() {
+        return begin_new_message(pool, turn).await;
+    }
     let at = stored(turn.at);
     let system = turn.owner.system.as_str();
     let user = turn.owner.user.as_str();
@@ -127,80 +136,95 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
     Ok(Begin::Started(start))
 }
 
-/// See [`crate::store::Store::finish_turn`].
+/// [`begin_turn`] of a new message (no retry): one statement, so one round
+/// trip. Same steps and lock order as the transaction: the conversation row
+/// (updated, or inserted) comes before the message; PostgreSQL checks the
+/// message's foreign key at the end of the statement, when the conversation
+/// a CTE inserted is there.
+async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
+    let at = stored(turn.at);
+    let system = turn.owner.system.as_str();
+    let user = turn.owner.user.as_str();
+    let start = match turn.conversation_id {
+        Some(id) => {
+            let row: Option<(Option<String>,)> = sqlx::query_as(
+                "WITH c AS (
+                     UPDATE conversations SET updated_at = $1
+                     WHERE id = $2 AND system_id = $3 AND user_id = $4
+                     RETURNING id, upstream_conversation_id
+                 ), m AS (
+                     INSERT INTO messages
+                         (id, conversation_id, role, content, status, created_at, updated_at)
+                     SELECT $5, c.id, 'user', $6, 'complete', $1, $1 FROM c
+                 )
+                 SELECT upstream_conversation_id FROM c",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(system)
+            .bind(user)
+            .bind(turn.message_id)
+            .bind(turn.content)
+            .fetch_optional(pool)
+            .await?;
+            let Some((upstream,)) = row else {
+                return Ok(Begin::ConversationNotFound);
+            };
+            TurnStart {
+                conversation_id: id.to_owned(),
+                upstream_conversation_id: upstream,
+                created: false,
+                user_message_id: turn.message_id.to_owned(),
+            }
+        }
+        None => {
+            sqlx::query(
+                "WITH c AS (
+                     INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $5)
+                 )
+                 INSERT INTO messages
+                     (id, conversation_id, role, content, status, created_at, updated_at)
+                 VALUES ($6, $1, 'user', $7, 'complete', $5, $5)",
+            )
+            .bind(turn.new_conversation_id)
+            .bind(system)
+            .bind(user)
+            .bind(turn.title)
+            .bind(at)
+            .bind(turn.message_id)
+            .bind(turn.content)
+            .execute(pool)
+            .await?;
+            TurnStart {
+                conversation_id: turn.new_conversation_id.to_owned(),
+                upstream_conversation_id: None,
+                created: true,
+                user_message_id: turn.message_id.to_owned(),
+            }
+        }
+    };
+    Ok(Begin::Started(start))
+}
+
+/// See [`crate::store::Store::finish_turn`]: one call of `tz_finish_turn`
+/// (migration `0002`), which takes the owner's advisory lock, then the
+/// conversation row, then writes the messages — one round trip instead of
+/// a transaction of seven.
 pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), StoreError> {
-    let at = stored(end.at);
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended(system_id || '/' || user_id, 0))
-         FROM conversations WHERE id = $1",
-    )
-    .bind(end.conversation_id)
-    .execute(&mut *tx)
-    .await?;
-    // The conversation row lock comes before any message write (see the
-    // module docs of `postgres`: seq order is commit order). A conversation
-    // deleted while its turn ran stays deleted: nothing is written.
-    let locked = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
-        .bind(at)
+    let reply = end.reply.as_ref();
+    sqlx::query("SELECT tz_finish_turn($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(end.conversation_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if locked == 0 {
-        tx.commit().await?;
-        return Ok(());
-    }
-    // Upstream ids are recorded unless a sync already holds them for another
-    // row: then this turn keeps its rows without them, rather than failing.
-    sqlx::query(
-        "UPDATE messages SET status = $1, updated_at = $2,
-             upstream_message_id = CASE WHEN $3::text IS NULL OR EXISTS (
-                 SELECT 1 FROM messages m WHERE m.conversation_id = $4
-                     AND m.upstream_message_id = $3 AND m.role = 'user')
-                 THEN upstream_message_id ELSE $3 END
-         WHERE id = $5",
-    )
-    .bind(end.user_status.as_str())
-    .bind(at)
-    .bind(end.upstream_message_id)
-    .bind(end.conversation_id)
-    .bind(end.user_message_id)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(reply) = end.reply {
-        sqlx::query(
-            "INSERT INTO messages
-                 (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
-             SELECT $1, $2, 'assistant', $3, $4,
-                 CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = $2
-                     AND m.upstream_message_id = $5 AND m.role = 'assistant') THEN NULL ELSE $5 END,
-                 $6, $6",
-        )
-        .bind(reply.message_id)
-        .bind(end.conversation_id)
-        .bind(reply.content)
-        .bind(reply.status.as_str())
+        .bind(stored(end.at))
+        .bind(end.user_message_id)
+        .bind(end.user_status.as_str())
         .bind(end.upstream_message_id)
-        .bind(at)
-        .execute(&mut *tx)
+        .bind(reply.map(|r| r.message_id))
+        .bind(reply.map(|r| r.content))
+        .bind(reply.map(|r| r.status.as_str()))
+        .bind(end.upstream_conversation_id)
+        .execute(pool)
         .await?;
-    }
-    if let Some(upstream) = end.upstream_conversation_id {
-        sqlx::query(
-            "UPDATE conversations SET upstream_conversation_id = $1
-             WHERE id = $2 AND upstream_conversation_id IS NULL
-               AND NOT EXISTS (SELECT 1 FROM conversations c
-                   WHERE c.upstream_conversation_id = $1
-                     AND c.system_id = conversations.system_id
-                     AND c.user_id = conversations.user_id)",
-        )
-        .bind(upstream)
-        .bind(end.conversation_id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
