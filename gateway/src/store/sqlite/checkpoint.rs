@@ -32,6 +32,16 @@ use crate::store::StoreError;
 const TICK: Duration = Duration::from_millis(100);
 /// WAL size above which it is checkpointed and reset.
 const RESET_ABOVE: u64 = 64 * 1024 * 1024;
+/// The writer's `journal_size_limit`: after a reset, its first commit cuts
+/// the WAL *file* back to this size. A reset WAL is written again from the
+/// start but its file keeps its length, so without the limit the file would
+/// stay above [`RESET_ABOVE`] and every tick would checkpoint and reset
+/// again — which is what the benchmark caught (BENCHMARKS.md).
+pub(super) const WAL_FILE_LIMIT: i64 = RESET_ABOVE as i64;
+/// Frames a checkpoint may leave for the writer's `RESTART` to copy.
+const LEFT_BEHIND: i64 = 256;
+/// Most `PASSIVE` passes of one checkpoint.
+const MAX_PASSES: usize = 8;
 /// Longest time between two checkpoints while the WAL holds anything.
 const QUIET_EVERY: Duration = Duration::from_secs(10);
 
@@ -60,7 +70,7 @@ impl Checkpointer {
                         continue;
                     }
                     last = Instant::now();
-                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    if let Err(e) = catch_up(&conn) {
                         tracing::warn!(error = %e, "WAL checkpoint failed");
                         continue;
                     }
@@ -74,4 +84,27 @@ impl Checkpointer {
             .map_err(|e| StoreError::Unavailable(format!("starting the checkpoint thread: {e}")))?;
         Ok(Self { _stop: stop })
     }
+}
+
+/// Copy the WAL into the database with `PASSIVE` checkpoints, pass after
+/// pass, until what was written meanwhile is at most [`LEFT_BEHIND`] frames
+/// (or after [`MAX_PASSES`]). The writer's `RESTART` then only has those
+/// frames to copy: one pass over a 64 MB WAL takes long enough for tens of
+/// megabytes more to arrive under load, and copying them inside the writer
+/// was the benchmark's p99 (BENCHMARKS.md).
+fn catch_up(conn: &Connection) -> rusqlite::Result<()> {
+    let mut before = 0;
+    for _ in 0..MAX_PASSES {
+        // (busy, frames in the WAL, frames copied): all of them unless a
+        // reader still needs old ones.
+        let (log, copied): (i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })?;
+        if log - before <= LEFT_BEHIND || copied < log {
+            break;
+        }
+        before = log;
+    }
+    Ok(())
 }

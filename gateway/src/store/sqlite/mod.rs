@@ -153,6 +153,7 @@ impl SqliteStore {
         if location.file.is_some() {
             // Checkpoints run on their own thread (see `checkpoint`).
             conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_FILE_LIMIT)?;
         }
         conn.pragma_update(
             None,
