@@ -59,12 +59,7 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
             let Some((upstream,)) = row else {
                 return Ok(Begin::ConversationNotFound);
             };
-            TurnStart {
-                conversation_id: id.to_owned(),
-                upstream_conversation_id: upstream,
-                created: false,
-                user_message_id: turn.message_id.to_owned(),
-            }
+            started(turn, Some((id, upstream)))
         }
         None => {
             sqlx::query(
@@ -78,12 +73,7 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            TurnStart {
-                conversation_id: turn.new_conversation_id.to_owned(),
-                upstream_conversation_id: None,
-                created: true,
-                user_message_id: turn.message_id.to_owned(),
-            }
+            started(turn, None)
         }
     };
     let mut start = start;
@@ -136,6 +126,19 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
     Ok(Begin::Started(start))
 }
 
+/// The start of `turn`: in the conversation `continued` (with its upstream
+/// id), or else in the one the turn created. Before any retry is looked at.
+fn started(turn: &NewTurn<'_>, continued: Option<(&str, Option<String>)>) -> TurnStart {
+    let created = continued.is_none();
+    let (conversation_id, upstream) = continued.unwrap_or((turn.new_conversation_id, None));
+    TurnStart {
+        conversation_id: conversation_id.to_owned(),
+        upstream_conversation_id: upstream,
+        created,
+        user_message_id: turn.message_id.to_owned(),
+    }
+}
+
 /// [`begin_turn`] of a new message (no retry): one statement, so one round
 /// trip. Same steps and lock order as the transaction: the conversation row
 /// (updated, or inserted) comes before the message; PostgreSQL checks the
@@ -170,12 +173,7 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
             let Some((upstream,)) = row else {
                 return Ok(Begin::ConversationNotFound);
             };
-            TurnStart {
-                conversation_id: id.to_owned(),
-                upstream_conversation_id: upstream,
-                created: false,
-                user_message_id: turn.message_id.to_owned(),
-            }
+            started(turn, Some((id, upstream)))
         }
         None => {
             sqlx::query(
@@ -196,12 +194,7 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
             .bind(turn.content)
             .execute(pool)
             .await?;
-            TurnStart {
-                conversation_id: turn.new_conversation_id.to_owned(),
-                upstream_conversation_id: None,
-                created: true,
-                user_message_id: turn.message_id.to_owned(),
-            }
+            started(turn, None)
         }
     };
     Ok(Begin::Started(start))
