@@ -13,8 +13,9 @@
 
 mod dev_secrets;
 mod env;
+mod upstreams;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,7 +23,10 @@ use std::time::Duration;
 use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
-use crate::identity::env_key;
+use self::upstreams::upstream_settings;
+pub use self::upstreams::{
+    DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTimeouts,
+};
 
 /// The gateway's whole configuration.
 #[derive(Debug, Clone)]
@@ -78,70 +82,6 @@ pub struct JwtSettings {
     pub audience: Option<String>,
     /// Lifetime of tokens minted by `GET /v1/chat-token`.
     pub token_ttl: Duration,
-}
-
-/// A Dify app: base URL (without `/v1`) and app key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DifyTarget {
-    /// `https://dify.example.com` (no trailing `/`, no `/v1`).
-    pub base_url: String,
-    /// The app's API key (`app-…`).
-    pub api_key: String,
-}
-
-impl std::fmt::Debug for DifyTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DifyTarget")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"<redacted>")
-            .finish()
-    }
-}
-
-/// Upstream routing and timeouts.
-#[derive(Debug, Clone)]
-pub struct UpstreamSettings {
-    /// `DIFY_BASE_URL` + `DIFY_API_KEY`.
-    pub dify_shared: Option<DifyTarget>,
-    /// `DIFY_<SYSTEM>_*`, keyed by the system's env key (`MY_APP`).
-    pub dify_per_system: BTreeMap<String, DifyTarget>,
-    /// The demo upstream for systems with no other upstream, when enabled.
-    pub demo: Option<DemoSettings>,
-    /// Time limits for upstream calls.
-    pub timeouts: UpstreamTimeouts,
-    /// When to speak HTTP/2 to upstreams.
-    pub http2: UpstreamHttp2,
-}
-
-/// Demo upstream settings.
-#[derive(Debug, Clone, Copy)]
-pub struct DemoSettings {
-    /// Pause between streamed words.
-    pub word_delay: Duration,
-}
-
-/// When to speak HTTP/2 to upstreams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UpstreamHttp2 {
-    /// When TLS negotiates it (ALPN); plain `http://` upstreams get HTTP/1.1.
-    #[default]
-    Auto,
-    /// Always, without negotiation (also `h2c` over plain `http://`). Every
-    /// stream then shares a few connections, but the upstream must speak
-    /// HTTP/2 and allow as many concurrent streams per connection as the
-    /// gateway will open (nginx allows 128 by default).
-    Always,
-}
-
-/// Time limits for upstream calls.
-#[derive(Debug, Clone, Copy)]
-pub struct UpstreamTimeouts {
-    /// Establishing a connection.
-    pub connect: Duration,
-    /// A whole non-streamed call (blocking answer, list page, delete).
-    pub request: Duration,
-    /// The longest silence inside a stream.
-    pub stream_idle: Duration,
 }
 
 /// Size limits on requests.
@@ -426,101 +366,6 @@ impl Config {
     }
 }
 
-fn upstream_settings(vars: &EnvVars, mode: Mode) -> Result<UpstreamSettings, ConfigError> {
-    let shared_url = vars.get_nonempty("DIFY_BASE_URL");
-    let shared_key = vars.get_nonempty("DIFY_API_KEY");
-    let dify_shared = match (&shared_url, &shared_key) {
-        (Some(url), Some(key)) => Some(DifyTarget {
-            base_url: dify_base("DIFY_BASE_URL", url)?,
-            api_key: key.clone(),
-        }),
-        _ => None,
-    };
-
-    // Every DIFY_<SYSTEM>_BASE_URL / DIFY_<SYSTEM>_API_KEY pair; a missing half
-    // falls back to the shared value, as in the seed gateway.
-    let mut systems: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    for (name, value) in vars.iter() {
-        if value.trim().is_empty() {
-            continue;
-        }
-        if let Some(sys) = name
-            .strip_prefix("DIFY_")
-            .and_then(|r| r.strip_suffix("_BASE_URL"))
-            .filter(|s| !s.is_empty())
-        {
-            systems.entry(env_key(sys)).or_default().0 = Some(value.trim().to_owned());
-        } else if let Some(sys) = name
-            .strip_prefix("DIFY_")
-            .and_then(|r| r.strip_suffix("_API_KEY"))
-            .filter(|s| !s.is_empty())
-        {
-            systems.entry(env_key(sys)).or_default().1 = Some(value.trim().to_owned());
-        }
-    }
-    let mut dify_per_system = BTreeMap::new();
-    for (sys, (url, key)) in systems {
-        let url_var = format!("DIFY_{sys}_BASE_URL");
-        let url = url.or_else(|| shared_url.clone()).ok_or_else(|| {
-            ConfigError(format!(
-                "DIFY_{sys}_API_KEY is set but neither {url_var} nor DIFY_BASE_URL is"
-            ))
-        })?;
-        let key = key.or_else(|| shared_key.clone()).ok_or_else(|| {
-            ConfigError(format!(
-                "{url_var} is set but neither DIFY_{sys}_API_KEY nor DIFY_API_KEY is"
-            ))
-        })?;
-        dify_per_system.insert(
-            sys,
-            DifyTarget {
-                base_url: dify_base(&url_var, &url)?,
-                api_key: key,
-            },
-        );
-    }
-
-    let demo_on = match vars.get_nonempty("CHAT_GATEWAY_DEMO").as_deref() {
-        None => mode == Mode::Development,
-        Some("1" | "true" | "on" | "yes") => true,
-        Some("0" | "false" | "off" | "no") => false,
-        Some(other) => {
-            return Err(ConfigError(format!(
-                "CHAT_GATEWAY_DEMO={other:?}: expected on or off"
-            )));
-        }
-    };
-    Ok(UpstreamSettings {
-        dify_shared,
-        dify_per_system,
-        demo: demo_on
-            .then(|| -> Result<DemoSettings, ConfigError> {
-                Ok(DemoSettings {
-                    word_delay: Duration::from_millis(
-                        vars.number("CHAT_GATEWAY_DEMO_DELAY_MS", 30)?,
-                    ),
-                })
-            })
-            .transpose()?,
-        http2: match vars.get_nonempty("CHAT_GATEWAY_UPSTREAM_HTTP2").as_deref() {
-            None | Some("auto") => UpstreamHttp2::Auto,
-            Some("always") => UpstreamHttp2::Always,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "CHAT_GATEWAY_UPSTREAM_HTTP2={other:?}: expected auto or always"
-                )));
-            }
-        },
-        timeouts: UpstreamTimeouts {
-            connect: Duration::from_secs(
-                vars.number("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", 10)?,
-            ),
-            request: Duration::from_secs(vars.number("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", 120)?),
-            stream_idle: Duration::from_secs(vars.number("CHAT_GATEWAY_STREAM_IDLE_SECS", 60)?),
-        },
-    })
-}
-
 /// Comma-separated list, blanks trimmed, empties dropped.
 fn comma_list(s: &str) -> Vec<String> {
     s.split(',')
@@ -530,7 +375,7 @@ fn comma_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
+pub(super) fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
     let url = raw.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("http://")
@@ -544,12 +389,6 @@ fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
         return Err(ConfigError(format!("{var}: {raw:?} is not a base URL")));
     }
     Ok(url.to_owned())
-}
-
-/// A Dify base URL without a trailing `/v1` (the seed broke on one).
-fn dify_base(var: &str, raw: &str) -> Result<String, ConfigError> {
-    let url = parse_base_url(var, raw)?;
-    Ok(url.strip_suffix("/v1").unwrap_or(&url).to_owned())
 }
 
 impl Config {
