@@ -1,0 +1,80 @@
+use super::*;
+use crate::ErrorCode;
+use time::macros::datetime;
+
+#[test]
+fn chat_request_omits_empty_fields() {
+    let req = ChatRequest::new("hi");
+    assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"message":"hi"}"#);
+    let back: ChatRequest = serde_json::from_str(r#"{"message":"hi"}"#).unwrap();
+    assert_eq!(back, req);
+}
+
+#[test]
+fn seed_style_chat_request_parses() {
+    let body = r#"{"system_id":"drillquiz","user_id":"12345","message":"Hello",
+                   "conversation_id":null,"inputs":{"language":"en"},"future_field":1}"#;
+    let req: ChatRequest = serde_json::from_str(body).unwrap();
+    assert_eq!(req.system_id.as_deref(), Some("drillquiz"));
+    assert_eq!(req.conversation_id, None);
+    assert!(!req.stream);
+}
+
+#[test]
+fn stream_events_round_trip_with_type_tag() {
+    let events = vec![
+        StreamEvent::Start {
+            conversation_id: "c".into(),
+            user_message_id: "u".into(),
+            message_id: "m".into(),
+        },
+        StreamEvent::Delta {
+            text: "한국어 😀".into(),
+        },
+        StreamEvent::Replace { text: "x".into() },
+        StreamEvent::End {
+            conversation_id: "c".into(),
+            message_id: "m".into(),
+            user_message_id: "u".into(),
+            usage: Some(Usage {
+                prompt_tokens: 1,
+                completion_tokens: 2,
+                total_tokens: 3,
+            }),
+            html: None,
+        },
+        StreamEvent::Error {
+            code: ErrorCode::UpstreamError,
+            message: "boom".into(),
+            status: 502,
+        },
+    ];
+    for ev in events {
+        let json = serde_json::to_string(&ev).unwrap();
+        assert!(
+            json.contains(&format!(r#""type":"{}""#, ev.name())),
+            "{json}"
+        );
+        let back: StreamEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ev);
+    }
+}
+
+#[test]
+fn timestamps_carry_an_offset() {
+    let m = Message {
+        id: "m".into(),
+        conversation_id: "c".into(),
+        role: Role::Assistant,
+        content: "x".into(),
+        status: MessageStatus::Incomplete,
+        created_at: datetime!(2026-11-21 10:14:03.12 UTC),
+        html: None,
+    };
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(
+        json.contains(r#""created_at":"2026-11-21T10:14:03.12Z""#),
+        "{json}"
+    );
+    assert!(json.contains(r#""status":"incomplete""#));
+}
