@@ -1,0 +1,154 @@
+use super::*;
+use base64_url as b64;
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+fn secret() -> JwtSecret {
+    JwtSecret::new(SECRET)
+}
+
+/// Hand-build a token with any header and payload, signed with HS256.
+fn forge(header: &str, payload: &str, key: &[u8]) -> String {
+    let signing_input = format!("{}.{}", b64::encode(header), b64::encode(payload));
+    let sig = b64::hmac_sha256(key, signing_input.as_bytes());
+    format!("{signing_input}.{sig}")
+}
+
+#[test]
+fn round_trip() {
+    let claims = ChatClaims::new("drillquiz", "12345", Duration::from_secs(60));
+    let token = mint(&claims, &secret()).unwrap();
+    assert_eq!(verify(&token, &secret()).unwrap(), claims);
+}
+
+#[test]
+fn expired_beyond_leeway_is_refused_within_leeway_accepted() {
+    let now = unix_now();
+    let mut claims = ChatClaims::new("s", "u", Duration::ZERO);
+    claims.exp = now - 10;
+    let token = mint(&claims, &secret()).unwrap();
+    assert!(
+        verify(&token, &secret()).is_ok(),
+        "10 s past exp is within leeway"
+    );
+    claims.exp = now - 120;
+    let token = mint(&claims, &secret()).unwrap();
+    assert_eq!(verify(&token, &secret()), Err(JwtError::Expired));
+}
+
+#[test]
+fn missing_exp_is_refused() {
+    let t = forge(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        r#"{"system_id":"s","user_id":"u"}"#,
+        SECRET.as_bytes(),
+    );
+    assert_eq!(verify(&t, &secret()), Err(JwtError::MissingClaim("exp")));
+}
+
+#[test]
+fn missing_or_empty_identity_claims_are_refused() {
+    let exp = unix_now() + 60;
+    for (payload, claim) in [
+        (format!(r#"{{"user_id":"u","exp":{exp}}}"#), "system_id"),
+        (format!(r#"{{"system_id":"s","exp":{exp}}}"#), "user_id"),
+        (
+            format!(r#"{{"system_id":"","user_id":"u","exp":{exp}}}"#),
+            "system_id",
+        ),
+        (
+            format!(r#"{{"system_id":"s","user_id":null,"exp":{exp}}}"#),
+            "user_id",
+        ),
+    ] {
+        let t = forge(r#"{"alg":"HS256"}"#, &payload, SECRET.as_bytes());
+        assert_eq!(
+            verify(&t, &secret()),
+            Err(JwtError::MissingClaim(claim)),
+            "{payload}"
+        );
+    }
+}
+
+#[test]
+fn numeric_user_id_reads_as_string() {
+    let exp = unix_now() + 60;
+    let t = forge(
+        r#"{"alg":"HS256"}"#,
+        &format!(r#"{{"system_id":"s","user_id":12345,"exp":{exp}}}"#),
+        SECRET.as_bytes(),
+    );
+    assert_eq!(verify(&t, &secret()).unwrap().user_id, "12345");
+}
+
+#[test]
+fn alg_none_and_other_algorithms_are_refused() {
+    let exp = unix_now() + 60;
+    let payload = format!(r#"{{"system_id":"s","user_id":"u","exp":{exp}}}"#);
+    let none = format!(
+        "{}.{}.",
+        b64::encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64::encode(&payload)
+    );
+    assert!(matches!(
+        verify(&none, &secret()),
+        Err(JwtError::Malformed(_))
+    ));
+    let hs512 = forge(r#"{"alg":"HS512"}"#, &payload, SECRET.as_bytes());
+    assert!(matches!(
+        verify(&hs512, &secret()),
+        Err(JwtError::Malformed(_))
+    ));
+}
+
+#[test]
+fn wrong_secret_is_a_bad_signature() {
+    let token = mint(
+        &ChatClaims::new("s", "u", Duration::from_secs(60)),
+        &secret(),
+    )
+    .unwrap();
+    let other = JwtSecret::new("ffffffffffffffffffffffffffffffff");
+    assert_eq!(verify(&token, &other), Err(JwtError::BadSignature));
+}
+
+#[test]
+fn issuer_and_audience_are_enforced_when_configured() {
+    let v = Verifier::new(&secret())
+        .with_issuer("backend")
+        .with_audience("tz-chat");
+    let base = ChatClaims::new("s", "u", Duration::from_secs(60));
+    let ok = mint(
+        &base.clone().with_issuer("backend").with_audience("tz-chat"),
+        &secret(),
+    )
+    .unwrap();
+    assert!(v.verify(&ok).is_ok());
+    let no_iss = mint(&base.clone().with_audience("tz-chat"), &secret()).unwrap();
+    assert_eq!(v.verify(&no_iss), Err(JwtError::WrongIssuer));
+    let bad_aud = mint(&base.with_issuer("backend").with_audience("x"), &secret()).unwrap();
+    assert_eq!(v.verify(&bad_aud), Err(JwtError::WrongAudience));
+}
+
+#[test]
+fn debug_never_shows_the_secret() {
+    let s = secret();
+    assert!(!format!("{s:?}").contains(SECRET));
+    assert!(!format!("{:?}", Signer::new(&s).unwrap()).contains(SECRET));
+}
+
+/// Just enough base64url and HMAC to forge test tokens without the library.
+mod base64_url {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+
+    pub(super) fn encode(s: impl AsRef<[u8]>) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
+    pub(super) fn hmac_sha256(key: &[u8], msg: &[u8]) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(msg);
+        encode(mac.finalize().into_bytes())
+    }
+}
