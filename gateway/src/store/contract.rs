@@ -1,6 +1,8 @@
 //! The behaviour every [`Store`] implementation must have. Each backend's
 //! tests call [`run`] on a fresh, empty store.
 
+mod imports;
+mod listings;
 mod races;
 
 use std::sync::Arc;
@@ -10,7 +12,6 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::identity::Identity;
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
 
 fn id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -90,6 +91,25 @@ async fn answer(
     reply_id
 }
 
+/// Assert the (role, status, text) of every message in `conversation`.
+async fn assert_messages(
+    store: &dyn Store,
+    owner: &Identity,
+    conversation: &str,
+    expected: &[(Role, MessageStatus, &str)],
+) {
+    let msgs = store
+        .list_messages(Scope::Owner(owner), conversation, ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    let summary: Vec<_> = msgs
+        .iter()
+        .map(|m| (m.role, m.status, m.content.as_str()))
+        .collect();
+    assert_eq!(summary, expected);
+}
+
 const ALL: PageRequest<'static> = PageRequest {
     limit: 1000,
     before: None,
@@ -100,13 +120,13 @@ pub(crate) async fn run(store: &dyn Store) {
     store.ping().await.unwrap();
     turns_and_outcomes(store).await;
     ownership_is_enforced(store).await;
-    listing_order_and_pages(store).await;
-    rename_and_delete(store).await;
+    listings::order_and_pages(store).await;
+    listings::rename_and_delete(store).await;
     deleted_while_answering(store).await;
     retrying_a_failed_message(store).await;
-    visits_and_sync_targets(store).await;
-    import_is_idempotent(store).await;
-    operator_search(store).await;
+    imports::visits_and_sync_targets(store).await;
+    imports::import_is_idempotent(store).await;
+    listings::operator_search(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make
@@ -271,26 +291,20 @@ async fn turns_and_outcomes(store: &dyn Store) {
         })
         .await
         .unwrap();
-    let msgs = store
-        .list_messages(Scope::Owner(&owner), &turn.conversation, ALL)
-        .await
-        .unwrap()
-        .unwrap();
-    let summary: Vec<_> = msgs
-        .iter()
-        .map(|m| (m.role, m.status, m.content.as_str()))
-        .collect();
-    assert_eq!(
-        summary,
-        vec![
+    assert_messages(
+        store,
+        &owner,
+        &turn.conversation,
+        &[
             (Role::User, MessageStatus::Complete, "Hello 한국어 😀"),
             (Role::Assistant, MessageStatus::Complete, "Hi!"),
             (Role::User, MessageStatus::Failed, "and then?"),
             (Role::User, MessageStatus::Complete, "x"),
             (Role::User, MessageStatus::Complete, "long please"),
             (Role::Assistant, MessageStatus::Incomplete, "Once upon a"),
-        ]
-    );
+        ],
+    )
+    .await;
 }
 
 async fn ownership_is_enforced(store: &dyn Store) {
@@ -354,345 +368,6 @@ async fn ownership_is_enforced(store: &dyn Store) {
     assert_eq!(msgs.len(), 1);
 }
 
-async fn listing_order_and_pages(store: &dyn Store) {
-    let owner = who("pages", "u");
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let turn = start(
-            store,
-            &owner,
-            None,
-            &format!("c{i}"),
-            t0() + Duration::seconds(i),
-        )
-        .await
-        .unwrap();
-        ids.push(turn.conversation);
-    }
-    // Activity moves a conversation to the top.
-    start(
-        store,
-        &owner,
-        Some(&ids[1]),
-        "bump",
-        t0() + Duration::seconds(60),
-    )
-    .await
-    .unwrap();
-    let listed: Vec<_> = store
-        .list_conversations(&owner, ALL)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(
-        listed,
-        vec![
-            ids[1].clone(),
-            ids[4].clone(),
-            ids[3].clone(),
-            ids[2].clone(),
-            ids[0].clone()
-        ]
-    );
-
-    let first = store
-        .list_conversations(
-            &owner,
-            PageRequest {
-                limit: 2,
-                before: None,
-            },
-        )
-        .await
-        .unwrap();
-    let next = store
-        .list_conversations(
-            &owner,
-            PageRequest {
-                limit: 2,
-                before: Some(&first[1].id),
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        next.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
-        listed[2..4]
-    );
-    assert!(
-        store
-            .list_conversations(
-                &owner,
-                PageRequest {
-                    limit: 2,
-                    before: Some(&id())
-                }
-            )
-            .await
-            .unwrap()
-            .is_empty()
-    );
-
-    // Messages: newest page first, each page in chronological order.
-    let conv = &ids[0];
-    for i in 0..6 {
-        start(store, &owner, Some(conv), &format!("m{i}"), t0())
-            .await
-            .unwrap();
-    }
-    let last3 = store
-        .list_messages(
-            Scope::Owner(&owner),
-            conv,
-            PageRequest {
-                limit: 3,
-                before: None,
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        last3.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
-        ["m3", "m4", "m5"]
-    );
-    let older = store
-        .list_messages(
-            Scope::Owner(&owner),
-            conv,
-            PageRequest {
-                limit: 3,
-                before: Some(&last3[0].id),
-            },
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        older.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
-        ["m0", "m1", "m2"]
-    );
-}
-
-async fn rename_and_delete(store: &dyn Store) {
-    let owner = who("edit", "u");
-    let turn = start(store, &owner, None, "old title", t0()).await.unwrap();
-    answer(store, &turn, "reply", ("up-edit", "m-edit"), t0()).await;
-    let later = t0() + Duration::minutes(5);
-    let renamed = store
-        .rename_conversation(&owner, &turn.conversation, "New title", later)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (renamed.title.as_str(), renamed.updated_at),
-        ("New title", later)
-    );
-    assert!(
-        store
-            .delete_conversation(&owner, &turn.conversation)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .get_conversation(Scope::Any, &turn.conversation)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .list_messages(Scope::Any, &turn.conversation, ALL)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        !store
-            .delete_conversation(&owner, &turn.conversation)
-            .await
-            .unwrap()
-    );
-}
-
-async fn visits_and_sync_targets(store: &dyn Store) {
-    let visitor = who("visit", "only-visited");
-    store.record_visit(&visitor, t0()).await.unwrap();
-    store
-        .record_visit(&visitor, t0() + Duration::hours(1))
-        .await
-        .unwrap();
-    let targets = store.sync_targets().await.unwrap();
-    assert_eq!(targets.iter().filter(|t| **t == visitor).count(), 1);
-    assert!(
-        targets.contains(&who("drillquiz", "12345")),
-        "conversation owners too"
-    );
-}
-
-async fn import_is_idempotent(store: &dyn Store) {
-    let owner = who("sync", "u");
-    let conversation = UpstreamConversation {
-        id: "up-sync-1".into(),
-        name: "Imported".into(),
-        created_at: Some(t0()),
-    };
-    let turns = vec![
-        UpstreamMessage {
-            id: "t1".into(),
-            query: Some("q1".into()),
-            answer: Some("a1".into()),
-            created_at: Some(t0()),
-        },
-        UpstreamMessage {
-            id: "t2".into(),
-            query: Some("q2".into()),
-            answer: None,
-            created_at: Some(t0() + Duration::seconds(1)),
-        },
-    ];
-    let first = store
-        .import_conversation(&owner, &conversation, &turns, t0())
-        .await
-        .unwrap();
-    assert_eq!(
-        first,
-        ImportCounts {
-            conversations: 1,
-            messages: 3
-        }
-    );
-    let again = store
-        .import_conversation(&owner, &conversation, &turns, t0())
-        .await
-        .unwrap();
-    assert_eq!(again, ImportCounts::default());
-    let renamed = UpstreamConversation {
-        name: "Renamed upstream".into(),
-        ..conversation.clone()
-    };
-    let third = store
-        .import_conversation(&owner, &renamed, &turns, t0())
-        .await
-        .unwrap();
-    assert_eq!(
-        third,
-        ImportCounts {
-            conversations: 1,
-            messages: 0
-        }
-    );
-
-    let listed = store.list_conversations(&owner, ALL).await.unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].title, "Renamed upstream");
-    let msgs = store
-        .list_messages(Scope::Owner(&owner), &listed[0].id, ALL)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        msgs.iter()
-            .map(|m| (m.role, m.content.as_str()))
-            .collect::<Vec<_>>(),
-        vec![
-            (Role::User, "q1"),
-            (Role::Assistant, "a1"),
-            (Role::User, "q2")
-        ]
-    );
-
-    // A turn recorded live (with upstream ids) is not imported a second time.
-    let live = start(store, &owner, Some(&listed[0].id), "q3", t0())
-        .await
-        .unwrap();
-    answer(store, &live, "a3", ("up-sync-1", "t3"), t0()).await;
-    let with_live = [
-        turns.clone(),
-        vec![UpstreamMessage {
-            id: "t3".into(),
-            query: Some("q3".into()),
-            answer: Some("a3".into()),
-            created_at: None,
-        }],
-    ]
-    .concat();
-    let fourth = store
-        .import_conversation(&owner, &renamed, &with_live, t0())
-        .await
-        .unwrap();
-    assert_eq!(fourth, ImportCounts::default());
-}
-
-async fn operator_search(store: &dyn Store) {
-    let early = who("search", "a");
-    let late = who("search", "b");
-    start(store, &early, None, "early", t0() - Duration::days(10))
-        .await
-        .unwrap();
-    start(store, &late, None, "late", t0() + Duration::days(10))
-        .await
-        .unwrap();
-    let by_system = store
-        .search_conversations(ConversationFilter {
-            system_id: Some("search"),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        by_system
-            .iter()
-            .map(|c| c.title.as_str())
-            .collect::<Vec<_>>(),
-        ["late", "early"]
-    );
-    let in_range = store
-        .search_conversations(ConversationFilter {
-            system_id: Some("search"),
-            from: Some(t0() - Duration::days(1)),
-            to: Some(t0() + Duration::days(11)),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        in_range
-            .iter()
-            .map(|c| c.title.as_str())
-            .collect::<Vec<_>>(),
-        ["late"]
-    );
-    let by_user = store
-        .search_conversations(ConversationFilter {
-            user_id: Some("a"),
-            system_id: Some("search"),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(by_user.len(), 1);
-    let paged = store
-        .search_conversations(ConversationFilter {
-            system_id: Some("search"),
-            limit: 100,
-            before: Some(&by_system[0].id),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        paged.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(),
-        ["early"]
-    );
-}
-
 async fn deleted_while_answering(store: &dyn Store) {
     let owner = who("gone", "u");
     let turn = start(store, &owner, None, "question", t0()).await.unwrap();
@@ -740,22 +415,16 @@ async fn retrying_a_failed_message(store: &dyn Store) {
         user_message: started.user_message_id,
     };
     answer(store, &turn, "an answer", ("up-retry", "m-retry"), t0()).await;
-    let msgs = store
-        .list_messages(Scope::Owner(&owner), &first.conversation, ALL)
-        .await
-        .unwrap()
-        .unwrap();
-    let summary: Vec<_> = msgs
-        .iter()
-        .map(|m| (m.role, m.status, m.content.as_str()))
-        .collect();
-    assert_eq!(
-        summary,
-        vec![
+    assert_messages(
+        store,
+        &owner,
+        &first.conversation,
+        &[
             (Role::User, MessageStatus::Complete, "question, edited"),
             (Role::Assistant, MessageStatus::Complete, "an answer"),
-        ]
-    );
+        ],
+    )
+    .await;
     // An answered message is asked again as a new one.
     let Begin::Started(again) = retry(store, &owner, &first.conversation, retry_of).await else {
         panic!("retry refused");
