@@ -11,6 +11,20 @@ use crate::support::{
     API_KEY, Gateway, Upstream, answer_of, code, eventually, json_of, read_events,
 };
 
+/// Read `stream` until its text so far contains `text`; that text.
+async fn read_until(
+    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    text: &str,
+) -> String {
+    let mut seen = String::new();
+    while !seen.contains(text) {
+        seen.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    seen
+}
+
 fn hello() -> serde_json::Value {
     json!({"system_id": "drillquiz", "user_id": "u1", "message": "Hello streaming world"})
 }
@@ -224,22 +238,9 @@ async fn a_client_that_leaves_keeps_the_partial_answer_and_stops_the_upstream() 
         &[],
     )
     .await;
-    let mut body = hello();
-    body["stream"] = json!(true);
-    let resp = gw
-        .post("/v1/chat")
-        .header("X-API-Key", API_KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
-    while !seen.contains("w3 ") {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
+    read_until(&mut stream, "w3 ").await;
     drop(stream); // the user pressed Stop
 
     let conversation = gw.conversations("drillquiz", "u1").await.remove(0);
@@ -275,22 +276,9 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
         &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")],
     )
     .await;
-    let mut body = hello();
-    body["stream"] = json!(true);
-    let resp = gw
-        .post("/v1/chat")
-        .header("X-API-Key", API_KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
-    while !seen.contains("w2 ") {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
+    let mut seen = read_until(&mut stream, "w2 ").await;
     let reader = tokio::spawn(async move {
         while let Some(chunk) = stream.next().await {
             seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
@@ -332,26 +320,12 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
 async fn failures_before_the_stream_starts_are_plain_http_errors() {
     let gw = Gateway::start().await;
     gw.fake.push_fault(Fault::Html502);
-    let mut body = hello();
-    body["stream"] = json!(true);
-    let resp = gw
-        .post("/v1/chat")
-        .header("X-API-Key", API_KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = gw.open_stream(hello()).await;
     let (status, err) = json_of(resp).await;
     assert_eq!((status.as_u16(), code(&err)), (502, "upstream_error"));
 
     gw.fake.push_fault(Fault::JsonInsteadOfStream);
-    let resp = gw
-        .post("/v1/chat")
-        .header("X-API-Key", API_KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = gw.open_stream(hello()).await;
     let (status, err) = json_of(resp).await;
     assert_eq!((status.as_u16(), code(&err)), (502, "upstream_error"));
 
@@ -377,22 +351,9 @@ async fn streams_open_at_shutdown_may_finish_within_the_grace_period() {
         &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "30")],
     )
     .await;
-    let mut body = hello();
-    body["stream"] = json!(true);
-    let resp = gw
-        .post("/v1/chat")
-        .header("X-API-Key", API_KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
-    let mut seen = String::new();
-    while !seen.contains("w1 ") {
-        seen.push_str(&String::from_utf8_lossy(
-            &stream.next().await.unwrap().unwrap(),
-        ));
-    }
+    let mut seen = read_until(&mut stream, "w1 ").await;
     let reader = tokio::spawn(async move {
         while let Some(chunk) = stream.next().await {
             seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));

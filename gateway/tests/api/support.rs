@@ -137,16 +137,20 @@ impl Gateway {
         json_of(resp).await
     }
 
-    /// `POST /v1/chat` streaming with the API key; every event until the end.
-    pub(crate) async fn stream(&self, mut body: Value) -> Vec<StreamEvent> {
+    /// `POST /v1/chat` streaming with the API key; the response as it arrives.
+    pub(crate) async fn open_stream(&self, mut body: Value) -> reqwest::Response {
         body["stream"] = json!(true);
-        let resp = self
-            .post("/v1/chat")
+        self.post("/v1/chat")
             .header("X-API-Key", API_KEY)
             .json(&body)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `POST /v1/chat` streaming with the API key; every event until the end.
+    pub(crate) async fn stream(&self, body: Value) -> Vec<StreamEvent> {
+        let resp = self.open_stream(body).await;
         assert_eq!(
             resp.status(),
             StatusCode::OK,
