@@ -13,8 +13,6 @@
 
 use std::collections::HashSet;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -22,7 +20,6 @@ use subtle::ConstantTimeEq;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{Identity, SystemId, UserId};
-use crate::state::AppState;
 use sdk::jwt::{ChatClaims, JwtError, Signer, Verifier};
 
 /// Header carrying a server's API key.
@@ -131,7 +128,8 @@ impl Auth {
         Ok((token, claims.exp))
     }
 
-    fn verify_key(&self, headers: &HeaderMap) -> Option<Result<(), ApiError>> {
+    /// Check the request's API key: `None` when it sends none.
+    pub fn verify_key(&self, headers: &HeaderMap) -> Option<Result<(), ApiError>> {
         let key = headers.get(API_KEY_HEADER)?;
         let ok = key.to_str().is_ok_and(|k| self.api_keys.verify(k));
         Some(if ok {
@@ -152,27 +150,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// An authenticated caller of the `/v1` API.
+/// An authenticated caller of the `/v1` API (extracted from a request in
+/// [`crate::extract`]).
 #[derive(Debug, Clone)]
 pub enum Caller {
     /// An end user with a chat token.
     User(Identity),
     /// A server with a valid API key.
     Server,
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(token) = bearer_token(&parts.headers) {
-            return state.auth.verify_token(token).map(Caller::User);
-        }
-        match state.auth.verify_key(&parts.headers) {
-            Some(result) => result.map(|()| Caller::Server),
-            None => Err(ApiError::MissingCredentials),
-        }
-    }
 }
 
 impl Caller {
@@ -215,20 +200,10 @@ impl Caller {
 }
 
 /// A server caller: the request must carry a valid `X-API-Key` (bearer
-/// tokens are not enough). Used by token minting, sync and operator reads.
+/// tokens are not enough). Used by token minting, sync and operator reads
+/// (extracted from a request in [`crate::extract`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ServerKey;
-
-impl FromRequestParts<AppState> for ServerKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match state.auth.verify_key(&parts.headers) {
-            Some(result) => result.map(|()| ServerKey),
-            None => Err(ApiError::MissingCredentials),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

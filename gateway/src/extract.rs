@@ -1,6 +1,10 @@
-//! Request extractors that fail with [`ApiError`], so a malformed body,
-//! an oversize body or a bad query string gets the gateway's JSON error shape
-//! (never axum's plain-text rejections).
+//! Request extractors that fail with [`ApiError`], so missing credentials,
+//! a malformed body, an oversize body or a bad query string gets the
+//! gateway's JSON error shape (never axum's plain-text rejections).
+//!
+//! The callers ([`Caller`], [`ServerKey`]) are defined in [`crate::auth`],
+//! which knows nothing of the application state; their extraction from a
+//! request lives here.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
@@ -9,8 +13,34 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use crate::auth::{Caller, ServerKey, bearer_token};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = bearer_token(&parts.headers) {
+            return state.auth.verify_token(token).map(Caller::User);
+        }
+        match state.auth.verify_key(&parts.headers) {
+            Some(result) => result.map(|()| Caller::Server),
+            None => Err(ApiError::MissingCredentials),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ServerKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match state.auth.verify_key(&parts.headers) {
+            Some(result) => result.map(|()| ServerKey),
+            None => Err(ApiError::MissingCredentials),
+        }
+    }
+}
 
 /// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the
 /// body itself must be JSON.
@@ -81,7 +111,7 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "only its shape is parsed")]
     struct Body {
         message: String,
     }
