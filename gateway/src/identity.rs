@@ -46,27 +46,6 @@ impl SystemId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The name used in per-system environment variables: upper case, with
-    /// every character that is not a letter or digit turned into `_`
-    /// (`my-app` → `MY_APP`, as in `DIFY_MY_APP_BASE_URL`).
-    pub fn env_key(&self) -> String {
-        env_key(&self.0)
-    }
-}
-
-/// See [`SystemId::env_key`].
-pub fn env_key(system: &str) -> String {
-    system
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 impl UserId {
@@ -184,11 +163,5 @@ mod tests {
         assert!(UserId::parse(&"가".repeat(256)).is_ok());
         assert!(UserId::parse(&"가".repeat(257)).is_err());
         assert!(UserId::parse("user@example.com").is_ok());
-    }
-
-    #[test]
-    fn env_keys() {
-        assert_eq!(SystemId::parse("my-app.v2").unwrap().env_key(), "MY_APP_V2");
-        assert_eq!(env_key("drillquiz"), "DRILLQUIZ");
     }
 }

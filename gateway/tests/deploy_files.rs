@@ -135,7 +135,7 @@ fn the_configmap_makes_a_valid_production_configuration() {
     assert_eq!(config.mode, Mode::Production);
     assert!(config.database_url.starts_with("postgres://"));
     assert!(config.upstreams.demo.is_none());
-    assert!(config.upstreams.dify_shared.is_some());
+    assert!(config.upstreams.shared.is_some());
     let port = number_after(&k8s("deployment.yaml"), "ports:", "containerPort");
     assert_eq!(
         u64::from(config.listen.port()),

@@ -25,7 +25,8 @@ use sdk::jwt::JwtSecret;
 pub use self::env::EnvVars;
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
-    DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTimeouts,
+    ConfiguredTarget, DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTarget,
+    UpstreamTimeouts, system_env_key,
 };
 
 /// The gateway's whole configuration.

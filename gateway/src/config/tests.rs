@@ -30,7 +30,7 @@ fn defaults() {
         c.upstreams.demo.is_some(),
         "demo upstream on in development"
     );
-    assert!(c.upstreams.dify_shared.is_none());
+    assert!(c.upstreams.shared.is_none());
     assert_eq!(c.upstreams.http2, UpstreamHttp2::Auto);
     assert!(c.dev.generated.is_empty());
 }
@@ -97,6 +97,18 @@ fn development_generates_and_keeps_secrets() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+fn dify(configured: &ConfiguredTarget) -> &DifyTarget {
+    match &configured.target {
+        UpstreamTarget::Dify(target) => target,
+    }
+}
+
+#[test]
+fn env_keys() {
+    assert_eq!(system_env_key("my-app.v2"), "MY_APP_V2");
+    assert_eq!(system_env_key("drillquiz"), "DRILLQUIZ");
+}
+
 #[test]
 fn dify_per_system_for_any_system_with_shared_fallback() {
     let c = Config::from_env(&dev_vars(&[
@@ -107,22 +119,22 @@ fn dify_per_system_for_any_system_with_shared_fallback() {
         ("DIFY_EMPTY_BASE_URL", ""),
     ]))
     .unwrap();
-    let shared = c.upstreams.dify_shared.unwrap();
+    let shared = dify(c.upstreams.shared.as_ref().unwrap());
     assert_eq!(
         shared.base_url, "https://dify.example.com",
         "trailing /v1 dropped"
     );
-    let dq = &c.upstreams.dify_per_system["DRILLQUIZ"];
+    let dq = dify(&c.upstreams.per_system["DRILLQUIZ"]);
     assert_eq!(
         (dq.base_url.as_str(), dq.api_key.as_str()),
         ("https://dq.example.com", "app-shared")
     );
-    let my = &c.upstreams.dify_per_system["MY_APP"];
+    let my = dify(&c.upstreams.per_system["MY_APP"]);
     assert_eq!(
         (my.base_url.as_str(), my.api_key.as_str()),
         ("https://dify.example.com", "app-my")
     );
-    assert!(!c.upstreams.dify_per_system.contains_key("EMPTY"));
+    assert!(!c.upstreams.per_system.contains_key("EMPTY"));
     assert!(
         !format!("{my:?}").contains("app-my"),
         "keys are redacted in Debug"

@@ -1,11 +1,59 @@
-//! Where each system's questions go: Dify apps (shared and per system), the
-//! demo upstream, and the time limits and protocol for upstream calls.
+//! Where each system's questions go: upstream targets (shared and per
+//! system), the demo upstream, and the time limits and protocol for upstream
+//! calls.
+//!
+//! Targets are kind-agnostic ([`UpstreamTarget`]); each remembers the
+//! variables it came from ([`ConfiguredTarget::source`]), so start-up output
+//! and configuration errors can name them. Adding a kind is one arm in
+//! [`UpstreamTarget`] and its parsing here.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{ConfigError, EnvVars, Mode, parse_base_url};
-use crate::identity::env_key;
+
+/// The name a system has in per-system environment variables: upper case,
+/// with every character that is not a letter or digit turned into `_`
+/// (`my-app` → `MY_APP`, as in `DIFY_MY_APP_BASE_URL`). Routing matches a
+/// system to its per-system target by this key.
+pub fn system_env_key(system: &str) -> String {
+    system
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One upstream to build, of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamTarget {
+    /// A Dify chat app.
+    Dify(DifyTarget),
+}
+
+impl UpstreamTarget {
+    /// The kind's short name (`dify`), as the built upstream reports it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Dify(_) => "dify",
+        }
+    }
+}
+
+/// A target and where in the configuration it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredTarget {
+    /// What to build.
+    pub target: UpstreamTarget,
+    /// The variables that configured it, for start-up output and errors
+    /// (`DIFY_BASE_URL + DIFY_API_KEY`, `DIFY_MY_APP_*`).
+    pub source: String,
+}
 
 /// A Dify app: base URL (without `/v1`) and app key.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,10 +76,12 @@ impl std::fmt::Debug for DifyTarget {
 /// Upstream routing and timeouts.
 #[derive(Debug, Clone)]
 pub struct UpstreamSettings {
-    /// `DIFY_BASE_URL` + `DIFY_API_KEY`.
-    pub dify_shared: Option<DifyTarget>,
-    /// `DIFY_<SYSTEM>_*`, keyed by the system's env key (`MY_APP`).
-    pub dify_per_system: BTreeMap<String, DifyTarget>,
+    /// The target of every system without one of its own
+    /// (`DIFY_BASE_URL` + `DIFY_API_KEY`).
+    pub shared: Option<ConfiguredTarget>,
+    /// Targets of single systems (`DIFY_<SYSTEM>_*`), keyed by
+    /// [`system_env_key`] (`MY_APP`).
+    pub per_system: BTreeMap<String, ConfiguredTarget>,
     /// The demo upstream for systems with no other upstream, when enabled.
     pub demo: Option<DemoSettings>,
     /// Time limits for upstream calls.
@@ -77,10 +127,13 @@ pub(super) fn upstream_settings(
 ) -> Result<UpstreamSettings, ConfigError> {
     let shared_url = vars.get_nonempty("DIFY_BASE_URL");
     let shared_key = vars.get_nonempty("DIFY_API_KEY");
-    let dify_shared = match (&shared_url, &shared_key) {
-        (Some(url), Some(key)) => Some(DifyTarget {
-            base_url: dify_base("DIFY_BASE_URL", url)?,
-            api_key: key.clone(),
+    let shared = match (&shared_url, &shared_key) {
+        (Some(url), Some(key)) => Some(ConfiguredTarget {
+            target: UpstreamTarget::Dify(DifyTarget {
+                base_url: dify_base("DIFY_BASE_URL", url)?,
+                api_key: key.clone(),
+            }),
+            source: "DIFY_BASE_URL + DIFY_API_KEY".to_owned(),
         }),
         _ => None,
     };
@@ -97,16 +150,16 @@ pub(super) fn upstream_settings(
             .and_then(|r| r.strip_suffix("_BASE_URL"))
             .filter(|s| !s.is_empty())
         {
-            systems.entry(env_key(sys)).or_default().0 = Some(value.trim().to_owned());
+            systems.entry(system_env_key(sys)).or_default().0 = Some(value.trim().to_owned());
         } else if let Some(sys) = name
             .strip_prefix("DIFY_")
             .and_then(|r| r.strip_suffix("_API_KEY"))
             .filter(|s| !s.is_empty())
         {
-            systems.entry(env_key(sys)).or_default().1 = Some(value.trim().to_owned());
+            systems.entry(system_env_key(sys)).or_default().1 = Some(value.trim().to_owned());
         }
     }
-    let mut dify_per_system = BTreeMap::new();
+    let mut per_system = BTreeMap::new();
     for (sys, (url, key)) in systems {
         let url_var = format!("DIFY_{sys}_BASE_URL");
         let url = url.or_else(|| shared_url.clone()).ok_or_else(|| {
@@ -119,13 +172,14 @@ pub(super) fn upstream_settings(
                 "{url_var} is set but neither DIFY_{sys}_API_KEY nor DIFY_API_KEY is"
             ))
         })?;
-        dify_per_system.insert(
-            sys,
-            DifyTarget {
+        let target = ConfiguredTarget {
+            target: UpstreamTarget::Dify(DifyTarget {
                 base_url: dify_base(&url_var, &url)?,
                 api_key: key,
-            },
-        );
+            }),
+            source: format!("DIFY_{sys}_*"),
+        };
+        per_system.insert(sys, target);
     }
 
     let demo_on = match vars.get_nonempty("CHAT_GATEWAY_DEMO").as_deref() {
@@ -139,8 +193,8 @@ pub(super) fn upstream_settings(
         }
     };
     Ok(UpstreamSettings {
-        dify_shared,
-        dify_per_system,
+        shared,
+        per_system,
         demo: demo_on
             .then(|| -> Result<DemoSettings, ConfigError> {
                 Ok(DemoSettings {

@@ -8,6 +8,10 @@
 //! - `PATCH /v1/conversations/{id}` — `{"name": "…"}`;
 //! - `DELETE /v1/conversations/{id}` — deletes upstream, then our copy.
 //!
+//! Renames and deletes reach the upstream only when it keeps conversations
+//! of its own ([`crate::upstream::UpstreamHistory`]); otherwise they change
+//! our copy alone.
+//!
 //! With an API key, `system_id` and `user_id` name the owner (query string,
 //! or the body for PATCH); with a chat token they may be left out.
 
@@ -27,7 +31,7 @@ use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::{MessageRecord, PageRequest, Scope};
-use crate::upstream::UpstreamError;
+use crate::upstream::{RouteKey, UpstreamError};
 
 /// Longest conversation title.
 const MAX_TITLE: usize = 200;
@@ -161,8 +165,9 @@ enum Change<'a> {
 }
 
 /// Check that `id` is the owner's conversation and apply `change` upstream
-/// first. A conversation the upstream no longer has counts as done; any other
-/// upstream failure stops here, so our copy stays and the user can retry.
+/// first, when the upstream keeps history. A conversation the upstream no
+/// longer has counts as done; any other upstream failure stops here, so our
+/// copy stays and the user can retry.
 async fn change_upstream(
     state: &AppState,
     who: &Identity,
@@ -174,16 +179,21 @@ async fn change_upstream(
         .get_conversation(Scope::Owner(who), id)
         .await?
         .ok_or(ApiError::ConversationNotFound)?;
-    let (Some(upstream_id), Some(upstream)) = (
+    // An upstream without history of its own has nothing to change: only
+    // our copy is.
+    let (Some(upstream_id), Some(history)) = (
         conversation.upstream_conversation_id.as_deref(),
-        state.upstreams.resolve(&who.system),
+        state
+            .upstreams
+            .resolve(&RouteKey::system(&who.system))
+            .and_then(|upstream| upstream.history()),
     ) else {
         return Ok(());
     };
     let user = who.upstream_user();
     let result = match change {
-        Change::Delete => upstream.delete_conversation(&user, upstream_id).await,
-        Change::Rename(name) => upstream.rename_conversation(&user, upstream_id, name).await,
+        Change::Delete => history.delete_conversation(&user, upstream_id).await,
+        Change::Rename(name) => history.rename_conversation(&user, upstream_id, name).await,
     };
     match result {
         Ok(()) | Err(UpstreamError::ConversationGone) => Ok(()),

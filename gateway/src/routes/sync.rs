@@ -7,6 +7,10 @@
 //!   transaction, and importing twice adds nothing.
 //! - `POST /v1/sync/me`: the chat token's user (`Authorization: Bearer`, or
 //!   `?token=` as in the seed).
+//!
+//! Only upstreams that keep conversations ([`crate::upstream::UpstreamHistory`])
+//! have anything to import; users of other systems are skipped (counted as
+//! nothing synced, not as errors).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -21,8 +25,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::identity::Identity;
 use crate::state::AppState;
-use crate::store::ImportCounts;
-use crate::upstream::UpstreamError;
+use crate::store::{ImportCounts, ImportedConversation, ImportedTurn};
+use crate::upstream::{RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -72,23 +76,52 @@ async fn sync_me(
 async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<ImportCounts> {
     let upstream = state
         .upstreams
-        .resolve(&who.system)
+        .resolve(&RouteKey::system(&who.system))
         .ok_or(ApiError::NotConfigured)?;
+    // An upstream without history of its own has nothing to import: the
+    // system is skipped, which is not an error.
+    let Some(history) = upstream.history() else {
+        tracing::debug!(system = %who.system, kind = upstream.kind(), "no upstream history to sync");
+        return Ok(ImportCounts::default());
+    };
     let user = who.upstream_user();
     let mut total = ImportCounts::default();
-    for conversation in upstream.list_conversations(&user).await? {
-        let turns = match upstream.list_messages(&user, &conversation.id).await {
+    for conversation in history.list_conversations(&user).await? {
+        let turns = match history.list_messages(&user, &conversation.id).await {
             Ok(turns) => turns,
             // Deleted between the two calls.
             Err(UpstreamError::ConversationGone) => continue,
             Err(e) => return Err(e.into()),
         };
+        let turns: Vec<ImportedTurn> = turns.into_iter().map(imported_turn).collect();
         let counts = state
             .store
-            .import_conversation(who, &conversation, &turns, OffsetDateTime::now_utc())
+            .import_conversation(
+                who,
+                &imported_conversation(conversation),
+                &turns,
+                OffsetDateTime::now_utc(),
+            )
             .await?;
         total.conversations += counts.conversations;
         total.messages += counts.messages;
     }
     Ok(total)
+}
+
+fn imported_conversation(c: UpstreamConversation) -> ImportedConversation {
+    ImportedConversation {
+        id: c.id,
+        name: c.name,
+        created_at: c.created_at,
+    }
+}
+
+fn imported_turn(m: UpstreamMessage) -> ImportedTurn {
+    ImportedTurn {
+        id: m.id,
+        query: m.query,
+        answer: m.answer,
+        created_at: m.created_at,
+    }
 }

@@ -33,7 +33,6 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use crate::identity::Identity;
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +213,30 @@ pub struct ConversationFilter<'a> {
     pub before: Option<&'a str>,
 }
 
+/// A conversation found elsewhere (upstream history) to merge into the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedConversation {
+    /// Its id where it was found; kept as the upstream conversation id.
+    pub id: String,
+    /// Its title, possibly empty.
+    pub name: String,
+    /// When it started.
+    pub created_at: Option<OffsetDateTime>,
+}
+
+/// One turn of an [`ImportedConversation`]: a question and its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedTurn {
+    /// Its id where it was found; kept as the upstream message id.
+    pub id: String,
+    /// The user's message.
+    pub query: Option<String>,
+    /// The answer.
+    pub answer: Option<String>,
+    /// When it was sent.
+    pub created_at: Option<OffsetDateTime>,
+}
+
 /// What one imported conversation added.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportCounts {
@@ -330,8 +353,8 @@ pub trait Store: Send + Sync + 'static {
     async fn import_conversation(
         &self,
         owner: &Identity,
-        conversation: &UpstreamConversation,
-        messages: &[UpstreamMessage],
+        conversation: &ImportedConversation,
+        messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
 }

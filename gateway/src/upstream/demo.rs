@@ -20,8 +20,8 @@ use futures::StreamExt;
 use sdk::{Lang, Usage};
 
 use super::{
-    Reply, ReplyEvent, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamMessage,
-    UpstreamRequest,
+    Reply, ReplyEvent, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamHistory,
+    UpstreamMessage, UpstreamRequest,
 };
 
 /// The demo upstream. See the module docs.
@@ -73,11 +73,19 @@ impl Upstream for DemoUpstream {
         Ok(Box::pin(stream))
     }
 
+    fn history(&self) -> Option<&dyn UpstreamHistory> {
+        Some(self)
+    }
+}
+
+/// The demo keeps no history of its own (the gateway's store has it all), so
+/// it lists nothing and accepts every rename and delete.
+#[async_trait]
+impl UpstreamHistory for DemoUpstream {
     async fn list_conversations(
         &self,
         _user: &str,
     ) -> Result<Vec<UpstreamConversation>, UpstreamError> {
-        // The demo keeps no history of its own: the gateway's store has it all.
         Ok(Vec::new())
     }
 
@@ -241,14 +249,27 @@ fn main() {\n    println!(\"hello from the demo\");\n}\n\
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::{SystemId, UserId};
+    use crate::upstream::TurnContext;
     use serde_json::Map;
 
     fn req<'a>(query: &'a str, inputs: &'a Map<String, serde_json::Value>) -> UpstreamRequest<'a> {
+        let system = Box::leak(Box::new(SystemId::parse("demo").unwrap()));
+        let user = Box::leak(Box::new(UserId::parse("u").unwrap()));
         UpstreamRequest {
             user: "demo_u",
             query,
             conversation_id: None,
             inputs,
+            history: &[],
+            turn: TurnContext {
+                system_id: system,
+                user_id: user,
+                conversation_id: "c",
+                message_id: "m",
+                agent: None,
+                language: None,
+            },
         }
     }
 

@@ -1,29 +1,37 @@
 //! Upstreams: the LLM back ends that answer a system's messages.
 //!
-//! Every back end implements [`Upstream`]. The gateway never talks to a
-//! vendor outside this module, so adding one (n8n, an OpenAI-compatible API)
-//! means one new implementation and one line in [`Upstreams::from_settings`].
+//! Every back end implements [`Upstream`] (answer, stream, stop); those that
+//! keep conversations of their own also offer [`UpstreamHistory`] through
+//! [`Upstream::history`]. The gateway never talks to a vendor outside this
+//! module. Adding a kind (n8n, an OpenAI-compatible API) is one module here,
+//! one arm in [`crate::config::UpstreamTarget`] with its parsing, and one arm
+//! in `routing::build`.
 //!
-//! An upstream sees only what it needs: the injective upstream user name (see
-//! [`crate::identity`]), the message, the *upstream's* conversation id and the
-//! `inputs`. The gateway's own ids never leave the gateway.
+//! An upstream sees what [`UpstreamRequest`] carries: the injective upstream
+//! user name (see [`crate::identity`]), the message, the *upstream's*
+//! conversation id, the `inputs`, the conversation's earlier turns (for
+//! stateless upstreams that ask for them) and the gateway's own ids
+//! ([`TurnContext`]) for upstreams that attach them as metadata. What each
+//! kind puts on the wire is its own choice: Dify never sees the gateway's ids.
 
 pub mod demo;
 pub mod dify;
+mod history;
+pub mod http;
+mod routing;
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::Stream;
 use sdk::Usage;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 
-use crate::config::UpstreamSettings;
-use crate::identity::SystemId;
+use crate::identity::{SystemId, UserId};
+
+pub use self::history::{UpstreamConversation, UpstreamHistory, UpstreamMessage};
+pub use self::routing::{RouteKey, Upstreams};
 
 /// One message to send upstream.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +44,45 @@ pub struct UpstreamRequest<'a> {
     pub conversation_id: Option<&'a str>,
     /// Variables for the upstream app (`{"language": "ko"}`).
     pub inputs: &'a Map<String, Value>,
+    /// The conversation's earlier turns, oldest first. Empty unless the
+    /// upstream asks for them with [`Upstream::wants_history`].
+    pub history: &'a [PriorTurn],
+    /// The gateway's own ids for this turn.
+    pub turn: TurnContext<'a>,
+}
+
+/// The gateway's view of a turn, for upstreams that pass it on (webhook
+/// metadata). Upstreams with their own conversation state ignore it.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnContext<'a> {
+    /// The client system.
+    pub system_id: &'a SystemId,
+    /// The end user, as the system knows them.
+    pub user_id: &'a UserId,
+    /// The gateway's conversation id.
+    pub conversation_id: &'a str,
+    /// The gateway's id of the user's message in this turn.
+    pub message_id: &'a str,
+    /// The agent the turn is for, when the system names one.
+    pub agent: Option<&'a str>,
+    /// The `language` input, when given.
+    pub language: Option<&'a str>,
+}
+
+/// One earlier message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorTurn {
+    /// Who wrote it.
+    pub role: sdk::Role,
+    /// What was written.
+    pub content: String,
+}
+
+/// How much of a conversation an upstream wants with each message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryWindow {
+    /// The most recent messages to send, at most.
+    pub max_messages: usize,
 }
 
 /// A complete answer (blocking mode).
@@ -78,30 +125,6 @@ pub enum ReplyEvent {
 /// without either is reported as [`UpstreamError::StreamCut`].
 pub type ReplyStream = Pin<Box<dyn Stream<Item = Result<ReplyEvent, UpstreamError>> + Send>>;
 
-/// A conversation as the upstream lists it (used by sync).
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpstreamConversation {
-    /// The upstream's id.
-    pub id: String,
-    /// Its title, possibly empty.
-    pub name: String,
-    /// When it started.
-    pub created_at: Option<OffsetDateTime>,
-}
-
-/// One turn as the upstream lists it: a question and its answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpstreamMessage {
-    /// The upstream's id of the turn.
-    pub id: String,
-    /// The user's message.
-    pub query: Option<String>,
-    /// The answer.
-    pub answer: Option<String>,
-    /// When it was sent.
-    pub created_at: Option<OffsetDateTime>,
-}
-
 /// A chat back end.
 #[async_trait]
 pub trait Upstream: Send + Sync + 'static {
@@ -115,39 +138,22 @@ pub trait Upstream: Send + Sync + 'static {
     /// before it starts answering come back here, not inside the stream.
     async fn stream(&self, req: &UpstreamRequest<'_>) -> Result<ReplyStream, UpstreamError>;
 
-    /// Every conversation of `user`, newest first, all pages.
-    async fn list_conversations(
-        &self,
-        user: &str,
-    ) -> Result<Vec<UpstreamConversation>, UpstreamError>;
-
-    /// Every turn of a conversation, oldest first, all pages.
-    async fn list_messages(
-        &self,
-        user: &str,
-        conversation_id: &str,
-    ) -> Result<Vec<UpstreamMessage>, UpstreamError>;
-
-    /// Delete a conversation. [`UpstreamError::ConversationGone`] when it
-    /// does not exist.
-    async fn delete_conversation(
-        &self,
-        user: &str,
-        conversation_id: &str,
-    ) -> Result<(), UpstreamError>;
-
-    /// Rename a conversation.
-    async fn rename_conversation(
-        &self,
-        user: &str,
-        conversation_id: &str,
-        name: &str,
-    ) -> Result<(), UpstreamError>;
-
     /// Ask the upstream to stop generating (best effort: the stream has
     /// already been dropped when this is called).
     async fn stop(&self, _user: &str, _task_id: &str) -> Result<(), UpstreamError> {
         Ok(())
+    }
+
+    /// The conversations this upstream keeps, if it keeps any.
+    fn history(&self) -> Option<&dyn UpstreamHistory> {
+        None
+    }
+
+    /// How many earlier messages [`UpstreamRequest::history`] should carry;
+    /// `None` (the default) for upstreams that keep the conversation
+    /// themselves.
+    fn wants_history(&self) -> Option<HistoryWindow> {
+        None
     }
 }
 
@@ -201,84 +207,4 @@ pub enum UpstreamError {
     /// The upstream answered something this client cannot use.
     #[error("the upstream sent something unexpected: {0}")]
     Protocol(String),
-}
-
-/// Which upstream serves which system, resolved once at start-up.
-///
-/// Resolution for a system: its own `DIFY_<SYSTEM>_*` configuration, else the
-/// shared `DIFY_*` configuration, else the demo upstream when enabled, else
-/// none (requests get 503 `not_configured`).
-#[derive(Clone)]
-pub struct Upstreams {
-    per_system: HashMap<String, Arc<dyn Upstream>>,
-    shared: Option<Arc<dyn Upstream>>,
-    fallback: Option<Arc<dyn Upstream>>,
-}
-
-impl Upstreams {
-    /// Build every configured upstream, sharing one HTTP connection pool.
-    pub fn from_settings(settings: &UpstreamSettings) -> Result<Self, UpstreamError> {
-        let http = dify::http_client(settings.timeouts, settings.http2)?;
-        let make = |target: &crate::config::DifyTarget| -> Arc<dyn Upstream> {
-            Arc::new(dify::DifyUpstream::new(
-                http.clone(),
-                target.clone(),
-                settings.timeouts,
-            ))
-        };
-        Ok(Self {
-            per_system: settings
-                .dify_per_system
-                .iter()
-                .map(|(key, target)| (key.clone(), make(target)))
-                .collect(),
-            shared: settings.dify_shared.as_ref().map(make),
-            fallback: settings.demo.map(|demo| {
-                Arc::new(demo::DemoUpstream::new(demo.word_delay)) as Arc<dyn Upstream>
-            }),
-        })
-    }
-
-    /// Registry with one upstream for every system (tests, benchmarks).
-    pub fn single(upstream: Arc<dyn Upstream>) -> Self {
-        Self {
-            per_system: HashMap::new(),
-            shared: Some(upstream),
-            fallback: None,
-        }
-    }
-
-    /// The upstream serving `system`, if any.
-    pub fn resolve(&self, system: &SystemId) -> Option<&Arc<dyn Upstream>> {
-        if !self.per_system.is_empty()
-            && let Some(up) = self.per_system.get(&system.env_key())
-        {
-            return Some(up);
-        }
-        self.shared.as_ref().or(self.fallback.as_ref())
-    }
-
-    /// One line per configured route, for the start-up banner.
-    pub fn describe(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .per_system
-            .iter()
-            .map(|(key, up)| format!("systems matching DIFY_{key}_*: {}", up.kind()))
-            .collect();
-        lines.sort();
-        let rest = if lines.is_empty() {
-            "every system"
-        } else {
-            "other systems"
-        };
-        match (&self.shared, &self.fallback) {
-            (Some(up), _) => lines.push(format!("{rest}: {}", up.kind())),
-            (None, Some(up)) => lines.push(format!(
-                "{rest}: {} (built in, no network; set DIFY_BASE_URL and DIFY_API_KEY for a real model)",
-                up.kind()
-            )),
-            (None, None) => lines.push(format!("{rest}: none (answered with 503 not_configured)")),
-        }
-        lines
-    }
 }

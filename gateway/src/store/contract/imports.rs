@@ -7,7 +7,7 @@ use time::Duration;
 
 use super::{ALL, answer, start, t0, who};
 use crate::store::{ImportCounts, Scope, Store};
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 
 pub(super) async fn visits_and_sync_targets(store: &dyn Store) {
     let visitor = who("visit", "only-visited");
@@ -26,19 +26,19 @@ pub(super) async fn visits_and_sync_targets(store: &dyn Store) {
 
 pub(super) async fn import_is_idempotent(store: &dyn Store) {
     let owner = who("sync", "u");
-    let conversation = UpstreamConversation {
+    let conversation = ImportedConversation {
         id: "up-sync-1".into(),
         name: "Imported".into(),
         created_at: Some(t0()),
     };
     let turns = vec![
-        UpstreamMessage {
+        ImportedTurn {
             id: "t1".into(),
             query: Some("q1".into()),
             answer: Some("a1".into()),
             created_at: Some(t0()),
         },
-        UpstreamMessage {
+        ImportedTurn {
             id: "t2".into(),
             query: Some("q2".into()),
             answer: None,
@@ -61,7 +61,7 @@ pub(super) async fn import_is_idempotent(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(again, ImportCounts::default());
-    let renamed = UpstreamConversation {
+    let renamed = ImportedConversation {
         name: "Renamed upstream".into(),
         ..conversation.clone()
     };
@@ -103,7 +103,7 @@ pub(super) async fn import_is_idempotent(store: &dyn Store) {
     answer(store, &live, "a3", ("up-sync-1", "t3"), t0()).await;
     let with_live = [
         turns.clone(),
-        vec![UpstreamMessage {
+        vec![ImportedTurn {
             id: "t3".into(),
             query: Some("q3".into()),
             answer: Some("a3".into()),

@@ -10,7 +10,7 @@ use time::Duration;
 
 use super::{ALL, id, start, t0, who};
 use crate::store::{ImportCounts, Scope, Store, StoredReply, TurnEnd};
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 
 /// Spawn one task per item and wait for all of them.
 async fn all<T: Send + 'static>(
@@ -26,13 +26,13 @@ async fn all<T: Send + 'static>(
 
 pub(super) async fn imports_of_one_conversation(store: Arc<dyn Store>) {
     let owner = who("race", "importer");
-    let conversation = UpstreamConversation {
+    let conversation = ImportedConversation {
         id: "up-race-import".into(),
         name: "Raced".into(),
         created_at: Some(t0()),
     };
-    let turns: Vec<UpstreamMessage> = (0..10)
-        .map(|i| UpstreamMessage {
+    let turns: Vec<ImportedTurn> = (0..10)
+        .map(|i| ImportedTurn {
             id: format!("turn-{i}"),
             query: Some(format!("q{i}")),
             answer: Some(format!("a{i}")),
@@ -119,12 +119,12 @@ pub(super) async fn imports_racing_live_turns(store: Arc<dyn Store>) {
         let sync = {
             let store = store.clone();
             let owner = owner.clone();
-            let conversation = UpstreamConversation {
+            let conversation = ImportedConversation {
                 id: upstream_conversation.clone(),
                 name: question.clone(),
                 created_at: Some(t0()),
             };
-            let turns = vec![UpstreamMessage {
+            let turns = vec![ImportedTurn {
                 id: upstream_turn.clone(),
                 query: Some(question.clone()),
                 answer: Some("live answer".into()),
@@ -169,12 +169,12 @@ pub(super) async fn imports_racing_live_turns(store: Arc<dyn Store>) {
         let again = store
             .import_conversation(
                 &owner,
-                &UpstreamConversation {
+                &ImportedConversation {
                     id: upstream_conversation.clone(),
                     name: question.clone(),
                     created_at: Some(t0()),
                 },
-                &[UpstreamMessage {
+                &[ImportedTurn {
                     id: upstream_turn,
                     query: Some(question.clone()),
                     answer: Some("live answer".into()),

@@ -44,7 +44,7 @@ use super::{
     to_millis,
 };
 use crate::identity::Identity;
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 
 /// Connections per replica. Short transactions only (no connection is held
 /// while an answer streams), so this is plenty; PostgreSQL's
@@ -364,8 +364,8 @@ impl Store for PgStore {
     async fn import_conversation(
         &self,
         owner: &Identity,
-        conversation: &UpstreamConversation,
-        messages: &[UpstreamMessage],
+        conversation: &ImportedConversation,
+        messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         writes::import_conversation(&self.pool, owner, conversation, messages, at).await

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use super::stored;
 use crate::identity::Identity;
 use crate::store::{Begin, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart};
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 use sdk::MessageStatus;
 
 /// See [`crate::store::Store::begin_turn`].
@@ -225,8 +225,8 @@ pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), 
 pub(super) async fn import_conversation(
     pool: &PgPool,
     owner: &Identity,
-    conversation: &UpstreamConversation,
-    messages: &[UpstreamMessage],
+    conversation: &ImportedConversation,
+    messages: &[ImportedTurn],
     at: OffsetDateTime,
 ) -> Result<ImportCounts, StoreError> {
     let system = owner.system.as_str();

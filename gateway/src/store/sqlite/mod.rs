@@ -53,7 +53,7 @@ use super::{
     PageRequest, Scope, Store, StoreError, TurnEnd, to_millis,
 };
 use crate::identity::Identity;
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another
 /// connection checkpointed costs no `pread` calls).
@@ -302,8 +302,8 @@ impl Store for SqliteStore {
     async fn import_conversation(
         &self,
         owner: &Identity,
-        conversation: &UpstreamConversation,
-        messages: &[UpstreamMessage],
+        conversation: &ImportedConversation,
+        messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         let (owner, conversation, messages) =

@@ -12,7 +12,7 @@ use crate::identity::Identity;
 use crate::store::{
     Begin, ConversationRecord, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart, to_millis,
 };
-use crate::upstream::{UpstreamConversation, UpstreamMessage};
+use crate::store::{ImportedConversation, ImportedTurn};
 
 /// A [`NewTurn`] that owns its data, so it can travel to the writer thread.
 pub(super) struct OwnedTurn {
@@ -241,8 +241,8 @@ pub(super) fn record_visit(conn: &Connection, who: &Identity, at: i64) -> Result
 pub(super) fn import_conversation(
     conn: &Connection,
     owner: &Identity,
-    conversation: &UpstreamConversation,
-    turns: &[UpstreamMessage],
+    conversation: &ImportedConversation,
+    turns: &[ImportedTurn],
     at: i64,
 ) -> Result<ImportCounts, StoreError> {
     let system = owner.system.as_str();

@@ -1,6 +1,6 @@
 //! Client for the Dify Service API (chat apps).
 //!
-//! One pooled `reqwest` client serves every Dify app; each [`DifyUpstream`]
+//! One pooled `reqwest` client ([`super::http`]) serves every Dify app; each [`DifyUpstream`]
 //! adds its base URL and app key. What the client relies on, and how it maps
 //! Dify's answers:
 //!
@@ -34,33 +34,15 @@ use self::wire::{
     RenameBody, UserBody,
 };
 use super::{
-    Reply, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamMessage,
-    UpstreamRequest,
+    Reply, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamHistory,
+    UpstreamMessage, UpstreamRequest,
 };
-use crate::config::{DifyTarget, UpstreamHttp2, UpstreamTimeouts};
+use crate::config::{DifyTarget, UpstreamTimeouts};
 
 /// Pages fetched at most per list call (100 items each).
 const MAX_PAGES: usize = 200;
 /// Attempts after the first for retryable failures.
 const MAX_RETRIES: u32 = 2;
-
-/// Build the HTTP client shared by every Dify app.
-pub fn http_client(
-    timeouts: UpstreamTimeouts,
-    http2: UpstreamHttp2,
-) -> Result<reqwest::Client, UpstreamError> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(timeouts.connect)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("tz-chat-gateway/", env!("CARGO_PKG_VERSION")));
-    if http2 == UpstreamHttp2::Always {
-        builder = builder.http2_prior_knowledge();
-    }
-    builder
-        .build()
-        .map_err(|e| UpstreamError::Transport(e.to_string()))
-}
 
 /// One Dify chat app.
 pub struct DifyUpstream {
@@ -226,6 +208,30 @@ impl Upstream for DifyUpstream {
         Ok(stream::reply_stream(resp.bytes_stream().boxed(), idle))
     }
 
+    async fn stop(&self, user: &str, task_id: &str) -> Result<(), UpstreamError> {
+        let url = self.url(&format!("/chat-messages/{}/stop", path_segment(task_id)));
+        let body = UserBody { user };
+        self.send(
+            || {
+                self.http
+                    .post(&url)
+                    .json(&body)
+                    .timeout(self.timeouts.connect)
+            },
+            Retry::WhenRefused,
+            false,
+        )
+        .await?;
+        Ok(())
+    }
+
+    fn history(&self) -> Option<&dyn UpstreamHistory> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl UpstreamHistory for DifyUpstream {
     async fn list_conversations(
         &self,
         user: &str,
@@ -335,23 +341,6 @@ impl Upstream for DifyUpstream {
             },
             Retry::WhenRefused,
             true,
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn stop(&self, user: &str, task_id: &str) -> Result<(), UpstreamError> {
-        let url = self.url(&format!("/chat-messages/{}/stop", path_segment(task_id)));
-        let body = UserBody { user };
-        self.send(
-            || {
-                self.http
-                    .post(&url)
-                    .json(&body)
-                    .timeout(self.timeouts.connect)
-            },
-            Retry::WhenRefused,
-            false,
         )
         .await?;
         Ok(())
