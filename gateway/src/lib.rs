@@ -10,14 +10,24 @@
 //! start a gateway in-process with [`App`].
 //!
 //! Where things are:
-//! - [`config`]: the one configuration struct, from the environment;
+//! - [`config`]: the one configuration struct, from the environment (the
+//!   only place that knows how variables are spelled, including each
+//!   system's upstream target);
 //! - [`identity`]: system and user ids, and the upstream user name;
 //! - [`auth`]: API keys, chat tokens, the allowlist;
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
-//! - [`upstream`]: the `Upstream` trait, the demo and the Dify client;
-//! - [`chat`]: one chat turn and its persistence rules;
-//! - [`routes`]: the HTTP API; [`error`]: how failures become HTTP;
+//! - [`upstream`]: the `Upstream` trait and its optional history capability,
+//!   the routing table from systems to upstreams, the demo and the Dify client;
+//! - [`chat`]: one chat turn — input checks, persistence rules, and the
+//!   stream of turn events a door frames;
+//! - [`routes`]: the HTTP API (framing turns as JSON or SSE); [`extract`]:
+//!   request extractors, callers included; [`error`]: how failures become
+//!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets.
+//!
+//! Dependencies point one way: `routes` → `chat` → `state` → `auth`,
+//! `store`, `upstream` → `config`, `identity`; `error` knows the store's and
+//! the upstreams' errors, and nothing below it knows `error` except `auth`.
 
 pub mod auth;
 pub mod chat;

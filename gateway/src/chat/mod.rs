@@ -8,17 +8,22 @@
 //!    breaks, or the gateway shuts down — the part that arrived is stored as
 //!    `incomplete` (`failed` when the upstream reported an error).
 //!
-//! A streamed answer is pumped by a task of its own, so these rules hold even
-//! when the client disconnects: the pump notices, stores the partial answer
-//! and asks the upstream to stop generating.
+//! A streamed answer is pumped by a task of its own ([`pump`]), so these rules
+//! hold even when the client disconnects: the pump notices, stores the
+//! partial answer and asks the upstream to stop generating.
+//!
+//! The turn speaks in domain values: [`TurnInput`] in (checked once, in
+//! [`input`]), a [`ChatResponse`] or a stream of [`StreamEvent`]s
+//! ([`TurnEvents`]) out. Framing them (SSE today; a WebSocket or OpenAI-style
+//! chunks later) is the routes' business.
 
-use std::convert::Infallible;
+mod input;
+mod pump;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::{Stream, StreamExt};
-use sdk::{ChatResponse, MessageStatus, StreamEvent, Usage};
+use sdk::{ChatResponse, MessageStatus};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -28,29 +33,10 @@ use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::{Begin, NewTurn, StoredReply, TurnEnd};
-use crate::upstream::{ReplyEvent, ReplyStream, Upstream, UpstreamError, UpstreamRequest};
+use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
-/// How often, at most, a streamed answer is re-rendered to HTML.
-const HTML_EVERY: Duration = Duration::from_millis(150);
-/// SSE keep-alive comment interval.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// A validated chat request.
-#[derive(Debug, Clone)]
-pub struct TurnInput {
-    /// Who is writing.
-    pub identity: Identity,
-    /// The message, trimmed.
-    pub message: String,
-    /// Conversation to continue.
-    pub conversation_id: Option<String>,
-    /// Upstream variables.
-    pub inputs: Map<String, Value>,
-    /// Also render the answer to HTML.
-    pub html: bool,
-    /// Retry this stored user message (see [`crate::store::NewTurn::retry_of`]).
-    pub retry_of: Option<String>,
-}
+pub use self::input::TurnInput;
+pub use self::pump::TurnEvents;
 
 /// Where a blocking turn's time went, reported in the `Server-Timing`
 /// response header so operators (and the benchmark) can tell the gateway's
@@ -79,6 +65,8 @@ impl TurnTiming {
 /// A turn whose user message is stored and whose upstream is known.
 pub struct Turn {
     upstream: Arc<dyn Upstream>,
+    identity: Identity,
+    agent: Option<String>,
     upstream_user: String,
     upstream_conversation_id: Option<String>,
     conversation_id: String,
@@ -86,6 +74,8 @@ pub struct Turn {
     reply_id: String,
     message: String,
     inputs: Map<String, Value>,
+    /// Earlier messages, for upstreams that ask for them (none yet).
+    history: Vec<PriorTurn>,
     html: bool,
     /// Time spent storing the question.
     stored_in: Duration,
@@ -107,6 +97,15 @@ impl Turn {
             query: &self.message,
             conversation_id: self.upstream_conversation_id.as_deref(),
             inputs: &self.inputs,
+            history: &self.history,
+            turn: TurnContext {
+                system_id: &self.identity.system,
+                user_id: &self.identity.user,
+                conversation_id: &self.conversation_id,
+                message_id: &self.user_message_id,
+                agent: self.agent.as_deref(),
+                language: self.inputs.get("language").and_then(Value::as_str),
+            },
         }
     }
 }
@@ -116,9 +115,13 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
+    let route = RouteKey {
+        system: &input.identity.system,
+        agent: input.agent.as_deref(),
+    };
     let upstream = state
         .upstreams
-        .resolve(&input.identity.system)
+        .resolve(&route)
         .ok_or(ApiError::NotConfigured)?
         .clone();
     if let Some(id) = &input.conversation_id
@@ -155,12 +158,16 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
+        identity: input.identity,
+        agent: input.agent,
         upstream_conversation_id: started.upstream_conversation_id,
         conversation_id: started.conversation_id,
         user_message_id,
         reply_id: new_id(),
         message: input.message,
         inputs: input.inputs,
+        // Loaded here, once an upstream asks for it (`Upstream::wants_history`).
+        history: Vec::new(),
         html: input.html,
         stored_in: storing.elapsed(),
     })
@@ -204,12 +211,11 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
     }
 }
 
-/// Call the upstream and stream the answer as server-sent events. Errors
-/// before the upstream starts answering are returned as ordinary HTTP errors.
-pub async fn stream(
-    state: &AppState,
-    turn: Turn,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
+/// Call the upstream and stream the answer as turn events. Errors before the
+/// upstream starts answering are returned here; once it has started, every
+/// outcome arrives as an event. Dropping the events means the client left:
+/// the partial answer is stored as `incomplete`.
+pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,
         Err(e) => {
@@ -219,172 +225,18 @@ pub async fn stream(
     };
     // Boxed: a channel allocates its slots 32 at a time, so this keeps an
     // idle stream's channel to 32 pointers instead of 32 events.
-    let (tx, rx) = mpsc::channel::<Box<StreamEvent>>(32);
-    state.tasks.spawn(pump(state.clone(), turn, upstream, tx));
-    let events = futures::stream::unfold(rx, |mut rx| async move {
-        let ev = rx.recv().await?;
-        Some((Ok(sse_event(&ev)), rx))
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
+    let (tx, rx) = mpsc::channel(32);
+    state
+        .tasks
+        .spawn(pump::pump(state.clone(), turn, upstream, tx));
+    Ok(TurnEvents::new(rx))
 }
 
-fn sse_event(ev: &StreamEvent) -> Event {
-    let data = serde_json::to_string(ev).unwrap_or_else(|_| "{}".to_owned());
-    Event::default().event(ev.name()).data(data)
-}
-
-/// Why a stream stopped before its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CutBy {
-    Client,
-    Shutdown,
-}
-
+/// How a turn ended, for [`finish`].
 enum Outcome<'a> {
     Complete,
     Cut,
     Failed(&'a UpstreamError),
-}
-
-#[derive(Default)]
-struct UpstreamIds {
-    conversation_id: Option<String>,
-    message_id: Option<String>,
-    task_id: Option<String>,
-}
-
-/// Forward the upstream's events to the client and store the outcome.
-async fn pump(
-    state: AppState,
-    turn: Turn,
-    mut upstream: ReplyStream,
-    tx: mpsc::Sender<Box<StreamEvent>>,
-) {
-    let mut text = String::new();
-    let mut ids = UpstreamIds::default();
-    let mut usage: Option<Usage> = None;
-    let mut last_render = Instant::now();
-    let start = StreamEvent::Start {
-        conversation_id: turn.conversation_id.clone(),
-        user_message_id: turn.user_message_id.clone(),
-        message_id: turn.reply_id.clone(),
-    };
-    let mut client_gone = tx.send(Box::new(start)).await.is_err();
-
-    let failure: Option<UpstreamError>;
-    let mut cut: Option<CutBy> = client_gone.then_some(CutBy::Client);
-    loop {
-        if cut.is_some() {
-            failure = None;
-            break;
-        }
-        let next = tokio::select! {
-            biased;
-            () = state.shutdown.cancelled() => { cut = Some(CutBy::Shutdown); continue; }
-            () = tx.closed() => { cut = Some(CutBy::Client); continue; }
-            next = upstream.next() => next,
-        };
-        let event = match next {
-            Some(Ok(ReplyEvent::Ids {
-                conversation_id,
-                message_id,
-                task_id,
-            })) => {
-                ids = UpstreamIds {
-                    conversation_id,
-                    message_id,
-                    task_id,
-                };
-                continue;
-            }
-            Some(Ok(ReplyEvent::Delta(delta))) => {
-                text.push_str(&delta);
-                StreamEvent::Delta { text: delta }
-            }
-            Some(Ok(ReplyEvent::Replace(all))) => {
-                text.clone_from(&all);
-                StreamEvent::Replace { text: all }
-            }
-            Some(Ok(ReplyEvent::End { usage: u })) => {
-                usage = u;
-                failure = None;
-                break;
-            }
-            Some(Err(e)) => {
-                failure = Some(e);
-                break;
-            }
-            None => {
-                failure = Some(UpstreamError::StreamCut);
-                break;
-            }
-        };
-        if tx.send(Box::new(event)).await.is_err() {
-            cut = Some(CutBy::Client);
-            continue;
-        }
-        if turn.html && last_render.elapsed() >= HTML_EVERY {
-            last_render = Instant::now();
-            let html = markdown::render(&text);
-            if tx.send(Box::new(StreamEvent::Html { html })).await.is_err() {
-                cut = Some(CutBy::Client);
-            }
-        }
-    }
-    // Close the upstream connection before the (slower) database write.
-    drop(upstream);
-
-    let outcome = match (&failure, cut) {
-        (Some(e), _) => Outcome::Failed(e),
-        (None, Some(_)) => Outcome::Cut,
-        (None, None) => Outcome::Complete,
-    };
-    if cut == Some(CutBy::Client) {
-        client_gone = true;
-        if let Some(task) = ids.task_id.clone() {
-            let upstream = turn.upstream.clone();
-            let user = turn.upstream_user.clone();
-            state.tasks.spawn(async move {
-                if let Err(e) = upstream.stop(&user, &task).await {
-                    tracing::debug!(error = %e, "asking the upstream to stop failed");
-                }
-            });
-        }
-    }
-    let stored = finish(
-        &state,
-        &turn,
-        outcome,
-        &text,
-        ids.conversation_id.as_deref(),
-        ids.message_id.as_deref(),
-    )
-    .await;
-    if client_gone {
-        return;
-    }
-    let last = match (stored, &failure, cut) {
-        (Err(e), _, _) => error_event(&e),
-        (Ok(()), Some(e), _) => error_event(&ApiError::Upstream(e.clone())),
-        (Ok(()), None, Some(_)) => error_event(&ApiError::ShuttingDown),
-        (Ok(()), None, None) => StreamEvent::End {
-            conversation_id: turn.conversation_id.clone(),
-            message_id: turn.reply_id.clone(),
-            user_message_id: turn.user_message_id.clone(),
-            usage,
-            html: turn.html.then(|| markdown::render(&text)),
-        },
-    };
-    let _ = tx.send(Box::new(last)).await;
-}
-
-fn error_event(e: &ApiError) -> StreamEvent {
-    e.log();
-    StreamEvent::Error {
-        code: e.code(),
-        message: e.public_message().into_owned(),
-        status: e.status().as_u16(),
-    }
 }
 
 /// Store how a turn ended (see the module docs for the statuses).

@@ -1,0 +1,94 @@
+//! A chat request, checked once for every door that starts a turn (the JSON
+//! and SSE API today; a WebSocket or an OpenAI-compatible endpoint next).
+
+use sdk::ChatRequest;
+use serde_json::{Map, Value};
+
+use crate::config::Limits;
+use crate::error::ApiError;
+use crate::identity::Identity;
+
+/// Largest `inputs` object, serialised.
+const MAX_INPUTS_BYTES: usize = 16 * 1024;
+/// Longest conversation or message id accepted before lookup.
+const MAX_ID_LEN: usize = 64;
+
+/// A validated chat request.
+#[derive(Debug, Clone)]
+pub struct TurnInput {
+    /// Who is writing.
+    pub identity: Identity,
+    /// The agent of the system to ask; `None` for its default.
+    pub agent: Option<String>,
+    /// The message, trimmed.
+    pub message: String,
+    /// Conversation to continue.
+    pub conversation_id: Option<String>,
+    /// Upstream variables.
+    pub inputs: Map<String, Value>,
+    /// Also render the answer to HTML.
+    pub html: bool,
+    /// Retry this stored user message (see [`crate::store::NewTurn::retry_of`]).
+    pub retry_of: Option<String>,
+}
+
+impl TurnInput {
+    /// Check `req`, written by `identity` (already authenticated), against
+    /// `limits`. Empty ids count as left out.
+    pub fn from_request(
+        limits: &Limits,
+        identity: Identity,
+        req: ChatRequest,
+    ) -> Result<Self, ApiError> {
+        let message = req.message.trim();
+        if message.is_empty() {
+            return Err(ApiError::Validation("message must not be empty".into()));
+        }
+        let max = limits.max_message_chars;
+        if message.chars().count() > max {
+            return Err(ApiError::Validation(format!(
+                "message is longer than {max} characters"
+            )));
+        }
+        let conversation_id = req.conversation_id.filter(|c| !c.trim().is_empty());
+        if conversation_id
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_ID_LEN)
+        {
+            return Err(ApiError::Validation(format!(
+                "conversation_id is longer than {MAX_ID_LEN} characters"
+            )));
+        }
+        let retry_of = req.retry_message_id.filter(|r| !r.trim().is_empty());
+        if let Some(retry) = &retry_of {
+            if conversation_id.is_none() {
+                return Err(ApiError::Validation(
+                    "retry_message_id needs the conversation_id it belongs to".into(),
+                ));
+            }
+            if retry.len() > MAX_ID_LEN {
+                return Err(ApiError::Validation(format!(
+                    "retry_message_id is longer than {MAX_ID_LEN} characters"
+                )));
+            }
+        }
+        let inputs = req.inputs.unwrap_or_default();
+        let inputs_size = serde_json::to_vec(&inputs)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if inputs_size > MAX_INPUTS_BYTES {
+            return Err(ApiError::Validation(format!(
+                "inputs is larger than {MAX_INPUTS_BYTES} bytes"
+            )));
+        }
+        Ok(Self {
+            identity,
+            agent: None,
+            message: message.to_owned(),
+            conversation_id,
+            inputs,
+            html: req.html,
+            retry_of,
+        })
+    }
+}

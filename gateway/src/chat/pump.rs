@@ -1,0 +1,188 @@
+//! The task that forwards a streamed answer to the client and stores how it
+//! ended, and the [`TurnEvents`] the client end reads.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use sdk::{StreamEvent, Usage};
+use tokio::sync::mpsc;
+
+use super::{Outcome, Turn, finish};
+use crate::error::ApiError;
+use crate::markdown;
+use crate::state::AppState;
+use crate::upstream::{ReplyEvent, ReplyStream, UpstreamError};
+
+/// How often, at most, a streamed answer is re-rendered to HTML.
+const HTML_EVERY: Duration = Duration::from_millis(150);
+
+/// The events of one streamed turn: `start`, then `delta`/`replace`/`html`,
+/// then `end` or `error`. Dropping it before the end tells the pump the
+/// client is gone.
+pub struct TurnEvents {
+    rx: mpsc::Receiver<Box<StreamEvent>>,
+}
+
+impl TurnEvents {
+    pub(super) fn new(rx: mpsc::Receiver<Box<StreamEvent>>) -> Self {
+        Self { rx }
+    }
+}
+
+impl Stream for TurnEvents {
+    type Item = StreamEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        self.rx.poll_recv(cx).map(|event| event.map(|boxed| *boxed))
+    }
+}
+
+/// Why a stream stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CutBy {
+    Client,
+    Shutdown,
+}
+
+#[derive(Default)]
+struct UpstreamIds {
+    conversation_id: Option<String>,
+    message_id: Option<String>,
+    task_id: Option<String>,
+}
+
+/// Forward the upstream's events to the client and store the outcome.
+pub(super) async fn pump(
+    state: AppState,
+    turn: Turn,
+    mut upstream: ReplyStream,
+    tx: mpsc::Sender<Box<StreamEvent>>,
+) {
+    let mut text = String::new();
+    let mut ids = UpstreamIds::default();
+    let mut usage: Option<Usage> = None;
+    let mut last_render = Instant::now();
+    let start = StreamEvent::Start {
+        conversation_id: turn.conversation_id.clone(),
+        user_message_id: turn.user_message_id.clone(),
+        message_id: turn.reply_id.clone(),
+    };
+    let mut client_gone = tx.send(Box::new(start)).await.is_err();
+
+    let failure: Option<UpstreamError>;
+    let mut cut: Option<CutBy> = client_gone.then_some(CutBy::Client);
+    loop {
+        if cut.is_some() {
+            failure = None;
+            break;
+        }
+        let next = tokio::select! {
+            biased;
+            () = state.shutdown.cancelled() => { cut = Some(CutBy::Shutdown); continue; }
+            () = tx.closed() => { cut = Some(CutBy::Client); continue; }
+            next = upstream.next() => next,
+        };
+        let event = match next {
+            Some(Ok(ReplyEvent::Ids {
+                conversation_id,
+                message_id,
+                task_id,
+            })) => {
+                ids = UpstreamIds {
+                    conversation_id,
+                    message_id,
+                    task_id,
+                };
+                continue;
+            }
+            Some(Ok(ReplyEvent::Delta(delta))) => {
+                text.push_str(&delta);
+                StreamEvent::Delta { text: delta }
+            }
+            Some(Ok(ReplyEvent::Replace(all))) => {
+                text.clone_from(&all);
+                StreamEvent::Replace { text: all }
+            }
+            Some(Ok(ReplyEvent::End { usage: u })) => {
+                usage = u;
+                failure = None;
+                break;
+            }
+            Some(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+            None => {
+                failure = Some(UpstreamError::StreamCut);
+                break;
+            }
+        };
+        if tx.send(Box::new(event)).await.is_err() {
+            cut = Some(CutBy::Client);
+            continue;
+        }
+        if turn.html && last_render.elapsed() >= HTML_EVERY {
+            last_render = Instant::now();
+            let html = markdown::render(&text);
+            if tx.send(Box::new(StreamEvent::Html { html })).await.is_err() {
+                cut = Some(CutBy::Client);
+            }
+        }
+    }
+    // Close the upstream connection before the (slower) database write.
+    drop(upstream);
+
+    let outcome = match (&failure, cut) {
+        (Some(e), _) => Outcome::Failed(e),
+        (None, Some(_)) => Outcome::Cut,
+        (None, None) => Outcome::Complete,
+    };
+    if cut == Some(CutBy::Client) {
+        client_gone = true;
+        if let Some(task) = ids.task_id.clone() {
+            let upstream = turn.upstream.clone();
+            let user = turn.upstream_user.clone();
+            state.tasks.spawn(async move {
+                if let Err(e) = upstream.stop(&user, &task).await {
+                    tracing::debug!(error = %e, "asking the upstream to stop failed");
+                }
+            });
+        }
+    }
+    let stored = finish(
+        &state,
+        &turn,
+        outcome,
+        &text,
+        ids.conversation_id.as_deref(),
+        ids.message_id.as_deref(),
+    )
+    .await;
+    if client_gone {
+        return;
+    }
+    let last = match (stored, &failure, cut) {
+        (Err(e), _, _) => error_event(&e),
+        (Ok(()), Some(e), _) => error_event(&ApiError::Upstream(e.clone())),
+        (Ok(()), None, Some(_)) => error_event(&ApiError::ShuttingDown),
+        (Ok(()), None, None) => StreamEvent::End {
+            conversation_id: turn.conversation_id.clone(),
+            message_id: turn.reply_id.clone(),
+            user_message_id: turn.user_message_id.clone(),
+            usage,
+            html: turn.html.then(|| markdown::render(&text)),
+        },
+    };
+    let _ = tx.send(Box::new(last)).await;
+}
+
+fn error_event(e: &ApiError) -> StreamEvent {
+    e.log();
+    StreamEvent::Error {
+        code: e.code(),
+        message: e.public_message().into_owned(),
+        status: e.status().as_u16(),
+    }
+}
