@@ -6,8 +6,7 @@ use sdk::Role;
 use time::Duration;
 
 use super::{ALL, answer, start, t0, who};
-use crate::store::{ImportCounts, Scope, Store};
-use crate::store::{ImportedConversation, ImportedTurn};
+use crate::store::{ImportCounts, ImportedConversation, ImportedTurn, Scope, Store};
 
 pub(super) async fn visits_and_sync_targets(store: &dyn Store) {
     let visitor = who("visit", "only-visited");

@@ -9,8 +9,9 @@ use sdk::{MessageStatus, Role};
 use time::Duration;
 
 use super::{ALL, id, start, t0, who};
-use crate::store::{ImportCounts, Scope, Store, StoredReply, TurnEnd};
-use crate::store::{ImportedConversation, ImportedTurn};
+use crate::store::{
+    ImportCounts, ImportedConversation, ImportedTurn, Scope, Store, StoredReply, TurnEnd,
+};
 
 /// Spawn one task per item and wait for all of them.
 async fn all<T: Send + 'static>(

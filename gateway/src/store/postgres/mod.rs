@@ -39,12 +39,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 use super::{
-    Begin, ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn,
-    PageRequest, Scope, Store, StoreError, TurnEnd, from_millis, role_from_str, status_from_str,
-    to_millis,
+    Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
+    ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
+    from_millis, role_from_str, status_from_str, to_millis,
 };
 use crate::identity::Identity;
-use crate::store::{ImportedConversation, ImportedTurn};
 
 /// Connections per replica. Short transactions only (no connection is held
 /// while an answer streams), so this is plenty; PostgreSQL's

@@ -27,8 +27,10 @@ use time::OffsetDateTime;
 
 use super::stored;
 use crate::identity::Identity;
-use crate::store::{Begin, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart};
-use crate::store::{ImportedConversation, ImportedTurn};
+use crate::store::{
+    Begin, ImportCounts, ImportedConversation, ImportedTurn, NewTurn, StoreError, TurnEnd,
+    TurnStart,
+};
 use sdk::MessageStatus;
 
 /// See [`crate::store::Store::begin_turn`].

@@ -49,11 +49,11 @@ use self::reads::{OwnedScope, Search};
 use self::writer::Writer;
 use self::writes::{OwnedEnd, OwnedTurn};
 use super::{
-    Begin, ConversationFilter, ConversationRecord, ImportCounts, MessageRecord, NewTurn,
-    PageRequest, Scope, Store, StoreError, TurnEnd, to_millis,
+    Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
+    ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
+    to_millis,
 };
 use crate::identity::Identity;
-use crate::store::{ImportedConversation, ImportedTurn};
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another
 /// connection checkpointed costs no `pread` calls).

@@ -10,9 +10,9 @@ use sdk::MessageStatus;
 use super::reads::conversation_from_row;
 use crate::identity::Identity;
 use crate::store::{
-    Begin, ConversationRecord, ImportCounts, NewTurn, StoreError, TurnEnd, TurnStart, to_millis,
+    Begin, ConversationRecord, ImportCounts, ImportedConversation, ImportedTurn, NewTurn,
+    StoreError, TurnEnd, TurnStart, to_millis,
 };
-use crate::store::{ImportedConversation, ImportedTurn};
 
 /// A [`NewTurn`] that owns its data, so it can travel to the writer thread.
 pub(super) struct OwnedTurn {
