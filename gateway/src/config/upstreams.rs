@@ -97,6 +97,14 @@ pub struct DemoSettings {
     pub word_delay: Duration,
 }
 
+impl DemoSettings {
+    /// What start-up output says about the demo, naming the variables that
+    /// replace it with a real model.
+    pub fn source(&self) -> &'static str {
+        "built in, no network; set DIFY_BASE_URL and DIFY_API_KEY for a real model"
+    }
+}
+
 /// When to speak HTTP/2 to upstreams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UpstreamHttp2 {

@@ -46,7 +46,8 @@ pub struct Upstreams {
     /// Keyed by [`system_env_key`], as the configuration spells systems.
     per_system: HashMap<String, Route>,
     shared: Option<Route>,
-    fallback: Option<Arc<dyn Upstream>>,
+    /// The demo, for systems with no target.
+    fallback: Option<Route>,
 }
 
 /// Build the upstream for one target. Every kind is one arm here.
@@ -79,8 +80,9 @@ impl Upstreams {
                 .map(|(key, configured)| (key.clone(), route(configured)))
                 .collect(),
             shared: settings.shared.as_ref().map(route),
-            fallback: settings.demo.map(|demo| {
-                Arc::new(demo::DemoUpstream::new(demo.word_delay)) as Arc<dyn Upstream>
+            fallback: settings.demo.map(|demo| Route {
+                upstream: Arc::new(demo::DemoUpstream::new(demo.word_delay)),
+                source: demo.source().to_owned(),
             }),
         })
     }
@@ -106,8 +108,8 @@ impl Upstreams {
         }
         self.shared
             .as_ref()
-            .map(|route| &route.upstream)
             .or(self.fallback.as_ref())
+            .map(|route| &route.upstream)
     }
 
     /// One line per configured route, for the start-up banner.
@@ -129,21 +131,97 @@ impl Upstreams {
         } else {
             "other systems"
         };
-        match (&self.shared, &self.fallback) {
-            (Some(route), _) if route.source.is_empty() => {
+        match self.shared.as_ref().or(self.fallback.as_ref()) {
+            Some(route) if route.source.is_empty() => {
                 lines.push(format!("{rest}: {}", route.upstream.kind()));
             }
-            (Some(route), _) => lines.push(format!(
+            Some(route) => lines.push(format!(
                 "{rest}: {} ({})",
                 route.upstream.kind(),
                 route.source
             )),
-            (None, Some(up)) => lines.push(format!(
-                "{rest}: {} (built in, no network; set DIFY_BASE_URL and DIFY_API_KEY for a real model)",
-                up.kind()
-            )),
-            (None, None) => lines.push(format!("{rest}: none (answered with 503 not_configured)")),
+            None => lines.push(format!("{rest}: none (answered with 503 not_configured)")),
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::{DemoSettings, DifyTarget, UpstreamHttp2, UpstreamTimeouts};
+
+    fn dify(source: &str, base_url: &str) -> ConfiguredTarget {
+        ConfiguredTarget {
+            target: UpstreamTarget::Dify(DifyTarget {
+                base_url: base_url.to_owned(),
+                api_key: "app-test".to_owned(),
+            }),
+            source: source.to_owned(),
+        }
+    }
+
+    fn settings(shared: bool) -> UpstreamSettings {
+        UpstreamSettings {
+            shared: shared.then(|| dify("DIFY_BASE_URL + DIFY_API_KEY", "http://shared.test")),
+            per_system: BTreeMap::from([(
+                "MY_APP".to_owned(),
+                dify("DIFY_MY_APP_*", "http://my-app.test"),
+            )]),
+            demo: Some(DemoSettings {
+                word_delay: Duration::ZERO,
+            }),
+            timeouts: UpstreamTimeouts {
+                connect: Duration::from_secs(1),
+                request: Duration::from_secs(1),
+                stream_idle: Duration::from_secs(1),
+            },
+            http2: UpstreamHttp2::Auto,
+        }
+    }
+
+    fn resolved<'a>(upstreams: &'a Upstreams, system: &str) -> &'a Arc<dyn Upstream> {
+        let system = SystemId::parse(system).unwrap();
+        upstreams.resolve(&RouteKey::system(&system)).unwrap()
+    }
+
+    #[test]
+    fn a_system_finds_its_own_target_by_its_env_spelling() {
+        let upstreams = Upstreams::from_settings(&settings(true)).unwrap();
+        let own = resolved(&upstreams, "my-app");
+        assert!(Arc::ptr_eq(own, resolved(&upstreams, "MY.APP")));
+        assert!(!Arc::ptr_eq(own, resolved(&upstreams, "other")));
+        assert_eq!(resolved(&upstreams, "other").kind(), "dify");
+    }
+
+    #[test]
+    fn the_demo_answers_only_without_a_shared_target() {
+        let upstreams = Upstreams::from_settings(&settings(false)).unwrap();
+        assert_eq!(resolved(&upstreams, "my-app").kind(), "dify");
+        assert_eq!(resolved(&upstreams, "other").kind(), "demo");
+    }
+
+    #[test]
+    fn the_banner_names_where_each_route_came_from() {
+        let lines = Upstreams::from_settings(&settings(true))
+            .unwrap()
+            .describe();
+        assert_eq!(
+            lines,
+            [
+                "systems matching DIFY_MY_APP_*: dify",
+                "other systems: dify (DIFY_BASE_URL + DIFY_API_KEY)",
+            ]
+        );
+        let lines = Upstreams::from_settings(&settings(false))
+            .unwrap()
+            .describe();
+        assert!(
+            lines[1].starts_with("other systems: demo (built in"),
+            "{lines:?}"
+        );
     }
 }
