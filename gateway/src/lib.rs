@@ -25,9 +25,10 @@
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets.
 //!
-//! Dependencies point one way: `routes` → `chat` → `state` → `auth`,
-//! `store`, `upstream` → `config`, `identity`; `error` knows the store's and
-//! the upstreams' errors, and nothing below it knows `error` except `auth`.
+//! Dependencies point one way, with no cycles: `routes` → `extract`,
+//! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
+//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;
 pub mod chat;

@@ -8,12 +8,12 @@
 //!    breaks, or the gateway shuts down — the part that arrived is stored as
 //!    `incomplete` (`failed` when the upstream reported an error).
 //!
-//! A streamed answer is pumped by a task of its own ([`pump`]), so these rules
+//! A streamed answer is pumped by a task of its own (`pump`), so these rules
 //! hold even when the client disconnects: the pump notices, stores the
 //! partial answer and asks the upstream to stop generating.
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
-//! [`input`]), a [`ChatResponse`] or a stream of [`StreamEvent`]s
+//! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
 //! ([`TurnEvents`]) out. Framing them (SSE today; a WebSocket or OpenAI-style
 //! chunks later) is the routes' business.
 
