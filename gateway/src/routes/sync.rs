@@ -125,3 +125,52 @@ fn imported_turn(m: UpstreamMessage) -> ImportedTurn {
         created_at: m.created_at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::config::{Config, EnvVars};
+    use crate::upstream::{Reply, ReplyStream, Upstream, UpstreamRequest, Upstreams};
+
+    /// Answers, but keeps no conversations of its own (like a webhook).
+    struct Stateless;
+
+    #[async_trait]
+    impl Upstream for Stateless {
+        fn kind(&self) -> &'static str {
+            "stateless"
+        }
+
+        async fn reply(&self, _req: &UpstreamRequest<'_>) -> Result<Reply, UpstreamError> {
+            Ok(Reply::default())
+        }
+
+        async fn stream(&self, _req: &UpstreamRequest<'_>) -> Result<ReplyStream, UpstreamError> {
+            Err(UpstreamError::StreamCut)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_system_whose_upstream_keeps_no_history_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = crate::store::open(&url).await.unwrap();
+        let config = Config::from_env(&EnvVars::from_pairs([
+            (
+                "CHAT_GATEWAY_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+            ("CHAT_GATEWAY_API_KEY", "key-one-0123456789"),
+        ]))
+        .unwrap();
+        let app =
+            crate::App::from_parts(config, store, Upstreams::single(Arc::new(Stateless))).unwrap();
+        let who = Identity::parse("hooked", "u").unwrap();
+        let counts = sync_user(app.state(), &who).await.unwrap();
+        assert_eq!(counts, ImportCounts::default());
+    }
+}
