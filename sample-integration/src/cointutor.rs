@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::SiteError;
-use crate::pages::{self, Layout, PageQuery, attribute, see_other};
+use crate::pages::{self, Layout, PageQuery, attribute};
+use crate::redirect::see_other;
 use crate::session::{SignedIn, Visitor};
-use crate::site::SiteState;
+use crate::state::SiteState;
 use crate::widget_files::MOUNT;
 
 /// CoinTutor's system id at the gateway.

@@ -17,7 +17,7 @@ use minijinja::context;
 use crate::error::SiteError;
 use crate::pages::{self, Layout, PageQuery, attribute};
 use crate::session::Visitor;
-use crate::site::SiteState;
+use crate::state::SiteState;
 
 /// DrillQuiz's system id at the gateway.
 pub(crate) const SYSTEM_ID: &str = "drillquiz";

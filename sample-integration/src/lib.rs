@@ -15,12 +15,18 @@
 //! Where things are:
 //! - [`config`]: the variables (`SAMPLE_*`, and defaults for the gateway's);
 //! - [`launch`]: binds, starts and stops the gateway and the site together;
-//! - [`site`]: the site's router, state and security headers;
+//! - [`site`]: the site's router and security headers;
+//! - `state`: the state the handlers share, built from [`SiteSettings`];
 //! - `session`: the demo login (an `HttpOnly` session cookie);
 //! - `cointutor`, `drillquiz`: the two client systems' routes and pages;
 //! - `pages`: templates, the shared layout, the home page, `/static/`;
+//! - `redirect`: `303` answers and the check that they stay on the site;
 //! - [`widget_files`]: the built widget under `/tz-chat/`;
 //! - `error`: how a failed request answers.
+//!
+//! The modules form no cycle: `site` uses every route module; the route
+//! modules use `state`; `state` holds the session table and the widget
+//! files, whose routes take them through `FromRef` instead of `state`.
 //!
 //! Tests start everything in-process with [`Sample::start`] on free ports.
 
@@ -30,8 +36,10 @@ mod drillquiz;
 mod error;
 pub mod launch;
 mod pages;
+mod redirect;
 mod session;
 pub mod site;
+mod state;
 pub mod widget_files;
 
 pub use config::SampleConfig;

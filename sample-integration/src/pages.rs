@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, context};
@@ -21,8 +21,9 @@ use sdk::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SiteError;
-use crate::session::{Visitor, is_local_path};
-use crate::site::SiteState;
+use crate::redirect::is_local_path;
+use crate::session::Visitor;
+use crate::state::SiteState;
 
 const TEMPLATES: [(&str, &str); 5] = [
     ("base.html", include_str!("../templates/base.html")),
@@ -130,19 +131,13 @@ impl Layout {
     /// The layout of the page at `path` for `visitor`, in `lang`, for a
     /// template context.
     pub(crate) fn context(visitor: &Visitor, lang: Lang, path: &'static str) -> Value {
-        let languages = [
-            (Lang::En, "English"),
-            (Lang::Es, "Español"),
-            (Lang::Ko, "한국어"),
-            (Lang::Zh, "中文"),
-            (Lang::Ja, "日本語"),
-        ]
-        .into_iter()
-        .map(|(l, name)| LanguageOption {
-            code: l.as_str(),
-            name,
-        })
-        .collect();
+        let languages = Lang::ALL
+            .into_iter()
+            .map(|l| LanguageOption {
+                code: l.as_str(),
+                name: l.endonym(),
+            })
+            .collect();
         Value::from(minijinja::value::Serde(Self {
             lang: lang.as_str(),
             user: visitor.user.clone(),
@@ -198,21 +193,6 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, SiteError> {
         body,
     )
         .into_response())
-}
-
-/// A `303 See Other` to `location` (a path of this site, or a chat URL the
-/// SDK built), never cached.
-pub(crate) fn see_other(location: &str) -> Response {
-    let location =
-        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, location),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-    )
-        .into_response()
 }
 
 /// `value` escaped for an HTML attribute in double quotes.

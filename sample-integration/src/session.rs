@@ -14,10 +14,10 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -25,19 +25,30 @@ use axum::routing::post;
 use base64::Engine as _;
 
 use crate::error::SiteError;
-use crate::pages::see_other;
-use crate::site::SiteState;
+use crate::redirect::{is_local_path, see_other};
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "sample_session";
 
-/// Signed-in users by session id.
-#[derive(Debug, Default)]
+/// Signed-in users by session id, and how their cookie is set; clones
+/// share the users. The handlers here take it from the site's state
+/// (`FromRef`), so this module needs nothing else of the site.
+#[derive(Debug, Clone)]
 pub(crate) struct Sessions {
-    users: RwLock<HashMap<String, String>>,
+    users: Arc<RwLock<HashMap<String, String>>>,
+    secure_cookies: bool,
 }
 
 impl Sessions {
+    /// No one signed in yet; `secure_cookies` when the site is served over
+    /// https (the cookie then gets `Secure`).
+    pub(crate) fn new(secure_cookies: bool) -> Self {
+        Self {
+            users: Arc::default(),
+            secure_cookies,
+        }
+    }
+
     /// Start a session for `user`; its id.
     fn start(&self, user: String) -> Result<String, SiteError> {
         let mut bytes = [0u8; 32];
@@ -75,11 +86,15 @@ pub(crate) struct SignedIn {
     pub(crate) name: String,
 }
 
-impl FromRequestParts<SiteState> for SignedIn {
+impl<S> FromRequestParts<S> for SignedIn
+where
+    Sessions: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = SiteError;
 
-    async fn from_request_parts(parts: &mut Parts, site: &SiteState) -> Result<Self, SiteError> {
-        session_user(&parts.headers, site)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, SiteError> {
+        session_user(&parts.headers, &Sessions::from_ref(state))
             .map(|name| SignedIn { name })
             .ok_or(SiteError::NotSignedIn)
     }
@@ -92,18 +107,22 @@ pub(crate) struct Visitor {
     pub(crate) user: Option<String>,
 }
 
-impl FromRequestParts<SiteState> for Visitor {
+impl<S> FromRequestParts<S> for Visitor
+where
+    Sessions: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, site: &SiteState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
         Ok(Visitor {
-            user: session_user(&parts.headers, site),
+            user: session_user(&parts.headers, &Sessions::from_ref(state)),
         })
     }
 }
 
-fn session_user(headers: &HeaderMap, site: &SiteState) -> Option<String> {
-    session_id(headers).and_then(|id| site.sessions().user(id))
+fn session_user(headers: &HeaderMap, sessions: &Sessions) -> Option<String> {
+    session_id(headers).and_then(|id| sessions.user(id))
 }
 
 /// The session id in the request's `Cookie` headers.
@@ -118,14 +137,18 @@ fn session_id(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-pub(crate) fn router() -> Router<SiteState> {
+pub(crate) fn router<S>() -> Router<S>
+where
+    Sessions: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/login", post(login))
         .route("/logout", post(logout))
 }
 
 /// `POST /login` (form: `username`, `next`): start a session, go to `next`.
-async fn login(State(site): State<SiteState>, body: String) -> Result<Response, SiteError> {
+async fn login(State(sessions): State<Sessions>, body: String) -> Result<Response, SiteError> {
     let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
@@ -138,26 +161,26 @@ async fn login(State(site): State<SiteState>, body: String) -> Result<Response, 
             form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         )));
     };
-    let id = site.sessions().start(name.to_owned())?;
+    let id = sessions.start(name.to_owned())?;
     let mut response = see_other(next);
     set_cookie(
         &mut response,
         &format!("{COOKIE}={id}"),
-        site.secure_cookies(),
+        sessions.secure_cookies,
     );
     Ok(response)
 }
 
 /// `POST /logout`: end the session, back to the home page.
-async fn logout(State(site): State<SiteState>, headers: HeaderMap) -> Response {
+async fn logout(State(sessions): State<Sessions>, headers: HeaderMap) -> Response {
     if let Some(id) = session_id(&headers) {
-        site.sessions().end(id);
+        sessions.end(id);
     }
     let mut response = see_other("/");
     set_cookie(
         &mut response,
         &format!("{COOKIE}=; Max-Age=0"),
-        site.secure_cookies(),
+        sessions.secure_cookies,
     );
     response
 }
@@ -180,14 +203,6 @@ fn valid_user_name(name: &str) -> Option<&str> {
     ok.then_some(name)
 }
 
-/// Whether `path` stays on this site (`/x`, not `//host` or `/\host`).
-pub(crate) fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && !path.chars().any(char::is_control)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,21 +213,6 @@ mod tests {
         assert_eq!(valid_user_name("kim.s-1@x_y"), Some("kim.s-1@x_y"));
         for bad in ["", "a b", "<script>", "é", &"x".repeat(65)] {
             assert_eq!(valid_user_name(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn next_stays_on_the_site() {
-        assert!(is_local_path("/cointutor"));
-        assert!(is_local_path("/drillquiz?lang=ko"));
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "",
-            "/x\ny",
-        ] {
-            assert!(!is_local_path(bad), "{bad:?}");
         }
     }
 
@@ -234,7 +234,7 @@ mod tests {
 
     #[test]
     fn sessions_start_and_end() {
-        let sessions = Sessions::default();
+        let sessions = Sessions::new(false);
         let a = sessions.start("alice".into()).unwrap();
         let b = sessions.start("alice".into()).unwrap();
         assert_ne!(a, b);

@@ -10,13 +10,12 @@
 use std::path::{Path, PathBuf};
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{FromRef, Path as UrlPath, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::error::SiteError;
-use crate::site::SiteState;
 
 /// Where the widget is served.
 pub const MOUNT: &str = "/tz-chat";
@@ -40,7 +39,9 @@ pub struct WidgetFilesError {
     pub missing: PathBuf,
 }
 
-/// The directory holding the built widget.
+/// The directory holding the built widget. The route here takes it from
+/// the site's state (`FromRef`), so this module needs nothing else of the
+/// site.
 #[derive(Debug, Clone)]
 pub(crate) struct WidgetFiles {
     dir: PathBuf,
@@ -68,19 +69,23 @@ pub fn check_built(dir: &Path) -> Result<(), WidgetFilesError> {
     Ok(())
 }
 
-pub(crate) fn router() -> Router<SiteState> {
+pub(crate) fn router<S>() -> Router<S>
+where
+    WidgetFiles: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     Router::new().route(&format!("{MOUNT}/{{file}}"), get(serve))
 }
 
 async fn serve(
-    State(site): State<SiteState>,
+    State(widget): State<WidgetFiles>,
     UrlPath(file): UrlPath<String>,
 ) -> Result<Response, SiteError> {
     let (name, content_type) = FILES
         .into_iter()
         .find(|(name, _)| *name == file)
         .ok_or(SiteError::NotFound)?;
-    let body = tokio::fs::read(site.widget().dir.join(name))
+    let body = tokio::fs::read(widget.dir.join(name))
         .await
         .map_err(SiteError::WidgetFile)?;
     Ok((

@@ -97,7 +97,7 @@
 
 mod chat_url;
 mod error_code;
-mod lang;
+pub mod lang;
 pub mod sse;
 mod types;
 
@@ -113,7 +113,7 @@ mod client;
 
 pub use chat_url::{ChatUrlOptions, chat_url};
 pub use error_code::{ApiError, ErrorBody, ErrorCode};
-pub use lang::{Lang, UiTexts};
+pub use lang::{Lang, SharedTexts, UiTexts};
 pub use types::{
     ChatRequest, ChatResponse, ChatTokenResponse, Conversation, HealthResponse, Message,
     MessageStatus, RenameRequest, Role, StreamEvent, SyncResponse, Usage,

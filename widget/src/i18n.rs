@@ -1,10 +1,11 @@
 //! Shell texts the SDK's table (`sdk::UiTexts`) does not have.
 //!
 //! The five shell texts (title, close, open, tokenError, loading) come from
-//! `sdk::UiTexts::for_lang`, the table the gateway also serves; only the
-//! Retry button's label lives here.
+//! `sdk::UiTexts::for_lang`, the table the gateway also serves; the Retry
+//! button's label is one of the words the widget shares with the chat page
+//! (`sdk::SharedTexts`).
 
-use sdk::Lang;
+use sdk::{Lang, SharedTexts};
 
 /// Label of the Retry button.
 ///
@@ -12,13 +13,7 @@ use sdk::Lang;
 /// assert_eq!(widget::i18n::retry(sdk::Lang::Ko), "다시 시도");
 /// ```
 pub fn retry(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "Retry",
-        Lang::Es => "Reintentar",
-        Lang::Ko => "다시 시도",
-        Lang::Zh => "重试",
-        Lang::Ja => "再試行",
-    }
+    SharedTexts::for_lang(lang).retry
 }
 
 #[cfg(test)]

@@ -8,144 +8,114 @@
 // parent -> page, accepted only from that origin and from window.parent:
 //   {source: "tz-chat-widget", version: 1, type: "token", token}
 //   {source: "tz-chat-widget", version: 1, type: "lang", lang}
-(function (tz) {
-  "use strict";
 
-  const TOKEN_KEY = "tz-chat.token";
+const TOKEN_KEY = "tz-chat.token";
 
-  class Bridge {
-    /** `parentOrigin` was checked by the server; null means "never post". */
-    constructor(parentOrigin) {
-      this.parentOrigin = parentOrigin || null;
-      this.handlers = {};
-      if (this.active) {
-        window.addEventListener("message", (e) => this.receive(e));
-      }
-    }
-
-    get active() {
-      return this.parentOrigin !== null && window.parent !== window;
-    }
-
-    on(type, handler) {
-      this.handlers[type] = handler;
-    }
-
-    post(type, extra) {
-      if (!this.active) return;
-      const msg = Object.assign({ source: "tz-chat", version: 1, type }, extra || {});
-      window.parent.postMessage(msg, this.parentOrigin);
-    }
-
-    /**
-     * Esc inside the page cannot reach the widget (key events stay in the
-     * iframe), so the page asks it to close its panel. Only for a key press
-     * the page itself did not use: not while one of its dialogs is open, not
-     * when a menu or drawer closed on it (they mark the event handled with
-     * preventDefault), and not when it cancels an IME composition. Listening
-     * on window runs after every handler on the document.
-     */
-    closeOnEscape() {
-      if (!this.active) return;
-      window.addEventListener("keydown", (e) => {
-        if (e.key !== "Escape" || e.defaultPrevented || e.isComposing || e.keyCode === 229) return;
-        if (document.querySelector("dialog[open]")) return;
-        this.post("close");
-      });
-    }
-
-    receive(e) {
-      if (e.origin !== this.parentOrigin || e.source !== window.parent) return;
-      const d = e.data;
-      if (!d || typeof d !== "object" || d.source !== "tz-chat-widget" || d.version !== 1) return;
-      if (d.type === "token" && typeof d.token === "string" && d.token.length > 0) {
-        if (this.handlers.token) this.handlers.token(d.token);
-      } else if (d.type === "lang" && typeof d.lang === "string") {
-        if (this.handlers.lang) this.handlers.lang(d.lang);
-      }
+export class Bridge {
+  /** `parentOrigin` was checked by the server; null means "never post". */
+  constructor(parentOrigin) {
+    this.parentOrigin = parentOrigin || null;
+    this.handlers = {};
+    if (this.active) {
+      window.addEventListener("message", (e) => this.receive(e));
     }
   }
 
-  // Session storage can be unavailable (blocked third-party storage): then
-  // the token simply lives in memory only.
-  const tokenStore = {
-    save(token) {
-      try {
-        sessionStorage.setItem(TOKEN_KEY, token);
-      } catch (_) {}
-    },
-    load() {
-      try {
-        return sessionStorage.getItem(TOKEN_KEY);
-      } catch (_) {
-        return null;
-      }
-    },
-    clear() {
-      try {
-        sessionStorage.removeItem(TOKEN_KEY);
-      } catch (_) {}
-    },
-  };
-
-  /** Per-tab memory of small values (the open conversation). */
-  const tabStore = {
-    get(key) {
-      try {
-        return sessionStorage.getItem("tz-chat." + key);
-      } catch (_) {
-        return null;
-      }
-    },
-    set(key, value) {
-      try {
-        if (value === null || value === undefined) sessionStorage.removeItem("tz-chat." + key);
-        else sessionStorage.setItem("tz-chat." + key, value);
-      } catch (_) {}
-    },
-  };
-
-  /** Change query parameters of the address without a navigation. */
-  function replaceParams(changes) {
-    const url = new URL(window.location.href);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === null) url.searchParams.delete(key);
-      else url.searchParams.set(key, value);
-    }
-    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+  get active() {
+    return this.parentOrigin !== null && window.parent !== window;
   }
 
-  /** This page's address with `token` in it. */
-  function urlWithToken(token) {
-    const url = new URL(window.location.href);
-    url.searchParams.set("token", token);
-    return url.pathname + url.search + url.hash;
+  on(type, handler) {
+    this.handlers[type] = handler;
+  }
+
+  post(type, extra) {
+    if (!this.active) return;
+    const msg = Object.assign({ source: "tz-chat", version: 1, type }, extra || {});
+    window.parent.postMessage(msg, this.parentOrigin);
   }
 
   /**
-   * A token error page. After a reload (the address no longer has the
-   * token) resume with the tab's token; inside the widget, ask the parent
-   * for a fresh token and come back with it.
+   * Esc inside the page cannot reach the widget (key events stay in the
+   * iframe), so the page asks it to close its panel. Only for a key press
+   * the page itself did not use: not while one of its dialogs is open, not
+   * when a menu or drawer closed on it (they mark the event handled with
+   * preventDefault), and not when it cancels an IME composition. Listening
+   * on window runs after every handler on the document.
    */
-  function runErrorPage(boot) {
-    const stored = tokenStore.load();
-    replaceParams({ token: null });
-    if (boot.error === "missing_token" && stored) {
-      window.location.replace(urlWithToken(stored));
-      return;
-    }
-    tokenStore.clear();
-    const bridge = new Bridge(boot.parentOrigin);
-    bridge.closeOnEscape();
-    // A fresh token cannot help a system that is not allowed.
-    if (!bridge.active || boot.error === "not_allowed") return;
-    bridge.on("token", (token) => window.location.replace(urlWithToken(token)));
-    bridge.post("token-expired");
+  closeOnEscape() {
+    if (!this.active) return;
+    window.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || e.defaultPrevented || e.isComposing || e.keyCode === 229) return;
+      if (document.querySelector("dialog[open]")) return;
+      this.post("close");
+    });
   }
 
-  tz.Bridge = Bridge;
-  tz.tokenStore = tokenStore;
-  tz.tabStore = tabStore;
-  tz.replaceParams = replaceParams;
-  tz.runErrorPage = runErrorPage;
-})(window.tzChat = window.tzChat || {});
+  receive(e) {
+    if (e.origin !== this.parentOrigin || e.source !== window.parent) return;
+    const d = e.data;
+    if (!d || typeof d !== "object" || d.source !== "tz-chat-widget" || d.version !== 1) return;
+    if (d.type === "token" && typeof d.token === "string" && d.token.length > 0) {
+      if (this.handlers.token) this.handlers.token(d.token);
+    } else if (d.type === "lang" && typeof d.lang === "string") {
+      if (this.handlers.lang) this.handlers.lang(d.lang);
+    }
+  }
+}
+
+// Session storage can be unavailable (blocked third-party storage): then
+// the token simply lives in memory only.
+export const tokenStore = {
+  save(token) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, token);
+    } catch (_) {}
+  },
+  load() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY);
+    } catch (_) {
+      return null;
+    }
+  },
+  clear() {
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+    } catch (_) {}
+  },
+};
+
+/** Per-tab memory of small values (the open conversation). */
+export const tabStore = {
+  get(key) {
+    try {
+      return sessionStorage.getItem("tz-chat." + key);
+    } catch (_) {
+      return null;
+    }
+  },
+  set(key, value) {
+    try {
+      if (value === null || value === undefined) sessionStorage.removeItem("tz-chat." + key);
+      else sessionStorage.setItem("tz-chat." + key, value);
+    } catch (_) {}
+  },
+};
+
+/** Change query parameters of the address without a navigation. */
+export function replaceParams(changes) {
+  const url = new URL(window.location.href);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) url.searchParams.delete(key);
+    else url.searchParams.set(key, value);
+  }
+  history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+}
+
+/** This page's address with `token` in it. */
+export function urlWithToken(token) {
+  const url = new URL(window.location.href);
+  url.searchParams.set("token", token);
+  return url.pathname + url.search + url.hash;
+}

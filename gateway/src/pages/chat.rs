@@ -12,10 +12,10 @@
 //! A valid token gets the page (and the visit is recorded, so the user is a
 //! sync target); a missing token is a 400 page, a refused token a 401 page
 //! (expired tokens say so) and a system outside the allowlist a 403 page —
-//! all localized. Error pages load the page script too: it removes the
-//! token from the address bar, inside the widget asks the parent window for
-//! a fresh token, and after a reload (the address no longer has the token)
-//! resumes with the token kept for this tab.
+//! all localized. Error pages load their own entry module (`chat-error.js`):
+//! it removes the token from the address bar, inside the widget asks the
+//! parent window for a fresh token, and after a reload (the address no
+//! longer has the token) resumes with the token kept for this tab.
 
 use std::collections::BTreeMap;
 
@@ -30,9 +30,8 @@ use sdk::jwt::JwtError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::assets;
-use super::i18n::{self, PageTexts};
-use super::templates::{self, PRODUCT};
+use super::i18n::{self, ChatTexts, PageTexts};
+use super::templates;
 use super::{html, render_failure};
 use crate::config::normalise_origin;
 use crate::error::ApiError;
@@ -102,7 +101,7 @@ struct ChatBoot<'a> {
     lang_source: LangSource,
     parent_origin: Option<&'a str>,
     max_chars: usize,
-    texts: BTreeMap<&'static str, &'static PageTexts>,
+    texts: BTreeMap<&'static str, PageTexts<ChatTexts>>,
 }
 
 /// Boot data of a token error page.
@@ -112,13 +111,6 @@ struct ErrorBoot<'a> {
     mode: &'static str,
     error: PageError,
     parent_origin: Option<&'a str>,
-}
-
-/// One entry of the language selector.
-#[derive(Debug, Serialize)]
-struct LanguageOption {
-    code: Lang,
-    name: &'static str,
 }
 
 /// `GET /chat` and `GET /chat-api`.
@@ -162,30 +154,19 @@ pub(super) async fn page(
         max_chars: state.config.limits.max_message_chars,
         texts: Lang::ALL
             .into_iter()
-            .map(|l| (l.as_str(), i18n::texts(l)))
+            .map(|l| (l.as_str(), i18n::chat(l)))
             .collect(),
     };
-    let languages: Vec<LanguageOption> = Lang::ALL
-        .into_iter()
-        .map(|code| LanguageOption {
-            code,
-            name: i18n::endonym(code),
-        })
-        .collect();
     let ctx = context! {
-        lang => lang.as_str(),
-        t => Serde(i18n::texts(lang)),
-        product => PRODUCT,
+        t => Serde(i18n::chat(lang)),
         embed => embed,
         parent => parent.is_some(),
         identity => context! { system => identity.system.as_str(), user => identity.user.as_str() },
         initial => initial(&identity),
-        languages => Serde(&languages),
         max_chars => state.config.limits.max_message_chars,
-        assets => Serde(assets::paths()),
         boot => Serde(&boot),
     };
-    match templates::render("chat.html", ctx) {
+    match templates::render("chat.html", lang, ctx) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => render_failure(&e),
     }
@@ -193,7 +174,7 @@ pub(super) async fn page(
 
 /// The localized page for a token problem.
 fn error_page(error: PageError, lang: Lang, embed: bool, parent: Option<&str>) -> Response {
-    let t = i18n::texts(lang);
+    let t = i18n::chat(lang).page;
     let (heading, message, help) = match error {
         PageError::TokenExpired => (
             t.expired,
@@ -214,16 +195,13 @@ fn error_page(error: PageError, lang: Lang, embed: bool, parent: Option<&str>) -
         parent_origin: parent,
     };
     let ctx = context! {
-        lang => lang.as_str(),
-        product => PRODUCT,
         heading => heading,
         message => message,
         help => help,
         embed => embed,
-        assets => Serde(assets::paths()),
         boot => Serde(&boot),
     };
-    match templates::render("error.html", ctx) {
+    match templates::render("error.html", lang, ctx) {
         Ok(body) => html(error.status(), body),
         Err(e) => render_failure(&e),
     }

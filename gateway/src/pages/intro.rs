@@ -5,19 +5,15 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
-use minijinja::value::Serde;
+use sdk::Lang;
 
-use super::templates::{self, PRODUCT};
-use super::{assets, html, render_failure};
+use super::templates;
+use super::{html, render_failure};
 
 /// `GET /`.
 pub(super) async fn page() -> Response {
-    let ctx = context! {
-        lang => "en",
-        product => PRODUCT,
-        assets => Serde(assets::paths()),
-    };
-    match templates::render("intro.html", ctx) {
+    // The intro page is English only.
+    match templates::render("intro.html", Lang::En, context! {}) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => render_failure(&e),
     }

@@ -1,6 +1,10 @@
 //! The HTML pages the gateway serves itself: the chat page end users see
 //! (`/chat?token=…`, alias `/chat-api`), a small intro page at `/`, and the
-//! page's static assets under `/assets/`.
+//! pages' static assets under `/assets/`.
+//!
+//! A page is a handler module here, a template (module `templates`), its
+//! text table (module `i18n`) and, if it runs script, one entry module
+//! (module `assets`).
 //!
 //! Invariants:
 //! - every response of this router carries the page security headers
@@ -31,7 +35,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
-pub use self::i18n::PageTexts;
+pub use self::i18n::{ChatTexts, CommonTexts, PageTexts};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {

@@ -1,5 +1,9 @@
 //! The page templates (minijinja), compiled into the binary.
 //!
+//! Every page template extends `base.html` and gets, besides its own
+//! values, what [`render`] adds for all pages: `lang`, `product`, `assets`
+//! (module `assets`) and `languages` (the language menu).
+//!
 //! Templates end in `.html`, so every value is HTML-escaped unless a
 //! template says otherwise (none does). Boot data goes into
 //! `<script type="application/json">` through `tojson`, which escapes `<`,
@@ -9,10 +13,15 @@
 
 use std::sync::LazyLock;
 
-use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+use minijinja::value::Serde;
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, context};
+use sdk::Lang;
+use serde::Serialize;
+
+use super::assets;
 
 /// The product name shown in headers and titles.
-pub(super) const PRODUCT: &str = "TZ-Chat";
+const PRODUCT: &str = "TZ-Chat";
 
 const TEMPLATES: [(&str, &str); 4] = [
     (
@@ -42,11 +51,33 @@ static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock:
     Ok(env)
 });
 
-/// Render template `name` with `context`.
-pub(super) fn render(name: &str, context: Value) -> Result<String, minijinja::Error> {
+/// One entry of the language menu.
+#[derive(Debug, Serialize)]
+struct LanguageOption {
+    code: Lang,
+    name: &'static str,
+}
+
+/// Render page template `name` in `lang` with the page's values `page`
+/// and those every page gets.
+pub(super) fn render(name: &str, lang: Lang, page: Value) -> Result<String, minijinja::Error> {
     let env = ENV
         .as_ref()
         .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    let languages: Vec<LanguageOption> = Lang::ALL
+        .into_iter()
+        .map(|code| LanguageOption {
+            code,
+            name: code.endonym(),
+        })
+        .collect();
+    let context = context! {
+        lang => lang.as_str(),
+        product => PRODUCT,
+        assets => Serde(assets::paths()),
+        languages => Serde(languages),
+        ..page
+    };
     env.get_template(name)?.render(context)
 }
 

@@ -1,9 +1,16 @@
 //! English page texts (the fallback).
 
-use super::PageTexts;
+use super::{ChatTexts, CommonTexts};
 
-pub(super) const TEXTS: PageTexts = PageTexts {
-    chat: "Chat",
+pub(super) const COMMON: CommonTexts = CommonTexts {
+    save: "Save",
+    cancel: "Cancel",
+    language: "Language",
+    signed_in_as: "Signed in as",
+    loading: "Loading…",
+};
+
+pub(super) const CHAT: ChatTexts = ChatTexts {
     placeholder: "Type a message...",
     message: "Message",
     hint: "Enter to send · Shift+Enter for a new line",
@@ -22,7 +29,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     stopped: "Stopped.",
     incomplete: "This reply is incomplete.",
     not_answered: "This message was not answered.",
-    retry: "Retry",
     typing: "The assistant is typing…",
     new_reply: "New reply",
     you: "You",
@@ -31,8 +37,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     rename: "Rename",
     rename_title: "Rename conversation",
     name: "Name",
-    save: "Save",
-    cancel: "Cancel",
     delete: "Delete",
     delete_title: "Delete conversation?",
     delete_body: "“{name}” and its messages will be deleted. This cannot be undone.",
@@ -51,9 +55,5 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     not_allowed: "This app is not allowed to use the chat.",
     error_heading: "The chat cannot be opened",
     error_help: "Open the chat again from the app, or ask the site owner for a new link.",
-    language: "Language",
-    close: "Close",
     skip_to_composer: "Skip to the message box",
-    signed_in_as: "Signed in as",
-    loading: "Loading…",
 };

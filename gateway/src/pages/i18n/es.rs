@@ -1,9 +1,16 @@
 //! Spanish page texts.
 
-use super::PageTexts;
+use super::{ChatTexts, CommonTexts};
 
-pub(super) const TEXTS: PageTexts = PageTexts {
-    chat: "Chat",
+pub(super) const COMMON: CommonTexts = CommonTexts {
+    save: "Guardar",
+    cancel: "Cancelar",
+    language: "Idioma",
+    signed_in_as: "Sesión iniciada como",
+    loading: "Cargando…",
+};
+
+pub(super) const CHAT: ChatTexts = ChatTexts {
     placeholder: "Escribe un mensaje...",
     message: "Mensaje",
     hint: "Intro para enviar · Mayús+Intro para una nueva línea",
@@ -22,7 +29,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     stopped: "Detenido.",
     incomplete: "Esta respuesta está incompleta.",
     not_answered: "Este mensaje no recibió respuesta.",
-    retry: "Reintentar",
     typing: "El asistente está escribiendo…",
     new_reply: "Nueva respuesta",
     you: "Tú",
@@ -31,8 +37,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     rename: "Cambiar nombre",
     rename_title: "Cambiar el nombre de la conversación",
     name: "Nombre",
-    save: "Guardar",
-    cancel: "Cancelar",
     delete: "Eliminar",
     delete_title: "¿Eliminar la conversación?",
     delete_body: "Se eliminarán «{name}» y sus mensajes. Esta acción no se puede deshacer.",
@@ -51,9 +55,5 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     not_allowed: "Esta aplicación no tiene permiso para usar el chat.",
     error_heading: "No se puede abrir el chat",
     error_help: "Vuelve a abrir el chat desde la aplicación o pide un enlace nuevo al responsable del sitio.",
-    language: "Idioma",
-    close: "Cerrar",
     skip_to_composer: "Ir al cuadro de mensaje",
-    signed_in_as: "Sesión iniciada como",
-    loading: "Cargando…",
 };

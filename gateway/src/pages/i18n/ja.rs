@@ -1,9 +1,16 @@
 //! Japanese page texts.
 
-use super::PageTexts;
+use super::{ChatTexts, CommonTexts};
 
-pub(super) const TEXTS: PageTexts = PageTexts {
-    chat: "チャット",
+pub(super) const COMMON: CommonTexts = CommonTexts {
+    save: "保存",
+    cancel: "キャンセル",
+    language: "言語",
+    signed_in_as: "ログイン中",
+    loading: "読み込み中…",
+};
+
+pub(super) const CHAT: ChatTexts = ChatTexts {
     placeholder: "メッセージを入力...",
     message: "メッセージ",
     hint: "Enterで送信・Shift+Enterで改行",
@@ -22,7 +29,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     stopped: "停止しました。",
     incomplete: "この回答は途中で途切れています。",
     not_answered: "このメッセージには回答がありません。",
-    retry: "再試行",
     typing: "アシスタントが入力中…",
     new_reply: "新しい回答",
     you: "あなた",
@@ -31,8 +37,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     rename: "名前を変更",
     rename_title: "会話の名前を変更",
     name: "名前",
-    save: "保存",
-    cancel: "キャンセル",
     delete: "削除",
     delete_title: "会話を削除しますか？",
     delete_body: "「{name}」とそのメッセージが削除されます。元に戻せません。",
@@ -51,9 +55,5 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     not_allowed: "このアプリはチャットを利用できません。",
     error_heading: "チャットを開けません",
     error_help: "アプリからチャットを開き直すか、サイト管理者に新しいリンクを依頼してください。",
-    language: "言語",
-    close: "閉じる",
     skip_to_composer: "メッセージ入力欄へ移動",
-    signed_in_as: "ログイン中",
-    loading: "読み込み中…",
 };

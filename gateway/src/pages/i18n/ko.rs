@@ -1,9 +1,16 @@
 //! Korean page texts.
 
-use super::PageTexts;
+use super::{ChatTexts, CommonTexts};
 
-pub(super) const TEXTS: PageTexts = PageTexts {
-    chat: "채팅",
+pub(super) const COMMON: CommonTexts = CommonTexts {
+    save: "저장",
+    cancel: "취소",
+    language: "언어",
+    signed_in_as: "로그인 사용자",
+    loading: "불러오는 중…",
+};
+
+pub(super) const CHAT: ChatTexts = ChatTexts {
     placeholder: "메시지를 입력하세요...",
     message: "메시지",
     hint: "Enter로 전송 · Shift+Enter로 줄바꿈",
@@ -22,7 +29,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     stopped: "중지됨.",
     incomplete: "답변이 중간에 끊겼습니다.",
     not_answered: "이 메시지에는 답변이 없습니다.",
-    retry: "다시 시도",
     typing: "답변을 작성하는 중…",
     new_reply: "새 답변",
     you: "나",
@@ -31,8 +37,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     rename: "이름 바꾸기",
     rename_title: "대화 이름 바꾸기",
     name: "이름",
-    save: "저장",
-    cancel: "취소",
     delete: "삭제",
     delete_title: "대화를 삭제할까요?",
     delete_body: "“{name}” 대화와 메시지가 삭제됩니다. 되돌릴 수 없습니다.",
@@ -51,9 +55,5 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     not_allowed: "이 앱은 채팅을 사용할 수 없습니다.",
     error_heading: "채팅을 열 수 없습니다",
     error_help: "앱에서 채팅을 다시 열거나 사이트 관리자에게 새 링크를 요청하세요.",
-    language: "언어",
-    close: "닫기",
     skip_to_composer: "메시지 입력란으로 건너뛰기",
-    signed_in_as: "로그인 사용자",
-    loading: "불러오는 중…",
 };

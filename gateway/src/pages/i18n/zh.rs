@@ -1,9 +1,16 @@
 //! Chinese (Simplified) page texts.
 
-use super::PageTexts;
+use super::{ChatTexts, CommonTexts};
 
-pub(super) const TEXTS: PageTexts = PageTexts {
-    chat: "聊天",
+pub(super) const COMMON: CommonTexts = CommonTexts {
+    save: "保存",
+    cancel: "取消",
+    language: "语言",
+    signed_in_as: "当前用户",
+    loading: "加载中…",
+};
+
+pub(super) const CHAT: ChatTexts = ChatTexts {
     placeholder: "输入消息...",
     message: "消息",
     hint: "按 Enter 发送 · Shift+Enter 换行",
@@ -22,7 +29,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     stopped: "已停止。",
     incomplete: "此回复不完整。",
     not_answered: "此消息未得到回复。",
-    retry: "重试",
     typing: "助手正在输入…",
     new_reply: "新回复",
     you: "我",
@@ -31,8 +37,6 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     rename: "重命名",
     rename_title: "重命名对话",
     name: "名称",
-    save: "保存",
-    cancel: "取消",
     delete: "删除",
     delete_title: "删除对话？",
     delete_body: "“{name}”及其消息将被删除，且无法恢复。",
@@ -51,9 +55,5 @@ pub(super) const TEXTS: PageTexts = PageTexts {
     not_allowed: "此应用无权使用聊天。",
     error_heading: "无法打开聊天",
     error_help: "请从应用中重新打开聊天，或向网站管理员索取新链接。",
-    language: "语言",
-    close: "关闭",
     skip_to_composer: "跳到消息输入框",
-    signed_in_as: "当前用户",
-    loading: "加载中…",
 };

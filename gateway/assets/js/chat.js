@@ -1,17 +1,17 @@
-// The chat page's controller: boot data in, user actions to API calls,
-// API results to the views. One reply is in flight at a time (Send is
-// disabled and Enter ignored until it ends or is stopped).
-(function (tz) {
-  "use strict";
+// Entry module of the chat page: the controller. Boot data in, user actions
+// to API calls, API results to the views. One reply is in flight at a time
+// (Send is disabled and Enter ignored until it ends or is stopped).
+import { Api, ApiError, isAbort } from "./api.js";
+import { readBoot } from "./boot.js";
+import { Bridge, replaceParams, tabStore, tokenStore } from "./bridge.js";
+import { ConversationDialogs } from "./dialogs.js";
+import { Panels } from "./panels.js";
+import { Thread, h, icon, renderConversations } from "./view.js";
 
-  const bootEl = document.getElementById("boot");
-  if (!bootEl) return;
-  const boot = JSON.parse(bootEl.textContent);
-  if (boot.mode === "error") {
-    tz.runErrorPage(boot);
-    return;
-  }
-  if (boot.mode !== "chat") return;
+const boot = readBoot();
+if (boot && boot.mode === "chat") start(boot);
+
+function start(boot) {
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -42,17 +42,17 @@
   };
 
   const texts = () => boot.texts[state.lang] || boot.texts.en;
-  const api = new tz.Api(() => state.token);
-  const bridge = new tz.Bridge(boot.parentOrigin);
-  const thread = new tz.Thread(texts);
+  const api = new Api(() => state.token);
+  const bridge = new Bridge(boot.parentOrigin);
+  const thread = new Thread(texts);
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
-  const dialogs = new tz.ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
-  const panels = new tz.Panels(() => loadConversations());
+  const dialogs = new ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
+  const panels = new Panels(() => loadConversations());
 
   // The token leaves the address bar (and so history and shared links); the
   // tab keeps it for a reload.
-  tz.tokenStore.save(state.token);
-  tz.replaceParams({ token: null });
+  tokenStore.save(state.token);
+  replaceParams({ token: null });
 
   // ---- language -----------------------------------------------------------
 
@@ -86,14 +86,14 @@
     if (el.langSelect) el.langSelect.value = lang;
     applyTexts();
     renderList();
-    if (remember) tz.replaceParams({ lang });
+    if (remember) replaceParams({ lang });
   }
 
   // ---- notices, banner, live region ----------------------------------------
 
   function showNotice(key, kind, source) {
     el.notice.dataset.source = source || "";
-    el.notice.replaceChildren(tz.icon(kind === "info" ? "history" : "alert"), tz.h("span", { "data-i18n": key, text: texts()[key] }));
+    el.notice.replaceChildren(icon(kind === "info" ? "history" : "alert"), h("span", { "data-i18n": key, text: texts()[key] }));
     el.notice.className = "notice " + (kind || "error");
     el.notice.hidden = false;
   }
@@ -145,7 +145,7 @@
    * a fresh token arrives, tell the parent, and return true.
    */
   function tokenProblem(e, retry) {
-    if (!(e instanceof tz.ApiError) || !e.isTokenProblem) return false;
+    if (!(e instanceof ApiError) || !e.isTokenProblem) return false;
     if (retry && !state.pending.includes(retry)) state.pending.push(retry);
     if (!state.expired) {
       state.expired = true;
@@ -160,7 +160,7 @@
   async function swapToken(token) {
     state.token = token;
     state.readyPosted = false;
-    tz.tokenStore.save(token);
+    tokenStore.save(token);
     state.expired = false;
     el.banner.hidden = true;
     updateComposer();
@@ -176,7 +176,7 @@
   // ---- conversations -----------------------------------------------------------
 
   function renderList() {
-    tz.renderConversations(el.list, el.listEmpty, state.conversations, state.currentId, texts, state.lang, {
+    renderConversations(el.list, el.listEmpty, state.conversations, state.currentId, texts, state.lang, {
       open: openConversation,
       rename: (c) => dialogs.askRename(c),
       remove: (c) => dialogs.askDelete(c),
@@ -197,7 +197,7 @@
 
   function setCurrent(id) {
     state.currentId = id;
-    tz.tabStore.set(conversationKey, id);
+    tabStore.set(conversationKey, id);
     renderList();
   }
 
@@ -337,14 +337,14 @@
           announce(reply.plainText());
           bridge.post("reply", { conversation_id: data.conversation_id });
         } else if (name === "error") {
-          streamError = new tz.ApiError(data.code, data.message, data.status);
+          streamError = new ApiError(data.code, data.message, data.status);
         }
         thread.follow();
       });
       if (streamError) throw streamError;
     } catch (e) {
       reply.typing(false);
-      if (tz.isAbort(e)) {
+      if (isAbort(e)) {
         reply.note("stopped");
       } else if (e.code === "conversation_not_found" && conversationId && !afterStaleConversation) {
         // The conversation is gone (deleted elsewhere, or a stale id): start
@@ -411,9 +411,9 @@
   }
   updateComposer();
   thread.clear();
-  const saved = tz.tabStore.get(conversationKey);
+  const saved = tabStore.get(conversationKey);
   loadConversations().then(() => {
     if (saved && !state.currentId && !state.expired) openConversation(saved, true);
   });
   if (!boot.embed) el.input.focus();
-})(window.tzChat = window.tzChat || {});
+}
