@@ -6,7 +6,7 @@
 //! use testkit::{TestGateway, Upstream};
 //! use testkit::fake_dify::FakeOptions;
 //!
-//! let gw = TestGateway::builder()
+//! let mut gw = TestGateway::builder()
 //!     .upstream(Upstream::Dify(FakeOptions::default()))
 //!     .env("CHAT_GATEWAY_STREAM_IDLE_SECS", "5")
 //!     .start()
