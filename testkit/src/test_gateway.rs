@@ -366,9 +366,10 @@ impl Drop for TestGateway {
             return;
         }
         let error = match (&mut serving).now_or_never() {
-            Some(Ok(Ok(()))) | None => return,
             Some(Ok(Err(e))) => TestGatewayError::Serve(e),
-            Some(Err(e)) => TestGatewayError::Crashed(e),
+            Some(Err(e)) if e.is_panic() => TestGatewayError::Crashed(e),
+            // Finished cleanly, or cancelled by a runtime shutting down.
+            Some(Ok(Ok(())) | Err(_)) | None => return,
         };
         panic!("{error}");
     }
