@@ -6,13 +6,11 @@
 
 use std::process::{Output, Stdio};
 
-use gateway::App;
-use gateway::config::{Config, EnvVars};
-use gateway::fake_dify::{FakeDify, FakeOptions};
 use sdk::jwt::JwtSecret;
 use sdk::{ChatLinks, ChatRequest, Client, MessageStatus};
+use testkit::Upstream;
+use testkit::fake_dify::FakeOptions;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::TcpListener;
 use tokio::process::Command;
 
 const SECRET: &str = "examples-tests-secret-0123456789abcdef";
@@ -21,31 +19,23 @@ const API_KEY: &str = "examples-tests-key-0123456789";
 /// A gateway in-process on a free port, with its own database file.
 struct TestGateway {
     url: String,
-    /// Holds the database file; removed when dropped.
-    _dir: tempfile::TempDir,
+    _server: testkit::TestGateway,
 }
 
 impl TestGateway {
     async fn start() -> Self {
-        let fake = FakeDify::new(FakeOptions::default());
-        let dify_url = fake.spawn().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("chat.db");
-        let env = EnvVars::from_pairs([
-            ("CHAT_GATEWAY_JWT_SECRET", SECRET.to_owned()),
-            ("CHAT_GATEWAY_API_KEY", API_KEY.to_owned()),
-            ("DATABASE_URL", format!("sqlite://{}", db.display())),
-            ("CHAT_GATEWAY_DEMO", "off".to_owned()),
-            ("DIFY_BASE_URL", dify_url),
-            ("DIFY_API_KEY", "app-fake".to_owned()),
-        ]);
-        let mut config = Config::from_env(&env).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        config.bound_to(listener.local_addr().unwrap());
-        let url = config.public_url.clone();
-        let app = App::build(config).await.unwrap();
-        tokio::spawn(app.serve(listener, std::future::pending()));
-        Self { url, _dir: dir }
+        let server = testkit::TestGateway::builder()
+            .upstream(Upstream::Dify(FakeOptions::default()))
+            .secret(SECRET)
+            .api_key(API_KEY)
+            .env("CHAT_GATEWAY_DEMO", "off")
+            .start()
+            .await
+            .unwrap();
+        Self {
+            url: server.url().to_owned(),
+            _server: server,
+        }
     }
 
     /// An example program, with only the environment it documents.

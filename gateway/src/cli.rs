@@ -1,5 +1,5 @@
-//! The `chat-gateway` command line: `serve` (the default), `token`,
-//! `secrets` and `fake-dify`.
+//! The `chat-gateway` command line: `serve` (the default), `token` and
+//! `secrets`.
 
 use std::time::Duration;
 
@@ -32,8 +32,6 @@ pub enum Command {
     Token(TokenArgs),
     /// Print fresh values for CHAT_GATEWAY_JWT_SECRET and CHAT_GATEWAY_API_KEY.
     Secrets,
-    /// Run a local fake Dify server (for trying the Dify path without Dify).
-    FakeDify(FakeDifyArgs),
 }
 
 /// Arguments of `token`.
@@ -54,26 +52,6 @@ pub struct TokenArgs {
     /// Compact layout, for an iframe.
     #[arg(long)]
     pub embed: bool,
-}
-
-/// Arguments of `fake-dify`.
-#[derive(Debug, Args)]
-pub struct FakeDifyArgs {
-    /// Listen address.
-    #[arg(long, default_value = "127.0.0.1:5001")]
-    pub listen: String,
-    /// App key the fake accepts.
-    #[arg(long, default_value = "app-fake")]
-    pub api_key: String,
-    /// Answer with this many words instead of echoing the message.
-    #[arg(long)]
-    pub words: Option<usize>,
-    /// Pause before each streamed word, in milliseconds (with --words).
-    #[arg(long, default_value_t = 0)]
-    pub delay_ms: u64,
-    /// Keep no history and skip keep-alive pings (for benchmarks).
-    #[arg(long)]
-    pub stateless: bool,
 }
 
 fn variables_help() -> String {
@@ -223,36 +201,6 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
 pub fn secrets() -> anyhow::Result<()> {
     println!("CHAT_GATEWAY_JWT_SECRET={}", crate::secrets::jwt_secret());
     println!("CHAT_GATEWAY_API_KEY={}", crate::secrets::api_key());
-    Ok(())
-}
-
-/// `chat-gateway fake-dify`.
-#[allow(clippy::print_stdout)]
-pub async fn fake_dify(args: &FakeDifyArgs) -> anyhow::Result<()> {
-    init_tracing();
-    let listener = TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let answer = match args.words {
-        Some(count) => crate::fake_dify::FakeAnswer::Words {
-            count,
-            delay: Duration::from_millis(args.delay_ms),
-        },
-        None => crate::fake_dify::FakeAnswer::Echo,
-    };
-    let fake = crate::fake_dify::FakeDify::new(crate::fake_dify::FakeOptions {
-        api_key: args.api_key.clone(),
-        answer,
-        record: !args.stateless,
-        ping_every: if args.stateless { None } else { Some(3) },
-        ..Default::default()
-    });
-    println!(
-        "fake Dify on http://{addr} — point the gateway at it with DIFY_BASE_URL=http://{addr} DIFY_API_KEY={}",
-        args.api_key
-    );
-    fake.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
 

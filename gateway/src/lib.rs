@@ -36,7 +36,6 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod fake_dify;
 pub mod identity;
 pub mod markdown;
 pub mod origins;

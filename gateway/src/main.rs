@@ -10,7 +10,6 @@ async fn main() -> std::process::ExitCode {
         Command::Serve => gateway::cli::serve().await,
         Command::Token(args) => gateway::cli::token(&args),
         Command::Secrets => gateway::cli::secrets(),
-        Command::FakeDify(args) => gateway::cli::fake_dify(&args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,8 +12,8 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gateway::App;
-use gateway::config::{Config, EnvVars};
 use sdk::jwt::{ChatClaims, JwtSecret, mint};
+use testkit::{Database, TestGateway, Upstream};
 use tower::ServiceExt;
 
 const SECRET: &str = "log-tests-secret-0123456789abcdef";
@@ -59,12 +59,14 @@ async fn the_token_never_reaches_the_log() {
     // Global, and alone in this test binary: every thread logs into it.
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let vars = EnvVars::from_pairs([
-        ("CHAT_GATEWAY_JWT_SECRET", SECRET),
-        ("CHAT_GATEWAY_API_KEY", "log-tests-api-key-0123456789"),
-        ("DATABASE_URL", "sqlite::memory:"),
-    ]);
-    let app = App::build(Config::from_env(&vars).unwrap()).await.unwrap();
+    let app = TestGateway::builder()
+        .upstream(Upstream::Demo)
+        .database(Database::SqliteMemory)
+        .secret(SECRET)
+        .api_key("log-tests-api-key-0123456789")
+        .app()
+        .await
+        .unwrap();
     let good = token(0);
     let bad = token(-4000);
     assert_eq!(

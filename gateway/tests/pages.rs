@@ -11,23 +11,23 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use gateway::App;
-use gateway::config::{Config, EnvVars};
 use gateway::identity::Identity;
 use sdk::jwt::{ChatClaims, JwtSecret, mint};
+use testkit::{Database, TestGateway, Upstream};
 use tower::ServiceExt;
 
 const SECRET: &str = "pages-tests-secret-0123456789abcdef";
 
 async fn app(extra: &[(&str, &str)]) -> App {
-    let mut vars = EnvVars::from_pairs([
-        ("CHAT_GATEWAY_JWT_SECRET", SECRET),
-        ("CHAT_GATEWAY_API_KEY", "pages-tests-api-key-0123456789"),
-        ("DATABASE_URL", "sqlite::memory:"),
-    ]);
-    for (k, v) in extra {
-        vars.set(*k, *v);
-    }
-    App::build(Config::from_env(&vars).unwrap()).await.unwrap()
+    TestGateway::builder()
+        .upstream(Upstream::Demo)
+        .database(Database::SqliteMemory)
+        .secret(SECRET)
+        .api_key("pages-tests-api-key-0123456789")
+        .envs(extra)
+        .app()
+        .await
+        .unwrap()
 }
 
 fn token(system: &str, user: &str) -> String {

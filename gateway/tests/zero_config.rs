@@ -13,6 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use testkit::fake_dify::{FakeDify, FakeOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -271,27 +272,11 @@ async fn production_mode_refuses_to_start_without_secrets() {
 #[tokio::test]
 async fn pointing_dify_variables_at_a_dify_compatible_server_works_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fake = binary()
-        .args([
-            "fake-dify",
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            "app-local",
-        ])
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(fake.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let fake_url = first
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("DIFY_BASE_URL="))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
+    let fake = FakeDify::new(FakeOptions {
+        api_key: "app-local".into(),
+        ..FakeOptions::default()
+    });
+    let fake_url = fake.spawn().await.unwrap();
 
     let gw = start_with(
         dir.path(),

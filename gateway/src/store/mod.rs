@@ -4,8 +4,6 @@
 //! transaction. [`sqlite::SqliteStore`] implements it for a single gateway
 //! process; [`postgres::PgStore`] serves several replicas sharing one
 //! database. [`open`] picks the implementation from `DATABASE_URL`.
-//! [`throwaway_postgres`] starts a private PostgreSQL server for tests and
-//! benchmarks.
 //!
 //! ## What is stored
 //! - **conversations**: our id (UUID v7), owner (system, user), the
@@ -24,7 +22,6 @@
 
 pub mod postgres;
 pub mod sqlite;
-pub mod throwaway_postgres;
 
 use std::sync::Arc;
 

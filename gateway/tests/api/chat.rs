@@ -125,7 +125,7 @@ async fn a_system_without_upstream_gets_503() {
 #[tokio::test]
 async fn per_system_upstreams_route_any_system() {
     // One fake acts as DrillQuiz's app; everything else falls back to the demo.
-    let fake = gateway::fake_dify::FakeDify::new(gateway::fake_dify::FakeOptions {
+    let fake = testkit::fake_dify::FakeDify::new(testkit::fake_dify::FakeOptions {
         api_key: "app-drillquiz".into(),
         ..Default::default()
     });

@@ -1,9 +1,9 @@
 //! Upstream failures on blocking chat: mapped statuses, and the user's
 //! message is never lost.
 
-use gateway::fake_dify::{FakeOptions, Fault};
 use sdk::MessageStatus;
 use serde_json::json;
+use testkit::fake_dify::{FakeOptions, Fault};
 
 use crate::support::{FAKE_KEY, Gateway, Upstream, code};
 

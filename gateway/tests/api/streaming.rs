@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use gateway::fake_dify::{Chunking, FakeAnswer, FakeOptions, Fault};
 use sdk::{ErrorCode, MessageStatus, Role, StreamEvent};
 use serde_json::json;
+use testkit::fake_dify::{Chunking, FakeAnswer, FakeOptions, Fault};
 
 use crate::support::{
     API_KEY, Gateway, Upstream, answer_of, code, eventually, json_of, read_events,

@@ -1,20 +1,16 @@
-//! A gateway started in-process on a free port, with a fake Dify (or the
-//! demo upstream) behind it, and small helpers to call it like a client.
+//! A gateway started in-process on a free port (by the test kit), with a
+//! fake Dify (or the demo upstream) behind it, and small helpers to call it
+//! like a client.
 
 use std::time::Duration;
 
 use futures::StreamExt;
-use gateway::App;
-use gateway::config::{Config, EnvVars};
-use gateway::fake_dify::{FakeDify, FakeOptions};
 use reqwest::{RequestBuilder, StatusCode};
-use sdk::jwt::{ChatClaims, JwtSecret, mint};
 use sdk::sse::SseDecoder;
 use sdk::{Message, StreamEvent};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use testkit::fake_dify::{FakeDify, FakeOptions};
+use testkit::{TestGateway, Upstream as TestUpstream};
 
 pub(crate) const SECRET: &str = "test-secret-0123456789-0123456789-abcdef";
 pub(crate) const API_KEY: &str = "test-api-key-0123456789";
@@ -31,14 +27,13 @@ pub(crate) enum Upstream {
 pub(crate) struct Gateway {
     pub(crate) url: String,
     pub(crate) http: reqwest::Client,
+    /// The fake Dify (not serving with the demo upstream).
     pub(crate) fake: FakeDify,
     /// Base URL of the fake Dify (empty with the demo upstream).
     pub(crate) fake_url: String,
     /// The gateway's database.
     pub(crate) database_url: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    done: Option<JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    server: TestGateway,
 }
 
 impl Gateway {
@@ -49,72 +44,41 @@ impl Gateway {
 
     /// A gateway with the given upstream and extra environment variables.
     pub(crate) async fn with(upstream: Upstream, env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("gateway.db").display());
-        let fake = FakeDify::new(match &upstream {
-            Upstream::Dify(options) => options.clone(),
-            Upstream::Demo => FakeOptions::default(),
-        });
-        let mut vars = EnvVars::from_pairs([
-            ("CHAT_GATEWAY_JWT_SECRET", SECRET),
-            ("CHAT_GATEWAY_API_KEY", API_KEY),
-            ("DATABASE_URL", db.as_str()),
-            ("CHAT_GATEWAY_DEMO_DELAY_MS", "0"),
-            ("CHAT_GATEWAY_STREAM_IDLE_SECS", "5"),
-            ("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", "5"),
-        ]);
-        let mut fake_url = String::new();
-        if let Upstream::Dify(_) = upstream {
-            fake_url = fake.spawn().await.unwrap();
-            vars.set("DIFY_BASE_URL", fake_url.clone());
-            vars.set("DIFY_API_KEY", FAKE_KEY);
-        }
-        for (k, v) in env {
-            vars.set(*k, *v);
-        }
-        let config = Config::from_env(&vars).unwrap();
-        let app = App::build(config).await.unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = oneshot::channel::<()>();
-        let done = tokio::spawn(async move {
-            app.serve(listener, async {
-                let _ = rx.await;
-            })
+        let upstream = match upstream {
+            Upstream::Dify(options) => TestUpstream::Dify(options),
+            Upstream::Demo => TestUpstream::Demo,
+        };
+        let server = TestGateway::builder()
+            .upstream(upstream)
+            .secret(SECRET)
+            .api_key(API_KEY)
+            .env("CHAT_GATEWAY_STREAM_IDLE_SECS", "5")
+            .env("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", "5")
+            .envs(env)
+            .start()
             .await
             .unwrap();
-        });
         Self {
-            url,
+            url: server.url().to_owned(),
             http: reqwest::Client::new(),
-            fake,
-            fake_url,
-            database_url: db,
-            shutdown: Some(tx),
-            done: Some(done),
-            _dir: dir,
+            fake: server
+                .fake()
+                .cloned()
+                .unwrap_or_else(|| FakeDify::new(FakeOptions::default())),
+            fake_url: server.fake_url().unwrap_or_default().to_owned(),
+            database_url: server.database_url().to_owned(),
+            server,
         }
     }
 
-    /// Stop the gateway gracefully and wait until it has.
+    /// Stop the gateway gracefully and wait until it has; fails the test
+    /// if the gateway ended with an error.
     pub(crate) async fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(done) = self.done.take() {
-            tokio::time::timeout(Duration::from_secs(10), done)
-                .await
-                .expect("gateway did not stop within 10 s")
-                .unwrap();
-        }
+        self.server.stop().await.unwrap();
     }
 
     pub(crate) fn token(&self, system: &str, user: &str) -> String {
-        mint(
-            &ChatClaims::new(system, user, Duration::from_secs(3600)),
-            &JwtSecret::new(SECRET),
-        )
-        .unwrap()
+        self.server.token(system, user)
     }
 
     pub(crate) fn get(&self, path: &str) -> RequestBuilder {
@@ -191,14 +155,6 @@ impl Gateway {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         resp.json().await.unwrap()
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -212,7 +212,7 @@ async fn enter_during_ime_composition_and_shift_enter_do_not_send() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_send_keeps_the_message_and_retry_sends_it_again() {
-    use gateway::fake_dify::{FakeDify, FakeOptions, Fault};
+    use testkit::fake_dify::{FakeDify, FakeOptions, Fault};
     let fake = FakeDify::new(FakeOptions::default());
     let dify = fake.spawn().await.unwrap();
     let gw = TestGateway::start(&[

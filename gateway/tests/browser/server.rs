@@ -1,15 +1,11 @@
-//! A gateway running in the test process, on a free loopback port, with an
-//! in-memory database, plus helpers to mint chat tokens and read what the
-//! gateway stored through its API.
+//! A gateway running in the test process (started by the test kit), on a
+//! free loopback port, with an in-memory database, plus helpers to mint chat
+//! tokens and read what the gateway stored through its API.
 
-use std::time::Duration;
-
-use gateway::App;
-use gateway::config::{Config, EnvVars};
-use sdk::jwt::{ChatClaims, JwtSecret, mint};
+use sdk::jwt::ChatClaims;
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use std::time::Duration;
+use testkit::{Database, Upstream};
 
 pub(crate) const SECRET: &str = "browser-tests-secret-0123456789abcdef";
 pub(crate) const API_KEY: &str = "browser-tests-api-key-0123456789";
@@ -17,50 +13,34 @@ pub(crate) const API_KEY: &str = "browser-tests-api-key-0123456789";
 /// A running gateway. Stops when dropped.
 pub(crate) struct TestGateway {
     pub(crate) base: String,
-    stop: Option<oneshot::Sender<()>>,
     http: reqwest::Client,
+    server: testkit::TestGateway,
 }
 
 impl TestGateway {
     /// Start a gateway (development mode, demo upstream) with `extra`
     /// variables on top of the test defaults.
     pub(crate) async fn start(extra: &[(&str, &str)]) -> TestGateway {
-        let mut vars = EnvVars::from_pairs([
-            ("CHAT_GATEWAY_JWT_SECRET", SECRET),
-            ("CHAT_GATEWAY_API_KEY", API_KEY),
-            ("DATABASE_URL", "sqlite::memory:"),
-            ("CHAT_GATEWAY_DEMO_DELAY_MS", "2"),
-        ]);
-        for (k, v) in extra {
-            vars.set(*k, *v);
-        }
-        let mut config = Config::from_env(&vars).expect("test configuration");
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        config.bound_to(addr);
-        let app = App::build(config).await.expect("build the gateway");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = app
-                .serve(listener, async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let server = testkit::TestGateway::builder()
+            .upstream(Upstream::Demo)
+            .database(Database::SqliteMemory)
+            .secret(SECRET)
+            .api_key(API_KEY)
+            .env("CHAT_GATEWAY_DEMO_DELAY_MS", "2")
+            .envs(extra)
+            .start()
+            .await
+            .expect("start the gateway");
         TestGateway {
-            base: format!("http://{addr}"),
-            stop: Some(stop),
+            base: server.url().to_owned(),
             http: reqwest::Client::new(),
+            server,
         }
     }
 
     /// A chat token for `user` of `system`, valid for an hour.
     pub(crate) fn token(&self, system: &str, user: &str) -> String {
-        mint(
-            &ChatClaims::new(system, user, Duration::from_secs(3600)),
-            &JwtSecret::new(SECRET),
-        )
-        .unwrap()
+        self.server.token(system, user)
     }
 
     /// A token that expired an hour ago (well past the verifier's leeway).
@@ -68,7 +48,7 @@ impl TestGateway {
         let mut claims = ChatClaims::new(system, user, Duration::from_secs(60));
         claims.exp -= 3600;
         claims.iat = claims.iat.map(|t| t - 3600);
-        mint(&claims, &JwtSecret::new(SECRET)).unwrap()
+        self.server.token_with(&claims)
     }
 
     /// The chat page URL for `token` with extra query parameters.
@@ -142,13 +122,5 @@ impl TestGateway {
             .await
             .unwrap();
         assert_eq!(resp.status().as_u16(), 204, "DELETE conversation");
-    }
-}
-
-impl Drop for TestGateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
-use gateway::fake_dify::{FakeDify, FakeOptions};
-use gateway::store::throwaway_postgres::ThrowawayPostgres;
 use sdk::sse::SseDecoder;
 use sdk::{ChatResponse, Conversation, Message, StreamEvent, SyncResponse};
 use serde_json::{Value, json};
+use testkit::fake_dify::{FakeDify, FakeOptions};
+use testkit::postgres::ThrowawayPostgres;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 

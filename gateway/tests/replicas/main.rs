@@ -12,9 +12,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gateway::fake_dify::{FakeAnswer, FakeOptions};
 use gateway::identity::Identity;
 use sdk::{ErrorCode, Message, MessageStatus, Role, StreamEvent};
+use testkit::fake_dify::{FakeAnswer, FakeOptions};
 
 use crate::cluster::{Cluster, SYSTEM};
 

@@ -1,8 +1,8 @@
 //! `POST /v1/chat`, blocking and streamed, through the SDK.
 
 use futures::StreamExt;
-use gateway::fake_dify::Fault;
 use sdk::{ChatRequest, Error, ErrorCode, MessageStatus, Role, StreamEvent};
+use testkit::fake_dify::Fault;
 
 use crate::harness::TestGateway;
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use gateway::fake_dify::Fault;
 use sdk::{ChatRequest, Client, ClientBuilder, Error, ErrorCode, StreamError, StreamEvent};
+use testkit::fake_dify::Fault;
 
 use crate::harness::{API_KEY, DIFY_URL, TestGateway, stand_in};
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::store::throwaway_postgres::ThrowawayPostgres;
+use testkit::postgres::ThrowawayPostgres;
 
 async fn server_and_store() -> (ThrowawayPostgres, PgStore) {
     let server = ThrowawayPostgres::start().await.unwrap();

@@ -1,13 +1,12 @@
 //! `chat-gateway-bench`: measure what the gateway adds to the path it guards.
 //!
 //! ```text
-//! cargo build --release -p gateway && target/release/chat-gateway-bench
+//! cargo build --release -p bench && target/release/chat-gateway-bench
 //! ```
 //!
-//! One run starts a fake Dify upstream (`chat-gateway fake-dify`, a process of
-//! its own, as a real upstream would be), the release
-//! `chat-gateway` binary in production mode with persistence on (SQLite;
-//! `--postgres` adds a throwaway PostgreSQL), and an open-model load
+//! One run starts a fake Dify upstream (a process of its own, as a real
+//! upstream would be), the gateway in production mode with persistence on
+//! (SQLite; `--postgres` adds a throwaway PostgreSQL), and an open-model load
 //! generator. It sends the same requests straight to the fake and through
 //! the gateway and reports the difference:
 //!
@@ -20,6 +19,11 @@
 //! - messages persisted per second by the store.
 //!
 //! It prints one table per part and writes the same numbers as JSON.
+//!
+//! Both other processes are this binary in another role (the hidden
+//! `gateway` and `fake-dify` subcommands): `gateway` runs exactly what
+//! `chat-gateway serve` runs, compiled with the same profile, so one build
+//! of this package is all a run needs.
 
 mod blocking;
 mod http;
@@ -30,9 +34,10 @@ mod streams;
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
-use gateway::store::throwaway_postgres::ThrowawayPostgres;
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
+use testkit::fake_dify::command::FakeDifyArgs;
+use testkit::postgres::ThrowawayPostgres;
 
 pub(crate) const FAKE_KEY: &str = "app-bench";
 
@@ -46,8 +51,11 @@ enum Part {
 
 /// Measure what the gateway adds: latency, streaming, concurrency, memory, storage.
 #[derive(Debug, Parser)]
-#[command(name = "chat-gateway-bench")]
+#[command(name = "chat-gateway-bench", args_conflicts_with_subcommands = true)]
 struct Args {
+    /// Another role of this binary, for the processes a run starts.
+    #[command(subcommand)]
+    role: Option<Role>,
     /// Arrival rates for blocking chat, requests per second.
     #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,4000")]
     rates: Vec<u32>,
@@ -72,6 +80,17 @@ struct Args {
     json: PathBuf,
 }
 
+/// The processes a run starts: this binary, in another role.
+#[derive(Debug, Subcommand)]
+enum Role {
+    /// Serve the gateway, configured by the environment (`chat-gateway serve`).
+    #[command(hide = true)]
+    Gateway,
+    /// Serve the fake Dify upstream.
+    #[command(hide = true)]
+    FakeDify(FakeDifyArgs),
+}
+
 impl Args {
     fn runs(&self, part: Part) -> bool {
         self.only.is_empty() || self.only.contains(&part)
@@ -81,6 +100,11 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    match &args.role {
+        Some(Role::Gateway) => return gateway::cli::serve().await,
+        Some(Role::FakeDify(fake)) => return testkit::fake_dify::command::run(fake).await,
+        None => {}
+    }
     let fd_limit = process::raise_fd_limit(400_000);
     let mut results = json!({"machine": machine(fd_limit)});
     let mut out = String::new();

@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub(crate) const API_KEY: &str = "bench-api-key-0123456789abcdef";
 const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 
-/// A running `chat-gateway` release binary.
+/// A running gateway process.
 pub(crate) struct GatewayProcess {
     child: Child,
     pub(crate) url: String,
@@ -30,20 +30,14 @@ pub(crate) struct Sample {
     pub(crate) rss_bytes: u64,
 }
 
-fn gateway_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let path = exe.with_file_name("chat-gateway");
-    if !path.exists() {
-        bail!(
-            "{} not found: build both binaries first with `cargo build --release -p gateway`",
-            path.display()
-        );
-    }
-    Ok(path)
+/// This binary: it serves the gateway and the fake upstream in the roles
+/// `gateway` and `fake-dify`.
+fn this_binary() -> anyhow::Result<PathBuf> {
+    std::env::current_exe().context("finding the benchmark's own binary")
 }
 
 impl GatewayProcess {
-    /// Start the gateway in production mode in front of `upstream_url`,
+    /// Start the gateway (`chat-gateway serve`) in production mode in front of `upstream_url`,
     /// storing into `database_url` (a fresh SQLite file when `None`).
     pub(crate) async fn start(
         upstream_url: &str,
@@ -52,8 +46,11 @@ impl GatewayProcess {
     ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let mut command = Command::new(gateway_binary()?);
-        command.env_clear().envs(extra_env.iter().copied());
+        let mut command = Command::new(this_binary()?);
+        command
+            .arg("gateway")
+            .env_clear()
+            .envs(extra_env.iter().copied());
         let mut child = command
             .env("CHAT_GATEWAY_ENV", "production")
             .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
@@ -70,13 +67,13 @@ impl GatewayProcess {
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .context("starting chat-gateway")?;
+            .context("starting the gateway")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
-            .context("chat-gateway printed nothing within 30 s")??
-            .context("chat-gateway exited before printing its address")?;
+            .context("the gateway printed nothing within 30 s")??
+            .context("the gateway exited before printing its address")?;
         let url = first
             .strip_prefix("tz-chat gateway on ")
             .and_then(|rest| rest.split(' ').next())
@@ -112,10 +109,10 @@ pub(crate) struct UpstreamProcess {
 }
 
 impl UpstreamProcess {
-    /// Start `chat-gateway fake-dify`, answering `words` words `delay` apart
+    /// Start the fake Dify (`fake-dify`), answering `words` words `delay` apart
     /// (`None`: echo the message).
     pub(crate) async fn start(words: Option<usize>, delay: Duration) -> anyhow::Result<Self> {
-        let mut cmd = Command::new(gateway_binary()?);
+        let mut cmd = Command::new(this_binary()?);
         cmd.args([
             "fake-dify",
             "--listen",
@@ -134,7 +131,7 @@ impl UpstreamProcess {
         if let Some(words) = words {
             cmd.args(["--words", &words.to_string()]);
         }
-        let mut child = cmd.spawn().context("starting chat-gateway fake-dify")?;
+        let mut child = cmd.spawn().context("starting the fake Dify")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())

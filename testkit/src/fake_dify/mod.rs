@@ -1,5 +1,5 @@
 //! A fake Dify Service API for tests, benchmarks and trying the Dify path
-//! locally (`chat-gateway fake-dify`). It speaks the real wire protocol, so
+//! locally (`cargo run -p testkit --bin fake-dify`, see [`command`]). It speaks the real wire protocol, so
 //! the real client code runs against it:
 //!
 //! - Bearer auth, with Dify's 401 envelope and `WWW-Authenticate` header;
@@ -20,6 +20,7 @@
 //! fixed pace, for benchmarks).
 
 mod chat;
+pub mod command;
 mod lists;
 
 use std::collections::{HashMap, HashSet, VecDeque};
