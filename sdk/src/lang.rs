@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// An interface language supported by the chat page and the widget.
 ///
 /// ```
-/// use sdk::Lang;
+/// use tz_chat_sdk::Lang;
 ///
 /// assert_eq!(Lang::from_tag("ko-KR"), Some(Lang::Ko));
 /// assert_eq!(Lang::from_tag(" ZH_hant "), Some(Lang::Zh));
@@ -37,8 +37,8 @@ impl Lang {
     /// do not ship.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::from_tag("es-419"), Some(sdk::Lang::Es));
-    /// assert_eq!(sdk::Lang::from_tag(""), None);
+    /// assert_eq!(tz_chat_sdk::Lang::from_tag("es-419"), Some(tz_chat_sdk::Lang::Es));
+    /// assert_eq!(tz_chat_sdk::Lang::from_tag(""), None);
     /// ```
     pub fn from_tag(tag: &str) -> Option<Lang> {
         let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
@@ -51,7 +51,7 @@ impl Lang {
     /// (`Accept-Language` or `navigator.languages`), if any.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::from_preferences("fr-CA,ja;q=0.8,en;q=0.5"), Some(sdk::Lang::Ja));
+    /// assert_eq!(tz_chat_sdk::Lang::from_preferences("fr-CA,ja;q=0.8,en;q=0.5"), Some(tz_chat_sdk::Lang::Ja));
     /// ```
     pub fn from_preferences(list: &str) -> Option<Lang> {
         list.split(',')
@@ -62,7 +62,7 @@ impl Lang {
     /// The two-letter code.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::Es.as_str(), "es");
+    /// assert_eq!(tz_chat_sdk::Lang::Es.as_str(), "es");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,7 +87,7 @@ impl std::fmt::Display for Lang {
 /// The JSON keys are those of the seed gateway (`tokenError` in camelCase).
 ///
 /// ```
-/// let ko = sdk::UiTexts::for_lang(sdk::Lang::Ko);
+/// let ko = tz_chat_sdk::UiTexts::for_lang(tz_chat_sdk::Lang::Ko);
 /// assert_eq!(ko.open, "채팅 열기");
 /// let json = serde_json::to_value(&ko).unwrap();
 /// assert_eq!(json["tokenError"], "채팅 토큰을 불러오지 못했습니다.");
@@ -111,7 +111,7 @@ impl UiTexts {
     /// The built-in texts for `lang`.
     ///
     /// ```
-    /// assert_eq!(sdk::UiTexts::for_lang(sdk::Lang::En).loading, "Loading...");
+    /// assert_eq!(tz_chat_sdk::UiTexts::for_lang(tz_chat_sdk::Lang::En).loading, "Loading...");
     /// ```
     pub fn for_lang(lang: Lang) -> UiTexts {
         let [title, close, open, token_error, loading] = match lang {
