@@ -58,9 +58,8 @@ async fn chat_token(
     user: SignedIn,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<ChatTokenResponse>, SiteError> {
-    let answer = site
-        .links()
-        .token_response(SYSTEM_ID, &user.name, q.lang())?;
+    let links = site.links();
+    let answer = links.token_response(SYSTEM_ID, &user.name, q.lang())?;
     Ok(Json(answer))
 }
 // [end of what the page shows]
