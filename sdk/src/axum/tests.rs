@@ -51,7 +51,7 @@ async fn get(path: &str, headers: &[(&str, &str)]) -> (Response, Vec<u8>) {
     (Response::from_parts(parts, Body::empty()), bytes)
 }
 
-fn header_of<'a>(response: &'a Response, name: header::HeaderName) -> &'a str {
+fn header_of(response: &Response, name: header::HeaderName) -> &str {
     response
         .headers()
         .get(name)
