@@ -220,6 +220,28 @@ mod tests {
     }
 
     #[test]
+    fn the_leeway_reaches_verify() {
+        let links = |leeway: Option<u64>| {
+            let b = ChatLinks::builder("http://h", JwtSecret::new(SECRET));
+            match leeway {
+                Some(secs) => b.leeway(Duration::from_secs(secs)),
+                None => b,
+            }
+            .build()
+            .unwrap()
+        };
+        let mut claims = crate::jwt::ChatClaims::new("s", "u", Duration::ZERO);
+        claims.exp -= 60;
+        let token = crate::jwt::mint(&claims, &JwtSecret::new(SECRET)).unwrap();
+        assert_eq!(links(None).verify(&token), Err(JwtError::Expired));
+        assert!(links(Some(120)).verify(&token).is_ok());
+        let mut recent = claims;
+        recent.exp += 55;
+        let token = crate::jwt::mint(&recent, &JwtSecret::new(SECRET)).unwrap();
+        assert_eq!(links(Some(0)).verify(&token), Err(JwtError::Expired));
+    }
+
+    #[test]
     fn base_urls() {
         for ok in [
             "http://127.0.0.1:8088",
