@@ -4,7 +4,10 @@
 #   widget/build.sh
 #
 # Output (stable names): widget.js, widget_bg.wasm, loader.js,
-# index.html + demo.js (a demo page). Idempotent: installs only what is
+# index.html + demo.js (a demo page). The first three are also copied to
+# sdk/widget-dist/, the copy the SDK's `axum` feature embeds (committed, so
+# that the SDK builds without this script; a test fails when it is stale).
+# Idempotent: installs only what is
 # missing, each tool at the exact version the build needs:
 #   - the wasm32-unknown-unknown Rust target (rustup);
 #   - trunk 0.21.14 (cargo install --locked);
@@ -62,6 +65,13 @@ dist="$here/dist"
 for f in widget.js widget_bg.wasm loader.js; do
   [ -s "$dist/$f" ] || { echo "build.sh: missing $dist/$f" >&2; exit 1; }
 done
+
+shipped="$root/sdk/widget-dist"
+mkdir -p "$shipped"
+for f in widget.js widget_bg.wasm loader.js; do
+  cmp -s "$dist/$f" "$shipped/$f" || cp "$dist/$f" "$shipped/$f"
+done
+say "copied to sdk/widget-dist/ (commit it when it changed)"
 
 size() { wc -c <"$1" | tr -d ' '; }
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }

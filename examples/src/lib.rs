@@ -8,6 +8,7 @@
 //! | `stream-reply` | print a reply as it is written |
 //! | `history` | list a user's conversations and their messages |
 //! | `cointutor-backend` | a tiny axum backend with `GET /api/chat-url` for its logged-in user |
+//! | `axum-site` | a small axum site with the chat widget: files and token endpoint from [`sdk::axum::ChatRoutes`] |
 //!
 //! ## Against a local gateway
 //!
@@ -27,8 +28,9 @@
 //! |---|---|---|
 //! | `CHAT_GATEWAY_URL` | all | `http://127.0.0.1:8088` |
 //! | `CHAT_GATEWAY_API_KEY` | `send-message`, `stream-reply`, `history` | — (one key; in a comma-separated list the first) |
-//! | `CHAT_GATEWAY_JWT_SECRET` | `chat-url`, `cointutor-backend` | — |
+//! | `CHAT_GATEWAY_JWT_SECRET` | `chat-url`, `cointutor-backend`, `axum-site` | — |
 //! | `COINTUTOR_LISTEN` | `cointutor-backend` | `127.0.0.1:3000` |
+//! | `SITE_LISTEN` | `axum-site` | `127.0.0.1:3000` |
 //!
 //! This library holds only what every program repeats: reading those
 //! variables, and reporting a failure as a message and an exit code.

@@ -169,7 +169,11 @@ fn chat_url(
     Ok(sdk::chat_url(
         &config.public_url,
         &token,
-        &ChatUrlOptions { embed, lang },
+        &ChatUrlOptions {
+            embed,
+            lang,
+            ..ChatUrlOptions::default()
+        },
     ))
 }
 

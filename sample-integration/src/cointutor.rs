@@ -22,7 +22,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use minijinja::context;
-use sdk::{ChatTokenResponse, ChatUrlOptions, UiTexts};
+use sdk::{ChatTokenResponse, ChatUrlOptions};
 use serde::{Deserialize, Serialize};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -59,14 +59,9 @@ async fn chat_token(
     user: SignedIn,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<ChatTokenResponse>, SiteError> {
-    let token = site.links().token_for(SYSTEM_ID, &user.name)?;
-    let expires_at = site.links().verify(&token)?.exp;
-    let ui = q.lang().map(UiTexts::for_lang);
-    Ok(Json(ChatTokenResponse {
-        token,
-        expires_at,
-        ui,
-    }))
+    let links = site.links();
+    let answer = links.token_response(SYSTEM_ID, &user.name, q.lang())?;
+    Ok(Json(answer))
 }
 // [end of what the page shows]
 
@@ -86,6 +81,7 @@ impl TokenQuery {
         ChatUrlOptions {
             embed: matches!(self.embed.as_deref(), Some("1" | "true")),
             lang: self.lang(),
+            parent: None,
         }
     }
 }

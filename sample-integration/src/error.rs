@@ -23,9 +23,6 @@ pub(crate) enum SiteError {
     /// gateway would refuse).
     #[error("could not mint a chat token: {0}")]
     Mint(#[from] sdk::LinkError),
-    /// A freshly minted token did not verify (a bug).
-    #[error("a minted chat token did not verify: {0}")]
-    Verify(#[from] sdk::jwt::JwtError),
     /// A page template failed (a bug: the templates are tested).
     #[error("rendering a page failed: {0}")]
     Render(#[from] minijinja::Error),
@@ -44,7 +41,6 @@ impl SiteError {
             SiteError::Mint(sdk::LinkError::InvalidId(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             SiteError::NotFound => StatusCode::NOT_FOUND,
             SiteError::Mint(_)
-            | SiteError::Verify(_)
             | SiteError::Render(_)
             | SiteError::WidgetFile(_)
             | SiteError::Random(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -113,7 +113,7 @@ async fn cointutor_mints_tokens_for_the_signed_in_user_only() {
         (claims.system_id.as_str(), claims.user_id.as_str()),
         ("cointutor", "erin")
     );
-    assert_eq!(claims.exp, answer.expires_at);
+    assert_eq!(Some(claims.exp), answer.expires_at);
     assert_eq!(claims.exp - claims.iat.unwrap(), 120);
     assert_eq!(answer.ui.unwrap().loading, "Cargando...");
 

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 /// know yet deserialise as [`ErrorCode::Unknown`].
 ///
 /// ```
-/// let code: sdk::ErrorCode = serde_json::from_str("\"conversation_not_found\"").unwrap();
-/// assert_eq!(code, sdk::ErrorCode::ConversationNotFound);
-/// let newer: sdk::ErrorCode = serde_json::from_str("\"something_added_later\"").unwrap();
-/// assert_eq!(newer, sdk::ErrorCode::Unknown);
+/// let code: tz_chat_sdk::ErrorCode = serde_json::from_str("\"conversation_not_found\"").unwrap();
+/// assert_eq!(code, tz_chat_sdk::ErrorCode::ConversationNotFound);
+/// let newer: tz_chat_sdk::ErrorCode = serde_json::from_str("\"something_added_later\"").unwrap();
+/// assert_eq!(newer, tz_chat_sdk::ErrorCode::Unknown);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,7 +73,7 @@ impl ErrorCode {
     /// The code as sent on the wire.
     ///
     /// ```
-    /// assert_eq!(sdk::ErrorCode::TokenExpired.as_str(), "token_expired");
+    /// assert_eq!(tz_chat_sdk::ErrorCode::TokenExpired.as_str(), "token_expired");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -107,8 +107,8 @@ impl ErrorCode {
     /// Whether the chat token is the problem, so a widget should fetch a new one.
     ///
     /// ```
-    /// assert!(sdk::ErrorCode::TokenExpired.is_token_problem());
-    /// assert!(!sdk::ErrorCode::RateLimited.is_token_problem());
+    /// assert!(tz_chat_sdk::ErrorCode::TokenExpired.is_token_problem());
+    /// assert!(!tz_chat_sdk::ErrorCode::RateLimited.is_token_problem());
     /// ```
     pub fn is_token_problem(self) -> bool {
         matches!(
@@ -135,7 +135,7 @@ impl std::fmt::Display for ErrorCode {
 /// back as [`ChatRequest::retry_message_id`](crate::ChatRequest)).
 ///
 /// ```
-/// let e = sdk::ApiError::new(sdk::ErrorCode::RateLimited, "Slow down.");
+/// let e = tz_chat_sdk::ApiError::new(tz_chat_sdk::ErrorCode::RateLimited, "Slow down.");
 /// assert_eq!(e.code.as_str(), "rate_limited");
 /// assert!(e.message_id.is_none());
 /// ```
@@ -157,7 +157,7 @@ impl ApiError {
     /// An error with a code and message only.
     ///
     /// ```
-    /// let e = sdk::ApiError::new(sdk::ErrorCode::NotFound, "No such route.");
+    /// let e = tz_chat_sdk::ApiError::new(tz_chat_sdk::ErrorCode::NotFound, "No such route.");
     /// assert_eq!(e.message, "No such route.");
     /// ```
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -180,7 +180,7 @@ impl ApiError {
 /// which read `detail`, keep working.
 ///
 /// ```
-/// let body = sdk::ErrorBody::new(sdk::ErrorCode::TokenExpired, "Token expired");
+/// let body = tz_chat_sdk::ErrorBody::new(tz_chat_sdk::ErrorCode::TokenExpired, "Token expired");
 /// let json = serde_json::to_string(&body).unwrap();
 /// assert_eq!(json, r#"{"error":{"code":"token_expired","message":"Token expired"},"detail":"Token expired"}"#);
 /// ```
@@ -196,7 +196,7 @@ impl ErrorBody {
     /// Build a body from a code and message.
     ///
     /// ```
-    /// let b = sdk::ErrorBody::new(sdk::ErrorCode::NotFound, "No such route.");
+    /// let b = tz_chat_sdk::ErrorBody::new(tz_chat_sdk::ErrorCode::NotFound, "No such route.");
     /// assert_eq!(b.detail, "No such route.");
     /// ```
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -210,7 +210,7 @@ impl ErrorBody {
     /// Say where the failed turn's user message is stored.
     ///
     /// ```
-    /// let b = sdk::ErrorBody::new(sdk::ErrorCode::UpstreamError, "Try again.").for_turn("c1", "m1");
+    /// let b = tz_chat_sdk::ErrorBody::new(tz_chat_sdk::ErrorCode::UpstreamError, "Try again.").for_turn("c1", "m1");
     /// let json = serde_json::to_value(&b).unwrap();
     /// assert_eq!(json["error"]["message_id"], "m1");
     /// ```

@@ -14,8 +14,8 @@ pub const MAX_USER_ID: usize = 256;
 /// Check a system id; the error names the field and what is wrong.
 ///
 /// ```
-/// assert!(sdk::identity::check_system_id("drill-quiz.v2").is_ok());
-/// assert!(sdk::identity::check_system_id("drill quiz").is_err());
+/// assert!(tz_chat_sdk::identity::check_system_id("drill-quiz.v2").is_ok());
+/// assert!(tz_chat_sdk::identity::check_system_id("drill quiz").is_err());
 /// ```
 pub fn check_system_id(raw: &str) -> Result<(), String> {
     if raw.is_empty() {
@@ -38,8 +38,8 @@ pub fn check_system_id(raw: &str) -> Result<(), String> {
 /// Check a user id; the error names the field and what is wrong.
 ///
 /// ```
-/// assert!(sdk::identity::check_user_id("user@example.com").is_ok());
-/// assert!(sdk::identity::check_user_id("").is_err());
+/// assert!(tz_chat_sdk::identity::check_user_id("user@example.com").is_ok());
+/// assert!(tz_chat_sdk::identity::check_user_id("").is_err());
 /// ```
 pub fn check_user_id(raw: &str) -> Result<(), String> {
     if raw.is_empty() {

@@ -12,8 +12,8 @@
 //! for a link, a redirect or an iframe:
 //!
 //! ```
-//! use sdk::ChatLinks;
-//! use sdk::jwt::JwtSecret;
+//! use tz_chat_sdk::ChatLinks;
+//! use tz_chat_sdk::jwt::JwtSecret;
 //!
 //! # fn secret() -> String { "a-long-random-secret-shared-with-the-gateway".into() }
 //! // At start-up:
@@ -22,11 +22,12 @@
 //! // For each user who clicks "open chat":
 //! let url = links.url_for("cointutor", "42")?;
 //! assert!(url.starts_with("https://chat.example.com/chat?token="));
-//! # Ok::<(), sdk::LinkError>(())
+//! # Ok::<(), tz_chat_sdk::LinkError>(())
 //! ```
 //!
-//! In an axum app, the whole endpoint is a handler of a few lines: see the
-//! `cointutor-backend` program in the workspace's `examples` crate.
+//! In an axum app, the `axum` feature does the rest: [`axum::ChatRoutes`]
+//! serves the chat widget (built into this crate) and its token endpoint
+//! for your signed-in user, as one `Router` to merge.
 //!
 //! ## Quick start: calling the gateway from your server
 //!
@@ -35,8 +36,8 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "client")]
-//! # async fn run() -> Result<(), sdk::Error> {
-//! use sdk::{ChatRequest, Client, StreamEvent};
+//! # async fn run() -> Result<(), tz_chat_sdk::Error> {
+//! use tz_chat_sdk::{ChatRequest, Client, StreamEvent};
 //!
 //! let client = Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
 //! let user = client.user("cointutor", "42");
@@ -72,6 +73,8 @@
 //!
 //! | you want to… | use |
 //! |---|---|
+//! | add the chat widget to an axum site | `axum::ChatRoutes` (feature `axum`) |
+//! | answer the widget's token request (any framework) | [`ChatLinks::token_response`] |
 //! | send a user to the chat page | [`ChatLinks::url_for`] |
 //! | check a chat token your backend received | [`ChatLinks::verify`] |
 //! | call the API as a server (API key) | [`Client::with_api_key`], [`Client::user`] |
@@ -87,9 +90,10 @@
 //! |---|---|---|
 //! | `jwt` | yes | [`ChatLinks`] and [`jwt`]: minting and verifying chat tokens (no HTTP client) |
 //! | `client` | yes | [`Client`], the typed HTTP client (pulls in `reqwest`) |
+//! | `axum` | no | `axum::ChatRoutes`: the widget's files and token endpoint as an axum `Router` (implies `jwt`) |
 //!
 //! A backend that only mints links needs no HTTP client:
-//! `sdk = { …, default-features = false, features = ["jwt"] }`. With no
+//! `tz-chat-sdk = { version = "0.1", default-features = false, features = ["jwt"] }`. With no
 //! features at all only the wire types, the language table, the URL builder
 //! and the SSE decoder remain: that build is what the widget uses on
 //! `wasm32-unknown-unknown`.
@@ -108,6 +112,9 @@ pub mod identity;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 
+#[cfg(feature = "axum")]
+pub mod axum;
+
 #[cfg(feature = "client")]
 mod client;
 
@@ -121,6 +128,11 @@ pub use types::{
 
 #[cfg(feature = "jwt")]
 pub use chat_links::{ChatLinks, ChatLinksBuilder, LinkError};
+
+/// The widget README's Rust snippet (a token endpoint) compiles.
+#[cfg(all(doctest, feature = "jwt"))]
+#[doc = include_str!("../../widget/README.md")]
+struct WidgetReadme;
 
 #[cfg(feature = "client")]
 pub use client::{

@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 /// One decoded server-sent event.
 ///
 /// ```
-/// let mut d = sdk::sse::SseDecoder::new();
+/// let mut d = tz_chat_sdk::sse::SseDecoder::new();
 /// d.push(b"event: delta\ndata: {\"text\":\"hi\"}\n\n");
 /// let ev = d.next_event().unwrap().unwrap();
 /// assert_eq!(ev.event.as_deref(), Some("delta"));
@@ -35,9 +35,9 @@ pub struct SseEvent {
 /// Why a stream could not be decoded.
 ///
 /// ```
-/// let mut d = sdk::sse::SseDecoder::with_max_line(8);
+/// let mut d = tz_chat_sdk::sse::SseDecoder::with_max_line(8);
 /// d.push(b"data: this line is too long\n\n");
-/// assert!(matches!(d.next_event(), Err(sdk::sse::SseError::LineTooLong { .. })));
+/// assert!(matches!(d.next_event(), Err(tz_chat_sdk::sse::SseError::LineTooLong { .. })));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SseError {
@@ -55,7 +55,7 @@ pub enum SseError {
 /// Incremental SSE decoder. See the [module docs](self).
 ///
 /// ```
-/// use sdk::sse::SseDecoder;
+/// use tz_chat_sdk::sse::SseDecoder;
 ///
 /// let mut d = SseDecoder::new();
 /// // An event split in the middle of a line, with CRLF line ends.
@@ -95,7 +95,7 @@ impl SseDecoder {
     /// A decoder with the default size limit.
     ///
     /// ```
-    /// let d = sdk::sse::SseDecoder::new();
+    /// let d = tz_chat_sdk::sse::SseDecoder::new();
     /// # let _ = d;
     /// ```
     pub fn new() -> Self {
@@ -105,7 +105,7 @@ impl SseDecoder {
     /// A decoder that rejects lines, and event data, longer than `max_line` bytes.
     ///
     /// ```
-    /// let d = sdk::sse::SseDecoder::with_max_line(64 * 1024);
+    /// let d = tz_chat_sdk::sse::SseDecoder::with_max_line(64 * 1024);
     /// # let _ = d;
     /// ```
     pub fn with_max_line(max_line: usize) -> Self {
@@ -126,7 +126,7 @@ impl SseDecoder {
     /// Feed bytes as they arrive.
     ///
     /// ```
-    /// let mut d = sdk::sse::SseDecoder::new();
+    /// let mut d = tz_chat_sdk::sse::SseDecoder::new();
     /// d.push(b": keep-alive\n\n");
     /// assert_eq!(d.next_event().unwrap(), None);
     /// ```
@@ -142,7 +142,7 @@ impl SseDecoder {
     /// The next complete event, or `None` when more bytes are needed.
     ///
     /// ```
-    /// let mut d = sdk::sse::SseDecoder::new();
+    /// let mut d = tz_chat_sdk::sse::SseDecoder::new();
     /// d.push(b"data: a\n\ndata: b\n\n");
     /// assert_eq!(d.next_event().unwrap().unwrap().data, "a");
     /// assert_eq!(d.next_event().unwrap().unwrap().data, "b");
@@ -201,7 +201,7 @@ impl SseDecoder {
     /// event without its closing blank line, are still delivered.
     ///
     /// ```
-    /// let mut d = sdk::sse::SseDecoder::new();
+    /// let mut d = tz_chat_sdk::sse::SseDecoder::new();
     /// d.push(b"data: tail");
     /// assert_eq!(d.next_event().unwrap(), None);
     /// assert_eq!(d.finish().unwrap().unwrap().data, "tail");

@@ -63,7 +63,7 @@ async fn chat_token(
     let (token, expires_at) = state.auth.mint(&who, state.config.jwt.token_ttl)?;
     let mut resp = Json(ChatTokenResponse {
         token,
-        expires_at,
+        expires_at: Some(expires_at),
         ui,
     })
     .into_response();

@@ -11,7 +11,7 @@ use crate::{ChatUrlOptions, Lang};
 /// Settings of [`ChatLinks`]; see [`ChatLinks::builder`].
 ///
 /// ```
-/// let links = sdk::ChatLinks::builder("https://chat.example.com", sdk::jwt::JwtSecret::new("s3cret"))
+/// let links = tz_chat_sdk::ChatLinks::builder("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))
 ///     .issuer("cointutor-backend")
 ///     .audience("tz-chat")
 ///     .build()?;
@@ -27,6 +27,7 @@ pub struct ChatLinksBuilder {
     ttl: Duration,
     issuer: Option<String>,
     audience: Option<String>,
+    leeway: Option<Duration>,
     options: ChatUrlOptions,
 }
 
@@ -38,6 +39,7 @@ impl ChatLinksBuilder {
             ttl: ChatLinks::DEFAULT_TTL,
             issuer: None,
             audience: None,
+            leeway: None,
             options: ChatUrlOptions::default(),
         }
     }
@@ -47,10 +49,10 @@ impl ChatLinksBuilder {
     /// [`build`](Self::build).
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
     /// let links = b.ttl(std::time::Duration::from_secs(600)).build()?;
     /// assert_eq!(links.ttl().as_secs(), 600);
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = ttl;
@@ -61,9 +63,9 @@ impl ChatLinksBuilder {
     /// the gateway's `CHAT_GATEWAY_JWT_ISSUER` when it sets one.
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
     /// let links = b.issuer("cointutor-backend").build()?;
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
@@ -74,12 +76,26 @@ impl ChatLinksBuilder {
     /// the gateway's `CHAT_GATEWAY_JWT_AUDIENCE` when it sets one.
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
     /// let links = b.audience("tz-chat").build()?;
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+
+    /// Clock-skew allowance of [`ChatLinks::verify`] for `exp` and `nbf`
+    /// (default [30 s](crate::jwt::Verifier::DEFAULT_LEEWAY_SECS), as the
+    /// gateway's).
+    ///
+    /// ```
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
+    /// let links = b.leeway(std::time::Duration::from_secs(5)).build()?;
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
+    /// ```
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some(leeway);
         self
     }
 
@@ -87,10 +103,10 @@ impl ChatLinksBuilder {
     /// from [`ChatLinks::url_for`].
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
     /// let links = b.embed(true).build()?;
     /// assert!(links.url_for("s", "u")?.ends_with("&embed=1"));
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn embed(mut self, embed: bool) -> Self {
         self.options.embed = embed;
@@ -101,10 +117,10 @@ impl ChatLinksBuilder {
     /// [`ChatLinks::url_for`] (by default the page follows the browser).
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
-    /// let links = b.lang(sdk::Lang::Es).build()?;
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
+    /// let links = b.lang(tz_chat_sdk::Lang::Es).build()?;
     /// assert!(links.url_for("s", "u")?.ends_with("&lang=es"));
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn lang(mut self, lang: Lang) -> Self {
         self.options.lang = Some(lang);
@@ -114,9 +130,9 @@ impl ChatLinksBuilder {
     /// Check the settings and build the links.
     ///
     /// ```
-    /// # let b = sdk::ChatLinks::builder("https://h", sdk::jwt::JwtSecret::new("s"));
+    /// # let b = tz_chat_sdk::ChatLinks::builder("https://h", tz_chat_sdk::jwt::JwtSecret::new("s"));
     /// let err = b.ttl(std::time::Duration::ZERO).build().unwrap_err();
-    /// assert_eq!(err, sdk::LinkError::InvalidTtl);
+    /// assert_eq!(err, tz_chat_sdk::LinkError::InvalidTtl);
     /// ```
     pub fn build(self) -> Result<ChatLinks, LinkError> {
         let base_url = check_base_url(&self.base_url)?;
@@ -130,6 +146,9 @@ impl ChatLinksBuilder {
         }
         if let Some(aud) = &self.audience {
             verifier = verifier.with_audience(aud);
+        }
+        if let Some(leeway) = self.leeway {
+            verifier = verifier.with_leeway(leeway);
         }
         Ok(ChatLinks {
             inner: Arc::new(Inner {
@@ -198,6 +217,28 @@ mod tests {
             .unwrap();
         let token = no_audience.token_for("s", "u").unwrap();
         assert_eq!(links.verify(&token), Err(JwtError::WrongAudience));
+    }
+
+    #[test]
+    fn the_leeway_reaches_verify() {
+        let links = |leeway: Option<u64>| {
+            let b = ChatLinks::builder("http://h", JwtSecret::new(SECRET));
+            match leeway {
+                Some(secs) => b.leeway(Duration::from_secs(secs)),
+                None => b,
+            }
+            .build()
+            .unwrap()
+        };
+        let mut claims = crate::jwt::ChatClaims::new("s", "u", Duration::ZERO);
+        claims.exp -= 60;
+        let token = crate::jwt::mint(&claims, &JwtSecret::new(SECRET)).unwrap();
+        assert_eq!(links(None).verify(&token), Err(JwtError::Expired));
+        assert!(links(Some(120)).verify(&token).is_ok());
+        let mut recent = claims;
+        recent.exp += 55;
+        let token = crate::jwt::mint(&recent, &JwtSecret::new(SECRET)).unwrap();
+        assert_eq!(links(Some(0)).verify(&token), Err(JwtError::Expired));
     }
 
     #[test]

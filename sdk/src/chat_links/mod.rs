@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use self::builder::ChatLinksBuilder;
 use crate::jwt::{ChatClaims, JwtError, JwtSecret, Signer, Verifier};
-use crate::{ChatUrlOptions, chat_url, identity};
+use crate::{ChatTokenResponse, ChatUrlOptions, Lang, UiTexts, chat_url, identity};
 
 /// Mints chat tokens and chat-page URLs for the users of one site.
 ///
@@ -29,8 +29,8 @@ use crate::{ChatUrlOptions, chat_url, identity};
 /// be handed to every request handler.
 ///
 /// ```
-/// use sdk::ChatLinks;
-/// use sdk::jwt::JwtSecret;
+/// use tz_chat_sdk::ChatLinks;
+/// use tz_chat_sdk::jwt::JwtSecret;
 ///
 /// let links = ChatLinks::new(
 ///     "https://chat.example.com",
@@ -78,8 +78,8 @@ impl std::fmt::Debug for ChatLinks {
 /// Why chat links could not be built, or a token not minted.
 ///
 /// ```
-/// use sdk::{ChatLinks, LinkError};
-/// use sdk::jwt::JwtSecret;
+/// use tz_chat_sdk::{ChatLinks, LinkError};
+/// use tz_chat_sdk::jwt::JwtSecret;
 ///
 /// let err = ChatLinks::new("chat.example.com", JwtSecret::new("secret")).unwrap_err();
 /// assert!(matches!(err, LinkError::InvalidBaseUrl { .. }));
@@ -120,10 +120,10 @@ impl ChatLinks {
     /// Fails on a base URL that is not `http(s)://…` and on an empty secret.
     ///
     /// ```
-    /// let links = sdk::ChatLinks::new("http://127.0.0.1:8088/", sdk::jwt::JwtSecret::new("s3cret"))?;
+    /// let links = tz_chat_sdk::ChatLinks::new("http://127.0.0.1:8088/", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))?;
     /// assert_eq!(links.base_url(), "http://127.0.0.1:8088");
-    /// assert!(sdk::ChatLinks::new("http://h", sdk::jwt::JwtSecret::new("")).is_err());
-    /// # Ok::<(), sdk::LinkError>(())
+    /// assert!(tz_chat_sdk::ChatLinks::new("http://h", tz_chat_sdk::jwt::JwtSecret::new("")).is_err());
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn new(base_url: &str, secret: JwtSecret) -> Result<Self, LinkError> {
         Self::builder(base_url, secret).build()
@@ -133,15 +133,15 @@ impl ChatLinks {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sdk::{ChatLinks, Lang};
+    /// use tz_chat_sdk::{ChatLinks, Lang};
     ///
-    /// let links = ChatLinks::builder("https://chat.example.com", sdk::jwt::JwtSecret::new("s3cret"))
+    /// let links = ChatLinks::builder("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))
     ///     .ttl(Duration::from_secs(15 * 60))
     ///     .embed(true)
     ///     .lang(Lang::Ko)
     ///     .build()?;
     /// assert!(links.url_for("cointutor", "42")?.ends_with("&embed=1&lang=ko"));
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn builder(base_url: &str, secret: JwtSecret) -> ChatLinksBuilder {
         ChatLinksBuilder::new(base_url, secret)
@@ -151,11 +151,11 @@ impl ChatLinks {
     /// token and the default options (`embed`, `lang`) set on the builder.
     ///
     /// ```
-    /// # let links = sdk::ChatLinks::new("https://chat.example.com", sdk::jwt::JwtSecret::new("s3cret"))?;
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))?;
     /// let url = links.url_for("cointutor", "42")?;
     /// assert!(url.starts_with("https://chat.example.com/chat?token="));
     /// assert!(links.url_for("coin tutor", "42").is_err(), "spaces are not allowed in a system id");
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn url_for(&self, system_id: &str, user_id: &str) -> Result<String, LinkError> {
         self.url_with(system_id, user_id, &self.inner.options)
@@ -165,11 +165,11 @@ impl ChatLinks {
     /// example the user's language).
     ///
     /// ```
-    /// use sdk::{ChatUrlOptions, Lang};
-    /// # let links = sdk::ChatLinks::new("https://chat.example.com", sdk::jwt::JwtSecret::new("s3cret"))?;
-    /// let url = links.url_with("cointutor", "42", &ChatUrlOptions { embed: true, lang: Some(Lang::Ja) })?;
+    /// use tz_chat_sdk::{ChatUrlOptions, Lang};
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))?;
+    /// let url = links.url_with("cointutor", "42", &ChatUrlOptions { embed: true, lang: Some(Lang::Ja), ..Default::default() })?;
     /// assert!(url.ends_with("&embed=1&lang=ja"));
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn url_with(
         &self,
@@ -185,12 +185,43 @@ impl ChatLinks {
     /// build the URL themselves or send the token as `Authorization: Bearer`.
     ///
     /// ```
-    /// # let links = sdk::ChatLinks::new("https://chat.example.com", sdk::jwt::JwtSecret::new("s3cret"))?;
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))?;
     /// let token = links.token_for("cointutor", "42")?;
     /// assert_eq!(token.split('.').count(), 3);
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn token_for(&self, system_id: &str, user_id: &str) -> Result<String, LinkError> {
+        self.mint(system_id, user_id).map(|(token, _)| token)
+    }
+
+    /// The answer of a site's token endpoint for the widget: a fresh token,
+    /// its expiry, and the widget's shell texts in `lang` when given. The
+    /// same JSON as the gateway's own `GET /v1/chat-token`.
+    ///
+    /// ```
+    /// use tz_chat_sdk::Lang;
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s3cret"))?;
+    /// let answer = links.token_response("cointutor", "42", Some(Lang::Ko))?;
+    /// assert_eq!(answer.expires_at, Some(links.verify(&answer.token)?.exp));
+    /// assert_eq!(answer.ui.unwrap().close, tz_chat_sdk::UiTexts::for_lang(Lang::Ko).close);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_response(
+        &self,
+        system_id: &str,
+        user_id: &str,
+        lang: Option<Lang>,
+    ) -> Result<ChatTokenResponse, LinkError> {
+        let (token, claims) = self.mint(system_id, user_id)?;
+        Ok(ChatTokenResponse {
+            token,
+            expires_at: Some(claims.exp),
+            ui: lang.map(UiTexts::for_lang),
+        })
+    }
+
+    /// Check the ids, then sign claims for them.
+    fn mint(&self, system_id: &str, user_id: &str) -> Result<(String, ChatClaims), LinkError> {
         identity::check_system_id(system_id).map_err(LinkError::InvalidId)?;
         identity::check_user_id(user_id).map_err(LinkError::InvalidId)?;
         let inner = &self.inner;
@@ -201,22 +232,24 @@ impl ChatLinks {
         if let Some(aud) = &inner.audience {
             claims = claims.with_audience(aud.clone());
         }
-        Ok(inner.signer.sign(&claims)?)
+        let token = inner.signer.sign(&claims)?;
+        Ok((token, claims))
     }
 
     /// Check a chat token (one minted here, by another backend, or by the
     /// gateway's `GET /v1/chat-token`) and return its claims. The issuer and
     /// audience set on the builder are required; the expiry is checked with
-    /// 30 seconds of leeway.
+    /// the builder's [leeway](ChatLinksBuilder::leeway) (30 seconds unless
+    /// set).
     ///
     /// ```
-    /// use sdk::jwt::{JwtError, JwtSecret};
+    /// use tz_chat_sdk::jwt::{JwtError, JwtSecret};
     ///
-    /// let ours = sdk::ChatLinks::new("https://chat.example.com", JwtSecret::new("our-secret"))?;
-    /// let theirs = sdk::ChatLinks::new("https://chat.example.com", JwtSecret::new("their-secret"))?;
+    /// let ours = tz_chat_sdk::ChatLinks::new("https://chat.example.com", JwtSecret::new("our-secret"))?;
+    /// let theirs = tz_chat_sdk::ChatLinks::new("https://chat.example.com", JwtSecret::new("their-secret"))?;
     /// let token = theirs.token_for("cointutor", "42")?;
     /// assert_eq!(ours.verify(&token), Err(JwtError::BadSignature));
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn verify(&self, token: &str) -> Result<ChatClaims, JwtError> {
         self.inner.verifier.verify(token)
@@ -225,9 +258,9 @@ impl ChatLinks {
     /// The gateway base URL, without a trailing `/`.
     ///
     /// ```
-    /// # let links = sdk::ChatLinks::new("https://chat.example.com/", sdk::jwt::JwtSecret::new("s"))?;
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com/", tz_chat_sdk::jwt::JwtSecret::new("s"))?;
     /// assert_eq!(links.base_url(), "https://chat.example.com");
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
@@ -236,9 +269,9 @@ impl ChatLinks {
     /// How long minted tokens last.
     ///
     /// ```
-    /// # let links = sdk::ChatLinks::new("https://chat.example.com", sdk::jwt::JwtSecret::new("s"))?;
-    /// assert_eq!(links.ttl(), sdk::ChatLinks::DEFAULT_TTL);
-    /// # Ok::<(), sdk::LinkError>(())
+    /// # let links = tz_chat_sdk::ChatLinks::new("https://chat.example.com", tz_chat_sdk::jwt::JwtSecret::new("s"))?;
+    /// assert_eq!(links.ttl(), tz_chat_sdk::ChatLinks::DEFAULT_TTL);
+    /// # Ok::<(), tz_chat_sdk::LinkError>(())
     /// ```
     pub fn ttl(&self) -> Duration {
         self.inner.ttl

@@ -20,12 +20,12 @@ const API_KEY_HEADER: &str = "x-api-key";
 /// ```
 /// use std::time::Duration;
 ///
-/// let client = sdk::Client::builder("http://127.0.0.1:8088")
+/// let client = tz_chat_sdk::Client::builder("http://127.0.0.1:8088")
 ///     .timeout(Duration::from_secs(30))
 ///     .connect_timeout(Duration::from_secs(3))
 ///     .api_key("my-api-key")?;
 /// # let _ = client;
-/// # Ok::<(), sdk::Error>(())
+/// # Ok::<(), tz_chat_sdk::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "finish with .api_key(…) or .bearer_token(…)"]
@@ -53,7 +53,7 @@ impl ClientBuilder {
     /// a proxy). The URL is checked when the client is built.
     ///
     /// ```
-    /// let builder = sdk::ClientBuilder::new("https://chat.example.com");
+    /// let builder = tz_chat_sdk::ClientBuilder::new("https://chat.example.com");
     /// # let _ = builder;
     /// ```
     pub fn new(base_url: impl Into<String>) -> Self {
@@ -70,7 +70,7 @@ impl ClientBuilder {
     /// answer). Streamed replies have no total limit, only the idle limit.
     ///
     /// ```
-    /// let b = sdk::ClientBuilder::new("http://h").timeout(std::time::Duration::from_secs(20));
+    /// let b = tz_chat_sdk::ClientBuilder::new("http://h").timeout(std::time::Duration::from_secs(20));
     /// # let _ = b;
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -81,7 +81,7 @@ impl ClientBuilder {
     /// Time limit for establishing a connection.
     ///
     /// ```
-    /// let b = sdk::ClientBuilder::new("http://h").connect_timeout(std::time::Duration::from_secs(2));
+    /// let b = tz_chat_sdk::ClientBuilder::new("http://h").connect_timeout(std::time::Duration::from_secs(2));
     /// # let _ = b;
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -92,7 +92,7 @@ impl ClientBuilder {
     /// Longest silence on an open connection, streamed replies included.
     ///
     /// ```
-    /// let b = sdk::ClientBuilder::new("http://h").stream_idle_timeout(std::time::Duration::from_secs(30));
+    /// let b = tz_chat_sdk::ClientBuilder::new("http://h").stream_idle_timeout(std::time::Duration::from_secs(30));
     /// # let _ = b;
     /// ```
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
@@ -107,7 +107,7 @@ impl ClientBuilder {
     /// [`timeout`](Self::timeout) still applies to each call.
     ///
     /// ```
-    /// let b = sdk::ClientBuilder::new("http://h").http_client(sdk::reqwest::Client::new());
+    /// let b = tz_chat_sdk::ClientBuilder::new("http://h").http_client(tz_chat_sdk::reqwest::Client::new());
     /// # let _ = b;
     /// ```
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
@@ -120,10 +120,10 @@ impl ClientBuilder {
     /// ([`Client::user`]).
     ///
     /// ```
-    /// let client = sdk::ClientBuilder::new("http://127.0.0.1:8088").api_key("my-api-key")?;
-    /// assert!(sdk::ClientBuilder::new("http://h").api_key("").is_err());
+    /// let client = tz_chat_sdk::ClientBuilder::new("http://127.0.0.1:8088").api_key("my-api-key")?;
+    /// assert!(tz_chat_sdk::ClientBuilder::new("http://h").api_key("").is_err());
     /// # let _ = client;
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn api_key(self, key: impl AsRef<str>) -> Result<Client<ApiKey>, Error> {
         let value = credential_value("API key", key.as_ref())?;
@@ -138,9 +138,9 @@ impl ClientBuilder {
     /// with their chat token. The token names the user ([`Client::me`]).
     ///
     /// ```
-    /// let client = sdk::ClientBuilder::new("http://127.0.0.1:8088").bearer_token("eyJhbGciOi…")?;
+    /// let client = tz_chat_sdk::ClientBuilder::new("http://127.0.0.1:8088").bearer_token("eyJhbGciOi…")?;
     /// # let _ = client;
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn bearer_token(self, token: impl AsRef<str>) -> Result<Client<BearerToken>, Error> {
         let token = token.as_ref().trim();

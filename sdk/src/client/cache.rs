@@ -14,9 +14,9 @@ use crate::{Conversation, Message};
 /// [`Client::cache`](crate::Client::cache). For support tools and exports.
 ///
 /// ```no_run
-/// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+/// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
 /// let cache = client.cache();
-/// for c in cache.conversations(&sdk::CacheQuery::new().system_id("cointutor")).await? {
+/// for c in cache.conversations(&tz_chat_sdk::CacheQuery::new().system_id("cointutor")).await? {
 ///     let messages = cache.messages(&c.id).await?;
 ///     println!("{}/{}: {} ({} messages)", c.system_id, c.user_id, c.name, messages.len());
 /// }
@@ -44,9 +44,9 @@ impl CacheClient {
     /// (`GET /v1/cache/conversations`).
     ///
     /// ```no_run
-    /// # async fn run(cache: sdk::CacheClient) -> Result<(), sdk::Error> {
+    /// # async fn run(cache: tz_chat_sdk::CacheClient) -> Result<(), tz_chat_sdk::Error> {
     /// let today = time::OffsetDateTime::now_utc().date();
-    /// let active_today = cache.conversations(&sdk::CacheQuery::new().since(today)).await?;
+    /// let active_today = cache.conversations(&tz_chat_sdk::CacheQuery::new().since(today)).await?;
     /// # let _ = active_today;
     /// # Ok(()) }
     /// ```
@@ -62,7 +62,7 @@ impl CacheClient {
     /// [`messages_with`](Self::messages_with)).
     ///
     /// ```no_run
-    /// # async fn run(cache: sdk::CacheClient) -> Result<(), sdk::Error> {
+    /// # async fn run(cache: tz_chat_sdk::CacheClient) -> Result<(), tz_chat_sdk::Error> {
     /// let messages = cache.messages("0193a5e2-…").await?;
     /// # let _ = messages;
     /// # Ok(()) }
@@ -76,8 +76,8 @@ impl CacheClient {
     /// (`GET /v1/cache/conversations/{id}/messages`).
     ///
     /// ```no_run
-    /// # async fn run(cache: sdk::CacheClient) -> Result<(), sdk::Error> {
-    /// let all = cache.messages_with("0193a5e2-…", &sdk::MessagesQuery::new().limit(5000)).await?;
+    /// # async fn run(cache: tz_chat_sdk::CacheClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let all = cache.messages_with("0193a5e2-…", &tz_chat_sdk::MessagesQuery::new().limit(5000)).await?;
     /// # let _ = all;
     /// # Ok(()) }
     /// ```

@@ -10,8 +10,8 @@ use crate::sse::SseError;
 /// An error from [`Client`](crate::Client) or one of its views.
 ///
 /// ```no_run
-/// # async fn run(client: sdk::Client) {
-/// use sdk::{ChatRequest, Error, ErrorCode};
+/// # async fn run(client: tz_chat_sdk::Client) {
+/// use tz_chat_sdk::{ChatRequest, Error, ErrorCode};
 ///
 /// match client.user("cointutor", "42").chat(ChatRequest::new("Hi")).await {
 ///     Ok(reply) => println!("{}", reply.answer),
@@ -77,7 +77,7 @@ impl Error {
     /// [`Error::Decode`].
     ///
     /// ```
-    /// let e = sdk::Error::Api { status: 404, code: sdk::ErrorCode::ConversationNotFound, message: "Conversation not found".into(), conversation_id: None, message_id: None };
+    /// let e = tz_chat_sdk::Error::Api { status: 404, code: tz_chat_sdk::ErrorCode::ConversationNotFound, message: "Conversation not found".into(), conversation_id: None, message_id: None };
     /// assert_eq!(e.status(), Some(404));
     /// ```
     pub fn status(&self) -> Option<u16> {
@@ -91,8 +91,8 @@ impl Error {
     /// The gateway's error code, for [`Error::Api`].
     ///
     /// ```
-    /// let e = sdk::Error::Api { status: 401, code: sdk::ErrorCode::TokenExpired, message: "Token expired".into(), conversation_id: None, message_id: None };
-    /// assert!(e.code().is_some_and(sdk::ErrorCode::is_token_problem));
+    /// let e = tz_chat_sdk::Error::Api { status: 401, code: tz_chat_sdk::ErrorCode::TokenExpired, message: "Token expired".into(), conversation_id: None, message_id: None };
+    /// assert!(e.code().is_some_and(tz_chat_sdk::ErrorCode::is_token_problem));
     /// ```
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -106,7 +106,7 @@ impl Error {
     /// gateway's own upstream time-outs are [`ErrorCode::UpstreamTimeout`].
     ///
     /// ```
-    /// assert!(!sdk::Error::InvalidInput("x".into()).is_timeout());
+    /// assert!(!tz_chat_sdk::Error::InvalidInput("x".into()).is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Http(e) if e.is_timeout())
@@ -134,7 +134,7 @@ impl From<crate::LinkError> for Error {
 /// Why a streamed reply failed.
 ///
 /// ```
-/// let e = sdk::StreamError::EndedEarly;
+/// let e = tz_chat_sdk::StreamError::EndedEarly;
 /// assert_eq!(e.to_string(), "the stream ended before its final event");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -49,9 +49,9 @@ use crate::{ChatTokenResponse, HealthResponse, Lang, SyncResponse};
 /// credential never appears in `Debug` output.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), sdk::Error> {
-/// let client = sdk::Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
-/// let reply = client.user("cointutor", "42").chat(sdk::ChatRequest::new("Hello")).await?;
+/// # async fn run() -> Result<(), tz_chat_sdk::Error> {
+/// let client = tz_chat_sdk::Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
+/// let reply = client.user("cointutor", "42").chat(tz_chat_sdk::ChatRequest::new("Hello")).await?;
 /// println!("{}", reply.answer);
 /// # Ok(()) }
 /// ```
@@ -93,11 +93,11 @@ impl Client {
     /// [`Client::builder`] for time limits).
     ///
     /// ```
-    /// let client = sdk::Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
+    /// let client = tz_chat_sdk::Client::with_api_key("http://127.0.0.1:8088", "my-api-key")?;
     /// assert_eq!(client.base_url(), "http://127.0.0.1:8088");
     /// // The key never shows in debug output.
     /// assert!(!format!("{client:?}").contains("my-api-key"));
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn with_api_key(base_url: &str, api_key: impl AsRef<str>) -> Result<Self, Error> {
         ClientBuilder::new(base_url).api_key(api_key)
@@ -108,11 +108,11 @@ impl Client {
     /// [`bearer_token`](ClientBuilder::bearer_token).
     ///
     /// ```
-    /// let client = sdk::Client::builder("http://127.0.0.1:8088")
+    /// let client = tz_chat_sdk::Client::builder("http://127.0.0.1:8088")
     ///     .timeout(std::time::Duration::from_secs(30))
     ///     .bearer_token("eyJhbGciOi…")?;
     /// # let _ = client;
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn builder(base_url: &str) -> ClientBuilder {
         ClientBuilder::new(base_url)
@@ -121,7 +121,7 @@ impl Client {
     /// The API of one end user of one system. Nothing is sent yet.
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
     /// let conversations = client.user("cointutor", "42").conversations().await?;
     /// # let _ = conversations;
     /// # Ok(()) }
@@ -138,9 +138,9 @@ impl Client {
     /// a round trip: see [`ChatLinks`](crate::ChatLinks).
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
-    /// let minted = client.chat_token("cointutor", "42", Some(sdk::Lang::Ko)).await?;
-    /// let url = sdk::chat_url(client.base_url(), &minted.token, &Default::default());
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
+    /// let minted = client.chat_token("cointutor", "42", Some(tz_chat_sdk::Lang::Ko)).await?;
+    /// let url = tz_chat_sdk::chat_url(client.base_url(), &minted.token, &Default::default());
     /// # let _ = url;
     /// # Ok(()) }
     /// ```
@@ -166,7 +166,7 @@ impl Client {
     /// [`SyncResponse::errors`] and does not stop the others.
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
     /// let report = client.sync().await?;
     /// println!("{} conversations, {} messages", report.conversations_synced, report.messages_synced);
     /// # Ok(()) }
@@ -179,8 +179,8 @@ impl Client {
     /// Read the history of every user (`/v1/cache/…`).
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
-    /// let recent = client.cache().conversations(&sdk::CacheQuery::new().limit(10)).await?;
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
+    /// let recent = client.cache().conversations(&tz_chat_sdk::CacheQuery::new().limit(10)).await?;
     /// # let _ = recent;
     /// # Ok(()) }
     /// ```
@@ -193,9 +193,9 @@ impl Client<BearerToken> {
     /// An end user's client, authenticated by their chat token.
     ///
     /// ```
-    /// let client = sdk::Client::with_bearer_token("http://127.0.0.1:8088", "eyJhbGciOi…")?;
+    /// let client = tz_chat_sdk::Client::with_bearer_token("http://127.0.0.1:8088", "eyJhbGciOi…")?;
     /// assert!(!format!("{client:?}").contains("eyJ"));
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn with_bearer_token(base_url: &str, token: impl AsRef<str>) -> Result<Self, Error> {
         ClientBuilder::new(base_url).bearer_token(token)
@@ -204,8 +204,8 @@ impl Client<BearerToken> {
     /// The API of the user the token names.
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client<sdk::BearerToken>) -> Result<(), sdk::Error> {
-    /// let reply = client.me().chat(sdk::ChatRequest::new("Hello")).await?;
+    /// # async fn run(client: tz_chat_sdk::Client<tz_chat_sdk::BearerToken>) -> Result<(), tz_chat_sdk::Error> {
+    /// let reply = client.me().chat(tz_chat_sdk::ChatRequest::new("Hello")).await?;
     /// # let _ = reply;
     /// # Ok(()) }
     /// ```
@@ -217,7 +217,7 @@ impl Client<BearerToken> {
     /// (`POST /v1/sync/me`).
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client<sdk::BearerToken>) -> Result<(), sdk::Error> {
+    /// # async fn run(client: tz_chat_sdk::Client<tz_chat_sdk::BearerToken>) -> Result<(), tz_chat_sdk::Error> {
     /// let report = client.sync_me().await?;
     /// # let _ = report;
     /// # Ok(()) }
@@ -232,9 +232,9 @@ impl<A> Client<A> {
     /// The gateway base URL, without a trailing `/`.
     ///
     /// ```
-    /// let client = sdk::Client::with_api_key("https://example.com/gateway/", "k")?;
+    /// let client = tz_chat_sdk::Client::with_api_key("https://example.com/gateway/", "k")?;
     /// assert_eq!(client.base_url(), "https://example.com/gateway");
-    /// # Ok::<(), sdk::Error>(())
+    /// # Ok::<(), tz_chat_sdk::Error>(())
     /// ```
     pub fn base_url(&self) -> &str {
         self.core.base_url()
@@ -243,7 +243,7 @@ impl<A> Client<A> {
     /// Whether the gateway process is up (`GET /health`).
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
     /// assert_eq!(client.health().await?.status, "ok");
     /// # Ok(()) }
     /// ```
@@ -257,7 +257,7 @@ impl<A> Client<A> {
     /// when not).
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
     /// client.ready().await?;
     /// # Ok(()) }
     /// ```

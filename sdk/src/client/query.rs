@@ -11,7 +11,7 @@ use time::{Date, OffsetDateTime};
 /// Paging of a conversation list: how many, and older than which.
 ///
 /// ```
-/// let page = sdk::Page::new().limit(20).before("0193a5e2-…");
+/// let page = tz_chat_sdk::Page::new().limit(20).before("0193a5e2-…");
 /// # let _ = page;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,7 +24,7 @@ impl Page {
     /// The first page, with the gateway's default size.
     ///
     /// ```
-    /// assert_eq!(sdk::Page::new(), sdk::Page::default());
+    /// assert_eq!(tz_chat_sdk::Page::new(), tz_chat_sdk::Page::default());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -33,7 +33,7 @@ impl Page {
     /// At most `limit` items (conversations: 1–200; cache search: 1–500).
     ///
     /// ```
-    /// let page = sdk::Page::new().limit(50);
+    /// let page = tz_chat_sdk::Page::new().limit(50);
     /// # let _ = page;
     /// ```
     pub fn limit(mut self, limit: u32) -> Self {
@@ -45,7 +45,7 @@ impl Page {
     /// previous page).
     ///
     /// ```
-    /// let page = sdk::Page::new().before("0193a5e2-…");
+    /// let page = tz_chat_sdk::Page::new().before("0193a5e2-…");
     /// # let _ = page;
     /// ```
     pub fn before(mut self, id: impl Into<String>) -> Self {
@@ -66,7 +66,7 @@ impl Page {
 /// Paging and rendering of a message list.
 ///
 /// ```
-/// let q = sdk::MessagesQuery::new().limit(50).html();
+/// let q = tz_chat_sdk::MessagesQuery::new().limit(50).html();
 /// # let _ = q;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +79,7 @@ impl MessagesQuery {
     /// The newest messages (200 by default), without HTML.
     ///
     /// ```
-    /// assert_eq!(sdk::MessagesQuery::new(), sdk::MessagesQuery::default());
+    /// assert_eq!(tz_chat_sdk::MessagesQuery::new(), tz_chat_sdk::MessagesQuery::default());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -88,7 +88,7 @@ impl MessagesQuery {
     /// At most `limit` messages (1–500 for a user, 1–5000 for the cache).
     ///
     /// ```
-    /// let q = sdk::MessagesQuery::new().limit(10);
+    /// let q = tz_chat_sdk::MessagesQuery::new().limit(10);
     /// # let _ = q;
     /// ```
     pub fn limit(mut self, limit: u32) -> Self {
@@ -99,7 +99,7 @@ impl MessagesQuery {
     /// Only messages older than the one with this id.
     ///
     /// ```
-    /// let q = sdk::MessagesQuery::new().before("0193a5e2-…");
+    /// let q = tz_chat_sdk::MessagesQuery::new().before("0193a5e2-…");
     /// # let _ = q;
     /// ```
     pub fn before(mut self, id: impl Into<String>) -> Self {
@@ -111,7 +111,7 @@ impl MessagesQuery {
     /// ([`Message::html`](crate::Message::html)).
     ///
     /// ```
-    /// let q = sdk::MessagesQuery::new().html();
+    /// let q = tz_chat_sdk::MessagesQuery::new().html();
     /// # let _ = q;
     /// ```
     pub fn html(mut self) -> Self {
@@ -134,8 +134,8 @@ impl MessagesQuery {
 /// ```
 /// use time::macros::{date, datetime};
 ///
-/// let day: sdk::DateBound = date!(2026-11-21).into();
-/// let instant: sdk::DateBound = datetime!(2026-11-21 10:00 UTC).into();
+/// let day: tz_chat_sdk::DateBound = date!(2026-11-21).into();
+/// let instant: tz_chat_sdk::DateBound = datetime!(2026-11-21 10:00 UTC).into();
 /// assert_ne!(day, instant);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +179,7 @@ impl DateBound {
 /// ```
 /// use time::macros::date;
 ///
-/// let q = sdk::CacheQuery::new()
+/// let q = tz_chat_sdk::CacheQuery::new()
 ///     .system_id("cointutor")
 ///     .since(date!(2026-11-01))
 ///     .until(date!(2026-11-30))
@@ -199,7 +199,7 @@ impl CacheQuery {
     /// Every conversation, newest first (the first 100).
     ///
     /// ```
-    /// assert_eq!(sdk::CacheQuery::new(), sdk::CacheQuery::default());
+    /// assert_eq!(tz_chat_sdk::CacheQuery::new(), tz_chat_sdk::CacheQuery::default());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -208,7 +208,7 @@ impl CacheQuery {
     /// Only this system's conversations.
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().system_id("drillquiz");
+    /// let q = tz_chat_sdk::CacheQuery::new().system_id("drillquiz");
     /// # let _ = q;
     /// ```
     pub fn system_id(mut self, system_id: impl Into<String>) -> Self {
@@ -219,7 +219,7 @@ impl CacheQuery {
     /// Only this user's conversations.
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().system_id("drillquiz").user_id("42");
+    /// let q = tz_chat_sdk::CacheQuery::new().system_id("drillquiz").user_id("42");
     /// # let _ = q;
     /// ```
     pub fn user_id(mut self, user_id: impl Into<String>) -> Self {
@@ -231,7 +231,7 @@ impl CacheQuery {
     /// wire).
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().since(time::macros::date!(2026-11-01));
+    /// let q = tz_chat_sdk::CacheQuery::new().since(time::macros::date!(2026-11-01));
     /// # let _ = q;
     /// ```
     pub fn since(mut self, from: impl Into<DateBound>) -> Self {
@@ -243,7 +243,7 @@ impl CacheQuery {
     /// (`to_date` on the wire).
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().until(time::macros::date!(2026-11-30));
+    /// let q = tz_chat_sdk::CacheQuery::new().until(time::macros::date!(2026-11-30));
     /// # let _ = q;
     /// ```
     pub fn until(mut self, to: impl Into<DateBound>) -> Self {
@@ -254,7 +254,7 @@ impl CacheQuery {
     /// At most `limit` conversations (1–500).
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().limit(500);
+    /// let q = tz_chat_sdk::CacheQuery::new().limit(500);
     /// # let _ = q;
     /// ```
     pub fn limit(mut self, limit: u32) -> Self {
@@ -265,7 +265,7 @@ impl CacheQuery {
     /// Only conversations older than the one with this id.
     ///
     /// ```
-    /// let q = sdk::CacheQuery::new().before("0193a5e2-…");
+    /// let q = tz_chat_sdk::CacheQuery::new().before("0193a5e2-…");
     /// # let _ = q;
     /// ```
     pub fn before(mut self, id: impl Into<String>) -> Self {

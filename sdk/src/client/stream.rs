@@ -28,8 +28,8 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// [`futures::Stream`] of `Result<StreamEvent, Error>`.
 ///
 /// ```no_run
-/// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
-/// use sdk::{ChatRequest, StreamEvent};
+/// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
+/// use tz_chat_sdk::{ChatRequest, StreamEvent};
 ///
 /// let mut stream = client.user("cointutor", "42").chat_stream(ChatRequest::new("Hi")).await?;
 /// while let Some(event) = stream.next_event().await {
@@ -72,9 +72,9 @@ impl ChatStream {
     /// The next event; `None` after the terminal event (or after an error).
     ///
     /// ```no_run
-    /// # async fn run(mut stream: sdk::ChatStream) -> Result<(), sdk::Error> {
+    /// # async fn run(mut stream: tz_chat_sdk::ChatStream) -> Result<(), tz_chat_sdk::Error> {
     /// if let Some(first) = stream.next_event().await {
-    ///     assert!(matches!(first?, sdk::StreamEvent::Start { .. }));
+    ///     assert!(matches!(first?, tz_chat_sdk::StreamEvent::Start { .. }));
     /// }
     /// # Ok(()) }
     /// ```
@@ -84,19 +84,27 @@ impl ChatStream {
 
     /// Read the whole reply and return it as a blocking call would have: the
     /// deltas (and replacements) joined, ids and usage from the `end` event.
-    /// An `error` event becomes [`Error::Api`].
+    /// An `error` event becomes [`Error::Api`] carrying the conversation and
+    /// the stored user message (from the `start` event), as a blocking
+    /// call's error does, so the turn can be retried.
     ///
     /// ```no_run
-    /// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
-    /// let stream = client.user("cointutor", "42").chat_stream(sdk::ChatRequest::new("Hi")).await?;
+    /// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
+    /// let stream = client.user("cointutor", "42").chat_stream(tz_chat_sdk::ChatRequest::new("Hi")).await?;
     /// let reply = stream.into_response().await?;
     /// println!("{}", reply.answer);
     /// # Ok(()) }
     /// ```
     pub async fn into_response(mut self) -> Result<ChatResponse, Error> {
         let mut answer = String::new();
+        let mut started = None;
         while let Some(event) = self.next().await {
             match event? {
+                StreamEvent::Start {
+                    conversation_id,
+                    user_message_id,
+                    ..
+                } => started = Some((conversation_id, user_message_id)),
                 StreamEvent::Delta { text } => answer.push_str(&text),
                 StreamEvent::Replace { text } => answer = text,
                 StreamEvent::End {
@@ -120,15 +128,16 @@ impl ChatStream {
                     message,
                     status,
                 } => {
+                    let (conversation_id, message_id) = started.unzip();
                     return Err(Error::Api {
                         status,
                         code,
                         message,
-                        conversation_id: None,
-                        message_id: None,
+                        conversation_id,
+                        message_id,
                     });
                 }
-                StreamEvent::Start { .. } | StreamEvent::Html { .. } => {}
+                StreamEvent::Html { .. } => {}
             }
         }
         Err(StreamError::EndedEarly.into())

@@ -21,9 +21,9 @@ use crate::{ChatRequest, ChatResponse, Conversation, Message, RenameRequest};
 /// Cheap to clone.
 ///
 /// ```no_run
-/// # async fn run(client: sdk::Client) -> Result<(), sdk::Error> {
+/// # async fn run(client: tz_chat_sdk::Client) -> Result<(), tz_chat_sdk::Error> {
 /// let user = client.user("cointutor", "42");
-/// let reply = user.chat(sdk::ChatRequest::new("What is a stop-loss order?")).await?;
+/// let reply = user.chat(tz_chat_sdk::ChatRequest::new("What is a stop-loss order?")).await?;
 /// let history = user.messages(&reply.conversation_id).await?;
 /// assert_eq!(history.len(), 2);
 /// # Ok(()) }
@@ -73,10 +73,10 @@ impl UserClient {
     /// them in. Ids that name another user are refused before sending.
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
-    /// let first = user.chat(sdk::ChatRequest::new("Hello")).await?;
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let first = user.chat(tz_chat_sdk::ChatRequest::new("Hello")).await?;
     /// let next = user
-    ///     .chat(sdk::ChatRequest::new("Tell me more").in_conversation(&first.conversation_id))
+    ///     .chat(tz_chat_sdk::ChatRequest::new("Tell me more").in_conversation(&first.conversation_id))
     ///     .await?;
     /// println!("{}", next.answer);
     /// # Ok(()) }
@@ -100,10 +100,10 @@ impl UserClient {
     /// [`StreamEvent::Error`](crate::StreamEvent::Error).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
-    /// let mut stream = user.chat_stream(sdk::ChatRequest::new("Hello")).await?;
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let mut stream = user.chat_stream(tz_chat_sdk::ChatRequest::new("Hello")).await?;
     /// while let Some(event) = stream.next_event().await {
-    ///     if let sdk::StreamEvent::Delta { text } = event? {
+    ///     if let tz_chat_sdk::StreamEvent::Delta { text } = event? {
     ///         print!("{text}");
     ///     }
     /// }
@@ -123,7 +123,7 @@ impl UserClient {
     /// see [`conversations_page`](Self::conversations_page)).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
     /// for c in user.conversations().await? {
     ///     println!("{} {}", c.updated_at, c.name);
     /// }
@@ -136,10 +136,10 @@ impl UserClient {
     /// One page of the user's conversations (`GET /v1/conversations`).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
-    /// let first = user.conversations_page(&sdk::Page::new().limit(20)).await?;
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let first = user.conversations_page(&tz_chat_sdk::Page::new().limit(20)).await?;
     /// if let Some(last) = first.last() {
-    ///     let older = user.conversations_page(&sdk::Page::new().limit(20).before(&last.id)).await?;
+    ///     let older = user.conversations_page(&tz_chat_sdk::Page::new().limit(20).before(&last.id)).await?;
     /// #   let _ = older;
     /// }
     /// # Ok(()) }
@@ -158,7 +158,7 @@ impl UserClient {
     /// [`messages_with`](Self::messages_with)).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
     /// for m in user.messages("0193a5e2-…").await? {
     ///     println!("{}: {}", m.role.as_str(), m.content);
     /// }
@@ -173,8 +173,8 @@ impl UserClient {
     /// (`GET /v1/conversations/{id}/messages`).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
-    /// let page = user.messages_with("0193a5e2-…", &sdk::MessagesQuery::new().limit(50).html()).await?;
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let page = user.messages_with("0193a5e2-…", &tz_chat_sdk::MessagesQuery::new().limit(50).html()).await?;
     /// # let _ = page;
     /// # Ok(()) }
     /// ```
@@ -197,7 +197,7 @@ impl UserClient {
     /// with its new name.
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
     /// let renamed = user.rename("0193a5e2-…", "Exam prep").await?;
     /// assert_eq!(renamed.name, "Exam prep");
     /// # Ok(()) }
@@ -220,7 +220,7 @@ impl UserClient {
     /// (`DELETE /v1/conversations/{id}`).
     ///
     /// ```no_run
-    /// # async fn run(user: sdk::UserClient) -> Result<(), sdk::Error> {
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
     /// user.delete("0193a5e2-…").await?;
     /// # Ok(()) }
     /// ```

@@ -137,6 +137,122 @@ fn debug_never_shows_the_secret() {
     assert!(!format!("{:?}", Signer::new(&s).unwrap()).contains(SECRET));
 }
 
+#[test]
+fn nbf_is_checked_with_the_leeway() {
+    let now = unix_now();
+    let token = |nbf: &str| {
+        forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(
+                r#"{{"system_id":"s","user_id":"u","exp":{},"nbf":{nbf}}}"#,
+                now + 600
+            ),
+            SECRET.as_bytes(),
+        )
+    };
+    assert!(verify(&token(&(now + 10).to_string()), &secret()).is_ok());
+    assert_eq!(
+        verify(&token(&(now + 120).to_string()), &secret()),
+        Err(JwtError::NotYetValid)
+    );
+    assert!(matches!(
+        verify(&token(r#""soon""#), &secret()),
+        Err(JwtError::Malformed(_))
+    ));
+}
+
+#[test]
+fn the_leeway_can_be_changed() {
+    let mut claims = ChatClaims::new("s", "u", Duration::ZERO);
+    claims.exp = unix_now() - 90;
+    let token = mint(&claims, &secret()).unwrap();
+    assert_eq!(verify(&token, &secret()), Err(JwtError::Expired));
+    let lenient = Verifier::new(&secret()).with_leeway(Duration::from_secs(120));
+    assert_eq!(lenient.leeway(), Duration::from_secs(120));
+    assert!(lenient.verify(&token).is_ok());
+}
+
+#[test]
+fn audience_and_issuer_may_be_lists() {
+    let exp = unix_now() + 60;
+    let v = Verifier::new(&secret())
+        .with_issuer("backend")
+        .with_audience("tz-chat");
+    let t = |iss: &str, aud: &str| {
+        forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(r#"{{"system_id":"s","user_id":"u","exp":{exp},"iss":{iss},"aud":{aud}}}"#),
+            SECRET.as_bytes(),
+        )
+    };
+    let claims = v
+        .verify(&t(r#"["x","backend"]"#, r#"["tz-chat","y"]"#))
+        .unwrap();
+    assert_eq!(claims.aud.as_deref(), Some("tz-chat"));
+    assert_eq!(
+        v.verify(&t(r#""backend""#, r#"["x","y"]"#)),
+        Err(JwtError::WrongAudience)
+    );
+    assert_eq!(
+        v.verify(&t(r#"["x"]"#, r#""tz-chat""#)),
+        Err(JwtError::WrongIssuer)
+    );
+    assert_eq!(
+        v.verify(&t("42", r#""tz-chat""#)),
+        Err(JwtError::WrongIssuer),
+        "an issuer that is not a string is no issuer"
+    );
+}
+
+#[test]
+fn tampering_and_bad_encodings_are_refused() {
+    let token = mint(
+        &ChatClaims::new("s", "u", Duration::from_secs(60)),
+        &secret(),
+    )
+    .unwrap();
+    let (head, rest) = token.split_once('.').unwrap();
+    let (_, sig) = rest.split_once('.').unwrap();
+    let other = b64::encode(r#"{"system_id":"s","user_id":"admin","exp":9999999999}"#);
+    assert_eq!(
+        verify(&format!("{head}.{other}.{sig}"), &secret()),
+        Err(JwtError::BadSignature)
+    );
+    for bad in [
+        format!("{token}.x"),
+        format!("{token}="),
+        format!("{head}.{rest}").replacen('.', "..", 1),
+        String::new(),
+    ] {
+        assert!(
+            matches!(verify(&bad, &secret()), Err(JwtError::Malformed(_))),
+            "{bad}"
+        );
+    }
+    let not_json = forge(r#"{"alg":"HS256"}"#, "[1,2]", SECRET.as_bytes());
+    assert!(matches!(
+        verify(&not_json, &secret()),
+        Err(JwtError::Malformed(_))
+    ));
+}
+
+#[test]
+fn minted_tokens_keep_their_header() {
+    let token = mint(
+        &ChatClaims::new("s", "u", Duration::from_secs(60)),
+        &secret(),
+    )
+    .unwrap();
+    let head = token.split('.').next().unwrap();
+    assert_eq!(head, b64::encode(r#"{"typ":"JWT","alg":"HS256"}"#));
+    let expected = forge(
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        &serde_json::to_string(&verify(&token, &secret()).unwrap()).unwrap(),
+        SECRET.as_bytes(),
+    );
+    assert_eq!(token, expected, "signed as any HS256 library would");
+}
+
 /// Just enough base64url and HMAC to forge test tokens without the library.
 mod base64_url {
     use base64::Engine as _;

@@ -21,7 +21,7 @@ pub use self::ui::UiTexts;
 /// An interface language supported by the chat page and the widget.
 ///
 /// ```
-/// use sdk::Lang;
+/// use tz_chat_sdk::Lang;
 ///
 /// assert_eq!(Lang::from_tag("ko-KR"), Some(Lang::Ko));
 /// assert_eq!(Lang::from_tag(" ZH_hant "), Some(Lang::Zh));
@@ -53,8 +53,8 @@ impl Lang {
     /// do not ship.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::from_tag("es-419"), Some(sdk::Lang::Es));
-    /// assert_eq!(sdk::Lang::from_tag(""), None);
+    /// assert_eq!(tz_chat_sdk::Lang::from_tag("es-419"), Some(tz_chat_sdk::Lang::Es));
+    /// assert_eq!(tz_chat_sdk::Lang::from_tag(""), None);
     /// ```
     pub fn from_tag(tag: &str) -> Option<Lang> {
         let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
@@ -67,7 +67,7 @@ impl Lang {
     /// (`Accept-Language` or `navigator.languages`), if any.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::from_preferences("fr-CA,ja;q=0.8,en;q=0.5"), Some(sdk::Lang::Ja));
+    /// assert_eq!(tz_chat_sdk::Lang::from_preferences("fr-CA,ja;q=0.8,en;q=0.5"), Some(tz_chat_sdk::Lang::Ja));
     /// ```
     pub fn from_preferences(list: &str) -> Option<Lang> {
         list.split(',')
@@ -78,7 +78,7 @@ impl Lang {
     /// The two-letter code.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::Es.as_str(), "es");
+    /// assert_eq!(tz_chat_sdk::Lang::Es.as_str(), "es");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,8 +93,8 @@ impl Lang {
     /// The language's name in itself, for a language menu.
     ///
     /// ```
-    /// assert_eq!(sdk::Lang::Ko.endonym(), "한국어");
-    /// assert_eq!(sdk::Lang::Es.endonym(), "Español");
+    /// assert_eq!(tz_chat_sdk::Lang::Ko.endonym(), "한국어");
+    /// assert_eq!(tz_chat_sdk::Lang::Es.endonym(), "Español");
     /// ```
     pub fn endonym(self) -> &'static str {
         match self {

@@ -9,9 +9,9 @@ use super::Lang;
 /// camelCase, as the chat page reads them.
 ///
 /// ```
-/// let ko = sdk::SharedTexts::for_lang(sdk::Lang::Ko);
+/// let ko = tz_chat_sdk::SharedTexts::for_lang(tz_chat_sdk::Lang::Ko);
 /// assert_eq!(ko.retry, "다시 시도");
-/// assert_eq!(sdk::UiTexts::for_lang(sdk::Lang::Ko).close, ko.close);
+/// assert_eq!(tz_chat_sdk::UiTexts::for_lang(tz_chat_sdk::Lang::Ko).close, ko.close);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -10,7 +10,7 @@ use super::{Lang, SharedTexts};
 /// The JSON keys are those of the seed gateway (`tokenError` in camelCase).
 ///
 /// ```
-/// let ko = sdk::UiTexts::for_lang(sdk::Lang::Ko);
+/// let ko = tz_chat_sdk::UiTexts::for_lang(tz_chat_sdk::Lang::Ko);
 /// assert_eq!(ko.open, "채팅 열기");
 /// let json = serde_json::to_value(&ko).unwrap();
 /// assert_eq!(json["tokenError"], "채팅 토큰을 불러오지 못했습니다.");
@@ -34,7 +34,7 @@ impl UiTexts {
     /// The built-in texts for `lang`.
     ///
     /// ```
-    /// assert_eq!(sdk::UiTexts::for_lang(sdk::Lang::En).loading, "Loading...");
+    /// assert_eq!(tz_chat_sdk::UiTexts::for_lang(tz_chat_sdk::Lang::En).loading, "Loading...");
     /// ```
     pub fn for_lang(lang: Lang) -> UiTexts {
         let shared = SharedTexts::for_lang(lang);

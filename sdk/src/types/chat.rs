@@ -12,7 +12,7 @@ use crate::ErrorCode;
 /// match the token.
 ///
 /// ```
-/// use sdk::ChatRequest;
+/// use tz_chat_sdk::ChatRequest;
 ///
 /// let req = ChatRequest::new("How do I reset my password?")
 ///     .for_user("drillquiz", "12345")
@@ -61,7 +61,7 @@ impl ChatRequest {
     /// chat token).
     ///
     /// ```
-    /// let req = sdk::ChatRequest::new("Hello");
+    /// let req = tz_chat_sdk::ChatRequest::new("Hello");
     /// assert!(req.conversation_id.is_none());
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
@@ -74,7 +74,7 @@ impl ChatRequest {
     /// Name the end user (needed when calling with an API key).
     ///
     /// ```
-    /// let req = sdk::ChatRequest::new("Hi").for_user("cointutor", "42");
+    /// let req = tz_chat_sdk::ChatRequest::new("Hi").for_user("cointutor", "42");
     /// assert_eq!(req.system_id.as_deref(), Some("cointutor"));
     /// ```
     pub fn for_user(mut self, system_id: impl Into<String>, user_id: impl Into<String>) -> Self {
@@ -86,7 +86,7 @@ impl ChatRequest {
     /// Continue an existing conversation.
     ///
     /// ```
-    /// let req = sdk::ChatRequest::new("And then?").in_conversation("0193…");
+    /// let req = tz_chat_sdk::ChatRequest::new("And then?").in_conversation("0193…");
     /// assert!(req.conversation_id.is_some());
     /// ```
     pub fn in_conversation(mut self, conversation_id: impl Into<String>) -> Self {
@@ -97,7 +97,7 @@ impl ChatRequest {
     /// Ask the upstream to answer in `language` (sets `inputs.language`).
     ///
     /// ```
-    /// let req = sdk::ChatRequest::new("Hola").language("es");
+    /// let req = tz_chat_sdk::ChatRequest::new("Hola").language("es");
     /// assert_eq!(req.inputs.unwrap()["language"], "es");
     /// ```
     pub fn language(mut self, language: impl Into<String>) -> Self {
@@ -111,7 +111,7 @@ impl ChatRequest {
 /// Token counts reported by the upstream for one reply.
 ///
 /// ```
-/// let u = sdk::Usage { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 };
+/// let u = tz_chat_sdk::Usage { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 };
 /// assert_eq!(u.total_tokens, 42);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -131,7 +131,7 @@ pub struct Usage {
 ///
 /// ```
 /// let body = r#"{"conversation_id":"c1","message_id":"m2","user_message_id":"m1","answer":"Hi!"}"#;
-/// let reply: sdk::ChatResponse = serde_json::from_str(body).unwrap();
+/// let reply: tz_chat_sdk::ChatResponse = serde_json::from_str(body).unwrap();
 /// assert_eq!(reply.answer, "Hi!");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,8 +166,8 @@ pub struct ChatResponse {
 /// [`Error`](StreamEvent::Error). Keep-alive comments carry no event.
 ///
 /// ```
-/// let ev: sdk::StreamEvent = serde_json::from_str(r#"{"type":"delta","text":"Hi"}"#).unwrap();
-/// assert_eq!(ev, sdk::StreamEvent::Delta { text: "Hi".into() });
+/// let ev: tz_chat_sdk::StreamEvent = serde_json::from_str(r#"{"type":"delta","text":"Hi"}"#).unwrap();
+/// assert_eq!(ev, tz_chat_sdk::StreamEvent::Delta { text: "Hi".into() });
 /// assert!(!ev.is_terminal());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,7 +228,7 @@ impl StreamEvent {
     /// The SSE `event:` name of this event.
     ///
     /// ```
-    /// assert_eq!(sdk::StreamEvent::Delta { text: String::new() }.name(), "delta");
+    /// assert_eq!(tz_chat_sdk::StreamEvent::Delta { text: String::new() }.name(), "delta");
     /// ```
     pub fn name(&self) -> &'static str {
         match self {
@@ -244,7 +244,7 @@ impl StreamEvent {
     /// Whether this event ends the stream.
     ///
     /// ```
-    /// let end = sdk::StreamEvent::Error { code: sdk::ErrorCode::UpstreamError, message: "x".into(), status: 502 };
+    /// let end = tz_chat_sdk::StreamEvent::Error { code: tz_chat_sdk::ErrorCode::UpstreamError, message: "x".into(), status: 502 };
     /// assert!(end.is_terminal());
     /// ```
     pub fn is_terminal(&self) -> bool {

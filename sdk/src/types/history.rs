@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 /// Who wrote a message.
 ///
 /// ```
-/// assert_eq!(serde_json::to_string(&sdk::Role::Assistant).unwrap(), "\"assistant\"");
+/// assert_eq!(serde_json::to_string(&tz_chat_sdk::Role::Assistant).unwrap(), "\"assistant\"");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,7 +21,7 @@ impl Role {
     /// The role as stored and sent on the wire.
     ///
     /// ```
-    /// assert_eq!(sdk::Role::User.as_str(), "user");
+    /// assert_eq!(tz_chat_sdk::Role::User.as_str(), "user");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,7 +41,7 @@ impl Role {
 ///   upstream aborted with an error (`content` holds what arrived before).
 ///
 /// ```
-/// assert_eq!(sdk::MessageStatus::Incomplete.as_str(), "incomplete");
+/// assert_eq!(tz_chat_sdk::MessageStatus::Incomplete.as_str(), "incomplete");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,7 +58,7 @@ impl MessageStatus {
     /// The status as stored and sent on the wire.
     ///
     /// ```
-    /// assert_eq!(sdk::MessageStatus::Failed.as_str(), "failed");
+    /// assert_eq!(tz_chat_sdk::MessageStatus::Failed.as_str(), "failed");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -74,7 +74,7 @@ impl MessageStatus {
 /// ```
 /// let json = r#"{"id":"c1","system_id":"drillquiz","user_id":"7","name":"Quiz help",
 ///               "created_at":"2026-11-21T10:00:00Z","updated_at":"2026-11-21T10:05:00Z"}"#;
-/// let c: sdk::Conversation = serde_json::from_str(json).unwrap();
+/// let c: tz_chat_sdk::Conversation = serde_json::from_str(json).unwrap();
 /// assert_eq!(c.name, "Quiz help");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,8 +101,8 @@ pub struct Conversation {
 /// ```
 /// let json = r#"{"id":"m1","conversation_id":"c1","role":"user","content":"Hi",
 ///               "status":"complete","created_at":"2026-11-21T10:00:00Z"}"#;
-/// let m: sdk::Message = serde_json::from_str(json).unwrap();
-/// assert_eq!(m.role, sdk::Role::User);
+/// let m: tz_chat_sdk::Message = serde_json::from_str(json).unwrap();
+/// assert_eq!(m.role, tz_chat_sdk::Role::User);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -127,7 +127,7 @@ pub struct Message {
 /// Body of `PATCH /v1/conversations/{id}`: rename a conversation.
 ///
 /// ```
-/// let body = serde_json::to_string(&sdk::RenameRequest { name: "Exam prep".into(), ..Default::default() }).unwrap();
+/// let body = serde_json::to_string(&tz_chat_sdk::RenameRequest { name: "Exam prep".into(), ..Default::default() }).unwrap();
 /// assert_eq!(body, r#"{"name":"Exam prep"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

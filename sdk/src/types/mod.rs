@@ -19,19 +19,24 @@ use serde::{Deserialize, Serialize};
 pub use chat::{ChatRequest, ChatResponse, StreamEvent, Usage};
 pub use history::{Conversation, Message, MessageStatus, RenameRequest, Role};
 
-/// Body of `GET /v1/chat-token`: a chat token for one end user.
+/// Body of `GET /v1/chat-token`: a chat token for one end user. The widget's
+/// token endpoint answers in the same shape (see
+/// [`ChatLinks::token_response`](crate::ChatLinks::token_response)).
 ///
 /// ```
-/// let t: sdk::ChatTokenResponse = serde_json::from_str(r#"{"token":"a.b.c","expires_at":1800000000}"#).unwrap();
-/// assert!(t.ui.is_none());
+/// let t: tz_chat_sdk::ChatTokenResponse = serde_json::from_str(r#"{"token":"a.b.c"}"#).unwrap();
+/// assert!(t.expires_at.is_none() && t.ui.is_none());
+/// let t: tz_chat_sdk::ChatTokenResponse = serde_json::from_str(r#"{"token":"a.b.c","expires_at":1800000000}"#).unwrap();
+/// assert_eq!(t.expires_at, Some(1_800_000_000));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatTokenResponse {
     /// The signed chat JWT.
     pub token: String,
-    /// When it expires (Unix seconds).
-    #[serde(default)]
-    pub expires_at: i64,
+    /// When it expires (Unix seconds). Left out, readers take the token's own
+    /// `exp` claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
     /// Widget shell texts in the requested language (when `lang` was given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui: Option<crate::UiTexts>,
@@ -40,7 +45,7 @@ pub struct ChatTokenResponse {
 /// Body of `POST /v1/sync`: result of pulling upstream history into the store.
 ///
 /// ```
-/// let r: sdk::SyncResponse = serde_json::from_str(r#"{"conversations_synced":2,"messages_synced":8,"errors":[]}"#).unwrap();
+/// let r: tz_chat_sdk::SyncResponse = serde_json::from_str(r#"{"conversations_synced":2,"messages_synced":8,"errors":[]}"#).unwrap();
 /// assert_eq!(r.messages_synced, 8);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -57,7 +62,7 @@ pub struct SyncResponse {
 /// Body of `GET /health` and `GET /ready`.
 ///
 /// ```
-/// let h: sdk::HealthResponse = serde_json::from_str(r#"{"status":"ok"}"#).unwrap();
+/// let h: tz_chat_sdk::HealthResponse = serde_json::from_str(r#"{"status":"ok"}"#).unwrap();
 /// assert_eq!(h.status, "ok");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

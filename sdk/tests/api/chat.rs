@@ -200,17 +200,20 @@ async fn an_upstream_failure_mid_stream_is_the_final_error_event() {
         .into_response()
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Api {
-                status: 502,
-                code: ErrorCode::UpstreamError,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let Error::Api {
+        status: 502,
+        code: ErrorCode::UpstreamError,
+        conversation_id: Some(conversation_id),
+        message_id: Some(message_id),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    // The ids name the stored user message, which a retry answers.
+    let stored = user.messages(conversation_id).await.unwrap();
+    assert_eq!(&stored[0].id, message_id);
+    assert_eq!(stored[0].content, "again");
 }
 
 #[tokio::test]

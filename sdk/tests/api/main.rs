@@ -6,6 +6,10 @@
 // Test code: a failed set-up step should stop the test right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The package is `tz-chat-sdk`; these tests call it `sdk`, as the rest of the
+// workspace does.
+extern crate tz_chat_sdk as sdk;
+
 mod chat;
 mod conversations;
 mod failures;

@@ -52,7 +52,7 @@ async fn a_token_from_the_gateway_verifies_with_chat_links() {
     let claims = gw.links().verify(&minted.token).unwrap();
     assert_eq!(claims.system_id, "drillquiz");
     assert_eq!(claims.user_id, "12345");
-    assert_eq!(claims.exp, minted.expires_at);
+    assert_eq!(Some(claims.exp), minted.expires_at);
     assert_eq!(minted.ui, Some(UiTexts::for_lang(Lang::Ja)));
     assert_eq!(
         gw.client()

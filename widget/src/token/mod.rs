@@ -116,7 +116,12 @@ pub fn grant_from_answer(answer: Value, gateway: Option<&str>) -> Result<Grant, 
                     m if m.contains("missing field `token`") => TokenError::NoToken,
                     m => TokenError::Decode(m),
                 })?;
-            (body.token, body.expires_at, needs_gateway()?, body.ui)
+            (
+                body.token,
+                body.expires_at.unwrap_or(0),
+                needs_gateway()?,
+                body.ui,
+            )
         }
         other => {
             return Err(TokenError::Decode(format!(
@@ -288,10 +293,9 @@ pub fn frame_src(grant: &Grant, lang: Lang, parent_origin: &str) -> String {
     let options = ChatUrlOptions {
         embed: true,
         lang: Some(lang),
+        parent: Some(parent_origin.to_owned()),
     };
-    let url = sdk::chat_url(&grant.base, &grant.token, &options);
-    let parent: String = form_urlencoded::byte_serialize(parent_origin.as_bytes()).collect();
-    format!("{url}&parent={parent}")
+    sdk::chat_url(&grant.base, &grant.token, &options)
 }
 
 /// A URL with its query (which may hold a token) cut off, for messages.
