@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[allow(clippy::print_stdout)]
+#[expect(clippy::print_stdout, reason = "the report is the benchmark's output")]
 fn emit(text: &str) {
     println!("{text}");
 }
@@ -165,6 +165,7 @@ pub(crate) struct StoreUnderTest {
     pub(crate) url: Option<String>,
 }
 
+#[expect(clippy::print_stderr, reason = "progress notes for the person waiting")]
 pub(crate) fn note(text: &str) {
     eprintln!("… {text}");
 }

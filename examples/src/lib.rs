@@ -95,6 +95,7 @@ fn required_var(name: &'static str) -> Result<String, ExampleError> {
 }
 
 /// Report the outcome of an example: errors go to stderr, with exit code 1.
+#[expect(clippy::print_stderr, reason = "the examples are programs run by hand")]
 pub fn report(result: Result<(), ExampleError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,7 @@
 //! The example programs, run as a user would run them, against a gateway
 //! started in-process (with a fake Dify behind it, so answers are known).
 
-// Test code: a failed set-up step should stop the test right there.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::process::{Output, Stdio};
 

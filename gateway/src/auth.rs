@@ -72,7 +72,6 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Build from the configuration.
     pub fn from_config(config: &Config) -> Result<Self, JwtError> {
         let mut verifier = Verifier::new(&config.jwt.secret);
         if let Some(iss) = &config.jwt.issuer {

@@ -22,7 +22,6 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Subcommands.
 #[derive(Debug, Default, Subcommand)]
 pub enum Command {
     /// Run the gateway (configured by environment variables and `.env`).
@@ -134,7 +133,7 @@ impl Banner {
         Self { lines }
     }
 
-    #[allow(clippy::print_stdout)]
+    #[expect(clippy::print_stdout, reason = "a banner for whoever started it")]
     fn print(&self, app: &App) {
         for line in &self.lines {
             println!("{line}");
@@ -177,9 +176,8 @@ fn chat_url(
     ))
 }
 
-/// `chat-gateway token`.
-#[allow(clippy::print_stdout)]
-pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
+/// `chat-gateway token`: the chat URL to print.
+pub fn token(args: &TokenArgs) -> anyhow::Result<String> {
     let config = Config::from_process_env()?;
     let who = Identity::parse(&args.system_id, &args.user_id)?;
     let lang = match args.lang.as_deref() {
@@ -196,16 +194,16 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
         lang,
         args.embed,
     )?;
-    println!("{url}");
-    Ok(())
+    Ok(url)
 }
 
-/// `chat-gateway secrets`.
-#[allow(clippy::print_stdout)]
-pub fn secrets() -> anyhow::Result<()> {
-    println!("CHAT_GATEWAY_JWT_SECRET={}", crate::secrets::jwt_secret());
-    println!("CHAT_GATEWAY_API_KEY={}", crate::secrets::api_key());
-    Ok(())
+/// `chat-gateway secrets`: fresh values to print, as `.env` lines.
+pub fn secrets() -> String {
+    format!(
+        "CHAT_GATEWAY_JWT_SECRET={}\nCHAT_GATEWAY_API_KEY={}",
+        crate::secrets::jwt_secret(),
+        crate::secrets::api_key()
+    )
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -33,7 +33,7 @@ pub enum ApiError {
     /// Body too large (413).
     #[error("Request body is larger than {limit} bytes")]
     PayloadTooLarge {
-        /// The limit.
+        /// In bytes.
         limit: usize,
     },
     /// No credentials at all (401).
@@ -66,10 +66,10 @@ pub enum ApiError {
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
-    /// The upstream failed.
+    /// The upstream failed (404, 429 or 502, by kind).
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
-    /// The database failed.
+    /// The database failed (503 when unreachable or busy, else 500).
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The gateway is stopping (503).
@@ -92,7 +92,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// HTTP status.
+    /// The HTTP status the error is answered with.
     pub fn status(&self) -> StatusCode {
         use ApiError as E;
         match self {
@@ -115,7 +115,7 @@ impl ApiError {
         }
     }
 
-    /// Machine code.
+    /// The `code` of the JSON error body, for clients to branch on.
     pub fn code(&self) -> ErrorCode {
         use ApiError as E;
         match self {

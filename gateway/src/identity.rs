@@ -76,7 +76,6 @@ impl fmt::Display for UserId {
 /// One end user of one system.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
-    /// The client system.
     pub system: SystemId,
     /// The user within it.
     pub user: UserId,

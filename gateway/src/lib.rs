@@ -97,7 +97,6 @@ impl App {
         })
     }
 
-    /// The shared state.
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -13,7 +13,8 @@ use std::collections::HashSet;
 
 use crate::config::{Config, Mode, normalise_origin};
 
-/// The allowed origins.
+/// The listed origins plus the gateway's own, and loopback ones in
+/// development (see the module docs).
 #[derive(Debug, Clone)]
 pub struct OriginPolicy {
     exact: HashSet<String>,
@@ -21,7 +22,6 @@ pub struct OriginPolicy {
 }
 
 impl OriginPolicy {
-    /// Build from the configuration.
     pub fn from_config(config: &Config) -> Self {
         let mut exact: HashSet<String> = config.allowed_origins.iter().cloned().collect();
         if let Some(own) = normalise_origin(&config.public_url) {

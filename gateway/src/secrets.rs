@@ -4,8 +4,7 @@ use base64::Engine as _;
 
 fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    // The OS random source failing is not something to recover from.
-    #[allow(clippy::expect_used)]
+    #[expect(clippy::expect_used, reason = "a failing OS random source is fatal")]
     getrandom::fill(&mut buf).expect("the operating system's random source failed");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }

@@ -35,7 +35,6 @@ pub struct Shared {
 }
 
 impl AppState {
-    /// Wrap the parts.
     pub fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
     }

@@ -5,8 +5,7 @@
 //! Secret can never start a production gateway, and the settings that keep
 //! streams alive (no proxy buffering, drain before SIGTERM) are in place.
 
-// A test: any failure should panic with its cause.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

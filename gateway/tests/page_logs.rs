@@ -2,8 +2,7 @@
 //! reach the log. This binary holds this one test, so it can own the global
 //! log subscriber and capture everything the gateway logs.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

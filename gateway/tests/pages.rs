@@ -3,8 +3,11 @@
 //! in `page_logs.rs`.)
 //! (What the page does in a browser is in `tests/browser/`.)
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly at the first surprise"
+)]
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! configuration at all: it starts, prints a working API key and chat URL,
 //! answers blocking and streamed chats with the demo upstream, stops cleanly
 //! on SIGTERM, and after a restart still has the history and the same keys.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test should fail loudly at the first surprise"

@@ -9,6 +9,7 @@ use sample_integration::{Sample, SampleConfig};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
+#[expect(clippy::print_stderr, reason = "why the command failed")]
 async fn main() -> ExitCode {
     if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
         help();
@@ -33,7 +34,7 @@ async fn run() -> Result<(), sample_integration::LaunchError> {
     sample.run_until(gateway::cli::shutdown_signal()).await
 }
 
-#[allow(clippy::print_stdout)]
+#[expect(clippy::print_stdout, reason = "says where to go")]
 fn announce(sample: &Sample) {
     println!("tz-chat sample integration");
     println!("  open the sample site: {}/", sample.site_url());
@@ -41,7 +42,7 @@ fn announce(sample: &Sample) {
     println!("  stop with Ctrl-C");
 }
 
-#[allow(clippy::print_stdout)]
+#[expect(clippy::print_stdout, reason = "`--help` output")]
 fn help() {
     println!("sample-integration: the tz-chat gateway and the sample site in one process.\n");
     println!("Variables (the gateway's own are passed to it, see its --help):");

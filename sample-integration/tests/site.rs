@@ -4,11 +4,7 @@
 //! CSP, the widget's files, the origins the gateway allows, and a clear
 //! failure when the widget is not built.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test should fail loudly at the first surprise"
-)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use gateway::config::EnvVars;
 use reqwest::header::{self, HeaderMap};

@@ -186,9 +186,9 @@ impl ApiError {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// The error.
+    /// The machine-readable `code` and the human `message`.
     pub error: ApiError,
-    /// The same message, for seed-era clients.
+    /// The same message, for clients written for the seed gateway.
     pub detail: String,
 }
 

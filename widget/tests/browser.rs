@@ -2,11 +2,7 @@
 //! Retry, destroy. Runs in headless Chromium through `wasm-bindgen-test`
 //! (`widget/test-browser.sh`); on other targets this file is empty.
 #![cfg(target_arch = "wasm32")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test should fail loudly at the first surprise"
-)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     report(run())
 }
 
+#[expect(clippy::print_stdout, reason = "the output is what the example shows")]
 fn run() -> Result<(), ExampleError> {
     let mut args = std::env::args().skip(1);
     let (Some(system_id), Some(user_id)) = (args.next(), args.next()) else {

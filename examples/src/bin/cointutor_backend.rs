@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
     report(run().await)
 }
 
+#[expect(clippy::print_stdout, reason = "the output is what the example shows")]
 async fn run() -> Result<(), ExampleError> {
     // Built once: the gateway URL and the secret shared with it.
     let links = ChatLinks::new(&gateway_url(), jwt_secret()?)?;

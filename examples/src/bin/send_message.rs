@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
     report(run().await)
 }
 
+#[expect(clippy::print_stdout, reason = "the output is what the example shows")]
 async fn run() -> Result<(), ExampleError> {
     let mut args = std::env::args().skip(1);
     let (Some(system_id), Some(user_id)) = (args.next(), args.next()) else {

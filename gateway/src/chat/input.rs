@@ -24,7 +24,7 @@ pub struct TurnInput {
     pub message: String,
     /// Conversation to continue.
     pub conversation_id: Option<String>,
-    /// Upstream variables.
+    /// Passed on to the upstream as its input variables (Dify's `inputs`).
     pub inputs: Map<String, Value>,
     /// Also render the answer to HTML.
     pub html: bool,

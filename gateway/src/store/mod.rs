@@ -34,17 +34,14 @@ use crate::identity::Identity;
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationRecord {
-    /// Our id.
+    /// The gateway's own id (the upstream's is `upstream_conversation_id`).
     pub id: String,
-    /// Owning system.
     pub system_id: String,
-    /// Owning user.
     pub user_id: String,
     /// The upstream's conversation id, once the upstream has answered.
     pub upstream_conversation_id: Option<String>,
-    /// Title.
+    /// Sent as `name` on the wire.
     pub title: String,
-    /// Creation time.
     pub created_at: OffsetDateTime,
     /// Last message or rename.
     pub updated_at: OffsetDateTime,
@@ -66,24 +63,19 @@ impl From<ConversationRecord> for sdk::Conversation {
 /// A stored message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRecord {
-    /// Our id.
+    /// The gateway's own id (the upstream's is `upstream_message_id`).
     pub id: String,
-    /// The conversation.
     pub conversation_id: String,
-    /// Who wrote it.
     pub role: Role,
-    /// Text.
     pub content: String,
-    /// Delivery state.
     pub status: MessageStatus,
     /// The upstream's id of the turn.
     pub upstream_message_id: Option<String>,
-    /// Creation time.
     pub created_at: OffsetDateTime,
 }
 
 impl MessageRecord {
-    /// The wire view.
+    /// The wire form; `html` is the content rendered for display, if wanted.
     pub fn into_view(self, html: Option<String>) -> sdk::Message {
         sdk::Message {
             id: self.id,
@@ -110,13 +102,13 @@ pub struct NewTurn<'a> {
     pub title: &'a str,
     /// Id for the user's message.
     pub message_id: &'a str,
-    /// The message.
+    /// The user's text.
     pub content: &'a str,
     /// Retry this user message of the conversation: if it is `failed`, it is
     /// reused (its text set to `content`, its status back to `complete`)
     /// instead of storing a new message.
     pub retry_of: Option<&'a str>,
-    /// Now.
+    /// The time written on every row this creates or updates.
     pub at: OffsetDateTime,
 }
 
@@ -147,7 +139,6 @@ pub enum Begin {
 /// How a turn ended.
 #[derive(Debug, Clone, Copy)]
 pub struct TurnEnd<'a> {
-    /// The conversation.
     pub conversation_id: &'a str,
     /// The user's message.
     pub user_message_id: &'a str,
@@ -159,16 +150,14 @@ pub struct TurnEnd<'a> {
     pub upstream_conversation_id: Option<&'a str>,
     /// The upstream's id for this turn, if it told us.
     pub upstream_message_id: Option<&'a str>,
-    /// Now.
+    /// The time written on every row this creates or updates.
     pub at: OffsetDateTime,
 }
 
 /// The assistant's message of a turn.
 #[derive(Debug, Clone, Copy)]
 pub struct StoredReply<'a> {
-    /// Its id.
     pub message_id: &'a str,
-    /// Its text.
     pub content: &'a str,
     /// `complete`, `incomplete` or `failed`.
     pub status: MessageStatus,
@@ -204,7 +193,6 @@ pub struct ConversationFilter<'a> {
     pub from: Option<OffsetDateTime>,
     /// Created before.
     pub to: Option<OffsetDateTime>,
-    /// Page size.
     pub limit: u32,
     /// Conversations created before this one (id).
     pub before: Option<&'a str>,
@@ -228,7 +216,6 @@ pub struct ImportedTurn {
     pub id: String,
     /// The user's message.
     pub query: Option<String>,
-    /// The answer.
     pub answer: Option<String>,
     /// When it was sent.
     pub created_at: Option<OffsetDateTime>,

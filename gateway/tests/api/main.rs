@@ -1,10 +1,6 @@
 //! Black-box tests of the gateway's HTTP API: a real gateway on a free port,
 //! a real SQLite file, and a fake Dify speaking Dify's wire protocol.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test should fail loudly at the first surprise"
-)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod auth;
 mod chat;

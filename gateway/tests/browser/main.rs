@@ -6,8 +6,11 @@
 //! `chromium` and `chromium-driver`); the tests fail, naming them, when they
 //! are missing. Screenshots go to `test-artifacts/` at the workspace root.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly at the first surprise"
+)]
 
 #[path = "../support/browser.rs"]
 mod browser;

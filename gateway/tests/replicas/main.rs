@@ -3,8 +3,7 @@
 //! with several replicas does. Each test starts its own database, upstream
 //! and replicas, and every process stops when the test ends.
 
-// A harness: any failure should panic with its cause.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod cluster;
 

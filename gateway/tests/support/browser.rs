@@ -16,8 +16,7 @@
 //!   `CHROME_BIN` / `CHROMEDRIVER` when set. When one is missing the test fails
 //!   and says what to install.
 
-// Not every test crate uses every helper; a failed expect is a failed test.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![expect(dead_code, reason = "not every test crate uses every helper")]
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

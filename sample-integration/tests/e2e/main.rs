@@ -12,7 +12,7 @@
 //! The gateway and the site run in the test process on free ports.
 //! Screenshots go to `test-artifacts/` at the workspace root.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test should fail loudly at the first surprise"

@@ -101,10 +101,10 @@ pub struct ChatClaims {
     /// Issued at, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
-    /// Issuer.
+    /// Issuer; checked when the verifier is configured with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    /// Audience.
+    /// Audience; checked when the verifier is configured with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
 }

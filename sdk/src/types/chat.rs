@@ -199,7 +199,7 @@ pub enum StreamEvent {
     },
     /// The answer is complete and stored.
     End {
-        /// The conversation id.
+        /// The gateway's id of the conversation, new or continued.
         conversation_id: String,
         /// Id of the stored assistant message.
         message_id: String,

@@ -3,8 +3,7 @@
 //! fake Dify behind it), for success and for each class of failure. Tokens
 //! minted on either side must be accepted by the other.
 
-// Test code: a failed set-up step should stop the test right there.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 // The package is `tz-chat-sdk`; these tests call it `sdk`, as the rest of the
 // workspace does.

@@ -17,6 +17,7 @@ struct Cli {
 }
 
 #[tokio::main]
+#[expect(clippy::print_stderr, reason = "why the command failed")]
 async fn main() -> std::process::ExitCode {
     match run(&Cli::parse().args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

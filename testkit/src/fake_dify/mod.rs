@@ -70,7 +70,6 @@ pub struct FakeOptions {
     pub api_key: String,
     /// SSE write pattern.
     pub chunking: Chunking,
-    /// The answer.
     pub answer: FakeAnswer,
     /// Send a ping before the first event and after every `ping_every` deltas.
     pub ping_every: Option<usize>,
@@ -102,11 +101,9 @@ impl Default for FakeOptions {
 pub enum Fault {
     /// Answer with this status and Dify's JSON error envelope.
     Status {
-        /// HTTP status.
         status: u16,
-        /// Dify error code.
+        /// Dify's error `code`, such as `invalid_param`.
         code: String,
-        /// Message.
         message: String,
     },
     /// A 502 with an nginx HTML page.
@@ -194,7 +191,6 @@ pub struct FakeDify {
 }
 
 impl FakeDify {
-    /// A fake with `options`.
     pub fn new(options: FakeOptions) -> Self {
         Self {
             inner: Arc::new(Inner {
