@@ -9,6 +9,11 @@
 //! Needs the Debian packages `chromium` and `chromium-driver` (the test fails
 //! naming them when missing).
 
+#![expect(
+    clippy::expect_used,
+    reason = "the shared browser helpers fail the test at a failed set-up step"
+)]
+
 #[path = "../../gateway/tests/support/browser.rs"]
 mod browser;
 

@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
     report(run().await)
 }
 
+#[expect(clippy::print_stdout, reason = "the output is what the example shows")]
 async fn run() -> Result<(), ExampleError> {
     // [README: add chat to your axum site]
     let links = ChatLinks::new(&gateway_url(), jwt_secret()?)?; // the gateway and its secret
