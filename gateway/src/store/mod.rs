@@ -287,7 +287,8 @@ fn transient_sqlstate(code: &str) -> bool {
 /// Persistence of conversations and messages. See the module docs.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// A cheap round trip to the database (`/ready`).
+    /// A cheap write to the database (`/ready`): fails when it cannot take
+    /// writes (unreachable, read-only, disk full), not only when it is down.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Store the user's message (or reuse a failed one, see

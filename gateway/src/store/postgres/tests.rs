@@ -110,3 +110,32 @@ async fn a_stopped_server_makes_ping_unavailable() {
     let err = store.ping().await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
 }
+
+#[tokio::test]
+async fn turns_of_a_stopped_replica_are_failed_and_a_live_ones_are_not() {
+    use crate::store::contract::crashes;
+    let (server, first) = server_and_store().await;
+    let open = crashes::leave_open(&first).await;
+    // A replica starting while the first one is alive leaves its turn alone.
+    let second = PgStore::open(&server.url()).await.unwrap();
+    crashes::assert_still_open(&second, &open).await;
+    // The first replica dies: its heartbeat stops and grows old.
+    let dead = first.replica.to_string();
+    drop(first);
+    sqlx::query("UPDATE gateway_replicas SET seen_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(&dead)
+        .execute(second.pool())
+        .await
+        .unwrap();
+    // The second replica's own heartbeat is fresh; only the dead one's turn
+    // is failed, by the next replica to start (or the next sweep).
+    let third = PgStore::open(&server.url()).await.unwrap();
+    crashes::assert_failed_and_retried(&third, &open).await;
+    let live: Vec<(String,)> = sqlx::query_as("SELECT id FROM gateway_replicas ORDER BY id")
+        .fetch_all(third.pool())
+        .await
+        .unwrap();
+    let mut expected = vec![(second.replica.to_string(),), (third.replica.to_string(),)];
+    expected.sort();
+    assert_eq!(live, expected, "the dead replica is forgotten");
+}
