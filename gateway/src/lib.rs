@@ -23,7 +23,8 @@
 //! - [`routes`]: the HTTP API (framing turns as JSON or SSE); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
-//! - [`pages`]: the chat page end users see, and its assets.
+//! - [`pages`]: the chat page end users see, and its assets;
+//! - [`stored_text`]: what text a request may hand the store.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
@@ -44,6 +45,7 @@ pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod stored_text;
 pub mod upstream;
 
 use std::future::Future;

@@ -12,5 +12,6 @@ mod chat_token;
 mod errors;
 mod faults;
 mod history;
+mod stored_text;
 mod streaming;
 mod support;
