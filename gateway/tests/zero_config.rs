@@ -325,3 +325,56 @@ async fn pointing_dify_variables_at_a_dify_compatible_server_works_the_same() {
     );
     stop(gw).await;
 }
+
+#[tokio::test]
+async fn a_database_password_is_never_printed() {
+    let postgres = testkit::postgres::ThrowawayPostgres::start().await.unwrap();
+    // The test server trusts local connections, so any password works.
+    let url = postgres
+        .url()
+        .replacen("@127.0.0.1", ":hunter2-in-url@127.0.0.1", 1);
+    let url = format!("{url}?password=hunter2-in-query");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binary()
+        .current_dir(dir.path())
+        .env("CHAT_GATEWAY_ENV", "production")
+        .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
+        .env(
+            "CHAT_GATEWAY_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("CHAT_GATEWAY_API_KEY", "key-0123456789abcdef")
+        .env("CHAT_GATEWAY_DEMO", "on")
+        .env("DATABASE_URL", &url)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let banner = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let done = line.trim().starts_with("upstream:");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), banner)
+        .await
+        .expect("no start-up banner within 30 s");
+    child.start_kill().unwrap();
+    let rest = child.wait_with_output().await.unwrap();
+    let all = format!(
+        "{}\n{}{}",
+        printed.join("\n"),
+        String::from_utf8_lossy(&rest.stdout),
+        String::from_utf8_lossy(&rest.stderr)
+    );
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("database:") && l.contains(":***@")),
+        "the banner names the database, redacted: {all}"
+    );
+    assert!(!all.contains("hunter2"), "a password was printed: {all}");
+}

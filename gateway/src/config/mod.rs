@@ -110,7 +110,10 @@ pub struct ConfigError(pub String);
 
 /// Every variable the gateway reads, with its meaning.
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("CHAT_GATEWAY_ENV", "development (default) or production"),
+    (
+        "CHAT_GATEWAY_ENV",
+        "development (default; then only a loopback CHAT_GATEWAY_LISTEN unless set explicitly) or production",
+    ),
     (
         "CHAT_GATEWAY_LISTEN",
         "listen address, default 127.0.0.1:8088",
@@ -125,7 +128,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "CHAT_GATEWAY_JWT_SECRET",
-        "HS256 secret for chat tokens (≥ 32 bytes in production)",
+        "HS256 secret for chat tokens, at least 32 bytes (generated in development when unset)",
     ),
     (
         "CHAT_GATEWAY_JWT_ISSUER",
@@ -201,7 +204,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("RUST_LOG", "log filter, default info"),
 ];
 
-/// Shortest JWT secret accepted in production.
+/// Shortest JWT secret accepted (a development secret left unset is
+/// generated instead).
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
@@ -237,6 +241,14 @@ impl Config {
                         .into(),
                 )
             })?;
+        // An unconfigured gateway prints its key and a chat link: it must
+        // not be reachable from other machines by accident.
+        let mode_chosen = vars.get_nonempty("CHAT_GATEWAY_ENV").is_some();
+        if mode == Mode::Development && !mode_chosen && !listen.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_LISTEN={listen} is reachable from other machines, but CHAT_GATEWAY_ENV is not set (development mode by default, which prints its key): set CHAT_GATEWAY_ENV=production, or CHAT_GATEWAY_ENV=development to expose a development gateway on purpose"
+            )));
+        }
         let explicit_url = vars.get_nonempty("CHAT_GATEWAY_URL");
         let public_url_is_default = explicit_url.is_none();
         let public_url = match explicit_url {
@@ -257,6 +269,15 @@ impl Config {
 
         let mut dev = DevValues::default();
         let secret_var = vars.get("CHAT_GATEWAY_JWT_SECRET");
+        if let Some(secret) = secret_var.as_deref().filter(|s| !s.is_empty())
+            && secret.len() < MIN_SECRET_BYTES
+            && mode == Mode::Development
+        {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are needed, or leave it unset in development for a generated one (`chat-gateway secrets` prints a good one)",
+                secret.len()
+            )));
+        }
         let api_key_var = vars.get("CHAT_GATEWAY_API_KEY");
         let (secret, api_key_var) = match mode {
             Mode::Production => {
@@ -365,6 +386,38 @@ impl Config {
             dev,
         })
     }
+}
+
+/// `url` as it may be printed or logged: the password of its user part and
+/// any `password=` parameter replaced by `***`
+/// (`postgres://app:***@db/chat`).
+pub fn redact_database_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &base[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_owned(),
+            }
+        }
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 /// Comma-separated list, blanks trimmed, empties dropped.
