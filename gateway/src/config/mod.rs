@@ -56,6 +56,8 @@ pub struct Config {
     pub upstreams: UpstreamSettings,
     /// Request size limits.
     pub limits: Limits,
+    /// Bounds on client connections.
+    pub connections: ConnectionLimits,
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
@@ -92,6 +94,20 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest message, in characters.
     pub max_message_chars: usize,
+}
+
+/// Bounds on client connections (see `crate::server`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Longest wait for an HTTP/1 request head.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress and no traffic for this
+    /// long is closed.
+    pub idle_timeout: Duration,
+    /// Most connections open at once; 0 for no limit.
+    pub max_connections: usize,
+    /// Most connections open at once from one address; 0 for no limit.
+    pub max_per_address: usize,
 }
 
 /// Variables that were given development values, and where those live.
@@ -196,6 +212,22 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
         "after SIGTERM, how long open requests and streams may finish, default 30",
+    ),
+    (
+        "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS",
+        "longest wait for a request's headers, default 10",
+    ),
+    (
+        "CHAT_GATEWAY_IDLE_TIMEOUT_SECS",
+        "close a connection without requests or traffic after this long, default 60",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS",
+        "most open client connections, default 20000 (0: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS",
+        "most open connections from one client address, default 0 (no limit; all come from the proxy behind one)",
     ),
     (
         "CHAT_GATEWAY_DEV_SECRETS_FILE",
@@ -368,6 +400,21 @@ impl Config {
             max_message_chars: vars.number("CHAT_GATEWAY_MAX_MESSAGE_CHARS", 32_000)?,
         };
 
+        let connections = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(
+                vars.number("CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS", 10)?,
+            ),
+            idle_timeout: Duration::from_secs(vars.number("CHAT_GATEWAY_IDLE_TIMEOUT_SECS", 60)?),
+            max_connections: vars.number("CHAT_GATEWAY_MAX_CONNECTIONS", 20_000)?,
+            max_per_address: vars.number("CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS", 0)?,
+        };
+        if connections.header_read_timeout.is_zero() || connections.idle_timeout.is_zero() {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS and CHAT_GATEWAY_IDLE_TIMEOUT_SECS must be > 0"
+                    .into(),
+            ));
+        }
+
         Ok(Config {
             mode,
             listen,
@@ -380,6 +427,7 @@ impl Config {
             allowed_origins,
             upstreams,
             limits,
+            connections,
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),

@@ -9,6 +9,7 @@
 mod auth;
 mod chat;
 mod chat_token;
+mod connections;
 mod errors;
 mod faults;
 mod history;
