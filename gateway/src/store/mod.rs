@@ -280,12 +280,17 @@ impl From<sqlx::Error> for StoreError {
 /// PostgreSQL error codes that mean "the database cannot serve right now"
 /// rather than "this query is wrong": connection exceptions (class 08),
 /// insufficient resources such as too many connections (class 53), the
-/// server shutting down, crashed or still starting (57P01–57P03), and
-/// serialization failures or deadlocks (40001, 40P01), which a retry cures.
+/// server shutting down, crashed or still starting (57P01–57P03),
+/// serialization failures or deadlocks (40001, 40P01), which a retry cures,
+/// and a database that refuses writes (25006: read-only, as a standby or
+/// with `default_transaction_read_only`).
 fn transient_sqlstate(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
-        || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "25006"
+        )
 }
 
 /// Persistence of conversations and messages. See the module docs.

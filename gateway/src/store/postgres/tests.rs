@@ -139,3 +139,56 @@ async fn turns_of_a_stopped_replica_are_failed_and_a_live_ones_are_not() {
     expected.sort();
     assert_eq!(live, expected, "the dead replica is forgotten");
 }
+
+#[tokio::test]
+async fn a_read_only_database_makes_ping_unavailable() {
+    let (_server, store) = server_and_store().await;
+    store.ping().await.unwrap();
+    sqlx::query(
+        "DO $$ BEGIN EXECUTE format(
+             'ALTER DATABASE %I SET default_transaction_read_only = on', current_database());
+         END $$",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // Sessions pick the setting up when they start: end the pooled ones.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // The probe writes, so it fails, as "unavailable" (503), not as a
+    // query error (500).
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        let outcome = store.ping().await;
+        let done = matches!(&outcome, Err(StoreError::Unavailable(e)) if e.contains("read-only"));
+        outcomes.push(format!("{outcome:?}"));
+        if done {
+            break;
+        }
+    }
+    assert!(
+        outcomes
+            .last()
+            .is_some_and(|o| o.starts_with("Err(Unavailable") && o.contains("read-only")),
+        "{outcomes:?}"
+    );
+    // Reads still work.
+    let owner = Identity::parse("s", "u").unwrap();
+    assert!(
+        store
+            .list_conversations(
+                &owner,
+                crate::store::PageRequest {
+                    limit: 10,
+                    before: None
+                }
+            )
+            .await
+            .is_ok()
+    );
+}
