@@ -103,7 +103,10 @@ impl Banner {
                 Mode::Production => "production",
             }
         )];
-        lines.push(format!("  database:  {}", redact_url(&config.database_url)));
+        lines.push(format!(
+            "  database:  {}",
+            crate::config::redact_database_url(&config.database_url)
+        ));
         if config.mode == Mode::Development {
             if let Some(file) = &config.dev.file
                 && !config.dev.generated.is_empty()
@@ -141,18 +144,6 @@ impl Banner {
         for line in app.state().upstreams.describe() {
             println!("  upstream:  {line}");
         }
-    }
-}
-
-/// A database URL without its password.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -229,21 +220,4 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing open requests");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn database_passwords_are_not_printed() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/chat"),
-            "postgres://app:***@db:5432/chat"
-        );
-        assert_eq!(
-            redact_url("sqlite://chat_gateway.db"),
-            "sqlite://chat_gateway.db"
-        );
-    }
 }

@@ -36,6 +36,20 @@ pub enum ApiError {
         /// In bytes.
         limit: usize,
     },
+    /// Request target too long (414).
+    #[error("Request URI is longer than {limit} bytes")]
+    UriTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// Request headers too many or too large (431).
+    #[error("Request headers are too large (at most {count} headers of {bytes} bytes in all)")]
+    HeadersTooLarge {
+        /// Most headers.
+        count: usize,
+        /// Most bytes of names and values.
+        bytes: usize,
+    },
     /// No credentials at all (401).
     #[error("API key or Bearer token required")]
     MissingCredentials,
@@ -100,6 +114,8 @@ impl ApiError {
             E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
             E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
@@ -120,7 +136,9 @@ impl ApiError {
         use ApiError as E;
         match self {
             E::Turn { error, .. } => error.code(),
-            E::BadRequest(_) => ErrorCode::BadRequest,
+            E::BadRequest(_) | E::UriTooLong { .. } | E::HeadersTooLarge { .. } => {
+                ErrorCode::BadRequest
+            }
             E::InvalidJson(_) => ErrorCode::InvalidJson,
             E::Validation(_) => ErrorCode::ValidationFailed,
             E::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,

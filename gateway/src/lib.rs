@@ -23,7 +23,9 @@
 //! - [`routes`]: the HTTP API (framing turns as JSON or SSE); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
-//! - [`pages`]: the chat page end users see, and its assets.
+//! - [`pages`]: the chat page end users see, and its assets;
+//! - [`stored_text`]: what text a request may hand the store;
+//! - [`server`]: accepting connections, with their timeouts and limits.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
@@ -42,15 +44,16 @@ pub mod origins;
 pub mod pages;
 pub mod routes;
 pub mod secrets;
+pub mod server;
 pub mod state;
 pub mod store;
+pub mod stored_text;
 pub mod upstream;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -117,24 +120,21 @@ impl App {
     ) -> std::io::Result<()> {
         let token = self.state.shutdown.clone();
         let grace = self.state.config.shutdown_grace;
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
         let cut = token.clone();
-        // `into_make_service` prepares the routes once; handing axum the
-        // router itself rebuilds them for every connection (measured: about
-        // 20 KiB per open stream).
-        axum::serve(listener, self.router().into_make_service())
-            .with_graceful_shutdown(async move {
+        // The router is built once and shared by every connection.
+        server::serve(
+            listener,
+            self.router(),
+            self.state.config.connections,
+            async move {
                 shutdown.await;
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
                     cut.cancel();
                 });
-            })
-            .await?;
+            },
+        )
+        .await?;
         token.cancel();
         self.state.tasks.close();
         self.state.tasks.wait().await;

@@ -325,3 +325,133 @@ async fn pointing_dify_variables_at_a_dify_compatible_server_works_the_same() {
     );
     stop(gw).await;
 }
+
+#[tokio::test]
+async fn a_database_password_is_never_printed() {
+    let postgres = testkit::postgres::ThrowawayPostgres::start().await.unwrap();
+    // The test server trusts local connections, so any password works.
+    let url = postgres
+        .url()
+        .replacen("@127.0.0.1", ":hunter2-in-url@127.0.0.1", 1);
+    let url = format!("{url}?password=hunter2-in-query");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binary()
+        .current_dir(dir.path())
+        .env("CHAT_GATEWAY_ENV", "production")
+        .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
+        .env(
+            "CHAT_GATEWAY_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("CHAT_GATEWAY_API_KEY", "key-0123456789abcdef")
+        .env("CHAT_GATEWAY_DEMO", "on")
+        .env("DATABASE_URL", &url)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let banner = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let done = line.trim().starts_with("upstream:");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), banner)
+        .await
+        .expect("no start-up banner within 30 s");
+    child.start_kill().unwrap();
+    let rest = child.wait_with_output().await.unwrap();
+    let all = format!(
+        "{}\n{}{}",
+        printed.join("\n"),
+        String::from_utf8_lossy(&rest.stdout),
+        String::from_utf8_lossy(&rest.stderr)
+    );
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("database:") && l.contains(":***@")),
+        "the banner names the database, redacted: {all}"
+    );
+    assert!(!all.contains("hunter2"), "a password was printed: {all}");
+}
+
+#[tokio::test]
+async fn a_question_cut_by_kill_9_is_failed_after_restart_and_retried_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    // A slow demo answer, so the gateway dies in the middle of it.
+    let mut gw = start_with(dir.path(), &[("CHAT_GATEWAY_DEMO_DELAY_MS", "2000")]).await;
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&json!({"system_id": "demo", "user_id": "guest", "message": "Hello", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let first = stream.chunk().await.unwrap().expect("a start event");
+    let first = String::from_utf8_lossy(&first).into_owned();
+    let started: Value = first
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .map(|data| serde_json::from_str(data.trim()).unwrap())
+        .expect("the start event's data");
+    assert_eq!(started["type"], "start", "{first}");
+    let conversation = started["conversation_id"].as_str().unwrap().to_owned();
+    let question = started["user_message_id"].as_str().unwrap().to_owned();
+    gw.child.start_kill().unwrap();
+    gw.child.wait().await.unwrap();
+    drop(stream);
+
+    let gw = start(dir.path()).await;
+    let messages = |gw: &Running| {
+        http.get(format!(
+            "{}/v1/conversations/{conversation}/messages?system_id=demo&user_id=guest",
+            gw.url
+        ))
+        .header("X-API-Key", &gw.api_key)
+        .send()
+    };
+    let stored: Value = messages(&gw).await.unwrap().json().await.unwrap();
+    let stored = stored.as_array().unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["id"], question.as_str());
+    assert_eq!(
+        stored[0]["status"], "failed",
+        "Retry is offered: {stored:?}"
+    );
+
+    let retried: Value = http
+        .post(format!("{}/v1/chat", gw.url))
+        .header("X-API-Key", &gw.api_key)
+        .json(&json!({
+            "system_id": "demo",
+            "user_id": "guest",
+            "message": "Hello",
+            "conversation_id": conversation,
+            "retry_message_id": question,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retried["user_message_id"], question.as_str(), "{retried}");
+    let stored: Value = messages(&gw).await.unwrap().json().await.unwrap();
+    let roles: Vec<_> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap(), m["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("user", "complete"), ("assistant", "complete")],
+        "the question is stored once: {stored}"
+    );
+    stop(gw).await;
+}

@@ -7,11 +7,10 @@ use serde_json::{Map, Value};
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::identity::Identity;
+use crate::stored_text::{check_id, check_text};
 
 /// Largest `inputs` object, serialised.
 const MAX_INPUTS_BYTES: usize = 16 * 1024;
-/// Longest conversation or message id accepted before lookup.
-const MAX_ID_LEN: usize = 64;
 
 /// A validated chat request.
 #[derive(Debug, Clone)]
@@ -50,14 +49,10 @@ impl TurnInput {
                 "message is longer than {max} characters"
             )));
         }
+        check_text("message", message)?;
         let conversation_id = req.conversation_id.filter(|c| !c.trim().is_empty());
-        if conversation_id
-            .as_ref()
-            .is_some_and(|c| c.len() > MAX_ID_LEN)
-        {
-            return Err(ApiError::Validation(format!(
-                "conversation_id is longer than {MAX_ID_LEN} characters"
-            )));
+        if let Some(id) = &conversation_id {
+            check_id("conversation_id", id)?;
         }
         let retry_of = req.retry_message_id.filter(|r| !r.trim().is_empty());
         if let Some(retry) = &retry_of {
@@ -66,11 +61,7 @@ impl TurnInput {
                     "retry_message_id needs the conversation_id it belongs to".into(),
                 ));
             }
-            if retry.len() > MAX_ID_LEN {
-                return Err(ApiError::Validation(format!(
-                    "retry_message_id is longer than {MAX_ID_LEN} characters"
-                )));
-            }
+            check_id("retry_message_id", retry)?;
         }
         let inputs = req.inputs.unwrap_or_default();
         let inputs_size = serde_json::to_vec(&inputs)

@@ -56,6 +56,8 @@ pub struct Config {
     pub upstreams: UpstreamSettings,
     /// Request size limits.
     pub limits: Limits,
+    /// Bounds on client connections.
+    pub connections: ConnectionLimits,
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
@@ -94,6 +96,20 @@ pub struct Limits {
     pub max_message_chars: usize,
 }
 
+/// Bounds on client connections (see `crate::server`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Longest wait for an HTTP/1 request head.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress and no traffic for this
+    /// long is closed.
+    pub idle_timeout: Duration,
+    /// Most connections open at once; 0 for no limit.
+    pub max_connections: usize,
+    /// Most connections open at once from one address; 0 for no limit.
+    pub max_per_address: usize,
+}
+
 /// Variables that were given development values, and where those live.
 #[derive(Debug, Clone, Default)]
 pub struct DevValues {
@@ -110,7 +126,10 @@ pub struct ConfigError(pub String);
 
 /// Every variable the gateway reads, with its meaning.
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("CHAT_GATEWAY_ENV", "development (default) or production"),
+    (
+        "CHAT_GATEWAY_ENV",
+        "development (default; then only a loopback CHAT_GATEWAY_LISTEN unless set explicitly) or production",
+    ),
     (
         "CHAT_GATEWAY_LISTEN",
         "listen address, default 127.0.0.1:8088",
@@ -125,7 +144,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     (
         "CHAT_GATEWAY_JWT_SECRET",
-        "HS256 secret for chat tokens (≥ 32 bytes in production)",
+        "HS256 secret for chat tokens, at least 32 bytes (generated in development when unset)",
     ),
     (
         "CHAT_GATEWAY_JWT_ISSUER",
@@ -195,13 +214,30 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "after SIGTERM, how long open requests and streams may finish, default 30",
     ),
     (
+        "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS",
+        "longest wait for a request's headers, default 10",
+    ),
+    (
+        "CHAT_GATEWAY_IDLE_TIMEOUT_SECS",
+        "close a connection without requests or traffic after this long, default 60",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS",
+        "most open client connections, default 20000 (0: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS",
+        "most open connections from one client address, default 0 (no limit; all come from the proxy behind one)",
+    ),
+    (
         "CHAT_GATEWAY_DEV_SECRETS_FILE",
         "where development secrets are kept, default .chat-gateway-dev.env",
     ),
     ("RUST_LOG", "log filter, default info"),
 ];
 
-/// Shortest JWT secret accepted in production.
+/// Shortest JWT secret accepted (a development secret left unset is
+/// generated instead).
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
@@ -237,6 +273,14 @@ impl Config {
                         .into(),
                 )
             })?;
+        // An unconfigured gateway prints its key and a chat link: it must
+        // not be reachable from other machines by accident.
+        let mode_chosen = vars.get_nonempty("CHAT_GATEWAY_ENV").is_some();
+        if mode == Mode::Development && !mode_chosen && !listen.ip().is_loopback() {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_LISTEN={listen} is reachable from other machines, but CHAT_GATEWAY_ENV is not set (development mode by default, which prints its key): set CHAT_GATEWAY_ENV=production, or CHAT_GATEWAY_ENV=development to expose a development gateway on purpose"
+            )));
+        }
         let explicit_url = vars.get_nonempty("CHAT_GATEWAY_URL");
         let public_url_is_default = explicit_url.is_none();
         let public_url = match explicit_url {
@@ -257,6 +301,15 @@ impl Config {
 
         let mut dev = DevValues::default();
         let secret_var = vars.get("CHAT_GATEWAY_JWT_SECRET");
+        if let Some(secret) = secret_var.as_deref().filter(|s| !s.is_empty())
+            && secret.len() < MIN_SECRET_BYTES
+            && mode == Mode::Development
+        {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are needed, or leave it unset in development for a generated one (`chat-gateway secrets` prints a good one)",
+                secret.len()
+            )));
+        }
         let api_key_var = vars.get("CHAT_GATEWAY_API_KEY");
         let (secret, api_key_var) = match mode {
             Mode::Production => {
@@ -347,6 +400,21 @@ impl Config {
             max_message_chars: vars.number("CHAT_GATEWAY_MAX_MESSAGE_CHARS", 32_000)?,
         };
 
+        let connections = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(
+                vars.number("CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS", 10)?,
+            ),
+            idle_timeout: Duration::from_secs(vars.number("CHAT_GATEWAY_IDLE_TIMEOUT_SECS", 60)?),
+            max_connections: vars.number("CHAT_GATEWAY_MAX_CONNECTIONS", 20_000)?,
+            max_per_address: vars.number("CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS", 0)?,
+        };
+        if connections.header_read_timeout.is_zero() || connections.idle_timeout.is_zero() {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS and CHAT_GATEWAY_IDLE_TIMEOUT_SECS must be > 0"
+                    .into(),
+            ));
+        }
+
         Ok(Config {
             mode,
             listen,
@@ -359,12 +427,45 @@ impl Config {
             allowed_origins,
             upstreams,
             limits,
+            connections,
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
             dev,
         })
     }
+}
+
+/// `url` as it may be printed or logged: the password of its user part and
+/// any `password=` parameter replaced by `***`
+/// (`postgres://app:***@db/chat`).
+pub fn redact_database_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &base[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_owned(),
+            }
+        }
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 /// Comma-separated list, blanks trimmed, empties dropped.

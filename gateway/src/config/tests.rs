@@ -178,6 +178,8 @@ fn lists_and_origins_are_normalised() {
             "https://Quiz.Example.com/, http://localhost:3000/app",
         ),
         ("CHAT_GATEWAY_LISTEN", "0.0.0.0:9000"),
+        // Beyond loopback, development must be chosen explicitly.
+        ("CHAT_GATEWAY_ENV", "development"),
     ]))
     .unwrap();
     let allowed = c.allowed_system_ids.unwrap();
@@ -187,4 +189,53 @@ fn lists_and_origins_are_normalised() {
         ["https://quiz.example.com", "http://localhost:3000"]
     );
     assert_eq!(c.public_url, "http://127.0.0.1:9000");
+}
+
+#[test]
+fn database_passwords_are_redacted() {
+    use super::redact_database_url as redact;
+    assert_eq!(
+        redact("postgres://app:s3cret@db:5432/chat"),
+        "postgres://app:***@db:5432/chat"
+    );
+    assert_eq!(
+        redact("postgresql://app:p@ss:w0rd@db/chat?sslmode=require"),
+        "postgresql://app:***@db/chat?sslmode=require"
+    );
+    assert_eq!(
+        redact("postgres://db/chat?user=app&password=s3cret&sslmode=require"),
+        "postgres://db/chat?user=app&password=***&sslmode=require"
+    );
+    assert_eq!(redact("postgres://app@db/chat"), "postgres://app@db/chat");
+    assert_eq!(
+        redact("sqlite://chat_gateway.db"),
+        "sqlite://chat_gateway.db"
+    );
+}
+
+#[test]
+fn development_by_default_stays_on_loopback() {
+    let exposed = [("CHAT_GATEWAY_LISTEN", "0.0.0.0:8088")];
+    let err = Config::from_env(&dev_vars(&exposed)).unwrap_err();
+    assert!(err.to_string().contains("CHAT_GATEWAY_ENV"), "{err}");
+    let err =
+        Config::from_env(&dev_vars(&[("CHAT_GATEWAY_LISTEN", "192.0.2.7:8088")])).unwrap_err();
+    assert!(err.to_string().contains("CHAT_GATEWAY_LISTEN"), "{err}");
+    // Chosen on purpose, either mode may listen anywhere.
+    for mode in ["development", "production"] {
+        let config = Config::from_env(&dev_vars(&[
+            ("CHAT_GATEWAY_LISTEN", "0.0.0.0:8088"),
+            ("CHAT_GATEWAY_ENV", mode),
+        ]))
+        .unwrap();
+        assert!(config.listen.ip().is_unspecified());
+    }
+    let local = Config::from_env(&dev_vars(&[("CHAT_GATEWAY_LISTEN", "[::1]:8088")])).unwrap();
+    assert_eq!(local.mode, Mode::Development);
+}
+
+#[test]
+fn a_short_secret_set_by_hand_is_refused_in_development_too() {
+    let err = Config::from_env(&dev_vars(&[("CHAT_GATEWAY_JWT_SECRET", "abc")])).unwrap_err();
+    assert!(err.to_string().contains("at least 32"), "{err}");
 }

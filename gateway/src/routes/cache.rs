@@ -16,12 +16,13 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use super::conversations::{message_views, page_limit};
+use super::conversations::{message_views, page_before, page_limit};
 use crate::auth::ServerKey;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::store::{ConversationFilter, PageRequest, Scope};
+use crate::stored_text::check_id;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -49,10 +50,17 @@ async fn conversations(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
+    if let Some(system) = system_id {
+        sdk::identity::check_system_id(system).map_err(ApiError::Validation)?;
+    }
     let system_id = system_id.map(str::to_ascii_lowercase);
+    let user_id = q.user_id.as_deref().filter(|s| !s.is_empty());
+    if let Some(user) = user_id {
+        sdk::identity::check_user_id(user).map_err(ApiError::Validation)?;
+    }
     let filter = ConversationFilter {
         system_id: system_id.as_deref(),
-        user_id: q.user_id.as_deref().filter(|s| !s.is_empty()),
+        user_id,
         from: q
             .from_date
             .as_deref()
@@ -64,7 +72,7 @@ async fn conversations(
             .map(|d| parse_bound("to_date", d, true))
             .transpose()?,
         limit: page_limit(q.limit, 100, 500)?,
-        before: q.before.as_deref(),
+        before: page_before(q.before.as_deref())?,
     };
     let records = state.store.search_conversations(filter).await?;
     Ok(Json(records.into_iter().map(Into::into).collect()))
@@ -84,9 +92,10 @@ async fn messages(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
+    check_id("conversation id", &id)?;
     let page = PageRequest {
         limit: page_limit(q.limit, 500, 5000)?,
-        before: q.before.as_deref(),
+        before: page_before(q.before.as_deref())?,
     };
     let records = state
         .store

@@ -31,6 +31,7 @@ use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::{MessageRecord, PageRequest, Scope};
+use crate::stored_text::{check_id, check_text};
 use crate::upstream::{RouteKey, UpstreamError};
 
 /// Longest conversation title.
@@ -55,6 +56,14 @@ pub(super) struct ListQuery {
     before: Option<String>,
     #[serde(default)]
     html: bool,
+}
+
+/// Check the `before` parameter of a listing.
+pub(super) fn page_before(before: Option<&str>) -> ApiResult<Option<&str>> {
+    if let Some(id) = before {
+        check_id("before", id)?;
+    }
+    Ok(before)
 }
 
 /// Check a `limit` parameter.
@@ -88,7 +97,7 @@ async fn list(
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
     let page = PageRequest {
         limit: page_limit(q.limit, 100, 200)?,
-        before: q.before.as_deref(),
+        before: page_before(q.before.as_deref())?,
     };
     let records = state.store.list_conversations(&who, page).await?;
     Ok(Json(records.into_iter().map(Into::into).collect()))
@@ -101,9 +110,10 @@ async fn messages(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    check_id("conversation id", &id)?;
     let page = PageRequest {
         limit: page_limit(q.limit, 200, 500)?,
-        before: q.before.as_deref(),
+        before: page_before(q.before.as_deref())?,
     };
     let records = state
         .store
@@ -127,6 +137,7 @@ async fn delete(
     ApiQuery(q): ApiQuery<OwnerQuery>,
 ) -> ApiResult<Response> {
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    check_id("conversation id", &id)?;
     change_upstream(&state, &who, &id, Change::Delete).await?;
     state.store.delete_conversation(&who, &id).await?;
     Ok(no_content())
@@ -143,12 +154,16 @@ async fn rename(
         body.system_id.as_deref(),
         body.user_id.as_deref(),
     )?;
+    check_id("conversation id", &id)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_TITLE {
         return Err(ApiError::Validation(format!(
             "name must be 1 to {MAX_TITLE} characters"
         )));
     }
+    // Checked before the upstream is asked to rename: a name our store
+    // would refuse must not be applied there first.
+    check_text("name", name)?;
     change_upstream(&state, &who, &id, Change::Rename(name)).await?;
     let renamed = state
         .store

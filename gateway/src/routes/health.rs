@@ -1,5 +1,5 @@
 //! `GET /health` (the process is up) and `GET /ready` (it can serve: the
-//! database answers).
+//! database takes writes, see [`crate::store::Store::ping`]).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -26,4 +26,54 @@ async fn ready(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>>
     Ok(Json(HealthResponse {
         status: "ok".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::config::{Config, EnvVars};
+    use crate::store::sqlite::SqliteStore;
+    use crate::upstream::Upstreams;
+
+    async fn ready_status(app: &crate::App) -> (StatusCode, serde_json::Value) {
+        let resp = app
+            .router()
+            .oneshot(Request::get("/ready").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn not_ready_when_the_database_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let config = Config::from_env(&EnvVars::from_pairs([
+            (
+                "CHAT_GATEWAY_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+            ("CHAT_GATEWAY_API_KEY", "key-one-0123456789"),
+        ]))
+        .unwrap();
+        let upstreams = Upstreams::from_settings(&config.upstreams).unwrap();
+        let app = crate::App::from_parts(config, Arc::new(store.clone()), upstreams).unwrap();
+        assert_eq!(ready_status(&app).await.0, StatusCode::OK);
+
+        // Reads still work; every write now fails as on a read-only file.
+        store.refuse_writes().await;
+        let (status, body) = ready_status(&app).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
+    }
 }

@@ -1,6 +1,7 @@
 //! HTTP routes. Each module owns one group of endpoints and exposes a
 //! `router()`; this module merges them and adds what applies to every
-//! request: CORS, the body limit, panic and fallback handling, and tracing.
+//! request: limits on the request head, CORS, the body limit, HSTS when
+//! served over HTTPS, panic and fallback handling, and tracing.
 //!
 //! The trace span records the method and the *path* only: query strings
 //! (which may carry a chat token) never reach the log.
@@ -10,6 +11,7 @@ mod chat;
 mod chat_token;
 mod conversations;
 mod health;
+mod request_head;
 mod sync;
 
 use std::time::Duration;
@@ -36,13 +38,25 @@ pub fn router(state: AppState) -> Router {
         .merge(cache::router())
         .merge(health::router())
         .merge(crate::pages::router(&state));
+    let hsts = state
+        .config
+        .public_url
+        .starts_with("https://")
+        .then_some(HeaderValue::from_static("max-age=31536000"));
     api.fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(cors(&state))
+        .layer(axum::middleware::from_fn(request_head::check))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // Browsers remember to use HTTPS only when the gateway is public
+        // over HTTPS (CHAT_GATEWAY_URL).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| hsts.clone(),
         ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()

@@ -1,6 +1,7 @@
 //! The behaviour every [`Store`] implementation must have. Each backend's
 //! tests call [`run`] on a fresh, empty store.
 
+pub(crate) mod crashes;
 mod imports;
 mod listings;
 mod races;

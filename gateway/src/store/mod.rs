@@ -16,7 +16,11 @@
 //! [`Store::begin_turn`] stores the user's message *before* the upstream is
 //! called, so no failure later can lose it. [`Store::finish_turn`] records
 //! the outcome: the answer (complete, or the part that arrived, marked
-//! `incomplete`/`failed`) and the upstream ids.
+//! `incomplete`/`failed`) and the upstream ids. In between, the user's
+//! message is marked open by the process answering it; turns left open by
+//! a process that died are marked `failed` (SQLite when it is next opened,
+//! PostgreSQL once the replica's heartbeat stops), so the client offers
+//! Retry and [`NewTurn::retry_of`] reuses the message.
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
@@ -263,18 +267,24 @@ impl From<sqlx::Error> for StoreError {
 /// PostgreSQL error codes that mean "the database cannot serve right now"
 /// rather than "this query is wrong": connection exceptions (class 08),
 /// insufficient resources such as too many connections (class 53), the
-/// server shutting down, crashed or still starting (57P01–57P03), and
-/// serialization failures or deadlocks (40001, 40P01), which a retry cures.
+/// server shutting down, crashed or still starting (57P01–57P03),
+/// serialization failures or deadlocks (40001, 40P01), which a retry cures,
+/// and a database that refuses writes (25006: read-only, as a standby or
+/// with `default_transaction_read_only`).
 fn transient_sqlstate(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
-        || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "25006"
+        )
 }
 
 /// Persistence of conversations and messages. See the module docs.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// A cheap round trip to the database (`/ready`).
+    /// A cheap write to the database (`/ready`): fails when it cannot take
+    /// writes (unreachable, read-only, disk full), not only when it is down.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Store the user's message (or reuse a failed one, see

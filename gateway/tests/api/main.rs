@@ -5,8 +5,10 @@
 mod auth;
 mod chat;
 mod chat_token;
+mod connections;
 mod errors;
 mod faults;
 mod history;
+mod stored_text;
 mod streaming;
 mod support;

@@ -24,13 +24,19 @@
 //!   query waits at most [`ACQUIRE_TIMEOUT`] for a connection, then fails as
 //!   [`StoreError::Unavailable`] (HTTP 503 `database_unavailable`).
 //!
+//! - **Turns cut by a crash.** Each replica has an id and a heartbeat; the
+//!   open turns of a replica that stopped beating are marked `failed` by the
+//!   others (see `replicas.rs`).
+//!
 //! Migrations (`migrations/postgres`) run at start-up; sqlx holds a
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod replicas;
 mod writes;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,6 +65,10 @@ pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// This replica's id: marks the turns it answers.
+    replica: Arc<str>,
+    /// Keeps the heartbeat running while any clone of the store lives.
+    _alive: Arc<tokio_util::sync::DropGuard>,
 }
 
 #[derive(FromRow)]
@@ -131,7 +141,15 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Query(format!("migrating the PostgreSQL schema: {e}")))?;
-        Ok(Self { pool })
+        let replica = uuid::Uuid::now_v7().to_string();
+        replicas::beat(&pool, &replica).await?;
+        replicas::fail_abandoned_turns(&pool, replicas::EXPIRY).await?;
+        let alive = replicas::keep_alive(pool.clone(), replica.clone());
+        Ok(Self {
+            pool,
+            replica: replica.into(),
+            _alive: Arc::new(alive),
+        })
     }
 
     /// The connection pool (tests use it to reach the database directly).
@@ -143,9 +161,10 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        match tokio::time::timeout(PING_TIMEOUT, sqlx::query("SELECT 1").execute(&self.pool)).await
-        {
-            Ok(done) => done.map(|_| ()).map_err(StoreError::from),
+        // The heartbeat is a write: a database that answers but refuses
+        // writes (read-only, disk full) is not ready.
+        match tokio::time::timeout(PING_TIMEOUT, replicas::beat(&self.pool, &self.replica)).await {
+            Ok(done) => done,
             Err(_) => Err(StoreError::Unavailable(format!(
                 "no answer from PostgreSQL within {PING_TIMEOUT:?}"
             ))),
@@ -153,7 +172,7 @@ impl Store for PgStore {
     }
 
     async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
-        writes::begin_turn(&self.pool, turn).await
+        writes::begin_turn(&self.pool, turn, &self.replica).await
     }
 
     async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError> {

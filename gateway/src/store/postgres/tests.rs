@@ -110,3 +110,85 @@ async fn a_stopped_server_makes_ping_unavailable() {
     let err = store.ping().await.unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
 }
+
+#[tokio::test]
+async fn turns_of_a_stopped_replica_are_failed_and_a_live_ones_are_not() {
+    use crate::store::contract::crashes;
+    let (server, first) = server_and_store().await;
+    let open = crashes::leave_open(&first).await;
+    // A replica starting while the first one is alive leaves its turn alone.
+    let second = PgStore::open(&server.url()).await.unwrap();
+    crashes::assert_still_open(&second, &open).await;
+    // The first replica dies: its heartbeat stops and grows old.
+    let dead = first.replica.to_string();
+    drop(first);
+    sqlx::query("UPDATE gateway_replicas SET seen_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(&dead)
+        .execute(second.pool())
+        .await
+        .unwrap();
+    // The second replica's own heartbeat is fresh; only the dead one's turn
+    // is failed, by the next replica to start (or the next sweep).
+    let third = PgStore::open(&server.url()).await.unwrap();
+    crashes::assert_failed_and_retried(&third, &open).await;
+    let live: Vec<(String,)> = sqlx::query_as("SELECT id FROM gateway_replicas ORDER BY id")
+        .fetch_all(third.pool())
+        .await
+        .unwrap();
+    let mut expected = vec![(second.replica.to_string(),), (third.replica.to_string(),)];
+    expected.sort();
+    assert_eq!(live, expected, "the dead replica is forgotten");
+}
+
+#[tokio::test]
+async fn a_read_only_database_makes_ping_unavailable() {
+    let (_server, store) = server_and_store().await;
+    store.ping().await.unwrap();
+    sqlx::query(
+        "DO $$ BEGIN EXECUTE format(
+             'ALTER DATABASE %I SET default_transaction_read_only = on', current_database());
+         END $$",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // Sessions pick the setting up when they start: end the pooled ones.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // The probe writes, so it fails, as "unavailable" (503), not as a
+    // query error (500).
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        let outcome = store.ping().await;
+        let done = matches!(&outcome, Err(StoreError::Unavailable(e)) if e.contains("read-only"));
+        outcomes.push(format!("{outcome:?}"));
+        if done {
+            break;
+        }
+    }
+    assert!(
+        outcomes
+            .last()
+            .is_some_and(|o| o.starts_with("Err(Unavailable") && o.contains("read-only")),
+        "{outcomes:?}"
+    );
+    // Reads still work.
+    let owner = Identity::parse("s", "u").unwrap();
+    assert!(
+        store
+            .list_conversations(
+                &owner,
+                crate::store::PageRequest {
+                    limit: 10,
+                    before: None
+                }
+            )
+            .await
+            .is_ok()
+    );
+}

@@ -33,10 +33,16 @@ use crate::store::{
 };
 use sdk::MessageStatus;
 
-/// See [`crate::store::Store::begin_turn`].
-pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
+/// See [`crate::store::Store::begin_turn`]. `replica` answers the turn: the
+/// user message is marked open by it until [`finish_turn`] (see
+/// `migrations/postgres/0003_open_turns.sql`).
+pub(super) async fn begin_turn(
+    pool: &PgPool,
+    turn: &NewTurn<'_>,
+    replica: &str,
+) -> Result<Begin, StoreError> {
     if turn.retry_of.is_none() {
-        return begin_new_message(pool, turn).await;
+        return begin_new_message(pool, turn, replica).await;
     }
     let at = stored(turn.at);
     let system = turn.owner.system.as_str();
@@ -96,12 +102,14 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
                 None => return Ok(Begin::RetryTargetNotFound),
                 Some((status,)) if status == MessageStatus::Failed.as_str() => {
                     sqlx::query(
-                        "UPDATE messages SET status = 'complete', content = $1, updated_at = $2
+                        "UPDATE messages SET status = 'complete', content = $1, updated_at = $2,
+                             open_by = $4
                          WHERE id = $3",
                     )
                     .bind(turn.content)
                     .bind(at)
                     .bind(retry)
+                    .bind(replica)
                     .execute(&mut *tx)
                     .await?;
                     start.user_message_id = retry.to_owned();
@@ -114,13 +122,15 @@ pub(super) async fn begin_turn(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begi
     };
     if !retried {
         sqlx::query(
-            "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
-             VALUES ($1, $2, 'user', $3, 'complete', $4, $4)",
+            "INSERT INTO messages
+                 (id, conversation_id, role, content, status, created_at, updated_at, open_by)
+             VALUES ($1, $2, 'user', $3, 'complete', $4, $4, $5)",
         )
         .bind(turn.message_id)
         .bind(&start.conversation_id)
         .bind(turn.content)
         .bind(at)
+        .bind(replica)
         .execute(&mut *tx)
         .await?;
     }
@@ -146,7 +156,11 @@ fn started(turn: &NewTurn<'_>, continued: Option<(&str, Option<String>)>) -> Tur
 /// (updated, or inserted) comes before the message; PostgreSQL checks the
 /// message's foreign key at the end of the statement, when the conversation
 /// a CTE inserted is there.
-async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
+async fn begin_new_message(
+    pool: &PgPool,
+    turn: &NewTurn<'_>,
+    replica: &str,
+) -> Result<Begin, StoreError> {
     let at = stored(turn.at);
     let system = turn.owner.system.as_str();
     let user = turn.owner.user.as_str();
@@ -159,8 +173,8 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
                      RETURNING id, upstream_conversation_id
                  ), m AS (
                      INSERT INTO messages
-                         (id, conversation_id, role, content, status, created_at, updated_at)
-                     SELECT $5, c.id, 'user', $6, 'complete', $1, $1 FROM c
+                         (id, conversation_id, role, content, status, created_at, updated_at, open_by)
+                     SELECT $5, c.id, 'user', $6, 'complete', $1, $1, $7 FROM c
                  )
                  SELECT upstream_conversation_id FROM c",
             )
@@ -170,6 +184,7 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
             .bind(user)
             .bind(turn.message_id)
             .bind(turn.content)
+            .bind(replica)
             .fetch_optional(pool)
             .await?;
             let Some((upstream,)) = row else {
@@ -184,8 +199,8 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
                      VALUES ($1, $2, $3, $4, $5, $5)
                  )
                  INSERT INTO messages
-                     (id, conversation_id, role, content, status, created_at, updated_at)
-                 VALUES ($6, $1, 'user', $7, 'complete', $5, $5)",
+                     (id, conversation_id, role, content, status, created_at, updated_at, open_by)
+                 VALUES ($6, $1, 'user', $7, 'complete', $5, $5, $8)",
             )
             .bind(turn.new_conversation_id)
             .bind(system)
@@ -194,6 +209,7 @@ async fn begin_new_message(pool: &PgPool, turn: &NewTurn<'_>) -> Result<Begin, S
             .bind(at)
             .bind(turn.message_id)
             .bind(turn.content)
+            .bind(replica)
             .execute(pool)
             .await?;
             started(turn, None)

@@ -63,6 +63,8 @@ pub(super) const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
+    /// Marks the turns this process answers (see [`writes::fail_abandoned_turns`]).
+    process: Arc<str>,
     readers: Readers,
     /// Runs WAL checkpoints until the last clone of the store is dropped.
     _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
@@ -164,6 +166,13 @@ impl SqliteStore {
                 "NORMAL"
             },
         )?;
+        let abandoned = writes::fail_abandoned_turns(&conn)?;
+        if abandoned > 0 {
+            tracing::warn!(
+                turns = abandoned,
+                "turns left unanswered by a stopped gateway are marked failed"
+            );
+        }
         let writer = Writer::new(conn, location.synchronous_full);
         let checkpointer = match &location.file {
             Some(file) => Some(Arc::new(checkpoint::Checkpointer::start(
@@ -178,6 +187,7 @@ impl SqliteStore {
         };
         Ok(Self {
             writer,
+            process: uuid::Uuid::now_v7().to_string().into(),
             readers,
             _checkpointer: checkpointer,
         })
@@ -194,11 +204,15 @@ fn owned(scope: Scope<'_>) -> OwnedScope {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
+        let at = to_millis(OffsetDateTime::now_utc());
+        self.writer
+            .write(move |conn| writes::probe(conn, at))
+            .await?;
         self.readers.read(reads::ping).await
     }
 
     async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
-        let turn = OwnedTurn::from(turn);
+        let turn = OwnedTurn::new(turn, &self.process);
         self.writer
             .write(move |conn| writes::begin_turn(conn, &turn))
             .await
@@ -314,6 +328,17 @@ impl Store for SqliteStore {
                 writes::import_conversation(conn, &owner, &conversation, &messages, at)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+impl SqliteStore {
+    /// Make every later write fail as on a read-only database.
+    pub(crate) async fn refuse_writes(&self) {
+        self.writer
+            .write(|conn| Ok(conn.pragma_update(None, "query_only", true)?))
+            .await
+            .expect("query_only is set");
     }
 }
 

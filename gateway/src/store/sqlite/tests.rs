@@ -53,6 +53,21 @@ async fn reopening_keeps_data_and_migrations_are_idempotent() {
     assert_eq!(again.sync_targets().await.unwrap(), vec![owner]);
 }
 
+#[tokio::test]
+async fn a_turn_cut_by_a_crash_is_failed_on_reopening_and_retry_reuses_it() {
+    use crate::store::contract::crashes;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let open = {
+        let store = SqliteStore::open(&url).await.unwrap();
+        let open = crashes::leave_open(&store).await;
+        crashes::assert_still_open(&store, &open).await;
+        open
+    };
+    let reopened = SqliteStore::open(&url).await.unwrap();
+    crashes::assert_failed_and_retried(&reopened, &open).await;
+}
+
 #[test]
 fn urls() {
     let loc = Location::parse("sqlite://chat_gateway.db").unwrap();

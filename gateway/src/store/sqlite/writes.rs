@@ -24,10 +24,13 @@ pub(super) struct OwnedTurn {
     content: String,
     retry_of: Option<String>,
     at: i64,
+    /// The process answering the turn (see `0003_open_turns.sql`).
+    open_by: String,
 }
 
-impl From<&NewTurn<'_>> for OwnedTurn {
-    fn from(t: &NewTurn<'_>) -> Self {
+impl OwnedTurn {
+    /// `t`, to be answered by the process `open_by`.
+    pub(super) fn new(t: &NewTurn<'_>, open_by: &str) -> Self {
         Self {
             owner: t.owner.clone(),
             conversation_id: t.conversation_id.map(str::to_owned),
@@ -37,6 +40,7 @@ impl From<&NewTurn<'_>> for OwnedTurn {
             content: t.content.to_owned(),
             retry_of: t.retry_of.map(str::to_owned),
             at: to_millis(t.at),
+            open_by: open_by.to_owned(),
         }
     }
 }
@@ -117,10 +121,11 @@ pub(super) fn begin_turn(conn: &Connection, t: &OwnedTurn) -> Result<Begin, Stor
             None => return Ok(Begin::RetryTargetNotFound),
             Some(s) if s == MessageStatus::Failed.as_str() => {
                 conn.prepare_cached(
-                    "UPDATE messages SET status = 'complete', content = ?1, updated_at = ?2
+                    "UPDATE messages SET status = 'complete', content = ?1, updated_at = ?2,
+                         open_by = ?4
                      WHERE id = ?3",
                 )?
-                .execute(params![t.content, t.at, retry])?;
+                .execute(params![t.content, t.at, retry, t.open_by])?;
                 start.user_message_id = retry.clone();
                 return Ok(Begin::Started(start));
             }
@@ -129,14 +134,16 @@ pub(super) fn begin_turn(conn: &Connection, t: &OwnedTurn) -> Result<Begin, Stor
         }
     }
     conn.prepare_cached(
-        "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
-         VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
+        "INSERT INTO messages
+             (id, conversation_id, role, content, status, created_at, updated_at, open_by)
+         VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4, ?5)",
     )?
     .execute(params![
         t.message_id,
         start.conversation_id,
         t.content,
-        t.at
+        t.at,
+        t.open_by
     ])?;
     Ok(Begin::Started(start))
 }
@@ -153,7 +160,7 @@ pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreEr
         return Ok(());
     }
     conn.prepare_cached(
-        "UPDATE messages SET status = ?1, updated_at = ?2,
+        "UPDATE messages SET status = ?1, updated_at = ?2, open_by = NULL,
              upstream_message_id = CASE WHEN ?3 IS NULL OR EXISTS (
                  SELECT 1 FROM messages m WHERE m.conversation_id = ?4
                      AND m.upstream_message_id = ?3 AND m.role = 'user')
@@ -196,6 +203,25 @@ pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreEr
         )?
         .execute(params![upstream, e.conversation_id])?;
     }
+    Ok(())
+}
+
+/// Mark every turn still open as failed: on SQLite they were all left by a
+/// process that is gone (one process serves a database). Returns how many.
+pub(super) fn fail_abandoned_turns(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE messages SET status = 'failed', open_by = NULL WHERE open_by IS NOT NULL",
+        [],
+    )?)
+}
+
+/// Rewrite the probe row: fails when the database cannot take writes.
+pub(super) fn probe(conn: &Connection, at: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO write_probe (id, at) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+    )?
+    .execute(params![at])?;
     Ok(())
 }
 
