@@ -93,6 +93,8 @@ impl App {
                 origins,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                draining: CancellationToken::new(),
+                sockets: TaskTracker::new(),
             }),
         })
     }
@@ -124,21 +126,31 @@ impl App {
             }
         });
         let cut = token.clone();
+        let draining = self.state.draining.clone();
         // `into_make_service` prepares the routes once; handing axum the
         // router itself rebuilds them for every connection (measured: about
         // 20 KiB per open stream).
         axum::serve(listener, self.router().into_make_service())
             .with_graceful_shutdown(async move {
                 shutdown.await;
+                draining.cancel();
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
                     cut.cancel();
                 });
             })
             .await?;
+        // WebSockets outlive their HTTP connection: wait for them too, until
+        // the grace period cuts what is still running.
+        self.state.sockets.close();
+        tokio::select! {
+            () = self.state.sockets.wait() => {}
+            () = token.cancelled() => {}
+        }
         token.cancel();
         self.state.tasks.close();
         self.state.tasks.wait().await;
+        self.state.sockets.wait().await;
         Ok(())
     }
 }

@@ -30,6 +30,20 @@ pub struct TurnInput {
     pub html: bool,
     /// Retry this stored user message (see [`crate::store::NewTurn::retry_of`]).
     pub retry_of: Option<String>,
+    /// When this turn starts a conversation: the id and title a door
+    /// reserved for it beforehand (default: a fresh id, and the message's
+    /// first line as the title).
+    pub new_conversation: Option<NewConversation>,
+}
+
+/// A conversation a door announced before its first message: it is created,
+/// under this id, by that message's turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    /// Its id (a fresh UUID).
+    pub id: String,
+    /// Its title, when the client chose one.
+    pub title: Option<String>,
 }
 
 impl TurnInput {
@@ -89,6 +103,7 @@ impl TurnInput {
             inputs,
             html: req.html,
             retry_of,
+            new_conversation: None,
         })
     }
 }

@@ -10,7 +10,9 @@ mod chat;
 mod chat_token;
 mod conversations;
 mod health;
+mod openai;
 mod sync;
+mod ws;
 
 use std::time::Duration;
 
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(cache::router())
         .merge(health::router())
+        .merge(ws::router())
+        .merge(openai::router())
         .merge(crate::pages::router(&state));
     api.fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
