@@ -12,5 +12,7 @@ mod chat_token;
 mod errors;
 mod faults;
 mod history;
+mod openai;
 mod streaming;
 mod support;
+mod ws;
