@@ -73,7 +73,11 @@ impl WsClient {
     /// Connect as an end user with a chat token (sent as `?token=`) and
     /// wait for the gateway's `ready`. `base` is the gateway's `ws://` URL.
     pub async fn connect_with_token(base: &str, token: &str) -> Result<Self, WsError> {
-        let url = format!("{}/v1/ws?token={}", base.trim_end_matches('/'), encode(token));
+        let url = format!(
+            "{}/v1/ws?token={}",
+            base.trim_end_matches('/'),
+            encode(token)
+        );
         Self::open(url.into_client_request()?).await
     }
 
@@ -91,9 +95,8 @@ impl WsClient {
             encode(user_id)
         );
         let mut request = url.into_client_request()?;
-        let key = HeaderValue::from_str(api_key).map_err(|e| {
-            WsError::Socket(Box::new(TungsteniteError::HttpFormat(e.into())))
-        })?;
+        let key = HeaderValue::from_str(api_key)
+            .map_err(|e| WsError::Socket(Box::new(TungsteniteError::HttpFormat(e.into()))))?;
         request.headers_mut().insert("x-api-key", key);
         Self::open(request).await
     }

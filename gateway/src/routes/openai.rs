@@ -18,36 +18,30 @@
 //! append, so a replacement that does not extend what was sent is dropped
 //! from the stream (the stored answer is the replaced one).
 
+mod stream;
 mod wire;
-
-use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::StreamExt;
-use sdk::{ChatRequest, ErrorCode, StreamEvent};
+use sdk::{ChatRequest, ErrorCode};
 use time::OffsetDateTime;
 
 use self::wire::{
-    AssistantMessage, Choice, ChunkChoice, Completion, CompletionRequest, Delta, ErrorBody,
-    ErrorDetail, Model, ModelList, Usage,
+    AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
+    ModelList, Usage,
 };
 use crate::auth::{Caller, bearer_token};
-use crate::chat::{self, TurnEvents, TurnInput};
+use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Names the stored conversation, in requests and responses.
 const CONVERSATION_HEADER: HeaderName = HeaderName::from_static("x-conversation-id");
-/// SSE keep-alive comment interval.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -201,7 +195,7 @@ async fn completions(
     let mut resp = if req.stream {
         let events = chat::stream(&state, turn).await?;
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-        sse(events, req.model, include_usage)
+        stream::sse(events, req.model, include_usage)
     } else {
         let (reply, _) = chat::reply(&state, turn).await?;
         let usage = reply.usage.map(Usage::from).unwrap_or_default();
@@ -249,116 +243,6 @@ fn last_user_message(req: &CompletionRequest) -> Result<String, OpenAiError> {
 
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Frame a turn's events as `chat.completion.chunk` records and `[DONE]`.
-fn sse(events: TurnEvents, model: String, include_usage: bool) -> Response {
-    let mut framer = Framer {
-        id: String::new(),
-        model,
-        created: now(),
-        include_usage,
-        sent: String::new(),
-    };
-    let records = events
-        .flat_map(move |event| futures::stream::iter(framer.frame(event)))
-        .map(Ok::<_, Infallible>);
-    let mut resp = Sse::new(records)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
-        .into_response();
-    resp.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
-}
-
-/// Turns events into SSE records.
-struct Framer {
-    /// The assistant message's id (from `start`).
-    id: String,
-    model: String,
-    created: i64,
-    include_usage: bool,
-    /// The text sent so far.
-    sent: String,
-}
-
-impl Framer {
-    fn frame(&mut self, event: StreamEvent) -> Vec<Event> {
-        match event {
-            StreamEvent::Start { message_id, .. } => {
-                self.id = message_id;
-                vec![self.chunk(
-                    Delta {
-                        role: Some("assistant"),
-                        content: Some(String::new()),
-                    },
-                    None,
-                )]
-            }
-            StreamEvent::Delta { text } => self.append(text),
-            StreamEvent::Replace { text } => match text.strip_prefix(self.sent.as_str()) {
-                Some(rest) if !rest.is_empty() => self.append(rest.to_owned()),
-                _ => Vec::new(),
-            },
-            StreamEvent::Html { .. } => Vec::new(),
-            StreamEvent::End { usage, .. } => {
-                let mut records = vec![self.chunk(Delta::default(), Some("stop"))];
-                if self.include_usage {
-                    records.push(self.record(
-                        Vec::new(),
-                        Some(usage.map(Usage::from).unwrap_or_default()),
-                    ));
-                }
-                records.push(Event::default().data("[DONE]"));
-                records
-            }
-            StreamEvent::Error {
-                code,
-                message,
-                status,
-            } => {
-                let body = ErrorBody {
-                    error: detail(status, code, message, None),
-                };
-                vec![Event::default().data(serde_json::to_string(&body).unwrap_or_default())]
-            }
-        }
-    }
-
-    fn append(&mut self, text: String) -> Vec<Event> {
-        self.sent.push_str(&text);
-        vec![self.chunk(
-            Delta {
-                role: None,
-                content: Some(text),
-            },
-            None,
-        )]
-    }
-
-    fn chunk(&self, delta: Delta, finish_reason: Option<&'static str>) -> Event {
-        self.record(
-            vec![ChunkChoice {
-                index: 0,
-                delta,
-                finish_reason,
-                logprobs: None,
-            }],
-            None,
-        )
-    }
-
-    fn record(&self, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> Event {
-        let chunk = wire::Chunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk",
-            created: self.created,
-            model: self.model.clone(),
-            choices,
-            usage,
-        };
-        Event::default().data(serde_json::to_string(&chunk).unwrap_or_default())
-    }
 }
 
 async fn models(

@@ -16,3 +16,4 @@ mod openai;
 mod streaming;
 mod support;
 mod ws;
+mod ws_lifecycle;

@@ -30,7 +30,10 @@ fn user_message(text: &str) -> ChatCompletionRequestMessage {
 
 /// A request as an OpenAI user writes it: a system prompt, an earlier
 /// exchange the gateway ignores, and the new question last.
-#[expect(deprecated, reason = "`user` is the field this door reads the end user from")]
+#[expect(
+    deprecated,
+    reason = "`user` is the field this door reads the end user from"
+)]
 fn request(model: &str, user: Option<&str>, question: &str) -> CreateChatCompletionRequest {
     CreateChatCompletionRequest {
         model: model.to_owned(),
@@ -59,18 +62,32 @@ async fn a_blocking_completion_is_answered_and_stored() {
     assert_eq!(reply.model, "drillquiz");
     let choice = &reply.choices[0];
     assert_eq!(choice.message.role, OpenAiRole::Assistant);
-    assert_eq!(choice.message.content.as_deref(), Some("Echo: What is Rust?"));
+    assert_eq!(
+        choice.message.content.as_deref(),
+        Some("Echo: What is Rust?")
+    );
     assert_eq!(choice.finish_reason, Some(FinishReason::Stop));
     let usage = reply.usage.unwrap();
-    assert!(usage.total_tokens > 0 && usage.total_tokens == usage.prompt_tokens + usage.completion_tokens);
+    assert!(
+        usage.total_tokens > 0
+            && usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    );
 
     let conversations = gw.conversations("drillquiz", "alice").await;
     assert_eq!(conversations.len(), 1);
-    let stored = gw.messages("drillquiz", "alice", &conversations[0].id).await;
+    let stored = gw
+        .messages("drillquiz", "alice", &conversations[0].id)
+        .await;
     assert_eq!(stored.len(), 2, "only the last user message is the turn");
     assert_eq!(stored[0].content, "What is Rust?");
-    assert_eq!(reply.id, stored[1].id, "the completion id is the stored message's");
-    assert_eq!((stored[1].role, stored[1].status), (Role::Assistant, MessageStatus::Complete));
+    assert_eq!(
+        reply.id, stored[1].id,
+        "the completion id is the stored message's"
+    );
+    assert_eq!(
+        (stored[1].role, stored[1].status),
+        (Role::Assistant, MessageStatus::Complete)
+    );
     assert_eq!(gw.fake.chats()[0].user, "drillquiz_alice");
 }
 
@@ -169,9 +186,22 @@ async fn a_conversation_continues_by_header_or_metadata() {
         .into_iter()
         .map(|m| m.content)
         .collect();
-    assert_eq!(texts, ["first", "Echo: first", "second", "Echo: second", "third", "Echo: third"]);
+    assert_eq!(
+        texts,
+        [
+            "first",
+            "Echo: first",
+            "second",
+            "Echo: second",
+            "third",
+            "Echo: third"
+        ]
+    );
     let upstream = gw.fake.chats();
-    assert!(upstream[1].conversation_id.is_some() && upstream[1].conversation_id == upstream[2].conversation_id);
+    assert!(
+        upstream[1].conversation_id.is_some()
+            && upstream[1].conversation_id == upstream[2].conversation_id
+    );
 }
 
 /// The status and OpenAI error body of a refused call.
@@ -198,12 +228,27 @@ async fn errors_surface_as_the_clients_typed_errors() {
     assert_eq!(e.code.as_deref(), Some("invalid_api_key"));
 
     let openai = client(&gw, API_KEY);
-    let (status, e) = refusal(openai.chat().create(request("drillquiz", None, "hi")).await.unwrap_err());
+    let (status, e) = refusal(
+        openai
+            .chat()
+            .create(request("drillquiz", None, "hi"))
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((status, e.param.as_deref()), (422, Some("user")));
     assert_eq!(e.r#type.as_deref(), Some("invalid_request_error"));
 
-    let (status, e) = refusal(openai.chat().create(request("no such system!", Some("u"), "hi")).await.unwrap_err());
-    assert_eq!((status, e.code.as_deref()), (422, Some("validation_failed")));
+    let (status, e) = refusal(
+        openai
+            .chat()
+            .create(request("no such system!", Some("u"), "hi"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (status, e.code.as_deref()),
+        (422, Some("validation_failed"))
+    );
 
     let (status, e) = refusal(
         openai
@@ -214,32 +259,85 @@ async fn errors_surface_as_the_clients_typed_errors() {
             .await
             .unwrap_err(),
     );
-    assert_eq!((status, e.code.as_deref()), (404, Some("conversation_not_found")));
+    assert_eq!(
+        (status, e.code.as_deref()),
+        (404, Some("conversation_not_found"))
+    );
 
     // A chat token names its own user and system only.
     let token = gw.token("drillquiz", "dave");
     let as_dave = client(&gw, &token);
-    let (status, e) = refusal(as_dave.chat().create(request("drillquiz", Some("eve"), "hi")).await.unwrap_err());
-    assert_eq!((status, e.code.as_deref(), e.r#type.as_deref()), (403, Some("identity_mismatch"), Some("permission_error")));
-    let reply = as_dave.chat().create(request("drillquiz", None, "as dave")).await.unwrap();
-    assert_eq!(reply.choices[0].message.content.as_deref(), Some("Echo: as dave"));
+    let (status, e) = refusal(
+        as_dave
+            .chat()
+            .create(request("drillquiz", Some("eve"), "hi"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (status, e.code.as_deref(), e.r#type.as_deref()),
+        (403, Some("identity_mismatch"), Some("permission_error"))
+    );
+    let reply = as_dave
+        .chat()
+        .create(request("drillquiz", None, "as dave"))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.choices[0].message.content.as_deref(),
+        Some("Echo: as dave")
+    );
     assert_eq!(gw.conversations("drillquiz", "dave").await.len(), 1);
 
     // Malformed bodies answer in OpenAI's shape too.
     for (body, status, want) in [
-        (json!({"model": "drillquiz", "user": "u", "messages": []}), 422, "messages"),
-        (json!({"model": "drillquiz", "user": "u", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}), 422, "messages"),
-        (json!({"model": "", "user": "u", "messages": [{"role": "user", "content": "x"}]}), 422, "model"),
+        (
+            json!({"model": "drillquiz", "user": "u", "messages": []}),
+            422,
+            "messages",
+        ),
+        (
+            json!({"model": "drillquiz", "user": "u", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}),
+            422,
+            "messages",
+        ),
+        (
+            json!({"model": "", "user": "u", "messages": [{"role": "user", "content": "x"}]}),
+            422,
+            "model",
+        ),
     ] {
-        let resp = gw.post("/v1/chat/completions").bearer_auth(API_KEY).json(&body).send().await.unwrap();
+        let resp = gw
+            .post("/v1/chat/completions")
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let (got, err) = json_of(resp).await;
-        assert_eq!((got.as_u16(), err["error"]["param"].as_str()), (status, Some(want)), "{body}: {err}");
+        assert_eq!(
+            (got.as_u16(), err["error"]["param"].as_str()),
+            (status, Some(want)),
+            "{body}: {err}"
+        );
         assert!(err["error"]["message"].is_string() && err["error"]["type"].is_string());
     }
-    let resp = gw.post("/v1/chat/completions").bearer_auth(API_KEY).body("{oops").send().await.unwrap();
+    let resp = gw
+        .post("/v1/chat/completions")
+        .bearer_auth(API_KEY)
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
     let (status, err) = json_of(resp).await;
-    assert_eq!((status.as_u16(), &err["error"]["code"]), (400, &json!("invalid_json")));
-    assert_eq!(code(&json!({"error": {"code": err["error"]["code"]}})), "invalid_json");
+    assert_eq!(
+        (status.as_u16(), &err["error"]["code"]),
+        (400, &json!("invalid_json"))
+    );
+    assert_eq!(
+        code(&json!({"error": {"code": err["error"]["code"]}})),
+        "invalid_json"
+    );
 }
 
 #[tokio::test]
@@ -262,7 +360,11 @@ async fn an_upstream_failure_is_a_server_error_and_every_question_is_kept() {
     assert_eq!(body["error"]["code"], "upstream_error");
     assert_eq!(body["error"]["type"], "server_error");
     let conversations = gw.conversations("drillquiz", "u").await;
-    assert_eq!(conversations.len(), gw.fake.chats().len(), "one per attempt");
+    assert_eq!(
+        conversations.len(),
+        gw.fake.chats().len(),
+        "one per attempt"
+    );
     for conversation in conversations {
         let stored = gw.messages("drillquiz", "u", &conversation.id).await;
         assert_eq!((stored.len(), stored[0].status), (1, MessageStatus::Failed));
@@ -294,8 +396,15 @@ async fn models_lists_what_the_caller_may_use() {
     )
     .await;
     let listed = client(&gw, API_KEY).models().list().await.unwrap();
-    assert_eq!(ids(listed), ["cointutor"], "systems with a route of their own");
+    assert_eq!(
+        ids(listed),
+        ["cointutor"],
+        "systems with a route of their own"
+    );
     let resp = gw.get("/v1/models").send().await.unwrap();
     let (status, err) = json_of(resp).await;
-    assert_eq!((status.as_u16(), &err["error"]["type"]), (401, &json!("authentication_error")));
+    assert_eq!(
+        (status.as_u16(), &err["error"]["type"]),
+        (401, &json!("authentication_error"))
+    );
 }

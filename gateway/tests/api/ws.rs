@@ -15,13 +15,13 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::support::{API_KEY, Gateway, SECRET, Upstream, eventually};
+use crate::support::{API_KEY, Gateway, SECRET, Upstream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A gateway whose answers are 200 words, 10 ms apart: long enough to act
 /// while one is running.
-async fn slow_gateway(env: &[(&str, &str)]) -> Gateway {
+pub(crate) async fn slow_gateway(env: &[(&str, &str)]) -> Gateway {
     Gateway::with(
         Upstream::Dify(FakeOptions {
             answer: FakeAnswer::Words {
@@ -35,11 +35,11 @@ async fn slow_gateway(env: &[(&str, &str)]) -> Gateway {
     .await
 }
 
-fn ws_url(gw: &Gateway, query: &str) -> String {
+pub(crate) fn ws_url(gw: &Gateway, query: &str) -> String {
     format!("{}/v1/ws{query}", gw.url.replacen("http://", "ws://", 1))
 }
 
-async fn connect(gw: &Gateway, query: &str) -> Socket {
+pub(crate) async fn connect(gw: &Gateway, query: &str) -> Socket {
     tokio_tungstenite::connect_async(ws_url(gw, query))
         .await
         .unwrap()
@@ -47,21 +47,24 @@ async fn connect(gw: &Gateway, query: &str) -> Socket {
 }
 
 /// A socket with a chat token for `user` of `drillquiz`, past its `ready`.
-async fn ready(gw: &Gateway, user: &str) -> Socket {
+pub(crate) async fn ready(gw: &Gateway, user: &str) -> Socket {
     let token = gw.token("drillquiz", user);
     let mut ws = connect(gw, &format!("?token={token}")).await;
     let frame = next(&mut ws).await;
     assert_eq!(frame["type"], "ready", "{frame}");
-    assert_eq!(frame["data"], json!({"system_id": "drillquiz", "user_id": user}));
+    assert_eq!(
+        frame["data"],
+        json!({"system_id": "drillquiz", "user_id": user})
+    );
     ws
 }
 
-async fn send(ws: &mut Socket, frame: Value) {
+pub(crate) async fn send(ws: &mut Socket, frame: Value) {
     ws.send(Message::text(frame.to_string())).await.unwrap();
 }
 
 /// The next text frame, as JSON.
-async fn next(ws: &mut Socket) -> Value {
+pub(crate) async fn next(ws: &mut Socket) -> Value {
     loop {
         match ws.next().await.unwrap().unwrap() {
             Message::Text(text) => return serde_json::from_str(&text).unwrap(),
@@ -72,7 +75,7 @@ async fn next(ws: &mut Socket) -> Value {
 }
 
 /// Frames up to the close; the close code.
-async fn until_close(ws: &mut Socket) -> (Vec<Value>, CloseCode) {
+pub(crate) async fn until_close(ws: &mut Socket) -> (Vec<Value>, CloseCode) {
     let mut frames = Vec::new();
     while let Some(message) = ws.next().await {
         match message.unwrap() {
@@ -86,7 +89,7 @@ async fn until_close(ws: &mut Socket) -> (Vec<Value>, CloseCode) {
 }
 
 /// Frames of one turn, up to its `end` or `error`.
-async fn turn(ws: &mut Socket) -> Vec<Value> {
+pub(crate) async fn turn(ws: &mut Socket) -> Vec<Value> {
     let mut frames = Vec::new();
     loop {
         let frame = next(ws).await;
@@ -98,7 +101,7 @@ async fn turn(ws: &mut Socket) -> Vec<Value> {
     }
 }
 
-fn answer_of(frames: &[Value]) -> String {
+pub(crate) fn answer_of(frames: &[Value]) -> String {
     frames
         .iter()
         .filter(|f| f["type"] == "delta")
@@ -107,9 +110,14 @@ fn answer_of(frames: &[Value]) -> String {
 }
 
 /// Read frames until `n` deltas arrived.
-async fn deltas(ws: &mut Socket, n: usize) -> Vec<Value> {
+pub(crate) async fn deltas(ws: &mut Socket, n: usize) -> Vec<Value> {
     let mut frames = Vec::new();
-    while frames.iter().filter(|f: &&Value| f["type"] == "delta").count() < n {
+    while frames
+        .iter()
+        .filter(|f: &&Value| f["type"] == "delta")
+        .count()
+        < n
+    {
         frames.push(next(ws).await);
     }
     frames
@@ -123,10 +131,17 @@ async fn a_conversation_over_a_socket_is_stored_like_any_other() {
     send(&mut ws, json!({"type": "ping"})).await;
     assert_eq!(next(&mut ws).await, json!({"type": "pong"}));
 
-    send(&mut ws, json!({"type": "start_conversation", "data": {"title": "Trip plans"}})).await;
+    send(
+        &mut ws,
+        json!({"type": "start_conversation", "data": {"title": "Trip plans"}}),
+    )
+    .await;
     let started = next(&mut ws).await;
     assert_eq!(started["type"], "conversation_started", "{started}");
-    let conversation = started["data"]["conversation_id"].as_str().unwrap().to_owned();
+    let conversation = started["data"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
         gw.conversations("drillquiz", "u1").await.is_empty(),
         "nothing is stored before the first message"
@@ -169,21 +184,36 @@ async fn a_conversation_over_a_socket_is_stored_like_any_other() {
     assert_eq!(stored[3].content, "Echo: And again");
     let sent = gw.fake.chats();
     assert_eq!(sent[0].inputs, json!({"language": "ko"}));
-    assert_eq!(sent[1].conversation_id.is_some(), true, "the upstream conversation continues");
+    assert!(
+        sent[0].conversation_id.is_none() && sent[1].conversation_id.is_some(),
+        "the upstream conversation continues"
+    );
 
     // Without a conversation id, a message starts a new conversation.
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "Fresh start"}})).await;
+    send(
+        &mut ws,
+        json!({"type": "send_message", "data": {"content": "Fresh start"}}),
+    )
+    .await;
     let frames = turn(&mut ws).await;
     let fresh = frames[0]["data"]["conversation_id"].as_str().unwrap();
     assert_ne!(fresh, conversation);
     assert_eq!(gw.conversations("drillquiz", "u1").await.len(), 2);
 
-    send(&mut ws, json!({"type": "end_conversation", "data": {"conversation_id": conversation}})).await;
+    send(
+        &mut ws,
+        json!({"type": "end_conversation", "data": {"conversation_id": conversation}}),
+    )
+    .await;
     assert_eq!(
         next(&mut ws).await,
         json!({"type": "conversation_ended", "data": {"conversation_id": conversation}})
     );
-    assert_eq!(gw.messages("drillquiz", "u1", &conversation).await.len(), 4, "history stays");
+    assert_eq!(
+        gw.messages("drillquiz", "u1", &conversation).await.len(),
+        4,
+        "history stays"
+    );
     ws.close(None).await.unwrap();
 }
 
@@ -206,7 +236,11 @@ async fn auth_by_first_frame_or_by_api_key() {
         next(&mut ws).await["data"],
         json!({"system_id": "drillquiz", "user_id": "server-side"})
     );
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "from a server"}})).await;
+    send(
+        &mut ws,
+        json!({"type": "send_message", "data": {"content": "from a server"}}),
+    )
+    .await;
     assert_eq!(turn(&mut ws).await.last().unwrap()["type"], "end");
     assert_eq!(gw.conversations("drillquiz", "server-side").await.len(), 1);
 }
@@ -220,8 +254,16 @@ async fn failed_auth_is_an_error_frame_then_1008() {
     let cases = [
         (format!("?token={expired}"), None, "token_expired"),
         ("?token=not-a-token".to_owned(), None, "token_malformed"),
-        ("".to_owned(), Some(json!({"type": "ping"})), "missing_credentials"),
-        ("".to_owned(), Some(json!({"type": "auth", "data": {"token": "x.y.z"}})), "token_malformed"),
+        (
+            "".to_owned(),
+            Some(json!({"type": "ping"})),
+            "missing_credentials",
+        ),
+        (
+            "".to_owned(),
+            Some(json!({"type": "auth", "data": {"token": "x.y.z"}})),
+            "token_malformed",
+        ),
     ];
     for (query, first, code) in cases {
         let mut ws = connect(&gw, &query).await;
@@ -277,7 +319,11 @@ async fn bad_frames_get_error_frames_and_the_socket_stays() {
         assert_eq!(frame["data"]["status"], status, "{text}");
     }
     send(&mut ws, json!({"type": "ping"})).await;
-    assert_eq!(next(&mut ws).await["type"], "pong", "the socket stayed open");
+    assert_eq!(
+        next(&mut ws).await["type"],
+        "pong",
+        "the socket stayed open"
+    );
 
     ws.send(Message::Binary(Bytes::from_static(b"\x00\x01")))
         .await
@@ -289,169 +335,4 @@ async fn bad_frames_get_error_frames_and_the_socket_stays() {
     send(&mut ws, huge).await;
     assert_eq!(until_close(&mut ws).await.1, CloseCode::Size);
     assert!(gw.conversations("drillquiz", "u1").await.is_empty());
-}
-
-#[tokio::test]
-async fn one_turn_at_a_time_and_stop_keeps_the_partial_answer() {
-    let gw = slow_gateway(&[]).await;
-    let mut ws = ready(&gw, "u1").await;
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "long one"}})).await;
-    let mut frames = deltas(&mut ws, 2).await;
-    let start = frames[0]["data"].clone();
-
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "meanwhile"}})).await;
-    loop {
-        let frame = next(&mut ws).await;
-        if frame["type"] == "error" {
-            assert_eq!(frame["data"]["code"], "busy", "{frame}");
-            assert_eq!(frame["data"]["status"], 409);
-            break;
-        }
-        frames.push(frame);
-    }
-    send(&mut ws, json!({"type": "stop"})).await;
-    let stopped = loop {
-        let frame = next(&mut ws).await;
-        if frame["type"] == "error" {
-            break frame;
-        }
-        frames.push(frame);
-    };
-    assert_eq!(stopped["data"]["code"], "stopped", "{stopped}");
-    assert_eq!(stopped["data"]["conversation_id"], start["conversation_id"]);
-    assert_eq!(stopped["data"]["message_id"], start["user_message_id"]);
-
-    let conversation = start["conversation_id"].as_str().unwrap();
-    let stored = eventually(|| async {
-        let m = gw.messages("drillquiz", "u1", conversation).await;
-        (m.len() == 2).then_some(m)
-    })
-    .await;
-    assert_eq!(stored[0].content, "long one");
-    assert_eq!(stored[1].status, MessageStatus::Incomplete);
-    let sent = answer_of(&frames);
-    assert!(stored[1].content.starts_with(&sent), "{} / {sent}", stored[1].content);
-    assert!(!stored[1].content.contains("w199"));
-    eventually(|| async { (!gw.fake.stopped_tasks().is_empty()).then_some(()) }).await;
-    assert_eq!(gw.conversations("drillquiz", "u1").await.len(), 1, "busy stored nothing");
-
-    // The socket is free again.
-    send(&mut ws, json!({"type": "ping"})).await;
-    let mut frame = next(&mut ws).await;
-    while frame["type"] == "delta" {
-        frame = next(&mut ws).await;
-    }
-    assert_eq!(frame["type"], "pong");
-}
-
-#[tokio::test]
-async fn a_socket_that_drops_mid_answer_loses_nothing() {
-    let gw = slow_gateway(&[]).await;
-    let mut ws = ready(&gw, "u1").await;
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "bye"}})).await;
-    let frames = deltas(&mut ws, 3).await;
-    let conversation = frames[0]["data"]["conversation_id"].as_str().unwrap().to_owned();
-    drop(ws); // the tab was closed: no close frame
-
-    let stored = eventually(|| async {
-        let m = gw.messages("drillquiz", "u1", &conversation).await;
-        (m.len() == 2).then_some(m)
-    })
-    .await;
-    assert_eq!(stored[0].status, MessageStatus::Complete);
-    assert_eq!(stored[1].status, MessageStatus::Incomplete);
-    assert!(stored[1].content.starts_with(&answer_of(&frames)));
-    assert!(!stored[1].content.contains("w199"));
-    eventually(|| async { (!gw.fake.stopped_tasks().is_empty()).then_some(()) }).await;
-}
-
-#[tokio::test]
-async fn two_sockets_of_one_user_share_conversations_not_reservations() {
-    let gw = Gateway::start().await;
-    let mut a = ready(&gw, "u1").await;
-    let mut b = ready(&gw, "u1").await;
-
-    send(&mut a, json!({"type": "start_conversation"})).await;
-    let reserved = next(&mut a).await["data"]["conversation_id"].clone();
-    send(&mut b, json!({"type": "send_message", "data": {"conversation_id": reserved, "content": "mine?"}})).await;
-    let refused = turn(&mut b).await;
-    assert_eq!(refused.last().unwrap()["data"]["code"], "conversation_not_found");
-
-    send(&mut a, json!({"type": "send_message", "data": {"conversation_id": reserved, "content": "from a"}})).await;
-    assert_eq!(turn(&mut a).await.last().unwrap()["type"], "end");
-    send(&mut b, json!({"type": "send_message", "data": {"conversation_id": reserved, "content": "from b"}})).await;
-    let frames = turn(&mut b).await;
-    assert_eq!(frames.last().unwrap()["type"], "end", "{frames:?}");
-    assert_eq!(answer_of(&frames), "Echo: from b");
-
-    let stored = gw
-        .messages("drillquiz", "u1", reserved.as_str().unwrap())
-        .await;
-    let texts: Vec<_> = stored.iter().map(|m| m.content.as_str()).collect();
-    assert_eq!(texts, ["from a", "Echo: from a", "from b", "Echo: from b"]);
-    // Neither socket saw the other's frames.
-    send(&mut a, json!({"type": "ping"})).await;
-    assert_eq!(next(&mut a).await["type"], "pong");
-}
-
-#[tokio::test]
-async fn shutdown_lets_a_running_answer_end_then_closes_with_1001() {
-    let mut gw = Gateway::with(
-        Upstream::Dify(FakeOptions {
-            answer: FakeAnswer::Words {
-                count: 30,
-                delay: Duration::from_millis(20),
-            },
-            ..FakeOptions::default()
-        }),
-        &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "30")],
-    )
-    .await;
-    let mut busy = ready(&gw, "u1").await;
-    let mut idle = ready(&gw, "u2").await;
-    send(&mut busy, json!({"type": "send_message", "data": {"content": "finish me"}})).await;
-    let first = deltas(&mut busy, 1).await;
-    let busy_reader = tokio::spawn(async move { until_close(&mut busy).await });
-    let idle_reader = tokio::spawn(async move { until_close(&mut idle).await });
-
-    gw.stop().await;
-    let (frames, code) = busy_reader.await.unwrap();
-    assert_eq!(code, CloseCode::Away);
-    assert_eq!(frames.last().unwrap()["type"], "end", "{frames:?}");
-    let all: Vec<Value> = first.into_iter().chain(frames).collect();
-    assert!(answer_of(&all).ends_with("w29 "), "{}", answer_of(&all));
-    let (frames, code) = idle_reader.await.unwrap();
-    assert_eq!((frames.len(), code), (0, CloseCode::Away));
-}
-
-#[tokio::test]
-async fn shutdown_past_the_grace_cuts_the_answer_and_keeps_it() {
-    let mut gw = slow_gateway(&[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")]).await;
-    let mut ws = ready(&gw, "u1").await;
-    send(&mut ws, json!({"type": "send_message", "data": {"content": "cut me"}})).await;
-    let first = deltas(&mut ws, 2).await;
-    let reader = tokio::spawn(async move { until_close(&mut ws).await });
-    gw.stop().await;
-    let (frames, code) = reader.await.unwrap();
-    assert_eq!(code, CloseCode::Away);
-    assert_eq!(frames.last().unwrap()["data"]["code"], "shutting_down", "{frames:?}");
-
-    let store = gateway::store::sqlite::SqliteStore::open(&gw.database_url)
-        .await
-        .unwrap();
-    use gateway::store::{PageRequest, Scope, Store};
-    let owner = gateway::identity::Identity::parse("drillquiz", "u1").unwrap();
-    let page = PageRequest {
-        limit: 10,
-        before: None,
-    };
-    let conversation = first[0]["data"]["conversation_id"].as_str().unwrap();
-    let stored = store
-        .list_messages(Scope::Owner(&owner), conversation, page)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored[1].status, MessageStatus::Incomplete);
-    let all: Vec<Value> = first.into_iter().chain(frames).collect();
-    assert_eq!(stored[1].content, answer_of(&all));
 }

@@ -5,16 +5,15 @@
 //! cannot read a refused upgrade's status): a chat token as `?token=` or
 //! `Authorization: Bearer`; an `X-API-Key` with `system_id` and `user_id`
 //! query parameters; or, with none of these, an `auth` frame within
-//! [`AUTH_WAIT`]. A refusal is an `error` frame, then close code 1008.
+//! 10 seconds. A refusal is an `error` frame, then close code 1008.
 //!
 //! Each `send_message` is the same turn as `POST /v1/chat` (stored first,
 //! streamed, a partial answer kept), framed as `{"type","data"}` messages;
 //! the conversation loop is in `session`.
 
+mod auth;
 mod frames;
 mod session;
-
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -23,35 +22,14 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
 
-use crate::auth::{Caller, bearer_token};
+use self::auth::{WsQuery, credentials};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::identity::Identity;
 use crate::state::AppState;
-
-/// How long a socket without credentials has to send its `auth` frame.
-const AUTH_WAIT: Duration = Duration::from_secs(10);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/ws", get(upgrade))
-}
-
-/// The query string of `GET /v1/ws`.
-#[derive(Debug, Default, Deserialize)]
-struct WsQuery {
-    token: Option<String>,
-    system_id: Option<String>,
-    user_id: Option<String>,
-}
-
-/// Who the socket is for, as far as the upgrade request tells.
-enum Credentials {
-    Verified(Identity),
-    Refused(ApiError),
-    /// Expect an `auth` frame.
-    Later,
 }
 
 async fn upgrade(
@@ -76,29 +54,4 @@ async fn upgrade(
             session::run(state, socket, credentials).await;
             drop(tracked);
         }))
-}
-
-fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery) -> Credentials {
-    let token = query
-        .token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .or_else(|| bearer_token(headers));
-    let verified = if let Some(token) = token {
-        state.auth.verify_token(token)
-    } else {
-        match state.auth.verify_key(headers) {
-            None => return Credentials::Later,
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => Caller::Server.identity(
-                &state.auth,
-                query.system_id.as_deref(),
-                query.user_id.as_deref(),
-            ),
-        }
-    };
-    match verified {
-        Ok(identity) => Credentials::Verified(identity),
-        Err(e) => Credentials::Refused(e),
-    }
 }

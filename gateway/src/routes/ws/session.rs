@@ -20,7 +20,8 @@ use sdk::{ChatRequest, ClientFrame, ServerFrame, StreamEvent};
 use serde_json::{Map, Value};
 use tokio::time::{Instant, interval_at, timeout};
 
-use super::{AUTH_WAIT, Credentials, frames};
+use super::auth::{Credentials, await_auth};
+use super::frames;
 use crate::chat::{self, NewConversation, TurnEvents, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
@@ -146,30 +147,6 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
     }
 }
 
-/// Wait for the `auth` frame. `Err(None)`: the client left first.
-async fn await_auth(state: &AppState, incoming: &mut Incoming) -> Result<Identity, Option<ApiError>> {
-    let first = timeout(AUTH_WAIT, async {
-        loop {
-            match incoming.next().await {
-                Some(Ok(Message::Text(text))) => return Some(frames::parse(&text)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Binary(_))) => {
-                    return Some(Err(ApiError::BadRequest("binary frames are not accepted".into())));
-                }
-                None | Some(Ok(Message::Close(_)) | Err(_)) => return None,
-            }
-        }
-    })
-    .await;
-    match first {
-        Err(_) => Err(Some(ApiError::MissingCredentials)),
-        Ok(None) => Err(None),
-        Ok(Some(Ok(ClientFrame::Auth { token }))) => state.auth.verify_token(&token).map_err(Some),
-        Ok(Some(Ok(_))) => Err(Some(ApiError::MissingCredentials)),
-        Ok(Some(Err(e))) => Err(Some(e)),
-    }
-}
-
 /// Say why the socket closes, then wait (briefly) for the client's close so
 /// the frame is not lost to a connection reset.
 async fn close(
@@ -236,7 +213,9 @@ impl Session {
                 let too_big = e
                     .into_inner()
                     .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
-                    .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)));
+                    .is_some_and(|e| {
+                        matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
+                    });
                 if too_big {
                     Next::Close(close_code::SIZE, "frame larger than the body limit")
                 } else {
@@ -250,8 +229,10 @@ impl Session {
         match frame {
             ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
             ClientFrame::Auth { .. } => {
-                self.refuse(&ApiError::BadRequest("this socket is already authenticated".into()))
-                    .await
+                self.refuse(&ApiError::BadRequest(
+                    "this socket is already authenticated".into(),
+                ))
+                .await
             }
             ClientFrame::StartConversation { title, agent } => {
                 let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
@@ -398,13 +379,13 @@ impl Session {
                     return Next::Continue;
                 };
                 let stored = matches!(started, Ok(_) | Err(ApiError::Turn { .. }));
-                if stored && let Some(id) = conversation_id {
-                    if let Some(Reserved {
+                if stored
+                    && let Some(id) = conversation_id
+                    && let Some(Reserved {
                         agent: Some(agent), ..
                     }) = self.reserved.remove(&id)
-                    {
-                        self.agents.insert(id, agent);
-                    }
+                {
+                    self.agents.insert(id, agent);
                 }
                 match started {
                     Ok(events) if stop => {
