@@ -52,6 +52,16 @@ pub enum WsError {
         /// Why, as the gateway said it.
         reason: String,
     },
+    /// The gateway refused the credentials (it then closes with 1008).
+    #[error("the gateway refused the socket ({status} {code}): {message}")]
+    Refused {
+        /// The HTTP status the refusal stands for (401, 403).
+        status: u16,
+        /// Machine-readable cause.
+        code: crate::ErrorCode,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// An answer other than the one waited for arrived (see
     /// [`WsClient::start_conversation`]).
     #[error("unexpected frame: {0:?}")]
@@ -108,6 +118,16 @@ impl WsClient {
         let mut client = Self { socket };
         match client.next_frame().await? {
             Some(ServerFrame::Ready { .. }) => Ok(client),
+            Some(ServerFrame::Error {
+                status,
+                code,
+                message,
+                ..
+            }) => Err(WsError::Refused {
+                status,
+                code,
+                message,
+            }),
             Some(other) => Err(WsError::Unexpected(Box::new(other))),
             None => Err(WsError::Closed {
                 code: 1006,

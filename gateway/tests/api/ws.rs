@@ -336,3 +336,55 @@ async fn bad_frames_get_error_frames_and_the_socket_stays() {
     assert_eq!(until_close(&mut ws).await.1, CloseCode::Size);
     assert!(gw.conversations("drillquiz", "u1").await.is_empty());
 }
+
+#[tokio::test]
+async fn the_sdk_client_speaks_the_same_frames() {
+    use sdk::ws::{WsClient, WsError};
+    use sdk::{ClientFrame, ErrorCode, ServerFrame};
+
+    let gw = Gateway::start().await;
+    let base = gw.url.replacen("http://", "ws://", 1);
+    let token = gw.token("drillquiz", "typed");
+    let mut ws = WsClient::connect_with_token(&base, &token).await.unwrap();
+    let conversation = ws
+        .start_conversation(Some("From Rust"), None)
+        .await
+        .unwrap();
+    ws.send_message(Some(&conversation), "typed hello")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    loop {
+        match ws.next_frame().await.unwrap().unwrap() {
+            ServerFrame::Start { .. } => {}
+            ServerFrame::Delta { text: piece } => text.push_str(&piece),
+            ServerFrame::End {
+                conversation_id, ..
+            } => {
+                assert_eq!(conversation_id, conversation);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(text, "Echo: typed hello");
+    ws.close().await.unwrap();
+
+    let mut server = WsClient::connect_with_api_key(&base, API_KEY, "drillquiz", "typed")
+        .await
+        .unwrap();
+    server.send(&ClientFrame::Ping).await.unwrap();
+    assert_eq!(server.next_frame().await.unwrap(), Some(ServerFrame::Pong));
+    assert_eq!(
+        gw.conversations("drillquiz", "typed").await[0].name,
+        "From Rust"
+    );
+
+    match WsClient::connect_with_token(&base, "not.a.token").await {
+        Err(WsError::Refused { status, code, .. }) => {
+            assert_eq!((status, code), (401, ErrorCode::TokenMalformed));
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a bad token was accepted"),
+    }
+}
