@@ -21,7 +21,7 @@
 //! ```
 //!
 //! Plain `ws://` only: for `wss://`, put the gateway behind a TLS proxy you
-//! reach on the same host, or use the HTTP [`Client`](crate::Client).
+//! reach on the same host, or use the HTTP client (feature `client`).
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;

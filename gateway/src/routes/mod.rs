@@ -78,8 +78,12 @@ fn cors(state: &AppState) -> CorsLayer {
             header::ACCEPT,
             HeaderName::from_static(crate::auth::API_KEY_HEADER),
             HeaderName::from_static("last-event-id"),
+            HeaderName::from_static("x-conversation-id"),
         ])
-        .expose_headers([header::RETRY_AFTER])
+        .expose_headers([
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-conversation-id"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 
