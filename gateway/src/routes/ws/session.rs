@@ -114,7 +114,7 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
         }
     };
     let mut session = Session {
-        state,
+        state: state.clone(),
         out,
         reserved: HashMap::new(),
         agents: HashMap::new(),
@@ -141,9 +141,15 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
         };
     }
     // Dropping a running turn's events tells its pump the client is gone:
-    // the partial answer is stored as incomplete.
+    // the partial answer is stored as incomplete. A turn still starting is
+    // let finish starting (so its question is settled like any other) and
+    // then dropped the same way.
+    let Session { out, running, .. } = session;
+    if let Running::Starting { turn, .. } = running {
+        state.tasks.spawn(async move { drop(turn.await) });
+    }
     if let Next::Close(code, reason) = next {
-        close(session.out, incoming, code, reason).await;
+        close(out, incoming, code, reason).await;
     }
 }
 
