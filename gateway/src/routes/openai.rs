@@ -169,7 +169,13 @@ async fn completions(
     }
     let identity = caller
         .identity(&state.auth, Some(system), user)
-        .map_err(|e| OpenAiError::at("model", e))?;
+        .map_err(|e| {
+            let param = match &caller {
+                Caller::User(id) if id.system.as_str() == system => "user",
+                _ => "model",
+            };
+            OpenAiError::at(param, e)
+        })?;
     let message = last_user_message(&req)?;
     let conversation_id = headers
         .get(&CONVERSATION_HEADER)

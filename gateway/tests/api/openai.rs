@@ -275,9 +275,27 @@ async fn errors_surface_as_the_clients_typed_errors() {
             .unwrap_err(),
     );
     assert_eq!(
-        (status, e.code.as_deref(), e.r#type.as_deref()),
-        (403, Some("identity_mismatch"), Some("permission_error"))
+        (
+            status,
+            e.code.as_deref(),
+            e.r#type.as_deref(),
+            e.param.as_deref()
+        ),
+        (
+            403,
+            Some("identity_mismatch"),
+            Some("permission_error"),
+            Some("user")
+        )
     );
+    let (status, e) = refusal(
+        as_dave
+            .chat()
+            .create(request("cointutor", None, "hi"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((status, e.param.as_deref()), (403, Some("model")));
     let reply = as_dave
         .chat()
         .create(request("drillquiz", None, "as dave"))
