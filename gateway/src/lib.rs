@@ -20,7 +20,8 @@
 //!   the routing table from systems to upstreams, the demo and the Dify client;
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
-//! - [`routes`]: the HTTP API (framing turns as JSON or SSE); [`extract`]:
+//! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames
+//!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets.

@@ -1,5 +1,5 @@
 //! A chat request, checked once for every door that starts a turn (the JSON
-//! and SSE API today; a WebSocket or an OpenAI-compatible endpoint next).
+//! and SSE API, the WebSocket, the OpenAI-compatible endpoint).
 
 use sdk::ChatRequest;
 use serde_json::{Map, Value};

@@ -14,8 +14,8 @@
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
 //! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
-//! ([`TurnEvents`]) out. Framing them (SSE today; a WebSocket or OpenAI-style
-//! chunks later) is the routes' business.
+//! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
+//! chunks) is the routes' business.
 
 mod input;
 mod pump;
