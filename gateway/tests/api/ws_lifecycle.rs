@@ -225,3 +225,36 @@ async fn shutdown_past_the_grace_cuts_the_answer_and_keeps_it() {
     let all: Vec<Value> = first.into_iter().chain(frames).collect();
     assert_eq!(stored[1].content, answer_of(&all));
 }
+
+#[tokio::test]
+async fn ending_the_conversation_of_a_running_answer_stops_it() {
+    let gw = slow_gateway(&[]).await;
+    let mut ws = ready(&gw, "u1").await;
+    send(&mut ws, json!({"type": "start_conversation"})).await;
+    let conversation = next(&mut ws).await["data"]["conversation_id"].clone();
+    send(
+        &mut ws,
+        json!({"type": "send_message", "data": {"conversation_id": conversation, "content": "go"}}),
+    )
+    .await;
+    deltas(&mut ws, 1).await;
+    send(
+        &mut ws,
+        json!({"type": "end_conversation", "data": {"conversation_id": conversation}}),
+    )
+    .await;
+    let mut frame = next(&mut ws).await;
+    while frame["type"] == "delta" {
+        frame = next(&mut ws).await;
+    }
+    assert_eq!(frame["data"]["code"], "stopped", "{frame}");
+    assert_eq!(next(&mut ws).await["type"], "conversation_ended");
+    let stored = eventually(|| async {
+        let m = gw
+            .messages("drillquiz", "u1", conversation.as_str().unwrap())
+            .await;
+        (m.len() == 2).then_some(m)
+    })
+    .await;
+    assert_eq!(stored[1].status, MessageStatus::Incomplete);
+}
