@@ -127,6 +127,12 @@ impl Auth {
         Ok((token, claims.exp))
     }
 
+    /// Whether `key` is one of the API keys (for doors where a key arrives
+    /// elsewhere than `X-API-Key`, as OpenAI clients send it as a bearer).
+    pub fn is_api_key(&self, key: &str) -> bool {
+        self.api_keys.verify(key)
+    }
+
     /// Check the request's API key: `None` when it sends none.
     pub fn verify_key(&self, headers: &HeaderMap) -> Option<Result<(), ApiError>> {
         let key = headers.get(API_KEY_HEADER)?;

@@ -77,6 +77,13 @@ pub enum ApiError {
     /// No such conversation for this user (404).
     #[error("Conversation not found")]
     ConversationNotFound,
+    /// A WebSocket already has an answer running (409).
+    #[error("An answer is still being written on this socket; wait for its end or send stop")]
+    Busy,
+    /// The client stopped a WebSocket answer (499, as nginx counts a
+    /// client that closed its request).
+    #[error("Stopped. The answer so far is stored as incomplete.")]
+    Stopped,
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
@@ -122,6 +129,8 @@ impl ApiError {
             }
             E::RouteNotFound | E::ConversationNotFound => StatusCode::NOT_FOUND,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            E::Busy => StatusCode::CONFLICT,
+            E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
             E::Upstream(UpstreamError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
@@ -153,6 +162,8 @@ impl ApiError {
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
             E::RouteNotFound => ErrorCode::NotFound,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            E::Busy => ErrorCode::Busy,
+            E::Stopped => ErrorCode::Stopped,
             E::ConversationNotFound | E::Upstream(UpstreamError::ConversationGone) => {
                 ErrorCode::ConversationNotFound
             }

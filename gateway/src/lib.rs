@@ -20,7 +20,8 @@
 //!   the routing table from systems to upstreams, the demo and the Dify client;
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
-//! - [`routes`]: the HTTP API (framing turns as JSON or SSE); [`extract`]:
+//! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames
+//!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets;
@@ -96,6 +97,8 @@ impl App {
                 origins,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                draining: CancellationToken::new(),
+                sockets: TaskTracker::new(),
             }),
         })
     }
@@ -121,6 +124,7 @@ impl App {
         let token = self.state.shutdown.clone();
         let grace = self.state.config.shutdown_grace;
         let cut = token.clone();
+        let draining = self.state.draining.clone();
         // The router is built once and shared by every connection.
         server::serve(
             listener,
@@ -128,6 +132,7 @@ impl App {
             self.state.config.connections,
             async move {
                 shutdown.await;
+                draining.cancel();
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
                     cut.cancel();
@@ -135,9 +140,17 @@ impl App {
             },
         )
         .await?;
+        // WebSockets outlive their HTTP connection: wait for them too, until
+        // the grace period cuts what is still running.
+        self.state.sockets.close();
+        tokio::select! {
+            () = self.state.sockets.wait() => {}
+            () = token.cancelled() => {}
+        }
         token.cancel();
         self.state.tasks.close();
         self.state.tasks.wait().await;
+        self.state.sockets.wait().await;
         Ok(())
     }
 }

@@ -32,6 +32,12 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Background work (stream pumps) that must finish before exit.
     pub tasks: TaskTracker,
+    /// Cancelled when the gateway stops accepting connections: open
+    /// WebSockets finish their running answer, then close.
+    pub draining: CancellationToken,
+    /// Open WebSockets. The HTTP server does not wait for upgraded
+    /// connections, so shutdown waits for these (within the grace period).
+    pub sockets: TaskTracker,
 }
 
 impl AppState {

@@ -80,6 +80,11 @@ async fn the_token_never_reaches_the_log() {
         get(&app, &format!("/v1/conversations?token={good}")).await,
         StatusCode::UNAUTHORIZED
     );
+    // Not an upgrade request, but the token is in its query all the same.
+    assert_eq!(
+        get(&app, &format!("/v1/ws?token={good}")).await,
+        StatusCode::BAD_REQUEST
+    );
     let resp = app
         .router()
         .oneshot(
@@ -97,6 +102,7 @@ async fn the_token_never_reaches_the_log() {
     assert!(text.contains("path=/chat"), "{text}");
     assert!(text.contains("path=/chat-api"), "{text}");
     assert!(text.contains("path=/v1/conversations"), "{text}");
+    assert!(text.contains("path=/v1/ws"), "{text}");
     // The token, or any part of it, was not.
     for secret in [good.as_str(), bad.as_str()] {
         for part in secret.split('.') {

@@ -50,6 +50,12 @@ pub enum ErrorCode {
     ConversationNotFound,
     /// 405: the route exists but not for this method.
     MethodNotAllowed,
+    /// 409: an answer is still being written on this WebSocket; wait for its
+    /// `end` or `error`, or send `stop`.
+    Busy,
+    /// 499: the client stopped the answer (WebSocket `stop`); what arrived
+    /// is stored as `incomplete`.
+    Stopped,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 502: the upstream failed or answered something the gateway cannot use.
@@ -93,6 +99,8 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::ConversationNotFound => "conversation_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Stopped => "stopped",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UpstreamError => "upstream_error",
             ErrorCode::UpstreamTimeout => "upstream_timeout",
@@ -248,6 +256,8 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::ConversationNotFound,
             ErrorCode::MethodNotAllowed,
+            ErrorCode::Busy,
+            ErrorCode::Stopped,
             ErrorCode::RateLimited,
             ErrorCode::UpstreamError,
             ErrorCode::UpstreamTimeout,

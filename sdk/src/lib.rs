@@ -117,13 +117,15 @@ pub mod axum;
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use chat_url::{ChatUrlOptions, chat_url};
 pub use error_code::{ApiError, ErrorBody, ErrorCode};
 pub use lang::{Lang, SharedTexts, UiTexts};
 pub use types::{
-    ChatRequest, ChatResponse, ChatTokenResponse, Conversation, HealthResponse, Message,
-    MessageStatus, RenameRequest, Role, StreamEvent, SyncResponse, Usage,
+    ChatRequest, ChatResponse, ChatTokenResponse, ClientFrame, Conversation, HealthResponse,
+    Message, MessageStatus, RenameRequest, Role, ServerFrame, StreamEvent, SyncResponse, Usage,
 };
 
 #[cfg(feature = "jwt")]

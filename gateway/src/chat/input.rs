@@ -1,5 +1,5 @@
 //! A chat request, checked once for every door that starts a turn (the JSON
-//! and SSE API today; a WebSocket or an OpenAI-compatible endpoint next).
+//! and SSE API, the WebSocket, the OpenAI-compatible endpoint).
 
 use sdk::ChatRequest;
 use serde_json::{Map, Value};
@@ -29,6 +29,20 @@ pub struct TurnInput {
     pub html: bool,
     /// Retry this stored user message (see [`crate::store::NewTurn::retry_of`]).
     pub retry_of: Option<String>,
+    /// When this turn starts a conversation: the id and title a door
+    /// reserved for it beforehand (default: a fresh id, and the message's
+    /// first line as the title).
+    pub new_conversation: Option<NewConversation>,
+}
+
+/// A conversation a door announced before its first message: it is created,
+/// under this id, by that message's turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    /// Its id (a fresh UUID).
+    pub id: String,
+    /// Its title, when the client chose one.
+    pub title: Option<String>,
 }
 
 impl TurnInput {
@@ -80,6 +94,7 @@ impl TurnInput {
             inputs,
             html: req.html,
             retry_of,
+            new_conversation: None,
         })
     }
 }

@@ -14,8 +14,8 @@
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
 //! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
-//! ([`TurnEvents`]) out. Framing them (SSE today; a WebSocket or OpenAI-style
-//! chunks later) is the routes' business.
+//! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
+//! chunks) is the routes' business.
 
 mod input;
 mod pump;
@@ -35,7 +35,7 @@ use crate::state::AppState;
 use crate::store::{Begin, NewTurn, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
-pub use self::input::TurnInput;
+pub use self::input::{NewConversation, TurnInput};
 pub use self::pump::TurnEvents;
 
 /// Where a blocking turn's time went, reported in the `Server-Timing`
@@ -82,6 +82,11 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// The conversation this turn writes to (new or continued).
+    pub fn conversation_id(&self) -> &str {
+        &self.conversation_id
+    }
+
     /// `error`, saying where this turn's user message is stored.
     fn failed(&self, error: ApiError) -> ApiError {
         ApiError::Turn {
@@ -130,7 +135,13 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         return Err(ApiError::ConversationNotFound);
     }
     let new_message_id = new_id();
-    let new_conversation_id = new_id();
+    let (new_conversation_id, title) = match &input.new_conversation {
+        Some(NewConversation { id, title }) => (
+            id.clone(),
+            title.clone().unwrap_or_else(|| title_of(&input.message)),
+        ),
+        None => (new_id(), title_of(&input.message)),
+    };
     let storing = Instant::now();
     let begun = state
         .store
@@ -138,7 +149,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             owner: &input.identity,
             conversation_id: input.conversation_id.as_deref(),
             new_conversation_id: &new_conversation_id,
-            title: &title_of(&input.message),
+            title: &title,
             message_id: &new_message_id,
             content: &input.message,
             retry_of: input.retry_of.as_deref(),
@@ -298,7 +309,8 @@ pub fn title_of(message: &str) -> String {
     title
 }
 
-fn new_id() -> String {
+/// A fresh id for a message or a conversation.
+pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 

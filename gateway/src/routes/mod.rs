@@ -11,8 +11,10 @@ mod chat;
 mod chat_token;
 mod conversations;
 mod health;
+mod openai;
 mod request_head;
 mod sync;
+mod ws;
 
 use std::time::Duration;
 
@@ -37,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(cache::router())
         .merge(health::router())
+        .merge(ws::router())
+        .merge(openai::router())
         .merge(crate::pages::router(&state));
     let hsts = state
         .config
@@ -88,8 +92,12 @@ fn cors(state: &AppState) -> CorsLayer {
             header::ACCEPT,
             HeaderName::from_static(crate::auth::API_KEY_HEADER),
             HeaderName::from_static("last-event-id"),
+            HeaderName::from_static("x-conversation-id"),
         ])
-        .expose_headers([header::RETRY_AFTER])
+        .expose_headers([
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-conversation-id"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 

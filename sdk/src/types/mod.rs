@@ -13,11 +13,13 @@
 
 mod chat;
 mod history;
+mod ws;
 
 use serde::{Deserialize, Serialize};
 
 pub use chat::{ChatRequest, ChatResponse, StreamEvent, Usage};
 pub use history::{Conversation, Message, MessageStatus, RenameRequest, Role};
+pub use ws::{ClientFrame, ServerFrame};
 
 /// Body of `GET /v1/chat-token`: a chat token for one end user. The widget's
 /// token endpoint answers in the same shape (see

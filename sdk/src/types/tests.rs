@@ -78,3 +78,50 @@ fn timestamps_carry_an_offset() {
     );
     assert!(json.contains(r#""status":"incomplete""#));
 }
+
+#[test]
+fn websocket_frames_wrap_the_stream_events() {
+    let end = StreamEvent::End {
+        conversation_id: "c".into(),
+        message_id: "m".into(),
+        user_message_id: "u".into(),
+        usage: None,
+        html: None,
+    };
+    let frame = ServerFrame::from(end.clone());
+    assert!(frame.is_terminal());
+    assert_eq!(
+        serde_json::to_value(&frame).unwrap(),
+        serde_json::json!({"type": "end",
+                           "data": {"conversation_id": "c", "message_id": "m", "user_message_id": "u"}})
+    );
+    assert_eq!(frame.into_stream_event(), Some(end));
+
+    let refused: ServerFrame = serde_json::from_str(
+        r#"{"type":"error","data":{"code":"busy","message":"wait","status":409}}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        refused,
+        ServerFrame::Error {
+            code: ErrorCode::Busy,
+            status: 409,
+            conversation_id: None,
+            ..
+        }
+    ));
+    assert_eq!(ServerFrame::Pong.into_stream_event(), None);
+    assert_eq!(
+        serde_json::to_string(&ClientFrame::Stop).unwrap(),
+        r#"{"type":"stop"}"#
+    );
+    let start: ClientFrame =
+        serde_json::from_str(r#"{"type":"start_conversation","data":{"agent":"tutor"}}"#).unwrap();
+    assert_eq!(
+        start,
+        ClientFrame::StartConversation {
+            title: None,
+            agent: Some("tutor".into())
+        }
+    );
+}

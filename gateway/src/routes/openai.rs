@@ -1,0 +1,308 @@
+//! The OpenAI-compatible door: `POST /v1/chat/completions` and
+//! `GET /v1/models`, so code written against an OpenAI SDK chats through the
+//! gateway by changing its `base_url`.
+//!
+//! - Auth: `Authorization: Bearer` with an API key (what OpenAI SDKs send)
+//!   or a chat token; `X-API-Key` works too.
+//! - `model` is `<system_id>` or `<system_id>/<agent>`; `user` is the end
+//!   user (required with an API key; with a chat token it must match or be
+//!   left out).
+//! - The turn is the last `user` message; earlier messages are ignored in
+//!   favour of the stored conversation, continued when the request carries
+//!   `x-conversation-id` (header) or `metadata.conversation_id`. The
+//!   response's `x-conversation-id` says which conversation it went to.
+//! - Errors use OpenAI's body, `{"error":{"message","type","code","param"}}`,
+//!   with the gateway's status ([`OpenAiError`] is the one mapping).
+//!
+//! Content moderation may replace an answer mid-stream; chunks can only
+//! append, so a replacement that does not extend what was sent is dropped
+//! from the stream (the stored answer is the replaced one).
+
+mod stream;
+mod wire;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sdk::{ChatRequest, ErrorCode};
+use time::OffsetDateTime;
+
+use self::wire::{
+    AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
+    ModelList, Usage,
+};
+use crate::auth::{Caller, bearer_token};
+use crate::chat::{self, TurnInput};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Names the stored conversation, in requests and responses.
+const CONVERSATION_HEADER: HeaderName = HeaderName::from_static("x-conversation-id");
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/chat/completions", post(completions))
+        .route("/v1/models", get(models))
+}
+
+/// A failure in OpenAI's shape.
+#[derive(Debug)]
+pub(super) struct OpenAiError {
+    error: ApiError,
+    /// The request field at fault, when one is.
+    param: Option<&'static str>,
+}
+
+impl OpenAiError {
+    fn at(param: &'static str, error: ApiError) -> Self {
+        Self {
+            error,
+            param: Some(param),
+        }
+    }
+}
+
+impl From<ApiError> for OpenAiError {
+    fn from(error: ApiError) -> Self {
+        Self { error, param: None }
+    }
+}
+
+/// OpenAI's error `type` for a status (what its SDKs raise on is the status;
+/// the type is for people reading the body).
+fn error_type(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        429 => "rate_limit_error",
+        500.. => "server_error",
+        _ => "invalid_request_error",
+    }
+}
+
+fn detail(
+    status: u16,
+    code: ErrorCode,
+    message: String,
+    param: Option<&'static str>,
+) -> ErrorDetail {
+    ErrorDetail {
+        message,
+        kind: error_type(status),
+        code: code.as_str(),
+        param,
+    }
+}
+
+impl IntoResponse for OpenAiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: detail(
+                self.error.status().as_u16(),
+                self.error.code(),
+                self.error.public_message().into_owned(),
+                self.param,
+            ),
+        };
+        let conversation = match &self.error {
+            ApiError::Turn {
+                conversation_id, ..
+            } => HeaderValue::from_str(conversation_id).ok(),
+            _ => None,
+        };
+        // The gateway's own response for its status and headers (and its
+        // log line); OpenAI's body in it.
+        let mut resp = self.error.into_response();
+        *resp.body_mut() = Body::from(serde_json::to_vec(&body).unwrap_or_default());
+        if let Some(value) = conversation {
+            resp.headers_mut().insert(CONVERSATION_HEADER, value);
+        }
+        resp
+    }
+}
+
+/// The caller: a bearer API key or chat token, or `X-API-Key`.
+fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if let Some(bearer) = bearer_token(headers) {
+        if state.auth.is_api_key(bearer) {
+            return Ok(Caller::Server);
+        }
+        // A JWT has three dot-separated parts; anything else was meant as a key.
+        if bearer.split('.').count() == 3 {
+            return state.auth.verify_token(bearer).map(Caller::User);
+        }
+        return Err(ApiError::InvalidApiKey);
+    }
+    match state.auth.verify_key(headers) {
+        Some(result) => result.map(|()| Caller::Server),
+        None => Err(ApiError::MissingCredentials),
+    }
+}
+
+async fn completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<ApiJson<CompletionRequest>, ApiError>,
+) -> Result<Response, OpenAiError> {
+    let caller = caller(&state, &headers)?;
+    let ApiJson(req) = body?;
+    let (system, agent) = match req.model.trim().split_once('/') {
+        Some((system, agent)) => (system, Some(agent.trim())),
+        None => (req.model.trim(), None),
+    };
+    if system.is_empty() || agent.is_some_and(str::is_empty) {
+        return Err(OpenAiError::at(
+            "model",
+            ApiError::Validation("model is <system_id> or <system_id>/<agent>".into()),
+        ));
+    }
+    let user = req.user.as_deref().filter(|u| !u.is_empty());
+    if matches!(caller, Caller::Server) && user.is_none() {
+        return Err(OpenAiError::at(
+            "user",
+            ApiError::Validation("user (the end user's id) is required with an API key".into()),
+        ));
+    }
+    let identity = caller
+        .identity(&state.auth, Some(system), user)
+        .map_err(|e| {
+            let param = match &caller {
+                Caller::User(id) if id.system.as_str() == system => "user",
+                _ => "model",
+            };
+            OpenAiError::at(param, e)
+        })?;
+    let message = last_user_message(&req)?;
+    let conversation_id = headers
+        .get(&CONVERSATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            req.metadata
+                .as_ref()
+                .and_then(|m| m.get("conversation_id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        });
+    let request = ChatRequest {
+        message,
+        conversation_id,
+        ..ChatRequest::default()
+    };
+    let mut input = TurnInput::from_request(&state.config.limits, identity, request)
+        .map_err(|e| OpenAiError::at("messages", e))?;
+    input.agent = agent.map(str::to_owned);
+    let turn = chat::begin(&state, input).await?;
+    let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
+    let mut resp = if req.stream {
+        let events = chat::stream(&state, turn).await?;
+        let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
+        stream::sse(events, req.model, include_usage)
+    } else {
+        let (reply, _) = chat::reply(&state, turn).await?;
+        let usage = reply.usage.map(Usage::from).unwrap_or_default();
+        Json(Completion {
+            id: reply.message_id,
+            object: "chat.completion",
+            created: now(),
+            model: req.model,
+            choices: vec![Choice {
+                index: 0,
+                message: AssistantMessage {
+                    role: "assistant",
+                    content: reply.answer,
+                },
+                finish_reason: "stop",
+                logprobs: None,
+            }],
+            usage,
+        })
+        .into_response()
+    };
+    if let Some(value) = conversation {
+        resp.headers_mut().insert(CONVERSATION_HEADER, value);
+    }
+    Ok(resp)
+}
+
+/// The text of the last `user` message.
+fn last_user_message(req: &CompletionRequest) -> Result<String, OpenAiError> {
+    let refuse = |why: String| OpenAiError::at("messages", ApiError::Validation(why));
+    let last = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .ok_or_else(|| refuse("messages must contain a user message".into()))?;
+    let content = last
+        .content
+        .as_ref()
+        .ok_or_else(|| refuse("the last user message has no content".into()))?;
+    content
+        .text()
+        .map_err(|kind| refuse(format!("only text content is accepted, not {kind:?}")))
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn models(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ModelList>, OpenAiError> {
+    let caller = caller(&state, &headers)?;
+    let data = model_ids(&state, &caller)
+        .into_iter()
+        .map(|id| Model {
+            id,
+            object: "model",
+            created: 0,
+            owned_by: "tz-chat",
+        })
+        .collect();
+    Ok(Json(ModelList {
+        object: "list",
+        data,
+    }))
+}
+
+/// What `caller` may put in `model`: each system, then its agents.
+fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
+    let systems: Vec<String> = match caller {
+        Caller::User(identity) => vec![identity.system.as_str().to_owned()],
+        Caller::Server => match &state.config.allowed_system_ids {
+            Some(allowed) => {
+                let mut systems: Vec<String> = allowed.iter().cloned().collect();
+                systems.sort();
+                systems
+            }
+            // Systems with a route of their own, as the configuration
+            // spells them (`DIFY_MY_APP_*` → `my_app`).
+            None => state
+                .config
+                .upstreams
+                .per_system
+                .keys()
+                .map(|key| key.to_ascii_lowercase())
+                .collect(),
+        },
+    };
+    let mut ids = Vec::new();
+    for system in systems {
+        let agents = agents_of(state, &system);
+        ids.push(system.clone());
+        ids.extend(agents.into_iter().map(|agent| format!("{system}/{agent}")));
+    }
+    ids
+}
+
+/// The named agents of `system` (none until systems have agents; then this
+/// asks the upstream routing table).
+fn agents_of(_state: &AppState, _system: &str) -> Vec<String> {
+    Vec::new()
+}

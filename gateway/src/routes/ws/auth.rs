@@ -1,0 +1,91 @@
+//! Who a socket is for: credentials from the upgrade request, or the
+//! `auth` frame a browser sends first.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use axum::http::HeaderMap;
+use futures::StreamExt;
+use futures::stream::SplitStream;
+use sdk::ClientFrame;
+use serde::Deserialize;
+use tokio::time::timeout;
+
+use super::frames;
+use crate::auth::{Caller, bearer_token};
+use crate::error::ApiError;
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// How long a socket without credentials has to send its `auth` frame.
+const AUTH_WAIT: Duration = Duration::from_secs(10);
+
+/// The query string of `GET /v1/ws`.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct WsQuery {
+    token: Option<String>,
+    system_id: Option<String>,
+    user_id: Option<String>,
+}
+
+/// Who the socket is for, as far as the upgrade request tells.
+pub(super) enum Credentials {
+    Verified(Identity),
+    Refused(ApiError),
+    /// Expect an `auth` frame.
+    Later,
+}
+
+pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery) -> Credentials {
+    let token = query
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer_token(headers));
+    let verified = if let Some(token) = token {
+        state.auth.verify_token(token)
+    } else {
+        match state.auth.verify_key(headers) {
+            None => return Credentials::Later,
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) => Caller::Server.identity(
+                &state.auth,
+                query.system_id.as_deref(),
+                query.user_id.as_deref(),
+            ),
+        }
+    };
+    match verified {
+        Ok(identity) => Credentials::Verified(identity),
+        Err(e) => Credentials::Refused(e),
+    }
+}
+
+/// Wait for the `auth` frame. `Err(None)`: the client left first.
+pub(super) async fn await_auth(
+    state: &AppState,
+    incoming: &mut SplitStream<WebSocket>,
+) -> Result<Identity, Option<ApiError>> {
+    let first = timeout(AUTH_WAIT, async {
+        loop {
+            match incoming.next().await {
+                Some(Ok(Message::Text(text))) => return Some(frames::parse(&text)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Binary(_))) => {
+                    return Some(Err(ApiError::BadRequest(
+                        "binary frames are not accepted".into(),
+                    )));
+                }
+                None | Some(Ok(Message::Close(_)) | Err(_)) => return None,
+            }
+        }
+    })
+    .await;
+    match first {
+        Err(_) => Err(Some(ApiError::MissingCredentials)),
+        Ok(None) => Err(None),
+        Ok(Some(Ok(ClientFrame::Auth { token }))) => state.auth.verify_token(&token).map_err(Some),
+        Ok(Some(Ok(_))) => Err(Some(ApiError::MissingCredentials)),
+        Ok(Some(Err(e))) => Err(Some(e)),
+    }
+}

@@ -1,0 +1,437 @@
+//! One authenticated socket: its frames in, its turn's events out, one turn
+//! at a time.
+//!
+//! `start_conversation` only reserves an id on this socket: the store gets
+//! the conversation with its first message (as with `POST /v1/chat`), so a
+//! conversation nobody writes in leaves nothing behind. Another socket
+//! cannot use a reservation; once the first message is stored, the
+//! conversation is an ordinary one, open to all of the user's sockets.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use sdk::{ChatRequest, ClientFrame, ServerFrame, StreamEvent};
+use serde_json::{Map, Value};
+use tokio::time::{Instant, interval_at, timeout};
+
+use super::auth::{Credentials, await_auth};
+use super::frames;
+use crate::chat::{self, NewConversation, TurnEvents, TurnInput};
+use crate::error::{ApiError, ApiResult};
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// How often the gateway pings an open socket (proxies close quiet ones).
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// How long a close waits for the client's answering close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// Longest conversation title accepted in `start_conversation`.
+const MAX_TITLE_CHARS: usize = 200;
+
+type Incoming = SplitStream<WebSocket>;
+type Starting = Pin<Box<dyn Future<Output = ApiResult<TurnEvents>> + Send>>;
+
+/// The socket's turn, if one runs.
+enum Running {
+    Idle,
+    /// Storing the message and reaching the upstream.
+    Starting {
+        turn: Starting,
+        /// `stop` arrived meanwhile.
+        stop: bool,
+        /// The conversation it writes to, when the client named one.
+        conversation_id: Option<String>,
+    },
+    Streaming {
+        events: TurnEvents,
+        /// From the `start` event: conversation and user message.
+        ids: Option<(String, String)>,
+    },
+}
+
+/// How a running turn moved on.
+enum Progress {
+    Started(ApiResult<TurnEvents>),
+    Event(Option<StreamEvent>),
+}
+
+impl Running {
+    async fn progress(&mut self) -> Progress {
+        match self {
+            Running::Idle => std::future::pending().await,
+            Running::Starting { turn, .. } => Progress::Started(turn.as_mut().await),
+            Running::Streaming { events, .. } => Progress::Event(events.next().await),
+        }
+    }
+}
+
+/// A conversation reserved by `start_conversation`.
+struct Reserved {
+    title: Option<String>,
+    agent: Option<String>,
+}
+
+struct Session {
+    state: AppState,
+    identity: Identity,
+    out: SplitSink<WebSocket, Message>,
+    reserved: HashMap<String, Reserved>,
+    /// Agents of conversations started on this socket.
+    agents: HashMap<String, String>,
+    running: Running,
+}
+
+/// Whether the socket stays open after a step.
+#[derive(PartialEq, Eq)]
+enum Next {
+    Continue,
+    Close(u16, &'static str),
+    /// The client is gone.
+    Gone,
+}
+
+/// Serve one socket until it closes.
+pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credentials) {
+    let (mut out, mut incoming) = socket.split();
+    let identity = match credentials {
+        Credentials::Verified(identity) => Ok(identity),
+        Credentials::Refused(e) => Err(Some(e)),
+        Credentials::Later => await_auth(&state, &mut incoming).await,
+    };
+    let identity = match identity {
+        Ok(identity) => identity,
+        Err(None) => return,
+        Err(Some(e)) => {
+            let _ = out.send(frames::message(&frames::error(&e))).await;
+            close(out, incoming, close_code::POLICY, "authentication failed").await;
+            return;
+        }
+    };
+    let mut session = Session {
+        state: state.clone(),
+        out,
+        reserved: HashMap::new(),
+        agents: HashMap::new(),
+        running: Running::Idle,
+        identity,
+    };
+    let ready = ServerFrame::Ready {
+        system_id: session.identity.system.as_str().to_owned(),
+        user_id: session.identity.user.as_str().to_owned(),
+    };
+    let mut next = session.send(&ready).await;
+    let mut ping = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    while next == Next::Continue {
+        let idle = matches!(session.running, Running::Idle);
+        next = tokio::select! {
+            () = session.state.draining.cancelled(), if idle => Next::Close(close_code::AWAY, "the gateway is restarting"),
+            () = session.state.shutdown.cancelled(), if idle => Next::Close(close_code::AWAY, "the gateway is restarting"),
+            progress = session.running.progress() => session.progress(progress).await,
+            message = incoming.next() => session.receive(message).await,
+            _ = ping.tick() => match session.out.send(Message::Ping(Bytes::new())).await {
+                Ok(()) => Next::Continue,
+                Err(_) => Next::Gone,
+            },
+        };
+    }
+    // Dropping a running turn's events tells its pump the client is gone:
+    // the partial answer is stored as incomplete. A turn still starting is
+    // let finish starting (so its question is settled like any other) and
+    // then dropped the same way.
+    let Session { out, running, .. } = session;
+    if let Running::Starting { turn, .. } = running {
+        state.tasks.spawn(async move { drop(turn.await) });
+    }
+    if let Next::Close(code, reason) = next {
+        close(out, incoming, code, reason).await;
+    }
+}
+
+/// Say why the socket closes, then wait (briefly) for the client's close so
+/// the frame is not lost to a connection reset.
+async fn close(
+    mut out: SplitSink<WebSocket, Message>,
+    mut incoming: Incoming,
+    code: u16,
+    reason: &'static str,
+) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if out.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = timeout(CLOSE_WAIT, async {
+        while let Some(Ok(message)) = incoming.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+impl Session {
+    async fn send(&mut self, frame: &ServerFrame) -> Next {
+        match self.out.send(frames::message(frame)).await {
+            Ok(()) => Next::Continue,
+            Err(_) => Next::Gone,
+        }
+    }
+
+    async fn refuse(&mut self, error: &ApiError) -> Next {
+        self.send(&frames::error(error)).await
+    }
+
+    /// After a turn: close when the gateway is stopping.
+    fn after_turn(&self) -> Next {
+        if self.state.draining.is_cancelled() || self.state.shutdown.is_cancelled() {
+            Next::Close(close_code::AWAY, "the gateway is restarting")
+        } else {
+            Next::Continue
+        }
+    }
+
+    async fn receive(&mut self, message: Option<Result<Message, axum::Error>>) -> Next {
+        match message {
+            None | Some(Ok(Message::Close(_))) => Next::Gone,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Continue,
+            Some(Ok(Message::Binary(_))) => {
+                Next::Close(close_code::UNSUPPORTED, "binary frames are not accepted")
+            }
+            Some(Ok(Message::Text(text))) => {
+                if text.len() > self.state.config.limits.max_body_bytes {
+                    return Next::Close(close_code::SIZE, "frame larger than the body limit");
+                }
+                match frames::parse(&text) {
+                    Ok(frame) => self.handle(frame).await,
+                    Err(e) => self.refuse(&e).await,
+                }
+            }
+            Some(Err(e)) => {
+                let too_big = e
+                    .into_inner()
+                    .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+                    .is_some_and(|e| {
+                        matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
+                    });
+                if too_big {
+                    Next::Close(close_code::SIZE, "frame larger than the body limit")
+                } else {
+                    Next::Gone
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) -> Next {
+        match frame {
+            ClientFrame::Ping => self.send(&ServerFrame::Pong).await,
+            ClientFrame::Auth { .. } => {
+                self.refuse(&ApiError::BadRequest(
+                    "this socket is already authenticated".into(),
+                ))
+                .await
+            }
+            ClientFrame::StartConversation { title, agent } => {
+                let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+                if title
+                    .as_ref()
+                    .is_some_and(|t| t.chars().count() > MAX_TITLE_CHARS)
+                {
+                    let e = ApiError::Validation(format!(
+                        "title is longer than {MAX_TITLE_CHARS} characters"
+                    ));
+                    return self.refuse(&e).await;
+                }
+                let conversation_id = chat::new_id();
+                self.reserved.insert(
+                    conversation_id.clone(),
+                    Reserved {
+                        title,
+                        agent: agent.filter(|a| !a.is_empty()),
+                    },
+                );
+                self.send(&ServerFrame::ConversationStarted { conversation_id })
+                    .await
+            }
+            ClientFrame::SendMessage {
+                conversation_id,
+                content,
+                inputs,
+            } => self.start_turn(conversation_id, content, inputs).await,
+            ClientFrame::Stop => self.stop(None).await,
+            ClientFrame::EndConversation { conversation_id } => {
+                self.reserved.remove(&conversation_id);
+                self.agents.remove(&conversation_id);
+                let next = self.stop(Some(&conversation_id)).await;
+                if next != Next::Continue {
+                    return next;
+                }
+                self.send(&ServerFrame::ConversationEnded { conversation_id })
+                    .await
+            }
+        }
+    }
+
+    async fn start_turn(
+        &mut self,
+        conversation_id: Option<String>,
+        content: String,
+        inputs: Option<Map<String, Value>>,
+    ) -> Next {
+        if !matches!(self.running, Running::Idle) {
+            return self.refuse(&ApiError::Busy).await;
+        }
+        if self.state.draining.is_cancelled() {
+            return self.refuse(&ApiError::ShuttingDown).await;
+        }
+        let request = ChatRequest {
+            message: content,
+            conversation_id: conversation_id.clone(),
+            inputs,
+            ..ChatRequest::default()
+        };
+        let mut input = match TurnInput::from_request(
+            &self.state.config.limits,
+            self.identity.clone(),
+            request,
+        ) {
+            Ok(input) => input,
+            Err(e) => return self.refuse(&e).await,
+        };
+        if let Some(id) = &input.conversation_id {
+            if let Some(reserved) = self.reserved.get(id) {
+                input.new_conversation = Some(NewConversation {
+                    id: id.clone(),
+                    title: reserved.title.clone(),
+                });
+                input.agent.clone_from(&reserved.agent);
+                input.conversation_id = None;
+            } else if let Some(agent) = self.agents.get(id) {
+                input.agent = Some(agent.clone());
+            }
+        }
+        let state = self.state.clone();
+        self.running = Running::Starting {
+            turn: Box::pin(async move {
+                let turn = chat::begin(&state, input).await?;
+                chat::stream(&state, turn).await
+            }),
+            stop: false,
+            conversation_id,
+        };
+        Next::Continue
+    }
+
+    /// Stop the running turn (only if it writes to `conversation`, when
+    /// given).
+    async fn stop(&mut self, conversation: Option<&str>) -> Next {
+        let ids = match &mut self.running {
+            Running::Idle => return Next::Continue,
+            Running::Starting {
+                stop,
+                conversation_id,
+                ..
+            } => {
+                if conversation.is_none() || conversation == conversation_id.as_deref() {
+                    *stop = true;
+                }
+                return Next::Continue;
+            }
+            Running::Streaming { ids, .. } => {
+                if conversation.is_some_and(|c| ids.as_ref().is_none_or(|(id, _)| id != c)) {
+                    return Next::Continue;
+                }
+                ids.take()
+            }
+        };
+        // Dropping the events stores the answer so far as incomplete.
+        self.running = Running::Idle;
+        self.stopped(ids).await
+    }
+
+    async fn stopped(&mut self, ids: Option<(String, String)>) -> Next {
+        let error = match ids {
+            Some((conversation_id, message_id)) => ApiError::Turn {
+                error: Box::new(ApiError::Stopped),
+                conversation_id,
+                message_id,
+            },
+            None => ApiError::Stopped,
+        };
+        match self.refuse(&error).await {
+            Next::Continue => self.after_turn(),
+            other => other,
+        }
+    }
+
+    async fn progress(&mut self, progress: Progress) -> Next {
+        match progress {
+            Progress::Started(started) => {
+                let Running::Starting {
+                    stop,
+                    conversation_id,
+                    ..
+                } = std::mem::replace(&mut self.running, Running::Idle)
+                else {
+                    return Next::Continue;
+                };
+                let stored = matches!(started, Ok(_) | Err(ApiError::Turn { .. }));
+                if stored
+                    && let Some(id) = conversation_id
+                    && let Some(Reserved {
+                        agent: Some(agent), ..
+                    }) = self.reserved.remove(&id)
+                {
+                    self.agents.insert(id, agent);
+                }
+                match started {
+                    Ok(events) if stop => {
+                        drop(events);
+                        self.stopped(None).await
+                    }
+                    Ok(events) => {
+                        self.running = Running::Streaming { events, ids: None };
+                        Next::Continue
+                    }
+                    Err(e) => match self.refuse(&e).await {
+                        Next::Continue => self.after_turn(),
+                        other => other,
+                    },
+                }
+            }
+            Progress::Event(None) => {
+                self.running = Running::Idle;
+                self.after_turn()
+            }
+            Progress::Event(Some(event)) => {
+                if let (
+                    StreamEvent::Start {
+                        conversation_id,
+                        user_message_id,
+                        ..
+                    },
+                    Running::Streaming { ids, .. },
+                ) = (&event, &mut self.running)
+                {
+                    *ids = Some((conversation_id.clone(), user_message_id.clone()));
+                }
+                let terminal = event.is_terminal();
+                let next = self.send(&ServerFrame::from(event)).await;
+                if !terminal || next != Next::Continue {
+                    return next;
+                }
+                self.running = Running::Idle;
+                self.after_turn()
+            }
+        }
+    }
+}
