@@ -108,7 +108,8 @@ impl ApiError {
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
-            E::Upstream(UpstreamError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
+            E::Upstream(UpstreamError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            E::Upstream(UpstreamError::ContextTooLong(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             E::Upstream(_) => StatusCode::BAD_GATEWAY,
             E::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             E::Store(StoreError::Query(_)) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -139,7 +140,8 @@ impl ApiError {
                 ErrorCode::ConversationNotFound
             }
             E::NotConfigured => ErrorCode::NotConfigured,
-            E::Upstream(UpstreamError::RateLimited(_)) => ErrorCode::RateLimited,
+            E::Upstream(UpstreamError::RateLimited { .. }) => ErrorCode::RateLimited,
+            E::Upstream(UpstreamError::ContextTooLong(_)) => ErrorCode::ValidationFailed,
             E::Upstream(UpstreamError::Timeout(_)) => ErrorCode::UpstreamTimeout,
             E::Upstream(_) => ErrorCode::UpstreamError,
             E::Store(StoreError::Unavailable(_)) => ErrorCode::DatabaseUnavailable,
@@ -163,8 +165,11 @@ impl ApiError {
             E::Token(JwtError::WrongAudience) => "Token audience is not accepted".into(),
             E::Token(_) => "Invalid or expired token".into(),
             E::Upstream(UpstreamError::ConversationGone) => "Conversation not found".into(),
-            E::Upstream(UpstreamError::RateLimited(_)) => {
+            E::Upstream(UpstreamError::RateLimited { .. }) => {
                 "The chat service is busy. Please try again shortly.".into()
+            }
+            E::Upstream(UpstreamError::ContextTooLong(_)) => {
+                "This conversation is too long for the model. Please start a new one.".into()
             }
             E::Upstream(UpstreamError::Timeout(_)) => {
                 "The chat service did not answer in time. Please try again.".into()
@@ -180,12 +185,21 @@ impl ApiError {
         }
     }
 
+    /// Seconds the upstream asked clients to wait, when it said.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Turn { error, .. } => error.retry_after(),
+            ApiError::Upstream(UpstreamError::RateLimited { retry_after, .. }) => *retry_after,
+            _ => None,
+        }
+    }
+
     /// Log what the client is not told: server-side failures in full.
     pub fn log(&self) {
         match self {
             ApiError::Turn { error, .. } => error.log(),
             ApiError::Upstream(UpstreamError::Unauthorized { .. }) => {
-                tracing::error!(error = %self, "upstream refused the gateway's key: check DIFY_*_API_KEY");
+                tracing::error!(error = %self, "upstream refused the gateway's credentials: check the system's DIFY_*_API_KEY, N8N_*_WEBHOOK_TOKEN or OPENAI_*_API_KEY");
             }
             ApiError::Upstream(e) => tracing::warn!(error = %e, "upstream call failed"),
             ApiError::Store(e) => tracing::error!(error = %e, "store failed"),
@@ -216,8 +230,9 @@ impl IntoResponse for ApiError {
             );
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
+            let seconds = self.retry_after().unwrap_or(5);
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         resp
     }

@@ -17,6 +17,7 @@
 //! ([`TurnEvents`]) out. Framing them (SSE today; a WebSocket or OpenAI-style
 //! chunks later) is the routes' business.
 
+mod history;
 mod input;
 mod pump;
 
@@ -32,7 +33,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
-use crate::store::{Begin, NewTurn, StoredReply, TurnEnd};
+use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
 pub use self::input::TurnInput;
@@ -74,7 +75,7 @@ pub struct Turn {
     reply_id: String,
     message: String,
     inputs: Map<String, Value>,
-    /// Earlier messages, for upstreams that ask for them (none yet).
+    /// Earlier complete turns, for upstreams that ask for them.
     history: Vec<PriorTurn>,
     html: bool,
     /// Time spent storing the question.
@@ -155,6 +156,26 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         }
     };
     let user_message_id = started.user_message_id;
+    // Stateless upstreams get the conversation's earlier turns: one read of
+    // the messages stored before this turn's question.
+    let history = match upstream.wants_history() {
+        Some(window) if input.conversation_id.is_some() => {
+            let earlier = state
+                .store
+                .list_messages(
+                    Scope::Owner(&input.identity),
+                    &started.conversation_id,
+                    PageRequest {
+                        limit: history::messages_to_read(window),
+                        before: Some(&user_message_id),
+                    },
+                )
+                .await?
+                .unwrap_or_default();
+            history::prior_turns(&earlier, window)
+        }
+        _ => Vec::new(),
+    };
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
@@ -166,8 +187,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         reply_id: new_id(),
         message: input.message,
         inputs: input.inputs,
-        // Loaded here, once an upstream asks for it (`Upstream::wants_history`).
-        history: Vec::new(),
+        history,
         html: input.html,
         stored_in: storing.elapsed(),
     })

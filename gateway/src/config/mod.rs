@@ -13,6 +13,7 @@
 
 mod dev_secrets;
 mod env;
+mod upstream_kinds;
 mod upstreams;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
 use self::upstreams::upstream_settings;
+pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 pub use self::upstreams::{
     ConfiguredTarget, DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTarget,
     UpstreamTimeouts, system_env_key,
@@ -161,6 +163,38 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "Dify base URL for one system (SYSTEM = id upper-cased, - and . as _)",
     ),
     ("DIFY_<SYSTEM>_API_KEY", "Dify app key for one system"),
+    ("N8N_WEBHOOK_URL", "shared n8n webhook (production URL)"),
+    (
+        "N8N_WEBHOOK_TOKEN",
+        "sent to the n8n webhook as Authorization: Bearer",
+    ),
+    ("N8N_<SYSTEM>_WEBHOOK_URL", "n8n webhook for one system"),
+    ("N8N_<SYSTEM>_WEBHOOK_TOKEN", "n8n webhook token for one system"),
+    (
+        "OPENAI_BASE_URL",
+        "OpenAI-compatible API base, default https://api.openai.com/v1",
+    ),
+    ("OPENAI_API_KEY", "key for the OpenAI-compatible API"),
+    (
+        "OPENAI_MODEL",
+        "model; with a key, makes systems OpenAI-backed",
+    ),
+    ("OPENAI_SYSTEM_PROMPT", "system message sent first"),
+    (
+        "OPENAI_<SYSTEM>_BASE_URL",
+        "OpenAI-compatible API base for one system",
+    ),
+    ("OPENAI_<SYSTEM>_API_KEY", "API key for one system"),
+    ("OPENAI_<SYSTEM>_MODEL", "model for one system"),
+    ("OPENAI_<SYSTEM>_SYSTEM_PROMPT", "system prompt for one system"),
+    (
+        "OPENAI_HISTORY_TURNS",
+        "earlier complete turns sent with each message, default 10",
+    ),
+    (
+        "OPENAI_HISTORY_CHARS",
+        "characters of earlier turns sent, at most, default 24000",
+    ),
     (
         "CHAT_GATEWAY_DEMO",
         "answer systems without an upstream with the demo (default: on in development)",

@@ -100,7 +100,116 @@ fn development_generates_and_keeps_secrets() {
 fn dify(configured: &ConfiguredTarget) -> &DifyTarget {
     match &configured.target {
         UpstreamTarget::Dify(target) => target,
+        other => panic!("not Dify: {other:?}"),
     }
+}
+
+fn n8n(configured: &ConfiguredTarget) -> &N8nTarget {
+    match &configured.target {
+        UpstreamTarget::N8n(target) => target,
+        other => panic!("not n8n: {other:?}"),
+    }
+}
+
+fn openai(configured: &ConfiguredTarget) -> &OpenAiTarget {
+    match &configured.target {
+        UpstreamTarget::OpenAi(target) => target,
+        other => panic!("not OpenAI: {other:?}"),
+    }
+}
+
+#[test]
+fn n8n_shared_and_per_system_with_token_fallback() {
+    let c = Config::from_env(&dev_vars(&[
+        ("N8N_WEBHOOK_URL", "https://n8n.example.com/webhook/abc"),
+        ("N8N_WEBHOOK_TOKEN", "shared-token"),
+        ("N8N_TEAM_CHAT_WEBHOOK_URL", "https://n8n.example.com/webhook/team"),
+        ("N8N_SUPPORT_WEBHOOK_TOKEN", "support-token"),
+    ]))
+    .unwrap();
+    let shared = n8n(c.upstreams.shared.as_ref().unwrap());
+    assert_eq!(shared.webhook_url, "https://n8n.example.com/webhook/abc");
+    assert_eq!(shared.token.as_deref(), Some("shared-token"));
+    let team = n8n(&c.upstreams.per_system["TEAM_CHAT"]);
+    assert_eq!(
+        (team.webhook_url.as_str(), team.token.as_deref()),
+        ("https://n8n.example.com/webhook/team", Some("shared-token"))
+    );
+    let support = n8n(&c.upstreams.per_system["SUPPORT"]);
+    assert_eq!(
+        (support.webhook_url.as_str(), support.token.as_deref()),
+        ("https://n8n.example.com/webhook/abc", Some("support-token"))
+    );
+    assert!(!format!("{support:?}").contains("support-token"));
+    assert_eq!(c.upstreams.per_system["SUPPORT"].source, "N8N_SUPPORT_*");
+}
+
+#[test]
+fn openai_needs_a_model_and_a_key_shared_or_own() {
+    let none = Config::from_env(&dev_vars(&[("OPENAI_API_KEY", "sk-x")])).unwrap();
+    assert!(none.upstreams.shared.is_none(), "a key without a model");
+    let c = Config::from_env(&dev_vars(&[
+        ("OPENAI_API_KEY", "sk-shared"),
+        ("OPENAI_MODEL", "gpt-4o-mini"),
+        ("OPENAI_SYSTEM_PROMPT", "Be brief."),
+        ("OPENAI_LOCAL_BASE_URL", "http://127.0.0.1:11434/v1/"),
+        ("OPENAI_LOCAL_MODEL", "llama3.1"),
+        ("OPENAI_BOT_SYSTEM_PROMPT", "You are the ChatBot."),
+        ("OPENAI_HISTORY_TURNS", "4"),
+    ]))
+    .unwrap();
+    let shared = openai(c.upstreams.shared.as_ref().unwrap());
+    assert_eq!(shared.base_url, "https://api.openai.com/v1");
+    assert_eq!(shared.model, "gpt-4o-mini");
+    assert_eq!(shared.system_prompt.as_deref(), Some("Be brief."));
+    assert_eq!(shared.history.max_turns, 4);
+    let local = openai(&c.upstreams.per_system["LOCAL"]);
+    assert_eq!(
+        (local.base_url.as_str(), local.model.as_str(), local.api_key.as_str()),
+        ("http://127.0.0.1:11434/v1", "llama3.1", "sk-shared")
+    );
+    let bot = openai(&c.upstreams.per_system["BOT"]);
+    assert_eq!(bot.system_prompt.as_deref(), Some("You are the ChatBot."));
+    assert_eq!(bot.model, "gpt-4o-mini");
+    assert!(!format!("{bot:?}").contains("sk-shared"));
+
+    let err = Config::from_env(&dev_vars(&[("OPENAI_X_MODEL", "m")])).unwrap_err();
+    assert!(err.to_string().contains("OPENAI_X_API_KEY"), "{err}");
+}
+
+#[test]
+fn two_kinds_for_one_system_name_both() {
+    let err = Config::from_env(&dev_vars(&[
+        ("DIFY_TEAM_BASE_URL", "https://dify.example.com"),
+        ("DIFY_TEAM_API_KEY", "app-x"),
+        ("N8N_TEAM_WEBHOOK_URL", "https://n8n.example.com/webhook/t"),
+    ]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("DIFY_TEAM_*") && err.contains("N8N_TEAM_*"),
+        "{err}"
+    );
+    let err = Config::from_env(&dev_vars(&[
+        ("N8N_WEBHOOK_URL", "https://n8n.example.com/webhook/t"),
+        ("OPENAI_API_KEY", "sk-x"),
+        ("OPENAI_MODEL", "m"),
+    ]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("N8N_WEBHOOK_URL") && err.contains("OPENAI_API_KEY + OPENAI_MODEL"),
+        "{err}"
+    );
+    // A system of its own over another kind's shared target is fine.
+    let c = Config::from_env(&dev_vars(&[
+        ("N8N_WEBHOOK_URL", "https://n8n.example.com/webhook/t"),
+        ("OPENAI_BOT_API_KEY", "sk-x"),
+        ("OPENAI_BOT_MODEL", "m"),
+    ]))
+    .unwrap();
+    assert_eq!(c.upstreams.per_system["BOT"].target.kind(), "openai");
+    assert_eq!(c.upstreams.shared.unwrap().target.kind(), "n8n");
 }
 
 #[test]
@@ -156,6 +265,8 @@ fn bad_values_name_the_variable() {
         ("ALLOWED_CHAT_TOKEN_ORIGINS", "example.com"),
         ("ALLOWED_SYSTEM_IDS", "good,bad id"),
         ("DIFY_BASE_URL", "ftp://x"),
+        ("N8N_WEBHOOK_URL", "n8n.example.com/webhook/x"),
+        ("OPENAI_HISTORY_TURNS", "many"),
         ("CHAT_GATEWAY_TOKEN_TTL_SECS", "soon"),
         ("CHAT_GATEWAY_ENV", "staging"),
         ("CHAT_GATEWAY_UPSTREAM_HTTP2", "sometimes"),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Upstream, UpstreamError, demo, dify, http};
+use super::{Upstream, UpstreamError, demo, dify, http, n8n, openai};
 use crate::config::{ConfiguredTarget, UpstreamSettings, UpstreamTarget, system_env_key};
 use crate::identity::SystemId;
 
@@ -60,6 +60,16 @@ fn build(
         UpstreamTarget::Dify(dify) => Arc::new(dify::DifyUpstream::new(
             http.clone(),
             dify.clone(),
+            settings.timeouts,
+        )),
+        UpstreamTarget::N8n(target) => Arc::new(n8n::N8nUpstream::new(
+            http.clone(),
+            target.clone(),
+            settings.timeouts,
+        )),
+        UpstreamTarget::OpenAi(target) => Arc::new(openai::OpenAiUpstream::new(
+            http.clone(),
+            target.clone(),
             settings.timeouts,
         )),
     }
