@@ -220,7 +220,10 @@ async fn webhook(State(inner): State<Arc<Inner>>, headers: HeaderMap, raw: Bytes
     };
     let sent = &answer[..words_sent.min(answer.len())];
     let (content_type, text) = match inner.options.answer {
-        N8nAnswer::Streaming => ("application/json; charset=utf-8", lines(sent, error, ending)),
+        N8nAnswer::Streaming => (
+            "application/json; charset=utf-8",
+            lines(sent, error, ending),
+        ),
         N8nAnswer::SeedSse => ("text/event-stream", seed_sse(sent, error, ending)),
         // The whole-answer forms can only fail before answering.
         _ if ending == Ending::Hang => ("application/json", String::new()),
@@ -291,14 +294,22 @@ fn lines(words: &[String], error: bool, ending: Ending) -> String {
 /// The replaced chat service's SSE.
 fn seed_sse(words: &[String], error: bool, ending: Ending) -> String {
     let event = |value: Value| format!("data: {value}\n\n");
-    let mut out = event(json!({"type": "status", "data": {"description": "Sending request to n8n webhook...", "level": "info", "done": false}}));
+    let mut out = event(
+        json!({"type": "status", "data": {"description": "Sending request to n8n webhook...", "level": "info", "done": false}}),
+    );
     for word in words {
-        out.push_str(&event(json!({"type": "message", "data": {"content": word}})));
+        out.push_str(&event(
+            json!({"type": "message", "data": {"content": word}}),
+        ));
     }
     if error {
-        out.push_str(&event(json!({"type": "error", "data": {"message": "n8n webhook failed"}})));
+        out.push_str(&event(
+            json!({"type": "error", "data": {"message": "n8n webhook failed"}}),
+        ));
     } else if ending == Ending::Clean {
-        out.push_str(&event(json!({"type": "done", "data": {"message": "Stream completed"}})));
+        out.push_str(&event(
+            json!({"type": "done", "data": {"message": "Stream completed"}}),
+        ));
     }
     out
 }

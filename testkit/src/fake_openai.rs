@@ -156,7 +156,9 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, raw: B
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             Some("invalid_api_key"),
-            &format!("Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."),
+            &format!(
+                "Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."
+            ),
         );
     }
     let Ok(request) = serde_json::from_slice::<Value>(&raw) else {
@@ -203,7 +205,8 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, raw: B
                 Some("rate_limit_exceeded"),
                 "Rate limit reached for requests",
             );
-            resp.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
             return resp;
         }
         Some(OpenAiFault::ContextTooLong) => {
@@ -224,7 +227,11 @@ async fn completions(State(inner): State<Arc<Inner>>, headers: HeaderMap, raw: B
     let model = inner.options.model.clone();
     if request["stream"] != json!(true) {
         if ending == Ending::Hang {
-            return ([(header::CONTENT_TYPE, "application/json")], body(String::new(), None, Ending::Hang)).into_response();
+            return (
+                [(header::CONTENT_TYPE, "application/json")],
+                body(String::new(), None, Ending::Hang),
+            )
+                .into_response();
         }
         return axum::Json(json!({
             "id": "chatcmpl-fake",

@@ -32,7 +32,11 @@ pub(crate) fn body(text: String, piece_bytes: Option<usize>, ending: Ending) -> 
     let tail = futures::stream::once(async move {
         match ending {
             Ending::Clean => None,
-            Ending::Cut => Some(Err(std::io::Error::other("cut by the fake"))),
+            Ending::Cut => {
+                // Let what was written reach the client before the reset.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Some(Err(std::io::Error::other("cut by the fake")))
+            }
             Ending::Hang => std::future::pending().await,
         }
     });

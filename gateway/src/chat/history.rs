@@ -106,10 +106,7 @@ mod tests {
             contents(&prior_turns(&messages, ALL)),
             ["q1", "a1", "q4", "a4"]
         );
-        let roles: Vec<Role> = prior_turns(&messages, ALL)
-            .iter()
-            .map(|t| t.role)
-            .collect();
+        let roles: Vec<Role> = prior_turns(&messages, ALL).iter().map(|t| t.role).collect();
         assert_eq!(
             roles,
             [Role::User, Role::Assistant, Role::User, Role::Assistant]

@@ -24,8 +24,8 @@ use std::time::Duration;
 use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
-use self::upstreams::upstream_settings;
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
+use self::upstreams::upstream_settings;
 pub use self::upstreams::{
     ConfiguredTarget, DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTarget,
     UpstreamTimeouts, system_env_key,
@@ -169,7 +169,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "sent to the n8n webhook as Authorization: Bearer",
     ),
     ("N8N_<SYSTEM>_WEBHOOK_URL", "n8n webhook for one system"),
-    ("N8N_<SYSTEM>_WEBHOOK_TOKEN", "n8n webhook token for one system"),
+    (
+        "N8N_<SYSTEM>_WEBHOOK_TOKEN",
+        "n8n webhook token for one system",
+    ),
     (
         "OPENAI_BASE_URL",
         "OpenAI-compatible API base, default https://api.openai.com/v1",
@@ -186,7 +189,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("OPENAI_<SYSTEM>_API_KEY", "API key for one system"),
     ("OPENAI_<SYSTEM>_MODEL", "model for one system"),
-    ("OPENAI_<SYSTEM>_SYSTEM_PROMPT", "system prompt for one system"),
+    (
+        "OPENAI_<SYSTEM>_SYSTEM_PROMPT",
+        "system prompt for one system",
+    ),
     (
         "OPENAI_HISTORY_TURNS",
         "earlier complete turns sent with each message, default 10",

@@ -123,7 +123,10 @@ fn n8n_shared_and_per_system_with_token_fallback() {
     let c = Config::from_env(&dev_vars(&[
         ("N8N_WEBHOOK_URL", "https://n8n.example.com/webhook/abc"),
         ("N8N_WEBHOOK_TOKEN", "shared-token"),
-        ("N8N_TEAM_CHAT_WEBHOOK_URL", "https://n8n.example.com/webhook/team"),
+        (
+            "N8N_TEAM_CHAT_WEBHOOK_URL",
+            "https://n8n.example.com/webhook/team",
+        ),
         ("N8N_SUPPORT_WEBHOOK_TOKEN", "support-token"),
     ]))
     .unwrap();
@@ -165,7 +168,11 @@ fn openai_needs_a_model_and_a_key_shared_or_own() {
     assert_eq!(shared.history.max_turns, 4);
     let local = openai(&c.upstreams.per_system["LOCAL"]);
     assert_eq!(
-        (local.base_url.as_str(), local.model.as_str(), local.api_key.as_str()),
+        (
+            local.base_url.as_str(),
+            local.model.as_str(),
+            local.api_key.as_str()
+        ),
         ("http://127.0.0.1:11434/v1", "llama3.1", "sk-shared")
     );
     let bot = openai(&c.upstreams.per_system["BOT"]);

@@ -52,6 +52,10 @@ pub struct SyncResponse {
     /// One line per user whose sync failed (`system/user: reason`).
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Systems whose upstream keeps no conversations to import (an n8n
+    /// webhook, an OpenAI-compatible API); not an error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 /// Body of `GET /health` and `GET /ready`.

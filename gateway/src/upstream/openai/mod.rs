@@ -27,9 +27,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use self::wire::{ChatCompletion, CompletionRequest, ErrorEnvelope, Message, StreamOptions};
 use super::http::{body_snippet, content_type, transport_error};
 use super::n8n::retry_after;
-use super::{
-    HistoryWindow, Reply, ReplyStream, Upstream, UpstreamError, UpstreamRequest,
-};
+use super::{HistoryWindow, Reply, ReplyStream, Upstream, UpstreamError, UpstreamRequest};
 use crate::config::{OpenAiTarget, UpstreamTimeouts};
 
 /// One model on one OpenAI-compatible server.
@@ -120,9 +118,7 @@ impl Upstream for OpenAiUpstream {
 
     async fn reply(&self, req: &UpstreamRequest<'_>) -> Result<Reply, UpstreamError> {
         let limit = self.timeouts.request;
-        let resp = self
-            .send(self.request(req, false).timeout(limit))
-            .await?;
+        let resp = self.send(self.request(req, false).timeout(limit)).await?;
         let bytes = resp.bytes().await.map_err(|e| transport_error(&e, limit))?;
         let completion: ChatCompletion = serde_json::from_slice(&bytes).map_err(|e| {
             UpstreamError::Protocol(format!("unexpected body ({e}): {}", body_snippet(&bytes)))

@@ -32,10 +32,16 @@ async fn json_answers_under_every_known_key() {
         (b"{\"answer\":\"a\",\"output\":null}", "a"),
         (b"{\"message\":\"m\"}", "m"),
         (b"{\"response\":\"r\"}", "r"),
-        (b"[{\"other\":1},{\"output\":\"second item\"}]", "second item"),
+        (
+            b"[{\"other\":1},{\"output\":\"second item\"}]",
+            "second item",
+        ),
         (b"[{\"json\":{\"output\":\"wrapped\"}}]", "wrapped"),
         (b"\"a bare JSON string\"", "a bare JSON string"),
-        (b"Plain text\nover two lines\n", "Plain text\nover two lines"),
+        (
+            b"Plain text\nover two lines\n",
+            "Plain text\nover two lines",
+        ),
         (b"{\n  \"output\": \"pretty\"\n}", "pretty"),
     ] {
         let (text, end) = answer(false, vec![body]).await;
