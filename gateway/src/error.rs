@@ -63,6 +63,14 @@ pub enum ApiError {
     /// No such conversation for this user (404).
     #[error("Conversation not found")]
     ConversationNotFound,
+    /// The system has no agent of this name (404).
+    #[error("This app has no agent named {0:?}")]
+    AgentNotFound(String),
+    /// The conversation belongs to another agent (409).
+    #[error(
+        "This conversation belongs to agent {0:?}; start a new conversation to talk to another agent"
+    )]
+    AgentMismatch(String),
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
@@ -104,7 +112,10 @@ impl ApiError {
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            E::RouteNotFound | E::ConversationNotFound => StatusCode::NOT_FOUND,
+            E::RouteNotFound | E::ConversationNotFound | E::AgentNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
+            E::AgentMismatch(_) => StatusCode::CONFLICT,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
@@ -140,6 +151,8 @@ impl ApiError {
                 ErrorCode::ConversationNotFound
             }
             E::NotConfigured => ErrorCode::NotConfigured,
+            E::AgentNotFound(_) => ErrorCode::AgentNotFound,
+            E::AgentMismatch(_) => ErrorCode::ValidationFailed,
             E::Upstream(UpstreamError::RateLimited { .. }) => ErrorCode::RateLimited,
             E::Upstream(UpstreamError::ContextTooLong(_)) => ErrorCode::ValidationFailed,
             E::Upstream(UpstreamError::Timeout(_)) => ErrorCode::UpstreamTimeout,

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     NotFound,
     /// 404: no such conversation for this user (or the upstream no longer has it).
     ConversationNotFound,
+    /// 404: the system has no agent of the name the request gave.
+    AgentNotFound,
     /// 405: the route exists but not for this method.
     MethodNotAllowed,
     /// 429: too many requests; retry later.
@@ -92,6 +94,7 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::ConversationNotFound => "conversation_not_found",
+            ErrorCode::AgentNotFound => "agent_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::UpstreamError => "upstream_error",
@@ -247,6 +250,7 @@ mod tests {
             ErrorCode::OriginNotAllowed,
             ErrorCode::NotFound,
             ErrorCode::ConversationNotFound,
+            ErrorCode::AgentNotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::RateLimited,
             ErrorCode::UpstreamError,

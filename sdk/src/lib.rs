@@ -115,8 +115,8 @@ pub use chat_url::{ChatUrlOptions, chat_url};
 pub use error_code::{ApiError, ErrorBody, ErrorCode};
 pub use lang::{Lang, SharedTexts, UiTexts};
 pub use types::{
-    ChatRequest, ChatResponse, ChatTokenResponse, Conversation, HealthResponse, Message,
-    MessageStatus, RenameRequest, Role, StreamEvent, SyncResponse, Usage,
+    AgentInfo, AgentList, ChatRequest, ChatResponse, ChatTokenResponse, Conversation,
+    HealthResponse, Message, MessageStatus, RenameRequest, Role, StreamEvent, SyncResponse, Usage,
 };
 
 #[cfg(feature = "jwt")]

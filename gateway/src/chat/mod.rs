@@ -116,6 +116,11 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
+    if let Some(agent) = &input.agent
+        && !state.upstreams.has_agent(&input.identity.system, agent)
+    {
+        return Err(ApiError::AgentNotFound(agent.clone()));
+    }
     let route = RouteKey {
         system: &input.identity.system,
         agent: input.agent.as_deref(),

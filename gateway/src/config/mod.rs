@@ -13,6 +13,7 @@
 
 mod dev_secrets;
 mod env;
+mod file;
 mod upstream_kinds;
 mod upstreams;
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
+pub use self::file::ConfiguredAgent;
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
@@ -113,6 +115,10 @@ pub struct ConfigError(pub String);
 /// Every variable the gateway reads, with its meaning.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("CHAT_GATEWAY_ENV", "development (default) or production"),
+    (
+        "CHAT_GATEWAY_CONFIG",
+        "TOML file with systems, upstreams and agents (see docs/config-example.toml)",
+    ),
     (
         "CHAT_GATEWAY_LISTEN",
         "listen address, default 127.0.0.1:8088",

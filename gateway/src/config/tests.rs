@@ -306,3 +306,110 @@ fn lists_and_origins_are_normalised() {
     );
     assert_eq!(c.public_url, "http://127.0.0.1:9000");
 }
+
+fn example_vars() -> EnvVars {
+    dev_vars(&[
+        ("DRILLQUIZ_DIFY_KEY", "app-drillquiz"),
+        ("TEAM_SUPPORT_WEBHOOK_TOKEN", "support-token"),
+        ("OPENAI_API_KEY", "sk-chatbot"),
+        ("AZURE_OPENAI_KEY", "azure-key"),
+    ])
+}
+
+const EXAMPLE: &str = include_str!("../../../docs/config-example.toml");
+
+#[test]
+fn the_documented_example_parses_into_every_kind_and_agent() {
+    let limits = HistoryLimits {
+        max_turns: 10,
+        max_chars: 24_000,
+    };
+    let systems = file::parse(EXAMPLE, "config-example.toml", &example_vars(), limits).unwrap();
+    let dq = systems["DRILLQUIZ"].upstream.as_ref().unwrap();
+    assert_eq!(dify(dq).api_key, "app-drillquiz");
+    let team = &systems["TEAM_CHAT"];
+    let names: Vec<&str> = team.agents.keys().map(String::as_str).collect();
+    assert_eq!(names, ["sales", "support"]);
+    assert_eq!(
+        n8n(team.upstream.as_ref().unwrap()).token.as_deref(),
+        Some("support-token"),
+        "default_agent answers messages without an agent"
+    );
+    assert_eq!(team.agents["sales"].title, "Sales");
+    assert_eq!(
+        n8n(&team.agents["sales"].target).token.as_deref(),
+        Some("sales-webhook-token")
+    );
+    let bot = openai(systems["CHATBOT"].upstream.as_ref().unwrap());
+    assert_eq!(bot.api_key, "sk-chatbot");
+    assert_eq!(bot.temperature, Some(0.3));
+    assert_eq!(bot.max_tokens, Some(800));
+    let azure = openai(&systems["CHATBOT"].agents["azure"].target);
+    assert_eq!(azure.azure_api_version.as_deref(), Some("2024-10-21"));
+    let local = openai(&systems["CHATBOT"].agents["local"].target);
+    assert_eq!(local.base_url, "http://127.0.0.1:11434/v1");
+}
+
+#[test]
+fn file_mistakes_name_the_file_line_and_key() {
+    let limits = HistoryLimits {
+        max_turns: 1,
+        max_chars: 1,
+    };
+    let cases = [
+        (
+            "[systems.a]\nkind = \"n8n\"\nurl = \"https://x/webhook/1\"\ncolour = \"red\"\n",
+            "line 4",
+            "colour",
+        ),
+        (
+            "[systems.a]\nkind = \"openai\"\ncredential = \"k\"\n",
+            "line 1",
+            "systems.a.model",
+        ),
+        (
+            "\n[systems.a.agents.x]\nkind = \"mystery\"\n",
+            "line 2",
+            "systems.a.agents.x.kind",
+        ),
+        (
+            "[systems.a]\nkind = \"dify\"\nurl = \"https://d\"\ncredential_env = \"NOT_SET_ANYWHERE\"\n",
+            "line 1",
+            "NOT_SET_ANYWHERE",
+        ),
+        (
+            "[systems.a.agents.x]\nkind = \"n8n\"\nurl = \"https://n/webhook/x\"\n[systems.a.agents.y]\nkind = \"n8n\"\nurl = \"https://n/webhook/y\"\n",
+            "line",
+            "default_agent",
+        ),
+    ];
+    for (text, line, key) in cases {
+        let err = file::parse(text, "gw.toml", &dev_vars(&[]), limits)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("gw.toml") && err.contains(line) && err.contains(key),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_file_system_also_set_by_env_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gw.toml");
+    std::fs::write(&path, EXAMPLE).unwrap();
+    let mut vars = example_vars();
+    vars.set("CHAT_GATEWAY_CONFIG", path.to_str().unwrap());
+    let c = Config::from_env(&vars).unwrap();
+    assert_eq!(c.upstreams.agents["CHATBOT"].len(), 2);
+    vars.set(
+        "N8N_CHATBOT_WEBHOOK_URL",
+        "https://n8n.example.com/webhook/c",
+    );
+    let err = Config::from_env(&vars).unwrap_err().to_string();
+    assert!(
+        err.contains("N8N_CHATBOT_*") && err.contains("[systems.chatbot]"),
+        "{err}"
+    );
+}

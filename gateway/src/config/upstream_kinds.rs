@@ -166,15 +166,21 @@ pub(super) fn n8n_targets(vars: &EnvVars) -> Result<KindTargets, ConfigError> {
 
 const OPENAI_SUFFIXES: [&str; 4] = ["_BASE_URL", "_API_KEY", "_MODEL", "_SYSTEM_PROMPT"];
 
+/// The history bounds of OpenAI-compatible targets, unless a file agent
+/// sets its own.
+pub(super) fn history_limits(vars: &EnvVars) -> Result<HistoryLimits, ConfigError> {
+    Ok(HistoryLimits {
+        max_turns: vars.number("OPENAI_HISTORY_TURNS", DEFAULT_HISTORY_TURNS)?,
+        max_chars: vars.number("OPENAI_HISTORY_CHARS", DEFAULT_HISTORY_CHARS)?,
+    })
+}
+
 pub(super) fn openai_targets(vars: &EnvVars) -> Result<KindTargets, ConfigError> {
     let shared_url = vars.get_nonempty("OPENAI_BASE_URL");
     let shared_key = vars.get_nonempty("OPENAI_API_KEY");
     let shared_model = vars.get_nonempty("OPENAI_MODEL");
     let shared_prompt = vars.get_nonempty("OPENAI_SYSTEM_PROMPT");
-    let history = HistoryLimits {
-        max_turns: vars.number("OPENAI_HISTORY_TURNS", DEFAULT_HISTORY_TURNS)?,
-        max_chars: vars.number("OPENAI_HISTORY_CHARS", DEFAULT_HISTORY_CHARS)?,
-    };
+    let history = history_limits(vars)?;
     let base = |var: &str, url: Option<&String>| match url {
         Some(url) => parse_base_url(var, url),
         None => Ok(OPENAI_DEFAULT_BASE_URL.to_owned()),

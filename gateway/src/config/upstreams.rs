@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::file::{self, ConfiguredAgent};
 use super::upstream_kinds::{
-    KindTargets, N8nTarget, OpenAiTarget, merge_kinds, n8n_targets, openai_targets,
+    KindTargets, N8nTarget, OpenAiTarget, history_limits, merge_kinds, n8n_targets, openai_targets,
 };
 use super::{ConfigError, EnvVars, Mode, parse_base_url};
 
@@ -93,6 +94,9 @@ pub struct UpstreamSettings {
     /// `OPENAI_<SYSTEM>_*`), keyed by
     /// [`system_env_key`] (`MY_APP`).
     pub per_system: BTreeMap<String, ConfiguredTarget>,
+    /// Named agents of systems (from `CHAT_GATEWAY_CONFIG`), keyed by
+    /// [`system_env_key`], then by agent name.
+    pub agents: BTreeMap<String, BTreeMap<String, ConfiguredAgent>>,
     /// The demo upstream for systems with no other upstream, when enabled.
     pub demo: Option<DemoSettings>,
     /// Time limits for upstream calls.
@@ -200,11 +204,32 @@ pub(super) fn upstream_settings(
         };
         per_system.insert(sys, target);
     }
-    let (shared, per_system) = merge_kinds(vec![
+    let (shared, mut per_system) = merge_kinds(vec![
         KindTargets { shared, per_system },
         n8n_targets(vars)?,
         openai_targets(vars)?,
     ])?;
+    let mut agents = BTreeMap::new();
+    if let Some(path) = vars.get_nonempty("CHAT_GATEWAY_CONFIG") {
+        let systems = file::read(std::path::Path::new(&path), vars, history_limits(vars)?)?;
+        for (sys, system) in systems {
+            if let (Some(env), Some(own)) = (per_system.get(&sys), &system.upstream) {
+                return Err(ConfigError(format!(
+                    "system {sys} has two upstreams: {} ({}) and {} ({}); keep one",
+                    env.source,
+                    env.target.kind(),
+                    own.source,
+                    own.target.kind()
+                )));
+            }
+            if let Some(own) = system.upstream {
+                per_system.insert(sys.clone(), own);
+            }
+            if !system.agents.is_empty() {
+                agents.insert(sys, system.agents);
+            }
+        }
+    }
 
     let demo_on = match vars.get_nonempty("CHAT_GATEWAY_DEMO").as_deref() {
         None => mode == Mode::Development,
@@ -219,6 +244,7 @@ pub(super) fn upstream_settings(
     Ok(UpstreamSettings {
         shared,
         per_system,
+        agents,
         demo: demo_on
             .then(|| -> Result<DemoSettings, ConfigError> {
                 Ok(DemoSettings {

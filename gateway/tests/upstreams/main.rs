@@ -7,6 +7,7 @@
 //! the user's message; a stream cut midway is stored as `incomplete` with
 //! the part that arrived.
 
+mod agents;
 mod contract;
 mod kinds;
 mod n8n;

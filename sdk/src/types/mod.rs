@@ -11,11 +11,13 @@
 //! - optional fields are left out when empty, and unknown fields are ignored, so
 //!   older clients keep working against newer gateways.
 
+mod agents;
 mod chat;
 mod history;
 
 use serde::{Deserialize, Serialize};
 
+pub use agents::{AgentInfo, AgentList};
 pub use chat::{ChatRequest, ChatResponse, StreamEvent, Usage};
 pub use history::{Conversation, Message, MessageStatus, RenameRequest, Role};
 
