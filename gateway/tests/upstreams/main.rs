@@ -7,6 +7,12 @@
 //! the user's message; a stream cut midway is stored as `incomplete` with
 //! the part that arrived.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 mod agents;
 mod contract;
 mod kinds;
