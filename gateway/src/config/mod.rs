@@ -3,7 +3,8 @@
 //! instead of surfacing on the first request.
 //!
 //! Every variable is listed in [`VARIABLES`] (printed by `chat-gateway
-//! --help`) and in the README. A `.env` file in the working directory is read
+//! --help`) and in the README. Per-system upstreams and named agents can
+//! also come from a TOML file named by `CHAT_GATEWAY_CONFIG` (`file`). A `.env` file in the working directory is read
 //! first; variables already set in the environment win.
 //!
 //! In **development** mode (the default) unset secrets get development values,
