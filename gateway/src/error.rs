@@ -66,7 +66,7 @@ pub enum ApiError {
     /// The system has no agent of this name (404).
     #[error("This app has no agent named {0:?}")]
     AgentNotFound(String),
-    /// The conversation belongs to another agent (409).
+    /// The conversation belongs to another agent (422).
     #[error(
         "This conversation belongs to agent {0:?}; start a new conversation to talk to another agent"
     )]
@@ -106,7 +106,7 @@ impl ApiError {
         match self {
             E::Turn { error, .. } => error.status(),
             E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
-            E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Validation(_) | E::AgentMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
@@ -115,7 +115,6 @@ impl ApiError {
             E::RouteNotFound | E::ConversationNotFound | E::AgentNotFound(_) => {
                 StatusCode::NOT_FOUND
             }
-            E::AgentMismatch(_) => StatusCode::CONFLICT,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,

@@ -125,7 +125,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         system: &input.identity.system,
         agent: input.agent.as_deref(),
     };
-    let upstream = state
+    let mut upstream = state
         .upstreams
         .resolve(&route)
         .ok_or(ApiError::NotConfigured)?
@@ -148,6 +148,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             message_id: &new_message_id,
             content: &input.message,
             retry_of: input.retry_of.as_deref(),
+            agent: input.agent.as_deref(),
             at: OffsetDateTime::now_utc(),
         })
         .await?;
@@ -159,7 +160,29 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
                 "retry_message_id is not a user message of this conversation".into(),
             ));
         }
+        Begin::AgentMismatch(bound) => {
+            return Err(ApiError::AgentMismatch(
+                bound.unwrap_or_else(|| "the app's default".to_owned()),
+            ));
+        }
     };
+    // A conversation continued without naming an agent stays with the one
+    // it started with.
+    if input.agent.is_none()
+        && let Some(bound) = started.agent.as_deref()
+    {
+        let key = RouteKey {
+            system: &input.identity.system,
+            agent: Some(bound),
+        };
+        match state.upstreams.resolve(&key) {
+            Some(own) => upstream = own.clone(),
+            None => tracing::warn!(
+                agent = bound,
+                "a conversation's agent is no longer configured; the app's default answers"
+            ),
+        }
+    }
     let user_message_id = started.user_message_id;
     // Stateless upstreams get the conversation's earlier turns: one read of
     // the messages stored before this turn's question.
@@ -185,7 +208,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         upstream,
         upstream_user: input.identity.upstream_user(),
         identity: input.identity,
-        agent: input.agent,
+        agent: started.agent,
         upstream_conversation_id: started.upstream_conversation_id,
         conversation_id: started.conversation_id,
         user_message_id,

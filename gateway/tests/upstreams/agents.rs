@@ -182,3 +182,53 @@ async fn agents_are_listed_for_keys_and_tokens() {
         .unwrap();
     assert_eq!(resp.status(), 403);
 }
+
+#[tokio::test]
+async fn a_conversation_stays_with_its_agent() {
+    let gw = start().await;
+    let (status, body) = gw
+        .chat(json!({"system_id": "team", "user_id": "d", "message": "first", "agent": "bot"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let conversation = body["conversation_id"].as_str().unwrap().to_owned();
+    // No agent named: the conversation's answers, with its history.
+    let (status, body) = gw
+        .chat(
+            json!({"system_id": "team", "user_id": "d", "message": "second",
+            "conversation_id": conversation}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = gw.openai.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[1]["messages"].as_array().unwrap().len(),
+        4,
+        "prompt, q1, a1, q2"
+    );
+    assert!(gw.n8n.requests().is_empty());
+    // Another agent: refused, and nothing stored.
+    let (status, body) = gw
+        .chat(
+            json!({"system_id": "team", "user_id": "d", "message": "third",
+            "conversation_id": conversation, "agent": "workflow"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{body}"
+    );
+    let resp = gw
+        .http
+        .get(format!(
+            "{}/v1/conversations/{conversation}/messages?system_id=team&user_id=d",
+            gw.server.url()
+        ))
+        .header("X-API-Key", gw.server.api_key())
+        .send()
+        .await
+        .unwrap();
+    let stored: Vec<sdk::Message> = resp.json().await.unwrap();
+    assert_eq!(stored.len(), 4);
+}
