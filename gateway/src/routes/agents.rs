@@ -30,8 +30,8 @@ async fn list(
 ) -> ApiResult<Json<AgentList>> {
     let asked = q.system_id.filter(|s| !s.is_empty());
     let system = match (&caller, asked) {
-        (Caller::User(identity), None) => identity.system.clone(),
-        (Caller::User(identity), Some(asked)) => {
+        (Caller::User(identity, _), None) => identity.system.clone(),
+        (Caller::User(identity, _), Some(asked)) => {
             if SystemId::parse(&asked).is_ok_and(|s| s == identity.system) {
                 identity.system.clone()
             } else {

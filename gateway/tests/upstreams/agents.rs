@@ -232,3 +232,26 @@ async fn a_conversation_stays_with_its_agent() {
     let stored: Vec<sdk::Message> = resp.json().await.unwrap();
     assert_eq!(stored.len(), 4);
 }
+
+#[tokio::test]
+async fn a_chat_token_may_pin_an_agent() {
+    let gw = start().await;
+    let mut claims = sdk::jwt::ChatClaims::new("team", "p", std::time::Duration::from_secs(600));
+    claims.agent = Some("bot".to_owned());
+    let token = gw.server.token_with(&claims);
+    let send = |body: Value| {
+        gw.http
+            .post(format!("{}/v1/chat", gw.server.url()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let resp = send(json!({"message": "pinned"})).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(gw.openai.requests().len(), 1, "the pinned agent answered");
+    let resp = send(json!({"message": "elsewhere", "agent": "workflow"}))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert!(gw.n8n.requests().is_empty());
+}
