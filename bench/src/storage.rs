@@ -41,6 +41,7 @@ pub(crate) async fn messages_per_second(
                         message_id: &user_message,
                         content: "How fast can you store this question?",
                         retry_of: None,
+                        agent: None,
                         at: OffsetDateTime::now_utc(),
                     })
                     .await?;

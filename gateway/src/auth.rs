@@ -100,11 +100,17 @@ impl Auth {
 
     /// Verify a chat token and return the identity it names.
     pub fn verify_token(&self, token: &str) -> Result<Identity, ApiError> {
+        self.verify_caller(token).map(|(identity, _)| identity)
+    }
+
+    /// [`Self::verify_token`], also returning the agent the token pins, if
+    /// any.
+    pub fn verify_caller(&self, token: &str) -> Result<(Identity, Option<String>), ApiError> {
         let claims = self.verifier.verify(token)?;
         let identity = Identity::parse(&claims.system_id, &claims.user_id)
             .map_err(|e| ApiError::Token(JwtError::Malformed(e.to_string())))?;
         self.check_allowed(&identity.system)?;
-        Ok(identity)
+        Ok((identity, claims.agent.filter(|a| !a.is_empty())))
     }
 
     /// Mint a chat token for `who`, valid for `ttl`.
@@ -159,8 +165,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// [`crate::extract`]).
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// An end user with a chat token.
-    User(Identity),
+    /// An end user with a chat token, and the agent it pins, if any.
+    User(Identity, Option<String>),
     /// A server with a valid API key.
     Server,
 }
@@ -178,7 +184,7 @@ impl Caller {
         let system_id = system_id.filter(|s| !s.is_empty());
         let user_id = user_id.filter(|s| !s.is_empty());
         match self {
-            Caller::User(identity) => {
+            Caller::User(identity, _) => {
                 let system_matches = system_id
                     .is_none_or(|s| SystemId::parse(s).is_ok_and(|s| s == identity.system));
                 let user_matches =
@@ -200,6 +206,20 @@ impl Caller {
                 auth.check_allowed(&identity.system)?;
                 Ok(identity)
             }
+        }
+    }
+}
+
+impl Caller {
+    /// The agent a request is for: the one it names, or the one the chat
+    /// token pins. Naming another than the pinned one is refused.
+    pub fn agent(&self, named: Option<String>) -> Result<Option<String>, ApiError> {
+        match (self, named) {
+            (Caller::User(_, Some(pinned)), Some(named)) if *pinned != named => {
+                Err(ApiError::IdentityMismatch)
+            }
+            (Caller::User(_, Some(pinned)), _) => Ok(Some(pinned.clone())),
+            (_, named) => Ok(named),
         }
     }
 }

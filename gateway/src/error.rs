@@ -84,6 +84,14 @@ pub enum ApiError {
     /// client that closed its request).
     #[error("Stopped. The answer so far is stored as incomplete.")]
     Stopped,
+    /// The system has no agent of this name (404).
+    #[error("This app has no agent named {0:?}")]
+    AgentNotFound(String),
+    /// The conversation belongs to another agent (422).
+    #[error(
+        "This conversation belongs to agent {0:?}; start a new conversation to talk to another agent"
+    )]
+    AgentMismatch(String),
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
@@ -119,7 +127,7 @@ impl ApiError {
         match self {
             E::Turn { error, .. } => error.status(),
             E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
-            E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Validation(_) | E::AgentMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -127,13 +135,16 @@ impl ApiError {
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            E::RouteNotFound | E::ConversationNotFound => StatusCode::NOT_FOUND,
+            E::RouteNotFound | E::ConversationNotFound | E::AgentNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::Busy => StatusCode::CONFLICT,
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
-            E::Upstream(UpstreamError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
+            E::Upstream(UpstreamError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+            E::Upstream(UpstreamError::ContextTooLong(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             E::Upstream(_) => StatusCode::BAD_GATEWAY,
             E::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             E::Store(StoreError::Query(_)) | E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,7 +179,10 @@ impl ApiError {
                 ErrorCode::ConversationNotFound
             }
             E::NotConfigured => ErrorCode::NotConfigured,
-            E::Upstream(UpstreamError::RateLimited(_)) => ErrorCode::RateLimited,
+            E::AgentNotFound(_) => ErrorCode::AgentNotFound,
+            E::AgentMismatch(_) => ErrorCode::ValidationFailed,
+            E::Upstream(UpstreamError::RateLimited { .. }) => ErrorCode::RateLimited,
+            E::Upstream(UpstreamError::ContextTooLong(_)) => ErrorCode::ValidationFailed,
             E::Upstream(UpstreamError::Timeout(_)) => ErrorCode::UpstreamTimeout,
             E::Upstream(_) => ErrorCode::UpstreamError,
             E::Store(StoreError::Unavailable(_)) => ErrorCode::DatabaseUnavailable,
@@ -192,8 +206,11 @@ impl ApiError {
             E::Token(JwtError::WrongAudience) => "Token audience is not accepted".into(),
             E::Token(_) => "Invalid or expired token".into(),
             E::Upstream(UpstreamError::ConversationGone) => "Conversation not found".into(),
-            E::Upstream(UpstreamError::RateLimited(_)) => {
+            E::Upstream(UpstreamError::RateLimited { .. }) => {
                 "The chat service is busy. Please try again shortly.".into()
+            }
+            E::Upstream(UpstreamError::ContextTooLong(_)) => {
+                "This conversation is too long for the model. Please start a new one.".into()
             }
             E::Upstream(UpstreamError::Timeout(_)) => {
                 "The chat service did not answer in time. Please try again.".into()
@@ -209,12 +226,21 @@ impl ApiError {
         }
     }
 
+    /// Seconds the upstream asked clients to wait, when it said.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Turn { error, .. } => error.retry_after(),
+            ApiError::Upstream(UpstreamError::RateLimited { retry_after, .. }) => *retry_after,
+            _ => None,
+        }
+    }
+
     /// Log what the client is not told: server-side failures in full.
     pub fn log(&self) {
         match self {
             ApiError::Turn { error, .. } => error.log(),
             ApiError::Upstream(UpstreamError::Unauthorized { .. }) => {
-                tracing::error!(error = %self, "upstream refused the gateway's key: check DIFY_*_API_KEY");
+                tracing::error!(error = %self, "upstream refused the gateway's credentials: check the system's DIFY_*_API_KEY, N8N_*_WEBHOOK_TOKEN or OPENAI_*_API_KEY");
             }
             ApiError::Upstream(e) => tracing::warn!(error = %e, "upstream call failed"),
             ApiError::Store(e) => tracing::error!(error = %e, "store failed"),
@@ -245,8 +271,9 @@ impl IntoResponse for ApiError {
             );
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
+            let seconds = self.retry_after().unwrap_or(5);
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         resp
     }

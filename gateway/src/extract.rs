@@ -22,7 +22,10 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(token) = bearer_token(&parts.headers) {
-            return state.auth.verify_token(token).map(Caller::User);
+            return state
+                .auth
+                .verify_caller(token)
+                .map(|(identity, agent)| Caller::User(identity, agent));
         }
         match state.auth.verify_key(&parts.headers) {
             Some(result) => result.map(|()| Caller::Server),

@@ -2,7 +2,8 @@
 //!
 //! One chat API in front of LLM back ends. Client systems authenticate with
 //! API keys (servers) or short-lived chat tokens (end users); each system is
-//! routed to its upstream (a Dify app, or the built-in demo); replies stream
+//! routed to its upstream (a Dify app, an n8n webhook, an OpenAI-compatible
+//! API, or the built-in demo), or to one of its named agents; replies stream
 //! back; every conversation and message is stored centrally.
 //!
 //! The binary (`chat-gateway`, see `main.rs`) only wires things together;
@@ -17,7 +18,8 @@
 //! - [`auth`]: API keys, chat tokens, the allowlist;
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
 //! - [`upstream`]: the `Upstream` trait and its optional history capability,
-//!   the routing table from systems to upstreams, the demo and the Dify client;
+//!   the routing table from systems (and agents) to upstreams, the demo, and
+//!   the Dify, n8n and OpenAI-compatible clients;
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
 //! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames

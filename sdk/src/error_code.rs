@@ -48,6 +48,8 @@ pub enum ErrorCode {
     NotFound,
     /// 404: no such conversation for this user (or the upstream no longer has it).
     ConversationNotFound,
+    /// 404: the system has no agent of the name the request gave.
+    AgentNotFound,
     /// 405: the route exists but not for this method.
     MethodNotAllowed,
     /// 409: an answer is still being written on this WebSocket; wait for its
@@ -98,6 +100,7 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::ConversationNotFound => "conversation_not_found",
+            ErrorCode::AgentNotFound => "agent_not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Busy => "busy",
             ErrorCode::Stopped => "stopped",
@@ -255,6 +258,7 @@ mod tests {
             ErrorCode::OriginNotAllowed,
             ErrorCode::NotFound,
             ErrorCode::ConversationNotFound,
+            ErrorCode::AgentNotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Busy,
             ErrorCode::Stopped,

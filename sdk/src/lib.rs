@@ -124,8 +124,9 @@ pub use chat_url::{ChatUrlOptions, chat_url};
 pub use error_code::{ApiError, ErrorBody, ErrorCode};
 pub use lang::{Lang, SharedTexts, UiTexts};
 pub use types::{
-    ChatRequest, ChatResponse, ChatTokenResponse, ClientFrame, Conversation, HealthResponse,
-    Message, MessageStatus, RenameRequest, Role, ServerFrame, StreamEvent, SyncResponse, Usage,
+    AgentInfo, AgentList, ChatRequest, ChatResponse, ChatTokenResponse, ClientFrame, Conversation,
+    HealthResponse, Message, MessageStatus, RenameRequest, Role, ServerFrame, StreamEvent,
+    SyncResponse, Usage,
 };
 
 #[cfg(feature = "jwt")]

@@ -5,6 +5,8 @@
 //!
 //! - [`fake_dify`]: a fake Dify Service API speaking the real wire protocol
 //!   (also a binary: `cargo run -p testkit --bin fake-dify`);
+//! - [`fake_n8n`] and [`fake_openai`]: a fake n8n webhook (every answer
+//!   form real workflows use) and a fake OpenAI-compatible server;
 //! - [`postgres`]: a private PostgreSQL server started from the system's
 //!   `initdb`/`pg_ctl`, handing out a `DATABASE_URL`;
 //! - [`test_gateway`]: one builder for a gateway served in-process on a free
@@ -15,6 +17,9 @@
 //! different crate, and no gateway type crosses between the two.
 
 pub mod fake_dify;
+pub mod fake_n8n;
+pub mod fake_openai;
+mod fake_wire;
 pub mod postgres;
 pub mod test_gateway;
 

@@ -33,6 +33,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::fake_dify::{FakeDify, FakeOptions};
+use crate::fake_n8n::{FakeN8n, FakeN8nOptions};
+use crate::fake_openai::{FakeOpenAi, FakeOpenAiOptions};
 
 /// The chat-token secret a test gateway signs with unless told otherwise.
 pub const SECRET: &str = "testkit-secret-0123456789-0123456789-abcdef";
@@ -51,6 +53,12 @@ pub enum Upstream {
     /// A fake Dify with these options, started for this gateway and named
     /// in `DIFY_BASE_URL`/`DIFY_API_KEY`.
     Dify(FakeOptions),
+    /// A fake n8n webhook with these options, named in `N8N_WEBHOOK_URL`
+    /// (and `N8N_WEBHOOK_TOKEN`).
+    N8n(FakeN8nOptions),
+    /// A fake OpenAI-compatible server with these options, named in
+    /// `OPENAI_BASE_URL`, `OPENAI_API_KEY` and `OPENAI_MODEL`.
+    OpenAi(FakeOpenAiOptions),
     /// The built-in demo, with no Dify configured.
     Demo,
     /// No upstream at all: no Dify, and `CHAT_GATEWAY_DEMO=off`.
@@ -185,6 +193,7 @@ impl TestGatewayBuilder {
             mut config,
             fake,
             fake_url,
+            stateless,
             dir,
         } = self.prepare().await?;
         let secret = self.secret;
@@ -206,6 +215,7 @@ impl TestGatewayBuilder {
             database_url,
             fake,
             fake_url,
+            stateless,
             stop: Some(stop),
             serving: Some(serving),
             _dir: dir,
@@ -225,6 +235,7 @@ impl TestGatewayBuilder {
             ("DATABASE_URL", database_url.as_str()),
             ("CHAT_GATEWAY_DEMO_DELAY_MS", "0"),
         ]);
+        let mut stateless = StatelessFakes::default();
         let (fake, fake_url) = match &self.upstream {
             Upstream::Dify(options) => {
                 let fake = FakeDify::new(options.clone());
@@ -232,6 +243,23 @@ impl TestGatewayBuilder {
                 vars.set("DIFY_BASE_URL", url.clone());
                 vars.set("DIFY_API_KEY", options.api_key.clone());
                 (Some(fake), Some(url))
+            }
+            Upstream::N8n(options) => {
+                let fake = FakeN8n::new(options.clone());
+                vars.set("N8N_WEBHOOK_URL", fake.spawn().await?);
+                if let Some(token) = &options.token {
+                    vars.set("N8N_WEBHOOK_TOKEN", token.clone());
+                }
+                stateless.n8n = Some(fake);
+                (None, None)
+            }
+            Upstream::OpenAi(options) => {
+                let fake = FakeOpenAi::new(options.clone());
+                vars.set("OPENAI_BASE_URL", fake.spawn().await?);
+                vars.set("OPENAI_API_KEY", options.api_key.clone());
+                vars.set("OPENAI_MODEL", options.model.clone());
+                stateless.openai = Some(fake);
+                (None, None)
             }
             Upstream::Demo => (None, None),
             Upstream::None => {
@@ -250,6 +278,7 @@ impl TestGatewayBuilder {
             config: Config::from_env(&vars)?,
             fake,
             fake_url,
+            stateless,
             dir,
         })
     }
@@ -259,7 +288,15 @@ struct Prepared {
     config: Config,
     fake: Option<FakeDify>,
     fake_url: Option<String>,
+    stateless: StatelessFakes,
     dir: tempfile::TempDir,
+}
+
+/// The fake n8n or OpenAI-compatible server behind a gateway, if any.
+#[derive(Default)]
+struct StatelessFakes {
+    n8n: Option<FakeN8n>,
+    openai: Option<FakeOpenAi>,
 }
 
 /// A gateway serving in the background. Stops when dropped; a gateway that
@@ -272,6 +309,7 @@ pub struct TestGateway {
     database_url: String,
     fake: Option<FakeDify>,
     fake_url: Option<String>,
+    stateless: StatelessFakes,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<JoinHandle<std::io::Result<()>>>,
     /// Holds the SQLite file, if any; removed when dropped.
@@ -313,6 +351,17 @@ impl TestGateway {
     /// The fake Dify's base URL (with [`Upstream::Dify`]).
     pub fn fake_url(&self) -> Option<&str> {
         self.fake_url.as_deref()
+    }
+
+    /// The fake n8n webhook behind it (with [`Upstream::N8n`]).
+    pub fn fake_n8n(&self) -> Option<&FakeN8n> {
+        self.stateless.n8n.as_ref()
+    }
+
+    /// The fake OpenAI-compatible server behind it (with
+    /// [`Upstream::OpenAi`]).
+    pub fn fake_openai(&self) -> Option<&FakeOpenAi> {
+        self.stateless.openai.as_ref()
     }
 
     /// A chat token for `user` of `system`, valid for an hour.

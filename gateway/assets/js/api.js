@@ -89,6 +89,10 @@ export class Api {
     return res.json();
   }
 
+  agents() {
+    return this.request("GET", "/v1/agents");
+  }
+
   conversations() {
     return this.request("GET", "/v1/conversations?limit=100");
   }

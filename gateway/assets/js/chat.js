@@ -1,6 +1,7 @@
 // Entry module of the chat page: the controller. Boot data in, user actions
 // to API calls, API results to the views. One reply is in flight at a time
 // (Send is disabled and Enter ignored until it ends or is stopped).
+import { AgentPicker } from "./agents.js";
 import { Api, ApiError, isAbort } from "./api.js";
 import { readBoot } from "./boot.js";
 import { Bridge, replaceParams, tabStore, tokenStore } from "./bridge.js";
@@ -48,6 +49,7 @@ function start(boot) {
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
   const dialogs = new ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
   const panels = new Panels(() => loadConversations());
+  const agents = new AgentPicker(el.composer, () => newConversation());
 
   // The token leaves the address bar (and so history and shared links); the
   // tab keeps it for a reload.
@@ -313,6 +315,8 @@ function start(boot) {
     let streamError = null;
     const body = { message: text, inputs: { language: state.lang } };
     if (conversationId) body.conversation_id = conversationId;
+    const agent = agents.agentFor(conversationId);
+    if (agent) body.agent = agent;
     // Retrying a message the gateway kept: reuse it instead of storing a copy.
     if (conversationId && storedIds.has(userMessage)) body.retry_message_id = storedIds.get(userMessage);
     const retry = () => {
@@ -325,6 +329,7 @@ function start(boot) {
         thread.mark();
         if (name === "start") {
           storedIds.set(userMessage, data.user_message_id);
+          if (!conversationId) agents.started(data.conversation_id, agent);
           if (data.conversation_id !== state.currentId) setCurrent(data.conversation_id);
         } else if (name === "delta") {
           reply.delta(String(data.text || ""));
@@ -412,6 +417,7 @@ function start(boot) {
   updateComposer();
   thread.clear();
   const saved = tabStore.get(conversationKey);
+  api.agents().then((list) => agents.show(list && list.agents), () => {});
   loadConversations().then(() => {
     if (saved && !state.currentId && !state.expired) openConversation(saved, true);
   });

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::identity::Identity;
+use crate::stored_text::MAX_ID_LEN;
 use crate::stored_text::{check_id, check_text};
 
 /// Largest `inputs` object, serialised.
@@ -86,9 +87,15 @@ impl TurnInput {
                 "inputs is larger than {MAX_INPUTS_BYTES} bytes"
             )));
         }
+        let agent = req.agent.filter(|a| !a.trim().is_empty());
+        if agent.as_ref().is_some_and(|a| a.len() > MAX_ID_LEN) {
+            return Err(ApiError::Validation(format!(
+                "agent is longer than {MAX_ID_LEN} characters"
+            )));
+        }
         Ok(Self {
             identity,
-            agent: None,
+            agent,
             message: message.to_owned(),
             conversation_id,
             inputs,

@@ -17,6 +17,7 @@
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 
+mod history;
 mod input;
 mod pump;
 
@@ -32,7 +33,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
 use crate::state::AppState;
-use crate::store::{Begin, NewTurn, StoredReply, TurnEnd};
+use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
 pub use self::input::{NewConversation, TurnInput};
@@ -74,7 +75,7 @@ pub struct Turn {
     reply_id: String,
     message: String,
     inputs: Map<String, Value>,
-    /// Earlier messages, for upstreams that ask for them (none yet).
+    /// Earlier complete turns, for upstreams that ask for them.
     history: Vec<PriorTurn>,
     html: bool,
     /// Time spent storing the question.
@@ -120,11 +121,16 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
+    if let Some(agent) = &input.agent
+        && !state.upstreams.has_agent(&input.identity.system, agent)
+    {
+        return Err(ApiError::AgentNotFound(agent.clone()));
+    }
     let route = RouteKey {
         system: &input.identity.system,
         agent: input.agent.as_deref(),
     };
-    let upstream = state
+    let mut upstream = state
         .upstreams
         .resolve(&route)
         .ok_or(ApiError::NotConfigured)?
@@ -153,6 +159,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             message_id: &new_message_id,
             content: &input.message,
             retry_of: input.retry_of.as_deref(),
+            agent: input.agent.as_deref(),
             at: OffsetDateTime::now_utc(),
         })
         .await?;
@@ -164,21 +171,62 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
                 "retry_message_id is not a user message of this conversation".into(),
             ));
         }
+        Begin::AgentMismatch(bound) => {
+            return Err(ApiError::AgentMismatch(
+                bound.unwrap_or_else(|| "the app's default".to_owned()),
+            ));
+        }
     };
+    // A conversation continued without naming an agent stays with the one
+    // it started with.
+    if input.agent.is_none()
+        && let Some(bound) = started.agent.as_deref()
+    {
+        let key = RouteKey {
+            system: &input.identity.system,
+            agent: Some(bound),
+        };
+        match state.upstreams.resolve(&key) {
+            Some(own) => upstream = own.clone(),
+            None => tracing::warn!(
+                agent = bound,
+                "a conversation's agent is no longer configured; the app's default answers"
+            ),
+        }
+    }
     let user_message_id = started.user_message_id;
+    // Stateless upstreams get the conversation's earlier turns: one read of
+    // the messages stored before this turn's question.
+    let history = match upstream.wants_history() {
+        Some(window) if input.conversation_id.is_some() => {
+            let earlier = state
+                .store
+                .list_messages(
+                    Scope::Owner(&input.identity),
+                    &started.conversation_id,
+                    PageRequest {
+                        limit: history::messages_to_read(window),
+                        before: Some(&user_message_id),
+                    },
+                )
+                .await?
+                .unwrap_or_default();
+            history::prior_turns(&earlier, window)
+        }
+        _ => Vec::new(),
+    };
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
         identity: input.identity,
-        agent: input.agent,
+        agent: started.agent,
         upstream_conversation_id: started.upstream_conversation_id,
         conversation_id: started.conversation_id,
         user_message_id,
         reply_id: new_id(),
         message: input.message,
         inputs: input.inputs,
-        // Loaded here, once an upstream asks for it (`Upstream::wants_history`).
-        history: Vec::new(),
+        history,
         html: input.html,
         stored_in: storing.elapsed(),
     })

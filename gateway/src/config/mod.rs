@@ -3,7 +3,8 @@
 //! instead of surfacing on the first request.
 //!
 //! Every variable is listed in [`VARIABLES`] (printed by `chat-gateway
-//! --help`) and in the README. A `.env` file in the working directory is read
+//! --help`) and in the README. Per-system upstreams and named agents can
+//! also come from a TOML file named by `CHAT_GATEWAY_CONFIG` (`file`). A `.env` file in the working directory is read
 //! first; variables already set in the environment win.
 //!
 //! In **development** mode (the default) unset secrets get development values,
@@ -13,6 +14,8 @@
 
 mod dev_secrets;
 mod env;
+mod file;
+mod upstream_kinds;
 mod upstreams;
 
 use std::collections::HashSet;
@@ -23,6 +26,8 @@ use std::time::Duration;
 use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
+pub use self::file::ConfiguredAgent;
+pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
     ConfiguredTarget, DemoSettings, DifyTarget, UpstreamHttp2, UpstreamSettings, UpstreamTarget,
@@ -131,6 +136,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "development (default; then only a loopback CHAT_GATEWAY_LISTEN unless set explicitly) or production",
     ),
     (
+        "CHAT_GATEWAY_CONFIG",
+        "TOML file with systems, upstreams and agents (see docs/config-example.toml)",
+    ),
+    (
         "CHAT_GATEWAY_LISTEN",
         "listen address, default 127.0.0.1:8088",
     ),
@@ -180,6 +189,44 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "Dify base URL for one system (SYSTEM = id upper-cased, - and . as _)",
     ),
     ("DIFY_<SYSTEM>_API_KEY", "Dify app key for one system"),
+    ("N8N_WEBHOOK_URL", "shared n8n webhook (production URL)"),
+    (
+        "N8N_WEBHOOK_TOKEN",
+        "sent to the n8n webhook as Authorization: Bearer",
+    ),
+    ("N8N_<SYSTEM>_WEBHOOK_URL", "n8n webhook for one system"),
+    (
+        "N8N_<SYSTEM>_WEBHOOK_TOKEN",
+        "n8n webhook token for one system",
+    ),
+    (
+        "OPENAI_BASE_URL",
+        "OpenAI-compatible API base, default https://api.openai.com/v1",
+    ),
+    ("OPENAI_API_KEY", "key for the OpenAI-compatible API"),
+    (
+        "OPENAI_MODEL",
+        "model; with a key, makes systems OpenAI-backed",
+    ),
+    ("OPENAI_SYSTEM_PROMPT", "system message sent first"),
+    (
+        "OPENAI_<SYSTEM>_BASE_URL",
+        "OpenAI-compatible API base for one system",
+    ),
+    ("OPENAI_<SYSTEM>_API_KEY", "API key for one system"),
+    ("OPENAI_<SYSTEM>_MODEL", "model for one system"),
+    (
+        "OPENAI_<SYSTEM>_SYSTEM_PROMPT",
+        "system prompt for one system",
+    ),
+    (
+        "OPENAI_HISTORY_TURNS",
+        "earlier complete turns sent with each message, default 10",
+    ),
+    (
+        "OPENAI_HISTORY_CHARS",
+        "characters of earlier turns sent, at most, default 24000",
+    ),
     (
         "CHAT_GATEWAY_DEMO",
         "answer systems without an upstream with the demo (default: on in development)",

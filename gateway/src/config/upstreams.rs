@@ -10,6 +10,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::file::{self, ConfiguredAgent};
+use super::upstream_kinds::{
+    KindTargets, N8nTarget, OpenAiTarget, history_limits, merge_kinds, n8n_targets, openai_targets,
+};
 use super::{ConfigError, EnvVars, Mode, parse_base_url};
 
 /// The name a system has in per-system environment variables: upper case,
@@ -30,10 +34,14 @@ pub fn system_env_key(system: &str) -> String {
 }
 
 /// One upstream to build, of any kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum UpstreamTarget {
     /// A Dify chat app.
     Dify(DifyTarget),
+    /// An n8n workflow behind a webhook.
+    N8n(N8nTarget),
+    /// An OpenAI-compatible chat completions API.
+    OpenAi(OpenAiTarget),
 }
 
 impl UpstreamTarget {
@@ -41,12 +49,14 @@ impl UpstreamTarget {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Dify(_) => "dify",
+            Self::N8n(_) => "n8n",
+            Self::OpenAi(_) => "openai",
         }
     }
 }
 
 /// A target and where in the configuration it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfiguredTarget {
     /// What to build.
     pub target: UpstreamTarget,
@@ -77,11 +87,16 @@ impl std::fmt::Debug for DifyTarget {
 #[derive(Debug, Clone)]
 pub struct UpstreamSettings {
     /// The target of every system without one of its own
-    /// (`DIFY_BASE_URL` + `DIFY_API_KEY`).
+    /// (`DIFY_BASE_URL` + `DIFY_API_KEY`, `N8N_WEBHOOK_URL`, or
+    /// `OPENAI_API_KEY` + `OPENAI_MODEL`).
     pub shared: Option<ConfiguredTarget>,
-    /// Targets of single systems (`DIFY_<SYSTEM>_*`), keyed by
+    /// Targets of single systems (`DIFY_<SYSTEM>_*`, `N8N_<SYSTEM>_*`,
+    /// `OPENAI_<SYSTEM>_*`), keyed by
     /// [`system_env_key`] (`MY_APP`).
     pub per_system: BTreeMap<String, ConfiguredTarget>,
+    /// Named agents of systems (from `CHAT_GATEWAY_CONFIG`), keyed by
+    /// [`system_env_key`], then by agent name.
+    pub agents: BTreeMap<String, BTreeMap<String, ConfiguredAgent>>,
     /// The demo upstream for systems with no other upstream, when enabled.
     pub demo: Option<DemoSettings>,
     /// Time limits for upstream calls.
@@ -189,6 +204,32 @@ pub(super) fn upstream_settings(
         };
         per_system.insert(sys, target);
     }
+    let (shared, mut per_system) = merge_kinds(vec![
+        KindTargets { shared, per_system },
+        n8n_targets(vars)?,
+        openai_targets(vars)?,
+    ])?;
+    let mut agents = BTreeMap::new();
+    if let Some(path) = vars.get_nonempty("CHAT_GATEWAY_CONFIG") {
+        let systems = file::read(std::path::Path::new(&path), vars, history_limits(vars)?)?;
+        for (sys, system) in systems {
+            if let (Some(env), Some(own)) = (per_system.get(&sys), &system.upstream) {
+                return Err(ConfigError(format!(
+                    "system {sys} has two upstreams: {} ({}) and {} ({}); keep one",
+                    env.source,
+                    env.target.kind(),
+                    own.source,
+                    own.target.kind()
+                )));
+            }
+            if let Some(own) = system.upstream {
+                per_system.insert(sys.clone(), own);
+            }
+            if !system.agents.is_empty() {
+                agents.insert(sys, system.agents);
+            }
+        }
+    }
 
     let demo_on = match vars.get_nonempty("CHAT_GATEWAY_DEMO").as_deref() {
         None => mode == Mode::Development,
@@ -203,6 +244,7 @@ pub(super) fn upstream_settings(
     Ok(UpstreamSettings {
         shared,
         per_system,
+        agents,
         demo: demo_on
             .then(|| -> Result<DemoSettings, ConfigError> {
                 Ok(DemoSettings {

@@ -43,7 +43,8 @@ async fn send(
         req.system_id.as_deref(),
         req.user_id.as_deref(),
     )?;
-    let input = TurnInput::from_request(&state.config.limits, identity, req)?;
+    let mut input = TurnInput::from_request(&state.config.limits, identity, req)?;
+    input.agent = caller.agent(input.agent.take())?;
     let turn = chat::begin(&state, input).await?;
     if wants_stream {
         Ok(sse(chat::stream(&state, turn).await?))

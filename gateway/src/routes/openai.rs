@@ -38,6 +38,7 @@ use crate::auth::{Caller, bearer_token};
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::identity::SystemId;
 use crate::state::AppState;
 
 /// Names the stored conversation, in requests and responses.
@@ -133,7 +134,10 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
         }
         // A JWT has three dot-separated parts; anything else was meant as a key.
         if bearer.split('.').count() == 3 {
-            return state.auth.verify_token(bearer).map(Caller::User);
+            return state
+                .auth
+                .verify_caller(bearer)
+                .map(|(identity, pinned)| Caller::User(identity, pinned));
         }
         return Err(ApiError::InvalidApiKey);
     }
@@ -171,7 +175,7 @@ async fn completions(
         .identity(&state.auth, Some(system), user)
         .map_err(|e| {
             let param = match &caller {
-                Caller::User(id) if id.system.as_str() == system => "user",
+                Caller::User(id, _) if id.system.as_str() == system => "user",
                 _ => "model",
             };
             OpenAiError::at(param, e)
@@ -195,7 +199,9 @@ async fn completions(
     };
     let mut input = TurnInput::from_request(&state.config.limits, identity, request)
         .map_err(|e| OpenAiError::at("messages", e))?;
-    input.agent = agent.map(str::to_owned);
+    input.agent = caller
+        .agent(agent.map(str::to_owned))
+        .map_err(|e| OpenAiError::at("model", e))?;
     let turn = chat::begin(&state, input).await?;
     let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
     let mut resp = if req.stream {
@@ -274,7 +280,7 @@ async fn models(
 /// What `caller` may put in `model`: each system, then its agents.
 fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
     let systems: Vec<String> = match caller {
-        Caller::User(identity) => vec![identity.system.as_str().to_owned()],
+        Caller::User(identity, _) => vec![identity.system.as_str().to_owned()],
         Caller::Server => match &state.config.allowed_system_ids {
             Some(allowed) => {
                 let mut systems: Vec<String> = allowed.iter().cloned().collect();
@@ -283,13 +289,18 @@ fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
             }
             // Systems with a route of their own, as the configuration
             // spells them (`DIFY_MY_APP_*` → `my_app`).
-            None => state
-                .config
-                .upstreams
-                .per_system
-                .keys()
-                .map(|key| key.to_ascii_lowercase())
-                .collect(),
+            None => {
+                let upstreams = &state.config.upstreams;
+                let mut systems: Vec<String> = upstreams
+                    .per_system
+                    .keys()
+                    .chain(upstreams.agents.keys())
+                    .map(|key| key.to_ascii_lowercase())
+                    .collect();
+                systems.sort();
+                systems.dedup();
+                systems
+            }
         },
     };
     let mut ids = Vec::new();
@@ -301,8 +312,16 @@ fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
     ids
 }
 
-/// The named agents of `system` (none until systems have agents; then this
-/// asks the upstream routing table).
-fn agents_of(_state: &AppState, _system: &str) -> Vec<String> {
-    Vec::new()
+/// The named agents of `system`, from the upstream routing table.
+fn agents_of(state: &AppState, system: &str) -> Vec<String> {
+    SystemId::parse(system)
+        .map(|id| {
+            state
+                .upstreams
+                .agents(&id)
+                .into_iter()
+                .map(|agent| agent.name)
+                .collect()
+        })
+        .unwrap_or_default()
 }

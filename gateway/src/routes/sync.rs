@@ -9,8 +9,8 @@
 //!   `?token=` as in the seed).
 //!
 //! Only upstreams that keep conversations ([`crate::upstream::UpstreamHistory`])
-//! have anything to import; users of other systems are skipped (counted as
-//! nothing synced, not as errors).
+//! have anything to import; other systems are listed in `skipped`, never as
+//! errors.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -38,7 +38,13 @@ async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<J
     let mut out = SyncResponse::default();
     for who in state.store.sync_targets().await? {
         match sync_user(&state, &who).await {
-            Ok(counts) => {
+            Ok(None) => {
+                let system = who.system.as_str().to_owned();
+                if !out.skipped.contains(&system) {
+                    out.skipped.push(system);
+                }
+            }
+            Ok(Some(counts)) => {
                 out.conversations_synced += counts.conversations;
                 out.messages_synced += counts.messages;
             }
@@ -65,15 +71,20 @@ async fn sync_me(
         .or(q.token.as_deref())
         .ok_or(ApiError::MissingCredentials)?;
     let who = state.auth.verify_token(token)?;
-    let counts = sync_user(&state, &who).await?;
-    Ok(Json(SyncResponse {
-        conversations_synced: counts.conversations,
-        messages_synced: counts.messages,
-        errors: Vec::new(),
-    }))
+    let mut out = SyncResponse::default();
+    match sync_user(&state, &who).await? {
+        Some(counts) => {
+            out.conversations_synced = counts.conversations;
+            out.messages_synced = counts.messages;
+        }
+        None => out.skipped.push(who.system.as_str().to_owned()),
+    }
+    Ok(Json(out))
 }
 
-async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<ImportCounts> {
+/// What was imported for `who`; `None` when the system's upstream keeps no
+/// conversations.
+async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportCounts>> {
     let upstream = state
         .upstreams
         .resolve(&RouteKey::system(&who.system))
@@ -82,7 +93,7 @@ async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<ImportCounts> 
     // system is skipped, which is not an error.
     let Some(history) = upstream.history() else {
         tracing::debug!(system = %who.system, kind = upstream.kind(), "no upstream history to sync");
-        return Ok(ImportCounts::default());
+        return Ok(None);
     };
     let user = who.upstream_user();
     let mut total = ImportCounts::default();
@@ -106,7 +117,7 @@ async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<ImportCounts> 
         total.conversations += counts.conversations;
         total.messages += counts.messages;
     }
-    Ok(total)
+    Ok(Some(total))
 }
 
 fn imported_conversation(c: UpstreamConversation) -> ImportedConversation {
@@ -171,6 +182,6 @@ mod tests {
             crate::App::from_parts(config, store, Upstreams::single(Arc::new(Stateless))).unwrap();
         let who = Identity::parse("hooked", "u").unwrap();
         let counts = sync_user(app.state(), &who).await.unwrap();
-        assert_eq!(counts, ImportCounts::default());
+        assert_eq!(counts, None, "skipped, not an empty import");
     }
 }

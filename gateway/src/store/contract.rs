@@ -1,6 +1,7 @@
 //! The behaviour every [`Store`] implementation must have. Each backend's
 //! tests call [`run`] on a fresh, empty store.
 
+mod agents;
 pub(crate) mod crashes;
 mod imports;
 mod listings;
@@ -50,6 +51,7 @@ async fn start(
             message_id: &message,
             content: text,
             retry_of: None,
+            agent: None,
             at,
         })
         .await
@@ -128,6 +130,7 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::visits_and_sync_targets(store).await;
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
+    agents::a_conversation_is_bound_to_its_agent(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make
@@ -243,6 +246,7 @@ async fn turns_and_outcomes(store: &dyn Store) {
             message_id: &id(),
             content: "x",
             retry_of: None,
+            agent: None,
             at: later,
         })
         .await
@@ -450,6 +454,7 @@ async fn retry(store: &dyn Store, owner: &Identity, conversation: &str, retry_of
             message_id: &id(),
             content: "question, edited",
             retry_of: Some(retry_of),
+            agent: None,
             at: t0(),
         })
         .await

@@ -112,6 +112,10 @@ pub struct NewTurn<'a> {
     /// reused (its text set to `content`, its status back to `complete`)
     /// instead of storing a new message.
     pub retry_of: Option<&'a str>,
+    /// The named agent the message is for. A new conversation is bound to
+    /// it; a continued one must be bound to it already
+    /// ([`Begin::AgentMismatch`] otherwise, with nothing stored).
+    pub agent: Option<&'a str>,
     /// The time written on every row this creates or updates.
     pub at: OffsetDateTime,
 }
@@ -127,6 +131,9 @@ pub struct TurnStart {
     pub created: bool,
     /// The stored user message: `message_id`, or the retried message.
     pub user_message_id: String,
+    /// The agent the conversation is bound to (`None`: the system's own
+    /// upstream).
+    pub agent: Option<String>,
 }
 
 /// What [`Store::begin_turn`] did.
@@ -138,6 +145,9 @@ pub enum Begin {
     ConversationNotFound,
     /// `retry_of` is not a user message of this conversation.
     RetryTargetNotFound,
+    /// The conversation is bound to another agent (this one, `None` for the
+    /// system's own upstream); nothing was stored.
+    AgentMismatch(Option<String>),
 }
 
 /// How a turn ended.

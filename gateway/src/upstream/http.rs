@@ -23,3 +23,78 @@ pub fn client(
         .build()
         .map_err(|e| UpstreamError::Transport(e.to_string()))
 }
+
+/// A `reqwest` failure as an upstream error: a timeout names `limit`.
+pub fn transport_error(e: &reqwest::Error, limit: Duration) -> UpstreamError {
+    if e.is_timeout() {
+        UpstreamError::Timeout(limit)
+    } else {
+        UpstreamError::Transport(e.to_string())
+    }
+}
+
+/// The first 200 characters of a body, with tags and runs of blanks squeezed
+/// (HTML error pages from proxies are common).
+pub fn body_snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut last_blank = true;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                if !last_blank {
+                    out.push(' ');
+                    last_blank = true;
+                }
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => {
+                if !last_blank {
+                    out.push(' ');
+                    last_blank = true;
+                }
+            }
+            c => {
+                out.push(c);
+                last_blank = false;
+            }
+        }
+        if out.chars().count() >= 200 {
+            break;
+        }
+    }
+    out.trim().to_owned()
+}
+
+/// Whether a body looks like an HTML page (a proxy's or a server's error
+/// page) rather than an answer.
+pub fn looks_like_html(body: &[u8]) -> bool {
+    let start = String::from_utf8_lossy(&body[..body.len().min(64)]).to_ascii_lowercase();
+    let start = start.trim_start();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+/// The response's content type, lower-cased (empty when absent).
+pub fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_error_pages_become_a_short_line() {
+        let html = b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+        assert_eq!(body_snippet(html), "502 Bad Gateway 502 Bad Gateway nginx");
+        assert!(looks_like_html(b"\n<!DOCTYPE html><html>"));
+        assert!(!looks_like_html(b"Hello <b>there</b>"));
+    }
+}

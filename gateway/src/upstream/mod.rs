@@ -3,9 +3,9 @@
 //! Every back end implements [`Upstream`] (answer, stream, stop); those that
 //! keep conversations of their own also offer [`UpstreamHistory`] through
 //! [`Upstream::history`]. The gateway never talks to a vendor outside this
-//! module. Adding a kind (n8n, an OpenAI-compatible API) is one module here,
-//! one arm in [`crate::config::UpstreamTarget`] with its parsing, and one arm
-//! in `routing::build`.
+//! module. Each kind (Dify, an n8n webhook, an OpenAI-compatible API) is one
+//! module here, one arm in [`crate::config::UpstreamTarget`] with its
+//! parsing, and one arm in `routing::build`.
 //!
 //! An upstream sees what [`UpstreamRequest`] carries: the injective upstream
 //! user name (see [`crate::identity`]), the message, the *upstream's*
@@ -18,6 +18,8 @@ pub mod demo;
 pub mod dify;
 mod history;
 pub mod http;
+pub mod n8n;
+pub mod openai;
 mod routing;
 
 use std::pin::Pin;
@@ -81,8 +83,12 @@ pub struct PriorTurn {
 /// How much of a conversation an upstream wants with each message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryWindow {
-    /// The most recent messages to send, at most.
-    pub max_messages: usize,
+    /// The most recent complete turns (a question and its answer) to send,
+    /// at most.
+    pub max_turns: usize,
+    /// Characters of those turns, at most; the oldest turns are dropped
+    /// first.
+    pub max_chars: usize,
 }
 
 /// A complete answer (blocking mode).
@@ -165,8 +171,16 @@ pub enum UpstreamError {
     #[error("the upstream no longer has this conversation")]
     ConversationGone,
     /// The upstream is over capacity; retry later.
-    #[error("the upstream is rate limiting: {0}")]
-    RateLimited(String),
+    #[error("the upstream is rate limiting: {message}")]
+    RateLimited {
+        /// The upstream's message.
+        message: String,
+        /// Seconds to wait, when the upstream said (`Retry-After`).
+        retry_after: Option<u64>,
+    },
+    /// The conversation no longer fits the model's context window.
+    #[error("the conversation is too long for the model: {0}")]
+    ContextTooLong(String),
     /// No answer (or no bytes of a stream) within the time limit.
     #[error("the upstream did not answer within {0:?}")]
     Timeout(Duration),

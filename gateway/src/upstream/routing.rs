@@ -1,9 +1,11 @@
 //! Which upstream serves which request, resolved once at start-up.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::{Upstream, UpstreamError, demo, dify, http};
+use sdk::AgentInfo;
+
+use super::{Upstream, UpstreamError, demo, dify, http, n8n, openai};
 use crate::config::{ConfiguredTarget, UpstreamSettings, UpstreamTarget, system_env_key};
 use crate::identity::SystemId;
 
@@ -13,8 +15,7 @@ use crate::identity::SystemId;
 pub struct RouteKey<'a> {
     /// The client system.
     pub system: &'a SystemId,
-    /// The agent asked for. Every system has one upstream today, so this is
-    /// carried but not yet used to choose.
+    /// The named agent asked for; `None` for the system's own upstream.
     pub agent: Option<&'a str>,
 }
 
@@ -48,6 +49,15 @@ pub struct Upstreams {
     shared: Option<Route>,
     /// The demo, for systems with no target.
     fallback: Option<Route>,
+    /// Named agents, keyed like `per_system`, then by name.
+    agents: HashMap<String, BTreeMap<String, AgentRoute>>,
+}
+
+/// A named agent: its upstream and how pickers show it.
+#[derive(Clone)]
+struct AgentRoute {
+    route: Route,
+    info: AgentInfo,
 }
 
 /// Build the upstream for one target. Every kind is one arm here.
@@ -60,6 +70,16 @@ fn build(
         UpstreamTarget::Dify(dify) => Arc::new(dify::DifyUpstream::new(
             http.clone(),
             dify.clone(),
+            settings.timeouts,
+        )),
+        UpstreamTarget::N8n(target) => Arc::new(n8n::N8nUpstream::new(
+            http.clone(),
+            target.clone(),
+            settings.timeouts,
+        )),
+        UpstreamTarget::OpenAi(target) => Arc::new(openai::OpenAiUpstream::new(
+            http.clone(),
+            target.clone(),
             settings.timeouts,
         )),
     }
@@ -84,6 +104,25 @@ impl Upstreams {
                 upstream: Arc::new(demo::DemoUpstream::new(demo.word_delay)),
                 source: demo.source().to_owned(),
             }),
+            agents: settings
+                .agents
+                .iter()
+                .map(|(system, agents)| {
+                    let agents = agents
+                        .iter()
+                        .map(|(name, agent)| {
+                            let info = AgentInfo {
+                                name: agent.name.clone(),
+                                title: agent.title.clone(),
+                                description: agent.description.clone(),
+                            };
+                            let route = route(&agent.target);
+                            (name.clone(), AgentRoute { route, info })
+                        })
+                        .collect();
+                    (system.clone(), agents)
+                })
+                .collect(),
         })
     }
 
@@ -96,11 +135,20 @@ impl Upstreams {
                 source: String::new(),
             }),
             fallback: None,
+            agents: HashMap::new(),
         }
     }
 
-    /// The upstream serving `key`, if any.
+    /// The upstream serving `key`, if any. An agent the system does not
+    /// have resolves to nothing (see [`Self::has_agent`]).
     pub fn resolve(&self, key: &RouteKey<'_>) -> Option<&Arc<dyn Upstream>> {
+        if let Some(agent) = key.agent {
+            return self
+                .agents
+                .get(&system_env_key(key.system.as_str()))
+                .and_then(|agents| agents.get(agent))
+                .map(|agent| &agent.route.upstream);
+        }
         if !self.per_system.is_empty()
             && let Some(route) = self.per_system.get(&system_env_key(key.system.as_str()))
         {
@@ -110,6 +158,22 @@ impl Upstreams {
             .as_ref()
             .or(self.fallback.as_ref())
             .map(|route| &route.upstream)
+    }
+
+    /// Whether `system` has an agent called `agent`.
+    pub fn has_agent(&self, system: &SystemId, agent: &str) -> bool {
+        self.agents
+            .get(&system_env_key(system.as_str()))
+            .is_some_and(|agents| agents.contains_key(agent))
+    }
+
+    /// The named agents of `system`, by name; empty when it has none (its
+    /// own upstream answers everything).
+    pub fn agents(&self, system: &SystemId) -> Vec<AgentInfo> {
+        self.agents
+            .get(&system_env_key(system.as_str()))
+            .map(|agents| agents.values().map(|a| a.info.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// One line per configured route, for the start-up banner.
@@ -125,6 +189,16 @@ impl Upstreams {
                 )
             })
             .collect();
+        for agents in self.agents.values() {
+            lines.extend(agents.values().map(|agent| {
+                format!(
+                    "agent {}: {} ({})",
+                    agent.info.name,
+                    agent.route.upstream.kind(),
+                    agent.route.source
+                )
+            }));
+        }
         lines.sort();
         let rest = if lines.is_empty() {
             "every system"
@@ -171,6 +245,7 @@ mod tests {
                 "MY_APP".to_owned(),
                 dify("DIFY_MY_APP_*", "http://my-app.test"),
             )]),
+            agents: BTreeMap::new(),
             demo: Some(DemoSettings {
                 word_delay: Duration::ZERO,
             }),

@@ -17,6 +17,7 @@ mod browser;
 mod page;
 mod server;
 
+mod agents;
 mod conversations;
 mod embed;
 mod language;

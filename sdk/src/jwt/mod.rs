@@ -107,6 +107,10 @@ pub struct ChatClaims {
     /// Audience; checked when the verifier is configured with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// Pins the token to one named agent of the system: messages sent with
+    /// it go to this agent, and naming another is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 impl ChatClaims {
@@ -126,6 +130,7 @@ impl ChatClaims {
             iat: Some(now),
             iss: None,
             aud: None,
+            agent: None,
         }
     }
 
@@ -403,6 +408,10 @@ impl Verifier {
                 }
                 _ => None,
             },
+            agent: claims
+                .get("agent")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         })
     }
 }

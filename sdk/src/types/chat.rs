@@ -50,6 +50,11 @@ pub struct ChatRequest {
     /// a new message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_message_id: Option<String>,
+    /// Talk to this agent of the system (a name from `GET /v1/agents`).
+    /// A conversation stays with the agent it started with; leave out to
+    /// use the conversation's, or the system's default for a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -91,6 +96,17 @@ impl ChatRequest {
     /// ```
     pub fn in_conversation(mut self, conversation_id: impl Into<String>) -> Self {
         self.conversation_id = Some(conversation_id.into());
+        self
+    }
+
+    /// Talk to a named agent of the system.
+    ///
+    /// ```
+    /// let req = sdk::ChatRequest::new("A quote, please").agent("sales");
+    /// assert_eq!(req.agent.as_deref(), Some("sales"));
+    /// ```
+    pub fn agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = Some(agent.into());
         self
     }
 

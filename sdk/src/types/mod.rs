@@ -11,12 +11,14 @@
 //! - optional fields are left out when empty, and unknown fields are ignored, so
 //!   older clients keep working against newer gateways.
 
+mod agents;
 mod chat;
 mod history;
 mod ws;
 
 use serde::{Deserialize, Serialize};
 
+pub use agents::{AgentInfo, AgentList};
 pub use chat::{ChatRequest, ChatResponse, StreamEvent, Usage};
 pub use history::{Conversation, Message, MessageStatus, RenameRequest, Role};
 pub use ws::{ClientFrame, ServerFrame};
@@ -59,6 +61,10 @@ pub struct SyncResponse {
     /// One line per user whose sync failed (`system/user: reason`).
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Systems whose upstream keeps no conversations to import (an n8n
+    /// webhook, an OpenAI-compatible API); not an error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 /// Body of `GET /health` and `GET /ready`.

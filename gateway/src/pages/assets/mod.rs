@@ -21,7 +21,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Every script module, by its file name under `assets/js/`.
-const MODULES: [(&str, &str); 9] = [
+const MODULES: [(&str, &str); 10] = [
+    ("agents.js", include_str!("../../../assets/js/agents.js")),
     ("api.js", include_str!("../../../assets/js/api.js")),
     ("boot.js", include_str!("../../../assets/js/boot.js")),
     ("bridge.js", include_str!("../../../assets/js/bridge.js")),

@@ -30,7 +30,8 @@ pub(super) struct WsQuery {
 
 /// Who the socket is for, as far as the upgrade request tells.
 pub(super) enum Credentials {
-    Verified(Identity),
+    /// The user, and the agent their chat token pins, if any.
+    Verified(Identity, Option<String>),
     Refused(ApiError),
     /// Expect an `auth` frame.
     Later,
@@ -43,20 +44,22 @@ pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers));
     let verified = if let Some(token) = token {
-        state.auth.verify_token(token)
+        state.auth.verify_caller(token)
     } else {
         match state.auth.verify_key(headers) {
             None => return Credentials::Later,
             Some(Err(e)) => Err(e),
-            Some(Ok(())) => Caller::Server.identity(
-                &state.auth,
-                query.system_id.as_deref(),
-                query.user_id.as_deref(),
-            ),
+            Some(Ok(())) => Caller::Server
+                .identity(
+                    &state.auth,
+                    query.system_id.as_deref(),
+                    query.user_id.as_deref(),
+                )
+                .map(|identity| (identity, None)),
         }
     };
     match verified {
-        Ok(identity) => Credentials::Verified(identity),
+        Ok((identity, pinned)) => Credentials::Verified(identity, pinned),
         Err(e) => Credentials::Refused(e),
     }
 }
@@ -65,7 +68,7 @@ pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery
 pub(super) async fn await_auth(
     state: &AppState,
     incoming: &mut SplitStream<WebSocket>,
-) -> Result<Identity, Option<ApiError>> {
+) -> Result<(Identity, Option<String>), Option<ApiError>> {
     let first = timeout(AUTH_WAIT, async {
         loop {
             match incoming.next().await {
@@ -84,7 +87,7 @@ pub(super) async fn await_auth(
     match first {
         Err(_) => Err(Some(ApiError::MissingCredentials)),
         Ok(None) => Err(None),
-        Ok(Some(Ok(ClientFrame::Auth { token }))) => state.auth.verify_token(&token).map_err(Some),
+        Ok(Some(Ok(ClientFrame::Auth { token }))) => state.auth.verify_caller(&token).map_err(Some),
         Ok(Some(Ok(_))) => Err(Some(ApiError::MissingCredentials)),
         Ok(Some(Err(e))) => Err(Some(e)),
     }

@@ -80,6 +80,8 @@ struct Reserved {
 struct Session {
     state: AppState,
     identity: Identity,
+    /// The agent the chat token pins: every turn goes to it.
+    pinned: Option<String>,
     out: SplitSink<WebSocket, Message>,
     reserved: HashMap<String, Reserved>,
     /// Agents of conversations started on this socket.
@@ -100,12 +102,12 @@ enum Next {
 pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credentials) {
     let (mut out, mut incoming) = socket.split();
     let identity = match credentials {
-        Credentials::Verified(identity) => Ok(identity),
+        Credentials::Verified(identity, pinned) => Ok((identity, pinned)),
         Credentials::Refused(e) => Err(Some(e)),
         Credentials::Later => await_auth(&state, &mut incoming).await,
     };
-    let identity = match identity {
-        Ok(identity) => identity,
+    let (identity, pinned) = match identity {
+        Ok(verified) => verified,
         Err(None) => return,
         Err(Some(e)) => {
             let _ = out.send(frames::message(&frames::error(&e))).await;
@@ -120,6 +122,7 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
         agents: HashMap::new(),
         running: Running::Idle,
         identity,
+        pinned,
     };
     let ready = ServerFrame::Ready {
         system_id: session.identity.system.as_str().to_owned(),
@@ -319,6 +322,13 @@ impl Session {
                 input.agent = Some(agent.clone());
             }
         }
+        input.agent = match (&self.pinned, input.agent.take()) {
+            (Some(pinned), Some(named)) if *pinned != named => {
+                return self.refuse(&ApiError::IdentityMismatch).await;
+            }
+            (Some(pinned), _) => Some(pinned.clone()),
+            (None, named) => named,
+        };
         let state = self.state.clone();
         self.running = Running::Starting {
             turn: Box::pin(async move {

@@ -53,10 +53,10 @@ pub(super) async fn begin_turn(
             // One statement checks the owner, takes the row lock and reads
             // the newest upstream id (a turn that finished while we waited
             // for the lock is seen).
-            let row: Option<(Option<String>,)> = sqlx::query_as(
+            let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
                 "UPDATE conversations SET updated_at = $1
                  WHERE id = $2 AND system_id = $3 AND user_id = $4
-                 RETURNING upstream_conversation_id",
+                 RETURNING upstream_conversation_id, agent",
             )
             .bind(at)
             .bind(id)
@@ -64,21 +64,25 @@ pub(super) async fn begin_turn(
             .bind(user)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((upstream,)) = row else {
+            let Some((upstream, agent)) = row else {
                 return Ok(Begin::ConversationNotFound);
             };
-            started(turn, Some((id, upstream)))
+            if turn.agent.is_some() && turn.agent != agent.as_deref() {
+                return Ok(Begin::AgentMismatch(agent));
+            }
+            started(turn, Some((id, upstream, agent)))
         }
         None => {
             sqlx::query(
-                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)",
+                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at, agent)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
             )
             .bind(turn.new_conversation_id)
             .bind(system)
             .bind(user)
             .bind(turn.title)
             .bind(at)
+            .bind(turn.agent)
             .execute(&mut *tx)
             .await?;
             started(turn, None)
@@ -140,14 +144,22 @@ pub(super) async fn begin_turn(
 
 /// The start of `turn`: in the conversation `continued` (with its upstream
 /// id), or else in the one the turn created. Before any retry is looked at.
-fn started(turn: &NewTurn<'_>, continued: Option<(&str, Option<String>)>) -> TurnStart {
+fn started(
+    turn: &NewTurn<'_>,
+    continued: Option<(&str, Option<String>, Option<String>)>,
+) -> TurnStart {
     let created = continued.is_none();
-    let (conversation_id, upstream) = continued.unwrap_or((turn.new_conversation_id, None));
+    let (conversation_id, upstream, agent) = continued.unwrap_or((
+        turn.new_conversation_id,
+        None,
+        turn.agent.map(str::to_owned),
+    ));
     TurnStart {
         conversation_id: conversation_id.to_owned(),
         upstream_conversation_id: upstream,
         created,
         user_message_id: turn.message_id.to_owned(),
+        agent,
     }
 }
 
@@ -166,17 +178,20 @@ async fn begin_new_message(
     let user = turn.owner.user.as_str();
     let start = match turn.conversation_id {
         Some(id) => {
-            let row: Option<(Option<String>,)> = sqlx::query_as(
+            // The message is inserted only when the conversation is bound
+            // to the agent named (or none was named).
+            let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
                 "WITH c AS (
                      UPDATE conversations SET updated_at = $1
                      WHERE id = $2 AND system_id = $3 AND user_id = $4
-                     RETURNING id, upstream_conversation_id
+                     RETURNING id, upstream_conversation_id, agent
                  ), m AS (
                      INSERT INTO messages
                          (id, conversation_id, role, content, status, created_at, updated_at, open_by)
-                     SELECT $5, c.id, 'user', $6, 'complete', $1, $1, $7 FROM c
+                     SELECT $5, c.id, 'user', $6, 'complete', $1, $1, $8 FROM c
+                     WHERE $7::text IS NULL OR c.agent IS NOT DISTINCT FROM $7::text
                  )
-                 SELECT upstream_conversation_id FROM c",
+                 SELECT upstream_conversation_id, agent FROM c",
             )
             .bind(at)
             .bind(id)
@@ -184,23 +199,27 @@ async fn begin_new_message(
             .bind(user)
             .bind(turn.message_id)
             .bind(turn.content)
+            .bind(turn.agent)
             .bind(replica)
             .fetch_optional(pool)
             .await?;
-            let Some((upstream,)) = row else {
+            let Some((upstream, agent)) = row else {
                 return Ok(Begin::ConversationNotFound);
             };
-            started(turn, Some((id, upstream)))
+            if turn.agent.is_some() && turn.agent != agent.as_deref() {
+                return Ok(Begin::AgentMismatch(agent));
+            }
+            started(turn, Some((id, upstream, agent)))
         }
         None => {
             sqlx::query(
                 "WITH c AS (
-                     INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $5)
+                     INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at, agent)
+                     VALUES ($1, $2, $3, $4, $5, $5, $8)
                  )
                  INSERT INTO messages
                      (id, conversation_id, role, content, status, created_at, updated_at, open_by)
-                 VALUES ($6, $1, 'user', $7, 'complete', $5, $5, $8)",
+                 VALUES ($6, $1, 'user', $7, 'complete', $5, $5, $9)",
             )
             .bind(turn.new_conversation_id)
             .bind(system)
@@ -209,6 +228,7 @@ async fn begin_new_message(
             .bind(at)
             .bind(turn.message_id)
             .bind(turn.content)
+            .bind(turn.agent)
             .bind(replica)
             .execute(pool)
             .await?;

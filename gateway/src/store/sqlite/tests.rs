@@ -113,6 +113,7 @@ async fn a_failing_job_does_not_undo_the_others_in_its_batch() {
                     message_id: &format!("m{i}"),
                     content: "x",
                     retry_of: None,
+                    agent: None,
                     at: OffsetDateTime::now_utc(),
                 })
                 .await
@@ -166,6 +167,7 @@ async fn the_wal_stays_small_under_sustained_writes() {
                         message_id: &uuid::Uuid::now_v7().to_string(),
                         content: "a question of ordinary length for a chat",
                         retry_of: None,
+                        agent: None,
                         at: OffsetDateTime::now_utc(),
                     })
                     .await

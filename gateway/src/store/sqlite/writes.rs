@@ -23,6 +23,7 @@ pub(super) struct OwnedTurn {
     message_id: String,
     content: String,
     retry_of: Option<String>,
+    agent: Option<String>,
     at: i64,
     /// The process answering the turn (see `0003_open_turns.sql`).
     open_by: String,
@@ -39,6 +40,7 @@ impl OwnedTurn {
             message_id: t.message_id.to_owned(),
             content: t.content.to_owned(),
             retry_of: t.retry_of.map(str::to_owned),
+            agent: t.agent.map(str::to_owned),
             at: to_millis(t.at),
             open_by: open_by.to_owned(),
         }
@@ -77,35 +79,49 @@ pub(super) fn begin_turn(conn: &Connection, t: &OwnedTurn) -> Result<Begin, Stor
     let user = t.owner.user.as_str();
     let mut start = match &t.conversation_id {
         Some(id) => {
-            let upstream: Option<Option<String>> = conn
+            let found: Option<(Option<String>, Option<String>)> = conn
                 .prepare_cached(
                     "UPDATE conversations SET updated_at = ?1
                      WHERE id = ?2 AND system_id = ?3 AND user_id = ?4
-                     RETURNING upstream_conversation_id",
+                     RETURNING upstream_conversation_id, agent",
                 )?
-                .query_row(params![t.at, id, system, user], |row| row.get(0))
+                .query_row(params![t.at, id, system, user], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()?;
-            let Some(upstream) = upstream else {
+            let Some((upstream, agent)) = found else {
                 return Ok(Begin::ConversationNotFound);
             };
+            if t.agent.is_some() && t.agent != agent {
+                return Ok(Begin::AgentMismatch(agent));
+            }
             TurnStart {
                 conversation_id: id.clone(),
                 upstream_conversation_id: upstream,
                 created: false,
                 user_message_id: t.message_id.clone(),
+                agent,
             }
         }
         None => {
             conn.prepare_cached(
-                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                "INSERT INTO conversations (id, system_id, user_id, title, created_at, updated_at, agent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
             )?
-            .execute(params![t.new_conversation_id, system, user, t.title, t.at])?;
+            .execute(params![
+                t.new_conversation_id,
+                system,
+                user,
+                t.title,
+                t.at,
+                t.agent
+            ])?;
             TurnStart {
                 conversation_id: t.new_conversation_id.clone(),
                 upstream_conversation_id: None,
                 created: true,
                 user_message_id: t.message_id.clone(),
+                agent: t.agent.clone(),
             }
         }
     };

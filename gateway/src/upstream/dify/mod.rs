@@ -33,6 +33,7 @@ use self::wire::{
     BlockingAnswer, ChatMessagesRequest, ConversationItem, ErrorEnvelope, MessageItem, Page,
     RenameBody, UserBody,
 };
+use super::http::{body_snippet, transport_error};
 use super::{
     Reply, ReplyStream, Upstream, UpstreamConversation, UpstreamError, UpstreamHistory,
     UpstreamMessage, UpstreamRequest,
@@ -371,7 +372,10 @@ async fn error_from_response(resp: Response, names_conversation: bool) -> (Upstr
         StatusCode::NOT_FOUND if names_conversation && code == "not_found" => {
             UpstreamError::ConversationGone
         }
-        StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited(message),
+        StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
+            message,
+            retry_after: None,
+        },
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UpstreamError::Unauthorized {
             status: status.as_u16(),
             message,
@@ -397,50 +401,6 @@ async fn read_json<T: DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| {
         UpstreamError::Protocol(format!("unexpected body ({e}): {}", body_snippet(&bytes)))
     })
-}
-
-fn transport_error(e: &reqwest::Error, limit: Duration) -> UpstreamError {
-    if e.is_timeout() {
-        UpstreamError::Timeout(limit)
-    } else {
-        UpstreamError::Transport(e.to_string())
-    }
-}
-
-/// The first 200 characters of a body, with tags and runs of blanks squeezed
-/// (HTML error pages from proxies are common).
-fn body_snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out = String::new();
-    let mut in_tag = false;
-    let mut last_blank = true;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                if !last_blank {
-                    out.push(' ');
-                    last_blank = true;
-                }
-            }
-            _ if in_tag => {}
-            c if c.is_whitespace() => {
-                if !last_blank {
-                    out.push(' ');
-                    last_blank = true;
-                }
-            }
-            c => {
-                out.push(c);
-                last_blank = false;
-            }
-        }
-        if out.chars().count() >= 200 {
-            break;
-        }
-    }
-    out.trim().to_owned()
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -471,12 +431,6 @@ fn path_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_error_pages_become_a_short_line() {
-        let html = b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
-        assert_eq!(body_snippet(html), "502 Bad Gateway 502 Bad Gateway nginx");
-    }
 
     #[test]
     fn path_segments_are_encoded() {

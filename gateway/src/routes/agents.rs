@@ -1,0 +1,56 @@
+//! `GET /v1/agents`: the named agents of a system, for pickers. With a chat
+//! token the token's system; with an API key the `system_id` query
+//! parameter. A system without named agents answers an empty list.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use sdk::AgentList;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::identity::SystemId;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/v1/agents", get(list))
+}
+
+#[derive(Debug, Deserialize)]
+struct AgentsQuery {
+    system_id: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AgentsQuery>,
+) -> ApiResult<Json<AgentList>> {
+    let asked = q.system_id.filter(|s| !s.is_empty());
+    let system = match (&caller, asked) {
+        (Caller::User(identity, _), None) => identity.system.clone(),
+        (Caller::User(identity, _), Some(asked)) => {
+            if SystemId::parse(&asked).is_ok_and(|s| s == identity.system) {
+                identity.system.clone()
+            } else {
+                return Err(ApiError::IdentityMismatch);
+            }
+        }
+        (Caller::Server, None) => {
+            return Err(ApiError::BadRequest(
+                "system_id required in the query when using an API key".into(),
+            ));
+        }
+        (Caller::Server, Some(asked)) => {
+            let system =
+                SystemId::parse(&asked).map_err(|e| ApiError::Validation(e.to_string()))?;
+            state.auth.check_allowed(&system)?;
+            system
+        }
+    };
+    Ok(Json(AgentList {
+        agents: state.upstreams.agents(&system),
+    }))
+}
