@@ -137,10 +137,11 @@ fn variables_the_config_reads() -> Vec<String> {
             let (Some(prefix), Some(chain)) = (quoted.nth(1), quoted.next()) else {
                 continue;
             };
-            if chain.starts_with(')') && chain.contains(".strip_suffix(") {
-                if let Some(suffix) = quoted.next() {
-                    names.insert(format!("{prefix}<SYSTEM>{suffix}"));
-                }
+            if chain.starts_with(')')
+                && chain.contains(".strip_suffix(")
+                && let Some(suffix) = quoted.next()
+            {
+                names.insert(format!("{prefix}<SYSTEM>{suffix}"));
             }
         }
         for quoted in text.split('"').skip(1).step_by(2) {
