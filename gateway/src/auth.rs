@@ -12,6 +12,7 @@
 //! Every identity, however it arrives, passes the `ALLOWED_SYSTEM_IDS` check.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
@@ -48,13 +49,19 @@ impl ApiKeys {
     /// Whether `presented` is one of the keys. Always compares against every
     /// key, in constant time.
     pub fn verify(&self, presented: &str) -> bool {
-        let d = digest(presented);
-        let mut found = subtle::Choice::from(0);
-        for key in &self.digests {
-            found |= key.ct_eq(&d);
-        }
-        found.into()
+        matches_any(&self.digests, &digest(presented)).into()
     }
+}
+
+/// Whether `presented` is one of `digests`: every digest is compared with
+/// `subtle`, and the answer stays a [`subtle::Choice`] (no early exit) until
+/// the caller turns it into a `bool`.
+fn matches_any(digests: &[[u8; 32]], presented: &[u8; 32]) -> subtle::Choice {
+    let mut found = subtle::Choice::from(0);
+    for key in digests {
+        found |= key.ct_eq(presented);
+    }
+    found
 }
 
 fn digest(s: &str) -> [u8; 32] {
@@ -69,6 +76,9 @@ pub struct Auth {
     allowlist: Option<HashSet<String>>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Seconds the token clock runs ahead of the system clock (tests only
+    /// move it, through [`Auth::advance_clock`]).
+    clock_ahead: AtomicI64,
 }
 
 impl Auth {
@@ -87,6 +97,7 @@ impl Auth {
             allowlist: config.allowed_system_ids.clone(),
             issuer: config.jwt.issuer.clone(),
             audience: config.jwt.audience.clone(),
+            clock_ahead: AtomicI64::new(0),
         })
     }
 
@@ -107,10 +118,25 @@ impl Auth {
     /// any.
     pub fn verify_caller(&self, token: &str) -> Result<(Identity, Option<String>), ApiError> {
         let claims = self.verifier.verify(token)?;
+        let ahead = self.clock_ahead.load(Ordering::Relaxed);
+        if ahead > 0 {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp() + ahead;
+            let leeway = i64::try_from(Verifier::DEFAULT_LEEWAY_SECS).unwrap_or(i64::MAX);
+            if claims.exp.saturating_add(leeway) < now {
+                return Err(ApiError::Token(JwtError::Expired));
+            }
+        }
         let identity = Identity::parse(&claims.system_id, &claims.user_id)
             .map_err(|e| ApiError::Token(JwtError::Malformed(e.to_string())))?;
         self.check_allowed(&identity.system)?;
         Ok((identity, claims.agent.filter(|a| !a.is_empty())))
+    }
+
+    /// Check tokens from now on as if the clock were `by` later: lets a test
+    /// expire a token at the moment it chooses instead of waiting for it.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
+        self.clock_ahead.fetch_add(secs, Ordering::Relaxed);
     }
 
     /// Mint a chat token for `who`, valid for `ttl`.
@@ -243,6 +269,33 @@ mod tests {
         assert!(!keys.verify("alpha-key "));
         assert!(!keys.verify(""));
         assert!(!format!("{keys:?}").contains("alpha"));
+    }
+
+    #[test]
+    fn keys_are_compared_as_equal_length_digests_through_subtle() {
+        let keys = [digest("alpha-key"), digest("beta-key")];
+        // The type is the point: a `Choice` comes only from `subtle`.
+        let choice: subtle::Choice = matches_any(&keys, &digest("beta-key"));
+        assert_eq!(choice.unwrap_u8(), 1, "equal");
+        assert_eq!(matches_any(&keys, &digest("alpha-key")).unwrap_u8(), 1);
+        assert_eq!(
+            matches_any(&keys, &digest("beta-kez")).unwrap_u8(),
+            0,
+            "unequal, same length"
+        );
+        assert_eq!(
+            matches_any(&keys, &digest("beta")).unwrap_u8(),
+            0,
+            "shorter"
+        );
+        assert_eq!(
+            matches_any(&keys, &digest("beta-key-2")).unwrap_u8(),
+            0,
+            "longer"
+        );
+        assert_eq!(matches_any(&[], &digest("")).unwrap_u8(), 0, "no keys");
+        // Whatever a key's length, what is compared has the same length.
+        assert_eq!(digest("").len(), digest(&"k".repeat(4096)).len());
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The container and Kubernetes files cannot be run here (no Docker, no
 //! cluster), so this reads them as text and checks them against the gateway
 //! itself: the probe paths are routes it serves, ports agree everywhere,
-//! every configured variable is one it documents and accepts, the example
+//! every configured variable is one README.md documents and the gateway accepts, and README.md's table matches what the configuration reads, the example
 //! Secret can never start a production gateway, and the settings that keep
 //! streams alive (no proxy buffering, drain before SIGTERM) are in place.
 
-#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap or expect is a failed test"
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -72,19 +76,128 @@ fn number_after(text: &str, after: &str, key: &str) -> u64 {
     value_after(text, after, key).parse().unwrap()
 }
 
-/// Whether `name` is a documented variable (per-system Dify names match
+/// The variables in README.md's configuration table: every backticked
+/// name in the first cell of a row of the table under `## Configuration`.
+fn readme_variables() -> Vec<String> {
+    let readme = read("README.md");
+    let section = readme
+        .split("\n## Configuration")
+        .nth(1)
+        .expect("README.md has a Configuration section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut names = Vec::new();
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let first_cell = row.trim_start_matches('|').split('|').next().unwrap();
+        names.extend(first_cell.split('`').skip(1).step_by(2).map(str::to_owned));
+    }
+    assert!(names.len() >= 10, "README.md's table parsed: {names:?}");
+    names
+}
+
+/// Whether `name` is in README.md's table (per-system Dify names match
 /// their `DIFY_<SYSTEM>_…` pattern).
 fn documented(name: &str) -> bool {
-    VARIABLES
+    readme_variables()
         .iter()
-        .any(|(documented, _)| match documented.split_once("<SYSTEM>") {
+        .any(|documented| match documented.split_once("<SYSTEM>") {
             Some((head, tail)) => {
                 name.len() > head.len() + tail.len()
                     && name.starts_with(head)
                     && name.ends_with(tail)
             }
-            None => name == *documented,
+            None => name == documented,
         })
+}
+
+/// The environment variables the configuration code reads: the quoted
+/// names in `gateway/src/config` outside its tests and outside the
+/// `--help` list (`VARIABLES`), with a per-system `DIFY_{sys}_…` written
+/// as README.md writes it, `DIFY_<SYSTEM>_…`.
+fn variables_the_config_reads() -> Vec<String> {
+    let dir = repo().join("gateway/src/config");
+    let mut names = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Test modules and the `--help` list are not reads.
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        let text = match text.split_once("pub const VARIABLES") {
+            Some((before, after)) => {
+                before.to_owned() + after.split_once("];").map_or("", |(_, rest)| rest)
+            }
+            None => text.to_owned(),
+        };
+        // Per-system names are matched, not looked up:
+        // `.strip_prefix("DIFY_")…strip_suffix("_API_KEY")`.
+        for (_, rest) in text
+            .match_indices(".strip_prefix(\"")
+            .map(|(i, _)| text.split_at(i))
+        {
+            let mut quoted = rest.split('"');
+            let (Some(prefix), Some(chain)) = (quoted.nth(1), quoted.next()) else {
+                continue;
+            };
+            if chain.starts_with(')')
+                && chain.contains(".strip_suffix(")
+                && let Some(suffix) = quoted.next()
+            {
+                names.insert(format!("{prefix}<SYSTEM>{suffix}"));
+            }
+        }
+        for quoted in text.split('"').skip(1).step_by(2) {
+            let name = quoted
+                .replace("{sys}", "<SYSTEM>")
+                .replace("{system}", "<SYSTEM>");
+            let is_variable = ["CHAT_GATEWAY_", "DIFY_", "ALLOWED_", "DATABASE_URL"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                && name.len() > "DIFY_".len()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_<>".contains(c));
+            if is_variable {
+                names.insert(name);
+            }
+        }
+    }
+    assert!(names.len() >= 10, "the config's sources parsed: {names:?}");
+    names.into_iter().collect()
+}
+
+/// Read by the gateway outside `config`, so not found there.
+const READ_ELSEWHERE: &[(&str, &str)] = &[("RUST_LOG", "tracing's EnvFilter reads it")];
+
+#[test]
+fn readme_documents_every_variable_the_config_reads_and_nothing_else() {
+    let table = readme_variables();
+    let read = variables_the_config_reads();
+    for name in &read {
+        assert!(
+            table.contains(name),
+            "{name} is read by the configuration but has no row in README.md's \
+             Configuration table: add one"
+        );
+    }
+    for name in &table {
+        assert!(
+            read.contains(name) || READ_ELSEWHERE.iter().any(|(n, _)| n == name),
+            "README.md documents {name}, which the configuration never reads"
+        );
+    }
+    // `chat-gateway --help` lists the same variables.
+    let help: Vec<&str> = VARIABLES.iter().map(|(name, _)| *name).collect();
+    for name in &table {
+        assert!(help.contains(&name.as_str()), "{name} is missing in --help");
+    }
+    for name in help {
+        assert!(
+            table.iter().any(|t| t == name),
+            "--help lists {name}, README.md does not"
+        );
+    }
 }
 
 /// Real-looking secrets, made here (never the example's).

@@ -22,6 +22,8 @@ struct Running {
     url: String,
     api_key: String,
     chat_url: String,
+    /// The `try:` line's command.
+    curl: String,
 }
 
 fn binary() -> Command {
@@ -50,7 +52,7 @@ async fn start_with(dir: &Path, env: &[(&str, &str)]) -> Running {
     }
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut url, mut api_key, mut chat_url) = (None, None, None);
+    let (mut url, mut api_key, mut chat_url, mut curl) = (None, None, None, None);
     let banner = async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(rest) = line.strip_prefix("tz-chat gateway on ") {
@@ -59,6 +61,8 @@ async fn start_with(dir: &Path, env: &[(&str, &str)]) -> Running {
                 api_key = Some(key.trim().to_owned());
             } else if let Some(link) = line.trim().strip_prefix("chat page:") {
                 chat_url = Some(link.trim().to_owned());
+            } else if let Some(command) = line.trim().strip_prefix("try:") {
+                curl = Some(command.trim().to_owned());
             } else if line.trim().starts_with("upstream:") {
                 break;
             }
@@ -72,7 +76,42 @@ async fn start_with(dir: &Path, env: &[(&str, &str)]) -> Running {
         url: url.expect("no URL in the banner"),
         api_key: api_key.expect("no API key in the banner"),
         chat_url: chat_url.expect("no chat URL in the banner"),
+        curl: curl.expect("no curl line in the banner"),
     }
+}
+
+/// Run a command line as a shell would (words split on blanks, single
+/// quotes kept together), without a shell; its standard output.
+async fn run_printed_command(line: &str) -> String {
+    let mut words = Vec::new();
+    let (mut word, mut quoted, mut started) = (String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, started) = (!quoted, true),
+            c if c.is_whitespace() && !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    assert!(!quoted, "unbalanced quotes in `{line}`");
+    assert_eq!(words.first().map(String::as_str), Some("curl"), "{line}");
+    let out = Command::new(&words[0])
+        .args(&words[1..])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "`{line}` failed: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 async fn stop(mut running: Running) {
@@ -111,6 +150,15 @@ async fn zero_config_chats_and_remembers_across_restarts() {
         "{reply}"
     );
 
+    // The printed curl line works as printed.
+    let printed = run_printed_command(&gw.curl).await;
+    let printed: Value = serde_json::from_str(&printed)
+        .unwrap_or_else(|e| panic!("{e}: `{}` printed {printed}", gw.curl));
+    assert!(
+        printed["answer"].as_str().unwrap().contains("> Hello"),
+        "{printed}"
+    );
+
     let mut streamed = hello.clone();
     streamed["stream"] = json!(true);
     let sse = http
@@ -147,7 +195,11 @@ async fn zero_config_chats_and_remembers_across_restarts() {
         .json()
         .await
         .unwrap();
-    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        listed.len(),
+        3,
+        "the two chats above and the printed curl's"
+    );
 
     let first_key = gw.api_key.clone();
     stop(gw).await;
@@ -179,7 +231,7 @@ async fn zero_config_chats_and_remembers_across_restarts() {
         .unwrap();
     assert_eq!(
         listed.len(),
-        2,
+        3,
         "history survives a restart and old chat URLs still work"
     );
     stop(again).await;

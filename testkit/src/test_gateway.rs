@@ -27,6 +27,7 @@ use std::time::Duration;
 use futures::FutureExt as _;
 use gateway::App;
 use gateway::config::{Config, EnvVars};
+use gateway::state::AppState;
 use sdk::jwt::{ChatClaims, JwtSecret, mint};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -203,6 +204,7 @@ impl TestGatewayBuilder {
         let addr = listener.local_addr()?;
         config.bound_to(addr);
         let app = App::build(config).await.map_err(TestGatewayError::Build)?;
+        let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(app.serve(listener, async move {
             // A dropped sender stops the gateway as well.
@@ -218,6 +220,7 @@ impl TestGatewayBuilder {
             stateless,
             stop: Some(stop),
             serving: Some(serving),
+            state,
             _dir: dir,
         })
     }
@@ -312,6 +315,7 @@ pub struct TestGateway {
     stateless: StatelessFakes,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<JoinHandle<std::io::Result<()>>>,
+    state: AppState,
     /// Holds the SQLite file, if any; removed when dropped.
     _dir: tempfile::TempDir,
 }
@@ -382,6 +386,12 @@ impl TestGateway {
     )]
     pub fn token_with(&self, claims: &ChatClaims) -> String {
         mint(claims, &JwtSecret::new(self.secret.as_str())).expect("minting a chat token")
+    }
+
+    /// From now on, check chat tokens as if the clock were `by` later (a
+    /// token expires when the test says so, not when a timer runs out).
+    pub fn advance_token_clock(&self, by: Duration) {
+        self.state.auth.advance_clock(by);
     }
 
     /// Stop gracefully (as on SIGTERM) and wait until open requests and

@@ -148,3 +148,44 @@ async fn per_system_upstreams_route_any_system() {
     assert!(other["answer"].as_str().unwrap().contains("> via demo"));
     assert_eq!(fake.chats().len(), 1);
 }
+
+#[tokio::test]
+async fn a_blocking_reply_says_where_its_time_went_in_server_timing() {
+    let gw = Gateway::start().await;
+    let resp = gw
+        .post("/v1/chat")
+        .header("X-API-Key", crate::support::API_KEY)
+        .json(&json!({"system_id": "drillquiz", "user_id": "timed", "message": "Hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let header = resp
+        .headers()
+        .get("server-timing")
+        .expect("README.md: blocking replies carry Server-Timing")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // `name;dur=<milliseconds>` for store, upstream and total, in that order.
+    let metrics: Vec<(&str, f64)> = header
+        .split(", ")
+        .map(|metric| {
+            let (name, dur) = metric
+                .split_once(";dur=")
+                .unwrap_or_else(|| panic!("not name;dur=ms: {header}"));
+            (
+                name,
+                dur.parse().unwrap_or_else(|e| panic!("{e}: {header}")),
+            )
+        })
+        .collect();
+    let names: Vec<_> = metrics.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["store", "upstream", "total"], "{header}");
+    let (store, upstream, total) = (metrics[0].1, metrics[1].1, metrics[2].1);
+    assert!(
+        store > 0.0 && upstream > 0.0,
+        "both were measured: {header}"
+    );
+    assert!(total >= store.max(upstream), "{header}");
+}

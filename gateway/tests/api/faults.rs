@@ -198,3 +198,64 @@ async fn a_failed_message_says_where_it_is_stored_and_is_retried_in_place() {
     let (got, err) = gw.chat(retry).await;
     assert_eq!((got.as_u16(), code(&err)), (422, "validation_failed"));
 }
+
+/// A loopback listener that completes no more connections: its accept queue
+/// (backlog 0) holds one connection that is never accepted, and the kernel
+/// drops every later SYN, so connecting hangs until the client gives up.
+/// Linux only: the queue is read from `/proc/net/tcp`.
+async fn black_hole() -> (String, tokio::net::TcpListener, tokio::net::TcpStream) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let filler = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // Wait until the kernel has queued that connection: from then on the
+    // queue is full (a condition, not a timer).
+    let local = format!("0100007F:{:04X}", addr.port());
+    crate::support::eventually(|| {
+        let local = local.clone();
+        async move {
+            let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+            table.lines().find_map(|line| {
+                let f: Vec<_> = line.split_whitespace().collect();
+                let queued = f.get(4)?.split(':').nth(1)?;
+                (f.get(1) == Some(&local.as_str())
+                    && f.get(3) == Some(&"0A")
+                    && u32::from_str_radix(queued, 16).ok()? >= 1)
+                    .then_some(())
+            })
+        }
+    })
+    .await;
+    (format!("http://{addr}"), listener, filler)
+}
+
+#[tokio::test]
+async fn an_upstream_that_accepts_no_connection_fails_at_the_connect_timeout() {
+    let (url, _listener, _filler) = black_hole().await;
+    // Only the connect timeout (1 s) can end this call within the test's
+    // bound: the whole-call limit is an hour, and without a connect timeout
+    // the kernel keeps retrying the dropped SYN for 30 s or more (seen: a
+    // gateway built without it answered after 30 s and this test failed).
+    // The bound is a wait for something that must happen, 15 times the
+    // configured timeout, not a measure of speed.
+    let gw = Gateway::with(
+        Upstream::Dify(FakeOptions::default()),
+        &[
+            ("DIFY_BASE_URL", url.as_str()),
+            ("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", "1"),
+            ("CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS", "3600"),
+        ],
+    )
+    .await;
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(15), gw.chat(msg()))
+        .await
+        .expect("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS did not end the call");
+    let (status, body) = answer;
+    assert_eq!(
+        (status.as_u16(), code(&body)),
+        (502, "upstream_timeout"),
+        "{body}"
+    );
+    assert_kept_as_failed(&gw).await;
+}

@@ -252,10 +252,14 @@ async fn operators_search_the_stored_history() {
         .await
         .unwrap();
     assert_eq!(one.len(), 1);
-    let today = time::OffsetDateTime::now_utc().date();
-    let yesterday = today.previous_day().unwrap();
-    let path =
-        format!("/v1/cache/conversations?system_id=drillquiz&from_date={today}&to_date={today}");
+    // The days the rows were written on, taken from the rows themselves:
+    // "today" read from the clock would be the next day after midnight.
+    let first_day = all.iter().map(|c| c.created_at.date()).min().unwrap();
+    let last_day = all.iter().map(|c| c.created_at.date()).max().unwrap();
+    let day_before = first_day.previous_day().unwrap();
+    let path = format!(
+        "/v1/cache/conversations?system_id=drillquiz&from_date={first_day}&to_date={last_day}"
+    );
     let in_range: Vec<sdk::Conversation> = gw
         .get(&path)
         .header("X-API-Key", API_KEY)
@@ -266,7 +270,7 @@ async fn operators_search_the_stored_history() {
         .await
         .unwrap();
     assert_eq!(in_range.len(), 2, "to_date includes the whole day");
-    let path = format!("/v1/cache/conversations?to_date={yesterday}");
+    let path = format!("/v1/cache/conversations?to_date={day_before}");
     let none: Vec<sdk::Conversation> = gw
         .get(&path)
         .header("X-API-Key", API_KEY)

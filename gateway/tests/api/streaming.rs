@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use sdk::{ErrorCode, MessageStatus, Role, StreamEvent};
 use serde_json::json;
-use testkit::fake_dify::{Chunking, FakeAnswer, FakeOptions, Fault};
+use testkit::fake_dify::{Chunking, FakeAnswer, FakeOptions, Fault, Gate};
 
 use crate::support::{
     API_KEY, Gateway, Upstream, answer_of, code, eventually, json_of, read_events,
@@ -225,19 +225,30 @@ async fn a_cut_before_any_text_marks_the_user_message_failed() {
     );
 }
 
-#[tokio::test]
-async fn a_client_that_leaves_keeps_the_partial_answer_and_stops_the_upstream() {
+/// A gateway in front of a fake whose answers (200 words) wait after
+/// `held_after` words until the test opens `gate`.
+async fn gated(held_after: usize, env: &[(&str, &str)]) -> (Gateway, Gate) {
+    let gate = Gate::after(held_after);
     let gw = Gateway::with(
         Upstream::Dify(FakeOptions {
             answer: FakeAnswer::Words {
                 count: 200,
-                delay: Duration::from_millis(10),
+                delay: Duration::ZERO,
             },
+            gate: Some(gate.clone()),
             ..Default::default()
         }),
-        &[],
+        env,
     )
     .await;
+    (gw, gate)
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_keeps_the_partial_answer_and_stops_the_upstream() {
+    // The upstream holds its answer after four words: whatever the machine's
+    // speed, the client leaves while the answer is still being generated.
+    let (gw, gate) = gated(4, &[]).await;
     let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
     read_until(&mut stream, "w3 ").await;
@@ -251,31 +262,14 @@ async fn a_client_that_leaves_keeps_the_partial_answer_and_stops_the_upstream() 
     .await;
     assert_eq!(stored[0].status, MessageStatus::Complete);
     assert_eq!(stored[1].status, MessageStatus::Incomplete);
-    assert!(
-        stored[1].content.starts_with("w0 w1 w2 w3 "),
-        "{}",
-        stored[1].content
-    );
-    assert!(
-        !stored[1].content.contains("w199"),
-        "the whole answer was not waited for"
-    );
+    assert_eq!(stored[1].content, "w0 w1 w2 w3 ");
     eventually(|| async { (!gw.fake.stopped_tasks().is_empty()).then_some(()) }).await;
+    gate.open();
 }
 
 #[tokio::test]
 async fn shutting_down_mid_stream_stores_the_partial_answer() {
-    let mut gw = Gateway::with(
-        Upstream::Dify(FakeOptions {
-            answer: FakeAnswer::Words {
-                count: 500,
-                delay: Duration::from_millis(10),
-            },
-            ..Default::default()
-        }),
-        &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")],
-    )
-    .await;
+    let (mut gw, _gate) = gated(3, &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "0")]).await;
     let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
     let mut seen = read_until(&mut stream, "w2 ").await;
@@ -285,6 +279,7 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
         }
         seen
     });
+    // The gate stays closed: the answer cannot end on its own.
     gw.stop().await;
     let seen = reader.await.unwrap();
     assert!(
@@ -313,7 +308,7 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
         .unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[1].status, MessageStatus::Incomplete);
-    assert!(stored[1].content.starts_with("w0 w1 w2 "));
+    assert_eq!(stored[1].content, "w0 w1 w2 ");
 }
 
 #[tokio::test]
@@ -340,17 +335,8 @@ async fn failures_before_the_stream_starts_are_plain_http_errors() {
 
 #[tokio::test]
 async fn streams_open_at_shutdown_may_finish_within_the_grace_period() {
-    let mut gw = Gateway::with(
-        Upstream::Dify(FakeOptions {
-            answer: FakeAnswer::Words {
-                count: 30,
-                delay: Duration::from_millis(20),
-            },
-            ..Default::default()
-        }),
-        &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "30")],
-    )
-    .await;
+    let (gw, gate) = gated(2, &[("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", "30")]).await;
+    let url = gw.url.clone();
     let resp = gw.open_stream(hello()).await;
     let mut stream = resp.bytes_stream();
     let mut seen = read_until(&mut stream, "w1 ").await;
@@ -360,18 +346,88 @@ async fn streams_open_at_shutdown_may_finish_within_the_grace_period() {
         }
         seen
     });
-    gw.stop().await;
+    let mut gw = gw;
+    let stopping = tokio::spawn(async move {
+        gw.stop().await;
+        gw
+    });
+
+    // The answer is held upstream, so the gateway is still draining: new
+    // connections are refused meanwhile (polled, since the stop signal
+    // reaches the accept loop asynchronously).
+    eventually(|| async {
+        let fresh = reqwest::Client::new();
+        fresh
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        !stopping.is_finished(),
+        "the gateway waited for the open stream"
+    );
+
+    gate.open();
     let seen = reader.await.unwrap();
     assert!(
         seen.contains("event: end"),
         "the open answer ran to its end: {seen}"
     );
-    assert!(seen.contains("w29 "));
+    assert!(seen.contains("w199 "));
+    let _gw = stopping.await.unwrap();
+}
 
-    // New connections were refused while it drained.
-    let refused = reqwest::Client::new()
-        .get(format!("{}/health", gw.url))
-        .send()
-        .await;
-    assert!(refused.is_err(), "the gateway stopped listening");
+#[tokio::test]
+async fn an_agent_answer_replaced_by_moderation_streams_replace_and_html() {
+    let gate = Gate::after(2);
+    let gw = Gateway::with(
+        Upstream::Dify(FakeOptions {
+            agent: true,
+            replace_with: Some("[removed by moderation]".into()),
+            gate: Some(gate.clone()),
+            ..Default::default()
+        }),
+        &[],
+    )
+    .await;
+    let mut body = hello();
+    body["message"] = json!("**bold** words here");
+    body["html"] = json!(true);
+    let resp = gw.open_stream(body).await;
+    assert_eq!(resp.status(), 200);
+    // Two words have gone out and the answer waits upstream. The gateway
+    // renders HTML at most every 150 ms: once this pause is over, the next
+    // word must bring an `html` event with it.
+    gate.held(1).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    gate.open();
+    let raw = String::from_utf8(resp.bytes().await.unwrap().to_vec()).unwrap();
+
+    // The wire format, as README.md and the SDK documentation write it.
+    assert!(
+        raw.contains("event: delta\ndata: {\"type\":\"delta\",\"text\":\"**bold** \"}\n\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("event: html\ndata: {\"type\":\"html\",\"html\":\"<p>Echo: <strong>bold</strong> words</p>"),
+        "an intermediate html event with the text so far: {raw}"
+    );
+    assert!(
+        raw.contains(
+            "event: replace\ndata: {\"type\":\"replace\",\"text\":\"[removed by moderation]\"}\n\n"
+        ),
+        "{raw}"
+    );
+    let end = raw.find("event: end\n").expect("an end event");
+    assert!(raw.find("event: replace\n").unwrap() < end, "{raw}");
+    assert!(raw.find("event: html\n").unwrap() < end, "{raw}");
+    assert!(!raw.contains("agent_thought"), "{raw}");
+
+    let conversation = gw.conversations("drillquiz", "u1").await.remove(0);
+    let stored = gw.messages("drillquiz", "u1", &conversation.id).await;
+    assert_eq!(stored[1].content, "[removed by moderation]");
+    assert_eq!(stored[1].status, MessageStatus::Complete);
 }

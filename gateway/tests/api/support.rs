@@ -183,9 +183,22 @@ pub(crate) async fn read_events(resp: reqwest::Response) -> Vec<StreamEvent> {
     let mut events = Vec::new();
     let mut body = resp.bytes_stream();
     let push = |ev: sdk::sse::SseEvent, events: &mut Vec<StreamEvent>| {
-        let parsed: StreamEvent = serde_json::from_str(&ev.data)
+        // The tag is checked on the raw JSON against README.md's list, not
+        // through the SDK's own types.
+        let raw: Value = serde_json::from_str(&ev.data)
             .unwrap_or_else(|e| panic!("bad event data ({e}): {}", ev.data));
-        assert_eq!(ev.event.as_deref(), Some(parsed.name()));
+        let tag = raw["type"].as_str();
+        assert_eq!(ev.event.as_deref(), tag, "event name and type differ");
+        assert!(
+            matches!(
+                tag,
+                Some("start" | "delta" | "replace" | "html" | "end" | "error")
+            ),
+            "not an event README.md names: {}",
+            ev.data
+        );
+        let parsed: StreamEvent = serde_json::from_value(raw)
+            .unwrap_or_else(|e| panic!("bad event data ({e}): {}", ev.data));
         events.push(parsed);
     };
     while let Some(chunk) = body.next().await {

@@ -38,7 +38,18 @@ async fn conversations_can_be_renamed_and_deleted_after_confirmation() {
         wait_js(&c, "the delete dialog", "return document.getElementById('delete-dialog').open;").await;
         let question = js(&c, "return document.getElementById('delete-body').textContent;").await;
         assert!(question.as_str().unwrap().contains("“Second topic”"), "{question}");
+        // Count the page's DELETE requests: right after Cancel, one that is
+        // still in flight would not show in the gateway's list yet.
+        js(
+            &c,
+            "window.deletes = 0; const f = window.fetch; \
+             window.fetch = function (input, init) { if (init && init.method === 'DELETE') window.deletes++; return f.apply(this, arguments); }; \
+             return true;",
+        )
+        .await;
         page::click(&c, "#delete-cancel").await;
+        wait_js(&c, "the dialog to close", "return !document.getElementById('delete-dialog').open;").await;
+        assert_eq!(js(&c, "return window.deletes;").await, 0, "Cancel sent a DELETE");
         assert_eq!(gw.conversations(&token).await.len(), 2);
         assert_eq!(page::conversation_titles(&c).await.len(), 2);
 
@@ -47,6 +58,7 @@ async fn conversations_can_be_renamed_and_deleted_after_confirmation() {
         page::click(&c, "#delete-confirm").await;
         wait_js(&c, "one conversation left and an empty view", "return document.querySelectorAll('#conv-list .conv').length === 1 && !document.getElementById('empty-state').hidden;").await;
         assert_eq!(page::conversation_titles(&c).await, ["Exam prep"]);
+        assert_eq!(js(&c, "return window.deletes;").await, 1, "the counter sees a real delete");
         let left = gw.conversations(&token).await;
         assert_eq!(left.len(), 1);
         assert_eq!(left[0]["id"], first.as_str());

@@ -43,6 +43,16 @@ impl TestGateway {
         self.server.token(system, user)
     }
 
+    /// A chat token for `user` of `system`, valid for `ttl`.
+    pub(crate) fn token_valid_for(&self, system: &str, user: &str, ttl: Duration) -> String {
+        self.server.token_with(&ChatClaims::new(system, user, ttl))
+    }
+
+    /// From now on the gateway checks tokens as if the clock were `by` later.
+    pub(crate) fn advance_token_clock(&self, by: Duration) {
+        self.server.advance_token_clock(by);
+    }
+
     /// A token that expired an hour ago (well past the verifier's leeway).
     pub(crate) fn expired_token(&self, system: &str, user: &str) -> String {
         let mut claims = ChatClaims::new(system, user, Duration::from_secs(60));

@@ -78,7 +78,10 @@ pub(crate) async fn stand_in(router: axum::Router) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        // A stand-in that failed would otherwise show up only as a timeout.
+        if let Err(e) = axum::serve(listener, router).await {
+            panic!("the stand-in server on {addr} stopped: {e}");
+        }
     });
     format!("http://{addr}")
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sdk::jwt::{ChatClaims, JwtError, JwtSecret};
-use sdk::{ChatLinks, ChatRequest, Client, Error, ErrorCode, Lang, UiTexts};
+use sdk::{ChatLinks, ChatRequest, Client, Error, ErrorCode, Lang};
 
 use crate::harness::{SECRET, TestGateway};
 
@@ -53,7 +53,18 @@ async fn a_token_from_the_gateway_verifies_with_chat_links() {
     assert_eq!(claims.system_id, "drillquiz");
     assert_eq!(claims.user_id, "12345");
     assert_eq!(Some(claims.exp), minted.expires_at);
-    assert_eq!(minted.ui, Some(UiTexts::for_lang(Lang::Ja)));
+    // Written out, not taken from the code the gateway serves them from.
+    let ui = minted.ui.expect("lang=ja asks for the widget's texts");
+    assert_eq!(
+        [ui.title, ui.close, ui.open, ui.token_error, ui.loading],
+        [
+            "チャット",
+            "閉じる",
+            "チャットを開く",
+            "チャットトークンを読み込めませんでした。",
+            "読み込み中...",
+        ]
+    );
     assert_eq!(
         gw.client()
             .chat_token("drillquiz", "12345", None)

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 use super::{
-    Chunking, Conversation, FakeAnswer, Fault, HANG, Inner, RecordedChat, Turn, dify_error,
-    html_502, refuse_unauthorized, to_json,
+    Chunking, Conversation, FakeAnswer, FakeOptions, Fault, HANG, Inner, RecordedChat, Turn,
+    dify_error, html_502, refuse_unauthorized, to_json,
 };
 
 /// Everything a streamed or blocking answer needs.
@@ -175,7 +175,11 @@ pub(super) async fn chat_messages(
                 conv.turns.push(Turn {
                     id: message_id.clone(),
                     query: query.to_owned(),
-                    answer: pieces.concat(),
+                    answer: inner
+                        .options
+                        .replace_with
+                        .clone()
+                        .unwrap_or_else(|| pieces.concat()),
                     created_at: now,
                 });
             }
@@ -211,20 +215,20 @@ pub(super) async fn chat_messages(
         _ => {}
     }
     if !streaming || fault == Some(Fault::JsonInsteadOfStream) {
-        return blocking(&answer);
+        return blocking(&inner.options, &answer);
     }
     stream(inner, answer, fault)
 }
 
-fn blocking(answer: &Answer) -> Response {
+fn blocking(options: &FakeOptions, answer: &Answer) -> Response {
     let body = json!({
         "event": "message",
         "task_id": answer.task_id,
         "id": answer.message_id,
         "message_id": answer.message_id,
         "conversation_id": answer.conversation_id,
-        "mode": "chat",
-        "answer": answer.text(),
+        "mode": if options.agent { "agent-chat" } else { "chat" },
+        "answer": options.replace_with.clone().unwrap_or_else(|| answer.text()),
         "metadata": {"usage": answer.usage(answer.pieces.len()), "retriever_resources": []},
         "created_at": answer.created_at,
     });
@@ -287,8 +291,12 @@ async fn write_stream(
     if ping_every.is_some() {
         w.write(b"event: ping\n\n").await?;
     }
+    let options = &inner.options;
     let mut sent = 0;
     for (i, piece) in answer.pieces.iter().enumerate() {
+        if let Some(gate) = &options.gate {
+            gate.pass(i).await;
+        }
         if cut_after == Some(i) {
             return Ok(());
         }
@@ -301,7 +309,14 @@ async fn write_stream(
         if inner.data().stopped.contains(&answer.task_id) {
             break;
         }
-        let mut ev = answer.base("message");
+        if options.agent && i == 0 {
+            w.record(&agent_thought(answer), legacy).await?;
+        }
+        let mut ev = answer.base(if options.agent {
+            "agent_message"
+        } else {
+            "message"
+        });
         ev.insert("task_id".into(), answer.task_id.clone().into());
         ev.insert("id".into(), answer.message_id.clone().into());
         ev.insert("answer".into(), piece.clone().into());
@@ -318,11 +333,21 @@ async fn write_stream(
             w.record(&Value::Object(node), legacy).await?;
         }
     }
+    if let Some(gate) = &options.gate {
+        gate.pass(answer.pieces.len()).await;
+    }
     if cut_after.is_some_and(|n| n >= answer.pieces.len()) {
         return Ok(());
     }
     if error_after.is_some_and(|n| n >= answer.pieces.len()) {
         return write_error(answer, legacy, w).await;
+    }
+    if let Some(text) = &options.replace_with {
+        let mut ev = answer.base("message_replace");
+        ev.insert("task_id".into(), answer.task_id.clone().into());
+        ev.insert("answer".into(), text.clone().into());
+        ev.insert("reason".into(), "output_moderation".into());
+        w.record(&Value::Object(ev), legacy).await?;
     }
     let mut end = answer.base("message_end");
     end.insert("task_id".into(), answer.task_id.clone().into());
@@ -333,6 +358,21 @@ async fn write_stream(
     );
     end.insert("files".into(), Value::Null);
     w.record(&Value::Object(end), legacy).await
+}
+
+/// The reasoning step an Agent app streams before its answer.
+fn agent_thought(answer: &Answer) -> Value {
+    let mut ev = answer.base("agent_thought");
+    ev.insert("task_id".into(), answer.task_id.clone().into());
+    ev.insert("id".into(), uuid::Uuid::new_v4().to_string().into());
+    ev.insert("position".into(), 1.into());
+    ev.insert("thought".into(), "I should answer directly.".into());
+    ev.insert("observation".into(), "".into());
+    ev.insert("tool".into(), "".into());
+    ev.insert("tool_labels".into(), json!({}));
+    ev.insert("tool_input".into(), "".into());
+    ev.insert("message_files".into(), json!([]));
+    Value::Object(ev)
 }
 
 async fn write_error(answer: &Answer, legacy: bool, w: &mut Writer) -> Result<(), Gone> {

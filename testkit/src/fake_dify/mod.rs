@@ -17,11 +17,21 @@
 //!
 //! The answer to a message is deterministic: `Echo: <message>` split into
 //! word deltas (or, with [`FakeAnswer::Words`], a fixed number of words at a
-//! fixed pace, for benchmarks).
+//! fixed pace, for benchmarks). As real Dify does, it can stream an Agent
+//! app's `agent_message`/`agent_thought` events instead of `message`
+//! ([`FakeOptions::agent`]) and end with output moderation's
+//! `message_replace` ([`FakeOptions::replace_with`]).
+//!
+//! A [`Gate`] holds every streamed answer after a number of deltas until the
+//! test opens it, so a test decides when an answer goes on instead of racing
+//! a timer.
 
 mod chat;
 pub mod command;
+mod gate;
 mod lists;
+
+pub use gate::Gate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -80,6 +90,14 @@ pub struct FakeOptions {
     /// Keep conversations and requests (off for benchmarks: then nothing
     /// accumulates, and continuing a conversation is not checked).
     pub record: bool,
+    /// Hold streamed answers here until the test opens the gate.
+    pub gate: Option<Gate>,
+    /// Stream as an Agent app: `agent_thought` before the first delta, and
+    /// `agent_message` instead of `message`.
+    pub agent: bool,
+    /// After the last delta, send `message_replace` with this text (output
+    /// moderation); the stored upstream answer becomes this text.
+    pub replace_with: Option<String>,
 }
 
 impl Default for FakeOptions {
@@ -92,6 +110,9 @@ impl Default for FakeOptions {
             legacy_json: false,
             echo_delay: Duration::ZERO,
             record: true,
+            gate: None,
+            agent: false,
+            replace_with: None,
         }
     }
 }
@@ -251,12 +272,20 @@ impl FakeDify {
 
     /// Serve on a free loopback port in the background; returns the base URL
     /// to put in `DIFY_BASE_URL`.
+    #[expect(
+        clippy::print_stderr,
+        reason = "a background fake has no caller to return its failure to; the test output shows it"
+    )]
     pub async fn spawn(&self) -> std::io::Result<String> {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
         let fake = self.clone();
         tokio::spawn(async move {
-            let _ = fake.serve(listener, std::future::pending()).await;
+            // An accept error would otherwise look like an upstream that
+            // stopped answering: say so where the test output shows it.
+            if let Err(e) = fake.serve(listener, std::future::pending()).await {
+                eprintln!("the fake Dify on {addr} stopped serving: {e}");
+            }
         });
         Ok(format!("http://{addr}"))
     }

@@ -142,52 +142,142 @@ async fn a_failing_job_does_not_undo_the_others_in_its_batch() {
     assert_eq!(all.len(), 181);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wal_stays_small_under_sustained_writes() {
-    let (store, dir) = temp_store().await;
-    let wal = dir.path().join("store.db-wal");
-    let owner = Identity::parse("wal", "u").unwrap();
-    let started = std::time::Instant::now();
-    let mut largest = 0;
-    let mut turns = 0;
-    // Write without pause for three seconds, from several tasks at once.
-    while started.elapsed() < std::time::Duration::from_secs(3) {
-        let mut batch = Vec::new();
-        for _ in 0..16 {
-            let store = store.clone();
-            let owner = owner.clone();
-            batch.push(tokio::spawn(async move {
-                let id = uuid::Uuid::now_v7().to_string();
-                store
-                    .begin_turn(&NewTurn {
-                        owner: &owner,
-                        conversation_id: None,
-                        new_conversation_id: &id,
-                        title: "t",
-                        message_id: &uuid::Uuid::now_v7().to_string(),
-                        content: "a question of ordinary length for a chat",
-                        retry_of: None,
-                        agent: None,
-                        at: OffsetDateTime::now_utc(),
-                    })
-                    .await
-                    .unwrap();
-            }));
-        }
-        for t in batch {
-            t.await.unwrap();
-        }
-        turns += 16;
-        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+fn turn<'a>(owner: &'a Identity, id: &'a str, message_id: &'a str) -> NewTurn<'a> {
+    NewTurn {
+        owner,
+        conversation_id: None,
+        new_conversation_id: id,
+        title: "t",
+        message_id,
+        content: "a question of ordinary length for a chat",
+        retry_of: None,
+        agent: None,
+        at: OffsetDateTime::now_utc(),
     }
-    // Never checkpointed, this many turns write over a gigabyte of WAL; reset
-    // at 64 MB, it stays near that whatever the number of turns.
-    assert!(
-        turns > 10_000,
-        "the test must write enough to matter ({turns} turns)"
+}
+
+/// Wait (yielding, without a deadline on speed) until `ready` holds.
+async fn until(mut ready: impl FnMut() -> bool) {
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ready() {
+        assert!(std::time::Instant::now() < limit, "never happened");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_queued_behind_a_busy_writer_share_one_commit_and_none_is_lost() {
+    let (store, _dir) = temp_store().await;
+    let owner = Identity::parse("batch", "queued").unwrap();
+    // A first write holds the connection until the test lets it go, so
+    // every later write queues behind it, whatever the machine's speed.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let writer = store.writer.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let first = tokio::task::spawn_blocking(move || {
+        runtime.block_on(writer.write(move |_| {
+            let _ = held.recv();
+            Ok(())
+        }))
+    });
+    until(|| store.writer.batches() == 1).await;
+
+    const QUEUED: usize = 100;
+    let mut tasks = Vec::new();
+    for i in 0..QUEUED {
+        let (store, owner) = (store.clone(), owner.clone());
+        tasks.push(tokio::spawn(async move {
+            let (id, message) = (format!("c{i}"), format!("m{i}"));
+            store.begin_turn(&turn(&owner, &id, &message)).await
+        }));
+    }
+    until(|| store.writer.queued() == QUEUED).await;
+    release.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        store.writer.batches(),
+        2,
+        "the held write, then everything queued behind it in one transaction"
     );
+    let all = store
+        .list_conversations(
+            &owner,
+            PageRequest {
+                limit: 1000,
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), QUEUED, "every queued write was committed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_resets_the_wal_when_asked() {
+    let (store, dir) = temp_store().await;
+    let owner = Identity::parse("wal", "u").unwrap();
+    let frames = || {
+        let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .unwrap()
+    };
+    for i in 0..200 {
+        let (id, message) = (format!("c{i}"), format!("m{i}"));
+        store
+            .begin_turn(&turn(&owner, &id, &message))
+            .await
+            .unwrap();
+    }
+    let before = frames();
+    assert!(before > 200, "{before} frames");
+    // The checkpoint thread asks for this once the WAL passes 64 MB; the
+    // reset runs between two batches, and the WAL then starts over.
+    store.writer.request_wal_restart();
+    store
+        .begin_turn(&turn(&owner, "after1", "ma1"))
+        .await
+        .unwrap();
+    store
+        .begin_turn(&turn(&owner, "after2", "ma2"))
+        .await
+        .unwrap();
+    let after = frames();
     assert!(
-        largest < 128 * 1024 * 1024,
-        "{turns} turns grew the WAL to {largest} bytes"
+        after < before / 10,
+        "{before} frames before the reset, {after} after"
     );
+    let all = store
+        .list_conversations(
+            &owner,
+            PageRequest {
+                limit: 1000,
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 202);
+}
+
+#[tokio::test]
+async fn synchronous_full_in_the_url_reaches_the_writers_connection() {
+    for (query, want) in [
+        ("", 1),
+        ("?synchronous=full", 2),
+        ("?synchronous=normal", 1),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}{query}", dir.path().join("store.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        // PRAGMA synchronous: 1 = NORMAL, 2 = FULL.
+        let level: i64 = store
+            .writer
+            .write(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(level, want, "{url}");
+    }
 }

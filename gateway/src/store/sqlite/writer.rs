@@ -51,6 +51,9 @@ struct Inner {
     inline: bool,
     /// The WAL should be reset before the next batch.
     restart_wal: AtomicBool,
+    /// Batches run so far (tests check that writes are grouped).
+    #[cfg(test)]
+    batches: std::sync::atomic::AtomicUsize,
 }
 
 struct State {
@@ -71,6 +74,8 @@ impl Writer {
                 }),
                 inline: !commits_fsync,
                 restart_wal: AtomicBool::new(false),
+                #[cfg(test)]
+                batches: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -120,7 +125,7 @@ impl Writer {
     fn lead(&self, mut conn: Connection, mut batch: Vec<Job>) {
         if self.inner.inline {
             for _ in 0..INLINE_ROUNDS {
-                run_batch(&mut conn, &mut batch);
+                self.run(&mut conn, &mut batch);
                 if self.inner.restart_wal.load(Ordering::Relaxed) {
                     break;
                 }
@@ -134,7 +139,7 @@ impl Writer {
         tokio::task::spawn_blocking(move || {
             let (mut conn, mut batch) = (conn, batch);
             loop {
-                run_batch(&mut conn, &mut batch);
+                this.run(&mut conn, &mut batch);
                 if this.inner.restart_wal.swap(false, Ordering::Relaxed)
                     && let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(RESTART)")
                 {
@@ -146,6 +151,26 @@ impl Writer {
                 }
             }
         });
+    }
+
+    fn run(&self, conn: &mut Connection, batch: &mut Vec<Job>) {
+        #[cfg(test)]
+        if !batch.is_empty() {
+            self.inner.batches.fetch_add(1, Ordering::Relaxed);
+        }
+        run_batch(conn, batch);
+    }
+
+    /// Batches run so far.
+    #[cfg(test)]
+    pub(super) fn batches(&self) -> usize {
+        self.inner.batches.load(Ordering::Relaxed)
+    }
+
+    /// Writes waiting for the current leader.
+    #[cfg(test)]
+    pub(super) fn queued(&self) -> usize {
+        self.inner.lock().queue.len()
     }
 
     /// The queued jobs (possibly none, when a WAL reset is pending), or
