@@ -6,11 +6,13 @@
 export class AgentPicker {
   /**
    * `mount` is the element the picker is inserted before; `onSwitch()` is
-   * called when the user picks another agent.
+   * called when the user picks another agent; `label()` gives the picker's
+   * label in the page's language.
    */
-  constructor(mount, onSwitch) {
+  constructor(mount, onSwitch, label) {
     this.mount = mount;
     this.onSwitch = onSwitch;
+    this.label = label;
     this.select = null;
     this.byConversation = new Map();
   }
@@ -21,7 +23,8 @@ export class AgentPicker {
     const label = document.createElement("label");
     label.className = "agent-picker";
     const caption = document.createElement("span");
-    caption.textContent = "Agent";
+    caption.textContent = this.label();
+    caption.dataset.i18n = "agent";
     caption.className = "sr-only";
     const select = document.createElement("select");
     select.id = "agent-select";

@@ -49,7 +49,7 @@ function start(boot) {
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
   const dialogs = new ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
   const panels = new Panels(() => loadConversations());
-  const agents = new AgentPicker(el.composer, () => newConversation());
+  const agents = new AgentPicker(el.composer, () => newConversation(), () => texts().agent);
 
   // The token leaves the address bar (and so history and shared links); the
   // tab keeps it for a reload.

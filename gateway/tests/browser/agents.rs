@@ -45,6 +45,14 @@ async fn the_picked_agent_answers_the_new_conversation() {
         )
         .await;
         assert!(page::unlabelled_controls(&c).await.is_empty());
+        assert_eq!(
+            js(
+                &c,
+                "return document.querySelector('.agent-picker span').textContent;"
+            )
+            .await,
+            "Agent"
+        );
         js(
             &c,
             "const s = document.getElementById('agent-select'); s.value = 'workflow'; \

@@ -29,6 +29,8 @@ pub struct ChatTexts {
     pub error_send: &'static str,
     /// "New conversation" button (seed `sendNew`).
     pub new_conversation: &'static str,
+    /// Label of the agent picker (read by assistive technology).
+    pub agent: &'static str,
     /// Sidebar heading.
     pub conversations: &'static str,
     /// Embed-mode menu of recent conversations.

@@ -22,6 +22,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_messages: "Failed to load messages.",
     error_send: "Send failed.",
     new_conversation: "New conversation",
+    agent: "Agent",
     conversations: "Conversations",
     recent: "Recent",
     no_conversations: "No conversations yet.",

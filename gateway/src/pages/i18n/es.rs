@@ -22,6 +22,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_messages: "Error al cargar mensajes.",
     error_send: "Error al enviar.",
     new_conversation: "Nueva conversación",
+    agent: "Agente",
     conversations: "Conversaciones",
     recent: "Recientes",
     no_conversations: "Aún no hay conversaciones.",

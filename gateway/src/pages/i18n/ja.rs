@@ -22,6 +22,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_messages: "メッセージの取得に失敗しました。",
     error_send: "送信に失敗しました。",
     new_conversation: "新しい会話",
+    agent: "エージェント",
     conversations: "会話一覧",
     recent: "最近の会話",
     no_conversations: "まだ会話はありません。",

@@ -22,6 +22,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_messages: "메시지 조회 실패.",
     error_send: "전송 실패.",
     new_conversation: "새 대화",
+    agent: "에이전트",
     conversations: "대화 목록",
     recent: "최근 대화",
     no_conversations: "아직 대화가 없습니다.",

@@ -22,6 +22,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_messages: "加载消息失败。",
     error_send: "发送失败。",
     new_conversation: "新对话",
+    agent: "智能体",
     conversations: "对话列表",
     recent: "最近对话",
     no_conversations: "还没有对话。",
