@@ -147,14 +147,44 @@ fn variables_the_config_reads() -> Vec<String> {
                 names.insert(format!("{prefix}<SYSTEM>{suffix}"));
             }
         }
+        // Per-system names of the other kinds go through one matcher:
+        // `per_system_values(vars, "N8N_", &["_WEBHOOK_URL", …])`, or with a
+        // named list of suffixes (`&OPENAI_SUFFIXES`).
+        for (_, call) in text
+            .match_indices("per_system_values(vars, \"")
+            .map(|(i, _)| text.split_at(i))
+        {
+            let mut quoted = call.split('"');
+            let Some(prefix) = quoted.nth(1) else {
+                continue;
+            };
+            let rest = &call[call.find(", &").map_or(call.len(), |i| i + 3)..];
+            let list = if rest.starts_with('[') {
+                rest.split_once(']').map_or("", |(list, _)| list).to_owned()
+            } else {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                text.split_once(&format!("const {name}: "))
+                    .and_then(|(_, def)| def.split_once('='))
+                    .and_then(|(_, def)| def.split_once(']'))
+                    .map_or(String::new(), |(list, _)| list.to_owned())
+            };
+            for suffix in list.split('"').skip(1).step_by(2) {
+                names.insert(format!("{prefix}<SYSTEM>{suffix}"));
+            }
+        }
         for quoted in text.split('"').skip(1).step_by(2) {
             let name = quoted
                 .replace("{sys}", "<SYSTEM>")
                 .replace("{system}", "<SYSTEM>");
-            let is_variable = ["CHAT_GATEWAY_", "DIFY_", "ALLOWED_", "DATABASE_URL"]
+            let is_variable = ["CHAT_GATEWAY_", "DIFY_", "N8N_", "OPENAI_", "ALLOWED_", "DATABASE_URL"]
                 .iter()
                 .any(|prefix| name.starts_with(prefix))
                 && name.len() > "DIFY_".len()
+                // A prefix handed to a matcher (`"OPENAI_"`), not a name.
+                && !name.ends_with('_')
                 && name
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_<>".contains(c));
