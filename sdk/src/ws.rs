@@ -2,9 +2,9 @@
 //! `ws`).
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), sdk::ws::WsError> {
-//! use sdk::ServerFrame;
-//! use sdk::ws::WsClient;
+//! # async fn run() -> Result<(), tz_chat_sdk::ws::WsError> {
+//! use tz_chat_sdk::ServerFrame;
+//! use tz_chat_sdk::ws::WsClient;
 //!
 //! let mut ws = WsClient::connect_with_token("ws://127.0.0.1:8088", "<chat token>").await?;
 //! let conversation = ws.start_conversation(Some("Trip plans"), None).await?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// [`crate::ChatRequest::agent`] to talk to it.
 ///
 /// ```
-/// let a: sdk::AgentInfo = serde_json::from_str(r#"{"name":"sales","title":"Sales"}"#).unwrap();
+/// let a: tz_chat_sdk::AgentInfo = serde_json::from_str(r#"{"name":"sales","title":"Sales"}"#).unwrap();
 /// assert_eq!(a.description, "");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct AgentInfo {
 /// named agents.
 ///
 /// ```
-/// let l: sdk::AgentList = serde_json::from_str(r#"{"agents":[]}"#).unwrap();
+/// let l: tz_chat_sdk::AgentList = serde_json::from_str(r#"{"agents":[]}"#).unwrap();
 /// assert!(l.agents.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -102,7 +102,7 @@ impl ChatRequest {
     /// Talk to a named agent of the system.
     ///
     /// ```
-    /// let req = sdk::ChatRequest::new("A quote, please").agent("sales");
+    /// let req = tz_chat_sdk::ChatRequest::new("A quote, please").agent("sales");
     /// assert_eq!(req.agent.as_deref(), Some("sales"));
     /// ```
     pub fn agent(mut self, agent: impl Into<String>) -> Self {

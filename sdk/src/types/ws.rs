@@ -14,7 +14,7 @@ use crate::ErrorCode;
 /// A frame a client sends.
 ///
 /// ```
-/// use sdk::ClientFrame;
+/// use tz_chat_sdk::ClientFrame;
 ///
 /// let hi = ClientFrame::SendMessage {
 ///     conversation_id: None,
@@ -77,7 +77,7 @@ pub enum ClientFrame {
 /// A frame the gateway sends.
 ///
 /// ```
-/// use sdk::{ServerFrame, StreamEvent};
+/// use tz_chat_sdk::{ServerFrame, StreamEvent};
 ///
 /// let frame: ServerFrame = serde_json::from_str(r#"{"type":"delta","data":{"text":"Hi"}}"#).unwrap();
 /// assert_eq!(frame.into_stream_event(), Some(StreamEvent::Delta { text: "Hi".into() }));
