@@ -1,0 +1,156 @@
+//! The variables `chat-gateway --help` lists, with what each means. README.md's
+//! configuration table says the same at length (a test keeps the two in step).
+
+/// Every variable the gateway reads, with its meaning.
+pub const VARIABLES: &[(&str, &str)] = &[
+    (
+        "CHAT_GATEWAY_ENV",
+        "development (default; then only a loopback CHAT_GATEWAY_LISTEN unless set explicitly) or production",
+    ),
+    (
+        "CHAT_GATEWAY_CONFIG",
+        "TOML file with systems, upstreams and agents (see docs/config-example.toml)",
+    ),
+    (
+        "CHAT_GATEWAY_LISTEN",
+        "listen address, default 127.0.0.1:8088",
+    ),
+    (
+        "CHAT_GATEWAY_URL",
+        "public base URL for links, default http://<listen>",
+    ),
+    (
+        "DATABASE_URL",
+        "sqlite://chat_gateway.db (default) or postgres://…",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_SECRET",
+        "HS256 secret for chat tokens, at least 32 bytes (generated in development when unset)",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_ISSUER",
+        "if set, chat tokens must carry this iss",
+    ),
+    (
+        "CHAT_GATEWAY_JWT_AUDIENCE",
+        "if set, chat tokens must carry this aud",
+    ),
+    (
+        "CHAT_GATEWAY_TOKEN_TTL_SECS",
+        "lifetime of tokens from /v1/chat-token, default 86400",
+    ),
+    (
+        "CHAT_GATEWAY_API_KEY",
+        "comma-separated API keys; empty turns API-key auth off",
+    ),
+    (
+        "ALLOWED_SYSTEM_IDS",
+        "comma-separated system ids; empty allows all",
+    ),
+    (
+        "ALLOWED_CHAT_TOKEN_ORIGINS",
+        "comma-separated browser origins for chat tokens and CORS",
+    ),
+    (
+        "DIFY_BASE_URL",
+        "shared Dify base URL (with or without /v1)",
+    ),
+    ("DIFY_API_KEY", "shared Dify app key"),
+    (
+        "DIFY_<SYSTEM>_BASE_URL",
+        "Dify base URL for one system (SYSTEM = id upper-cased, - and . as _)",
+    ),
+    ("DIFY_<SYSTEM>_API_KEY", "Dify app key for one system"),
+    ("N8N_WEBHOOK_URL", "shared n8n webhook (production URL)"),
+    (
+        "N8N_WEBHOOK_TOKEN",
+        "sent to the n8n webhook as Authorization: Bearer",
+    ),
+    ("N8N_<SYSTEM>_WEBHOOK_URL", "n8n webhook for one system"),
+    (
+        "N8N_<SYSTEM>_WEBHOOK_TOKEN",
+        "n8n webhook token for one system",
+    ),
+    (
+        "OPENAI_BASE_URL",
+        "OpenAI-compatible API base, default https://api.openai.com/v1",
+    ),
+    ("OPENAI_API_KEY", "key for the OpenAI-compatible API"),
+    (
+        "OPENAI_MODEL",
+        "model; with a key, makes systems OpenAI-backed",
+    ),
+    ("OPENAI_SYSTEM_PROMPT", "system message sent first"),
+    (
+        "OPENAI_<SYSTEM>_BASE_URL",
+        "OpenAI-compatible API base for one system",
+    ),
+    ("OPENAI_<SYSTEM>_API_KEY", "API key for one system"),
+    ("OPENAI_<SYSTEM>_MODEL", "model for one system"),
+    (
+        "OPENAI_<SYSTEM>_SYSTEM_PROMPT",
+        "system prompt for one system",
+    ),
+    (
+        "OPENAI_HISTORY_TURNS",
+        "earlier complete turns sent with each message, default 10",
+    ),
+    (
+        "OPENAI_HISTORY_CHARS",
+        "characters of earlier turns sent, at most, default 24000",
+    ),
+    (
+        "CHAT_GATEWAY_DEMO",
+        "answer systems without an upstream with the demo (default: on in development)",
+    ),
+    (
+        "CHAT_GATEWAY_DEMO_DELAY_MS",
+        "pause between streamed demo words, default 30",
+    ),
+    ("CHAT_GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECS", "default 10"),
+    (
+        "CHAT_GATEWAY_UPSTREAM_TIMEOUT_SECS",
+        "whole blocking upstream call, default 120",
+    ),
+    (
+        "CHAT_GATEWAY_STREAM_IDLE_SECS",
+        "longest silence in an upstream stream, default 60",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_BODY_BYTES",
+        "largest request body, default 262144",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_MESSAGE_CHARS",
+        "longest message, default 32000",
+    ),
+    (
+        "CHAT_GATEWAY_UPSTREAM_HTTP2",
+        "auto (HTTP/2 when TLS negotiates it, default) or always (also h2c to http:// upstreams)",
+    ),
+    (
+        "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
+        "after SIGTERM, how long open requests and streams may finish, default 30",
+    ),
+    (
+        "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS",
+        "longest wait for a request's headers, default 10",
+    ),
+    (
+        "CHAT_GATEWAY_IDLE_TIMEOUT_SECS",
+        "close a connection without requests or traffic after this long, default 60",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS",
+        "most open client connections, default 20000 (0: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS",
+        "most open connections from one client address, default 0 (no limit; all come from the proxy behind one)",
+    ),
+    (
+        "CHAT_GATEWAY_DEV_SECRETS_FILE",
+        "where development secrets are kept, default .chat-gateway-dev.env",
+    ),
+    ("RUST_LOG", "log filter, default info"),
+];
