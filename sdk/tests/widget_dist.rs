@@ -24,3 +24,38 @@ fn the_embedded_widget_is_the_freshly_built_one() {
         );
     }
 }
+
+/// The loader paints the launcher before any WASM loads, so its accessible
+/// name is the one the widget gives it afterwards: the SDK's `UiTexts::open`.
+#[test]
+fn the_loader_names_the_launcher_as_the_widget_does() {
+    let loader = include_str!("../widget-dist/loader.js");
+    for lang in tz_chat_sdk::Lang::ALL {
+        let line = format!(
+            "  {lang}: \"{}\",",
+            tz_chat_sdk::UiTexts::for_lang(lang).open
+        );
+        assert!(
+            loader.lines().any(|l| l == line),
+            "loader.js must name the launcher as UiTexts does: {line}"
+        );
+    }
+}
+
+/// The page pays for the launcher before the widget loads: the loader stays
+/// within 5 KB gzipped (script and style; it has no other file).
+#[test]
+fn the_loader_fits_in_five_kilobytes_gzipped() {
+    let loader = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("widget-dist/loader.js");
+    let gzip = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&loader)
+        .output()
+        .expect("gzip (a system tool) runs");
+    assert!(gzip.status.success());
+    assert!(
+        gzip.stdout.len() <= 5_000,
+        "loader.js is {} bytes gzipped; the budget is 5,000",
+        gzip.stdout.len()
+    );
+}

@@ -22,14 +22,14 @@ use sha2::{Digest, Sha256};
 
 use super::MOUNT;
 
-/// The loader as built; it imports `./widget.js`.
+/// The loader as built; it imports `./widget.js` when the widget is wanted.
 const LOADER: &str = include_str!("../../widget-dist/loader.js");
 const WIDGET_JS: &[u8] = include_bytes!("../../widget-dist/widget.js");
 const WIDGET_WASM: &[u8] = include_bytes!("../../widget-dist/widget_bg.wasm");
 
 /// The loader's import of the widget module, rewritten to the versioned
 /// path.
-const LOADER_IMPORT: &str = "from \"./widget.js\"";
+const LOADER_IMPORT: &str = "import(\"./widget.js\")";
 
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const WASM: &str = "application/wasm";
@@ -101,7 +101,7 @@ struct Assets {
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     let version = digest(&[WIDGET_JS, WIDGET_WASM]);
-    let loader = LOADER.replace(LOADER_IMPORT, &format!("from \"./{version}/widget.js\""));
+    let loader = LOADER.replace(LOADER_IMPORT, &format!("import(\"./{version}/widget.js\")"));
     Assets {
         loader: File::new(Bytes::from(loader), JAVASCRIPT),
         widget_js: File::new(Bytes::from_static(WIDGET_JS), JAVASCRIPT),

@@ -72,9 +72,9 @@ async fn the_loader_imports_the_versioned_widget_and_is_short_cached() {
         "public, max-age=300"
     );
     let loader = String::from_utf8(body).unwrap();
-    let versioned = format!("from \"./{}/widget.js\"", files::version());
+    let versioned = format!("import(\"./{}/widget.js\")", files::version());
     assert!(loader.contains(&versioned), "{loader}");
-    assert!(!loader.contains("from \"./widget.js\""), "{loader}");
+    assert!(!loader.contains("import(\"./widget.js\")"), "{loader}");
     assert_eq!(loader.as_bytes(), files::loader());
 }
 
