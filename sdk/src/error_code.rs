@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(newer, tz_chat_sdk::ErrorCode::Unknown);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -151,6 +152,7 @@ impl std::fmt::Display for ErrorCode {
 /// assert!(e.message_id.is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Machine-readable cause.
     pub code: ErrorCode,
@@ -196,6 +198,7 @@ impl ApiError {
 /// assert_eq!(json, r#"{"error":{"code":"token_expired","message":"Token expired"},"detail":"Token expired"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The machine-readable `code` and the human `message`.
     pub error: ApiError,

@@ -18,12 +18,21 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/agents", get(list))
 }
 
-#[derive(Debug, Deserialize)]
-struct AgentsQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct AgentsQuery {
     system_id: Option<String>,
 }
 
-async fn list(
+#[utoipa::path(get, path = "/v1/agents", tag = "chat",
+    summary = "The agents a system offers",
+    params(AgentsQuery),
+    responses((status = 200, description = "The agents", body = sdk::AgentList),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AgentsQuery>,

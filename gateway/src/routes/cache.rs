@@ -30,8 +30,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/cache/conversations/{id}/messages", get(messages))
 }
 
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SearchQuery {
     system_id: Option<String>,
     user_id: Option<String>,
     from_date: Option<String>,
@@ -40,7 +41,15 @@ struct SearchQuery {
     before: Option<String>,
 }
 
-async fn conversations(
+#[utoipa::path(get, path = "/v1/cache/conversations", tag = "history",
+    summary = "Stored conversations of a system or user, for scripts",
+    params(SearchQuery),
+    responses((status = 200, description = "Conversations", body = Vec<sdk::Conversation>),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("api_key" = [])))]
+pub(super) async fn conversations(
     State(state): State<AppState>,
     _key: ServerKey,
     ApiQuery(q): ApiQuery<SearchQuery>,
@@ -78,15 +87,25 @@ async fn conversations(
     Ok(Json(records.into_iter().map(Into::into).collect()))
 }
 
-#[derive(Debug, Deserialize)]
-struct MessagesQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct MessagesQuery {
     limit: Option<u32>,
     before: Option<String>,
     #[serde(default)]
     html: bool,
 }
 
-async fn messages(
+#[utoipa::path(get, path = "/v1/cache/conversations/{id}/messages", tag = "history",
+    summary = "Stored messages of any conversation, for scripts",
+    params(("id" = String, Path, description = "The gateway's conversation id"), MessagesQuery),
+    responses((status = 200, description = "Messages", body = Vec<sdk::Message>),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("api_key" = [])))]
+pub(super) async fn messages(
     State(state): State<AppState>,
     _key: ServerKey,
     ApiPath(id): ApiPath<String>,

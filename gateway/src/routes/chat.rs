@@ -30,7 +30,26 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/chat", post(send))
 }
 
-async fn send(
+#[utoipa::path(post, path = "/v1/chat", tag = "chat",
+    summary = "Send a message; the answer as JSON or as server-sent events",
+    description = "With `\"stream\": true` or `Accept: text/event-stream` the answer streams as SSE: each record's `event:` is the event type and its `data:` a `StreamEvent`; the stream ends with exactly one `end` or `error` event. The user's message is stored before the upstream is called.",
+    request_body = sdk::ChatRequest,
+    responses(
+        (status = 200, description = "The answer", content(
+            (sdk::ChatResponse = "application/json"),
+            (sdk::StreamEvent = "text/event-stream"))),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 413, description = "Body too large", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody),
+        (status = 429, description = "Too many requests (Retry-After)", body = sdk::ErrorBody),
+        (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody),
+        (status = 503, description = "Not ready, or the upstream is unavailable", body = sdk::ErrorBody),
+        (status = 504, description = "The upstream timed out", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn send(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,

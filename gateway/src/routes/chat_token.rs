@@ -26,14 +26,24 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/chat-token", get(chat_token))
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct TokenQuery {
     system_id: Option<String>,
     user_id: Option<String>,
     lang: Option<String>,
 }
 
-async fn chat_token(
+#[utoipa::path(get, path = "/v1/chat-token", tag = "tokens",
+    summary = "Mint a chat token for one end user",
+    params(TokenQuery),
+    responses((status = 200, description = "A token, its expiry and the widget's texts", body = sdk::ChatTokenResponse),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("api_key" = [])))]
+pub(super) async fn chat_token(
     State(state): State<AppState>,
     _key: ServerKey,
     headers: HeaderMap,

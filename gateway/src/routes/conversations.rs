@@ -48,7 +48,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Query of the listing endpoints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
     system_id: Option<String>,
     user_id: Option<String>,
@@ -89,7 +90,16 @@ pub(super) fn message_views(records: Vec<MessageRecord>, html: bool) -> Vec<Mess
         .collect()
 }
 
-async fn list(
+#[utoipa::path(get, path = "/v1/conversations", tag = "history",
+    summary = "A user's conversations, most recently active first",
+    params(ListQuery),
+    responses((status = 200, description = "Conversations", body = Vec<sdk::Conversation>),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
@@ -103,7 +113,17 @@ async fn list(
     Ok(Json(records.into_iter().map(Into::into).collect()))
 }
 
-async fn messages(
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "history",
+    summary = "The messages of a conversation, in order",
+    params(("id" = String, Path, description = "The gateway's conversation id"), ListQuery),
+    responses((status = 200, description = "Messages", body = Vec<sdk::Message>),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn messages(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -124,13 +144,25 @@ async fn messages(
 }
 
 /// Owner in the query string (DELETE).
-#[derive(Debug, Deserialize)]
-struct OwnerQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OwnerQuery {
     system_id: Option<String>,
     user_id: Option<String>,
 }
 
-async fn delete(
+#[utoipa::path(delete, path = "/v1/conversations/{id}", tag = "history",
+    summary = "Delete a conversation (upstream first, then the gateway's copy)",
+    params(("id" = String, Path, description = "The gateway's conversation id"), OwnerQuery),
+    responses((status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody),
+        (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -143,7 +175,19 @@ async fn delete(
     Ok(no_content())
 }
 
-async fn rename(
+#[utoipa::path(patch, path = "/v1/conversations/{id}", tag = "history",
+    summary = "Rename a conversation",
+    params(("id" = String, Path, description = "The gateway's conversation id")),
+    request_body = sdk::RenameRequest,
+    responses((status = 200, description = "The renamed conversation", body = sdk::Conversation),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody),
+        (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn rename(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,

@@ -15,13 +15,20 @@ pub(super) fn router() -> Router<AppState> {
         .route("/ready", get(ready))
 }
 
-async fn health() -> Json<HealthResponse> {
+#[utoipa::path(get, path = "/health", tag = "operations",
+    summary = "Liveness: the process is up",
+    responses((status = 200, description = "Up", body = sdk::HealthResponse)))]
+pub(super) async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "ok".into(),
     })
 }
 
-async fn ready(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    summary = "Readiness: the database takes writes",
+    responses((status = 200, description = "Ready", body = sdk::HealthResponse),
+        (status = 503, description = "Not ready, or the upstream is unavailable", body = sdk::ErrorBody)))]
+pub(super) async fn ready(State(state): State<AppState>) -> ApiResult<Json<HealthResponse>> {
     state.store.ping().await?;
     Ok(Json(HealthResponse {
         status: "ok".into(),

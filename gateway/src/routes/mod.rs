@@ -13,6 +13,7 @@ mod chat_token;
 mod conversations;
 mod health;
 mod openai;
+pub mod openapi;
 mod request_head;
 mod sync;
 mod ws;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(ws::router())
         .merge(openai::router())
+        .merge(openapi::router())
         .merge(crate::pages::router(&state));
     let hsts = state
         .config

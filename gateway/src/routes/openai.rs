@@ -147,7 +147,23 @@ fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     }
 }
 
-async fn completions(
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
+    summary = "OpenAI-compatible chat completions",
+    description = "`model` is a system id, or `system/agent`. Streams as OpenAI chunks with `\"stream\": true`, ending with `data: [DONE]`. Errors use OpenAI's error shape.",
+    request_body = wire::CompletionRequest,
+    responses(
+        (status = 200, description = "The completion", content(
+            (wire::Completion = "application/json"),
+            (wire::Chunk = "text/event-stream"))),
+        (status = 400, description = "Invalid request", body = wire::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = wire::ErrorBody),
+        (status = 403, description = "Not allowed for this caller", body = wire::ErrorBody),
+        (status = 404, description = "No such model", body = wire::ErrorBody),
+        (status = 422, description = "Context too long", body = wire::ErrorBody),
+        (status = 429, description = "Too many requests", body = wire::ErrorBody),
+        (status = 502, description = "The upstream failed", body = wire::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn completions(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<ApiJson<CompletionRequest>, ApiError>,
@@ -257,7 +273,12 @@ fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-async fn models(
+#[utoipa::path(get, path = "/v1/models", tag = "openai",
+    summary = "OpenAI-compatible model list: the systems and agents the caller may use",
+    responses((status = 200, description = "Models", body = wire::ModelList),
+        (status = 401, description = "Missing or invalid credentials", body = wire::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn models(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<ModelList>, OpenAiError> {

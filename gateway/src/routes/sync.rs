@@ -34,7 +34,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/sync/me", post(sync_me))
 }
 
-async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<Json<SyncResponse>> {
+#[utoipa::path(post, path = "/v1/sync", tag = "history",
+    summary = "Import upstream history for every known user",
+    responses((status = 200, description = "What was imported", body = sdk::SyncResponse),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody)),
+    security(("api_key" = [])))]
+pub(super) async fn sync_all(
+    State(state): State<AppState>,
+    _key: ServerKey,
+) -> ApiResult<Json<SyncResponse>> {
     let mut out = SyncResponse::default();
     for who in state.store.sync_targets().await? {
         match sync_user(&state, &who).await {
@@ -57,12 +66,20 @@ async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<J
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct TokenQuery {
     token: Option<String>,
 }
 
-async fn sync_me(
+#[utoipa::path(post, path = "/v1/sync/me", tag = "history",
+    summary = "Import the caller's upstream history",
+    params(TokenQuery),
+    responses((status = 200, description = "What was imported", body = sdk::SyncResponse),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("chat_token_query" = [])))]
+pub(super) async fn sync_me(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,

@@ -16,6 +16,7 @@ use super::{Lang, SharedTexts};
 /// assert_eq!(json["tokenError"], "채팅 토큰을 불러오지 못했습니다.");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UiTexts {
     /// Panel title.

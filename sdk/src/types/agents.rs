@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(a.description, "");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     /// What requests name it by.
     pub name: String,
@@ -28,6 +29,7 @@ pub struct AgentInfo {
 /// assert!(l.agents.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentList {
     /// The agents, by name.
     #[serde(default)]

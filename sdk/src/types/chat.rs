@@ -20,6 +20,7 @@ use crate::ErrorCode;
 /// assert_eq!(req.inputs.as_ref().unwrap()["language"], "ko");
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatRequest {
     /// The client system (for example `drillquiz`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +132,7 @@ impl ChatRequest {
 /// assert_eq!(u.total_tokens, 42);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Tokens in the prompt.
     #[serde(default)]
@@ -151,6 +153,7 @@ pub struct Usage {
 /// assert_eq!(reply.answer, "Hi!");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatResponse {
     /// The conversation this turn belongs to; send it back to continue.
     pub conversation_id: String,
@@ -187,6 +190,7 @@ pub struct ChatResponse {
 /// assert!(!ev.is_terminal());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamEvent {
     /// First event: the ids the turn is stored under.

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 /// assert_eq!(serde_json::to_string(&tz_chat_sdk::Role::Assistant).unwrap(), "\"assistant\"");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The end user.
@@ -44,6 +45,7 @@ impl Role {
 /// assert_eq!(tz_chat_sdk::MessageStatus::Incomplete.as_str(), "incomplete");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// Stored in full.
@@ -78,6 +80,7 @@ impl MessageStatus {
 /// assert_eq!(c.name, "Quiz help");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     /// The gateway's id for this conversation.
     pub id: String,
@@ -105,6 +108,7 @@ pub struct Conversation {
 /// assert_eq!(m.role, tz_chat_sdk::Role::User);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     /// The gateway's id for this message.
     pub id: String,
@@ -131,6 +135,7 @@ pub struct Message {
 /// assert_eq!(body, r#"{"name":"Exam prep"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenameRequest {
     /// The new title (1–200 characters).
     pub name: String,

@@ -34,6 +34,7 @@ pub use ws::{ClientFrame, ServerFrame};
 /// assert_eq!(t.expires_at, Some(1_800_000_000));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatTokenResponse {
     /// The signed chat JWT.
     pub token: String,
@@ -53,6 +54,7 @@ pub struct ChatTokenResponse {
 /// assert_eq!(r.messages_synced, 8);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncResponse {
     /// Conversations created or updated.
     pub conversations_synced: u64,
@@ -74,6 +76,7 @@ pub struct SyncResponse {
 /// assert_eq!(h.status, "ok");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     /// `ok` when healthy.
     pub status: String,

@@ -29,6 +29,7 @@ use crate::ErrorCode;
 /// assert_eq!(ping, ClientFrame::Ping);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// Authenticate with a chat token, as the first frame (when the URL
@@ -83,6 +84,7 @@ pub enum ClientFrame {
 /// assert_eq!(frame.into_stream_event(), Some(StreamEvent::Delta { text: "Hi".into() }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The socket is authenticated, for this user.

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Body of `POST /v1/chat/completions`.
-#[derive(Debug, Deserialize)]
-pub(super) struct CompletionRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = openai::CompletionRequest)]
+pub(in crate::routes) struct CompletionRequest {
     /// `<system_id>` or `<system_id>/<agent>`.
     pub(super) model: String,
     pub(super) messages: Vec<RequestMessage>,
@@ -23,29 +24,33 @@ pub(super) struct CompletionRequest {
     pub(super) metadata: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct StreamOptions {
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = openai::StreamOptions)]
+pub(in crate::routes) struct StreamOptions {
     #[serde(default)]
     pub(super) include_usage: bool,
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct RequestMessage {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = openai::RequestMessage)]
+pub(in crate::routes) struct RequestMessage {
     pub(super) role: String,
     #[serde(default)]
     pub(super) content: Option<Content>,
 }
 
 /// A message's content: a string, or a list of parts.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
-pub(super) enum Content {
+#[schema(as = openai::Content)]
+pub(in crate::routes) enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct ContentPart {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = openai::ContentPart)]
+pub(in crate::routes) struct ContentPart {
     #[serde(rename = "type")]
     pub(super) kind: String,
     #[serde(default)]
@@ -72,8 +77,9 @@ impl Content {
 }
 
 /// Token counts.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub(super) struct Usage {
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Usage)]
+pub(in crate::routes) struct Usage {
     pub(super) prompt_tokens: u64,
     pub(super) completion_tokens: u64,
     pub(super) total_tokens: u64,
@@ -90,8 +96,9 @@ impl From<sdk::Usage> for Usage {
 }
 
 /// A whole answer: `object: "chat.completion"`.
-#[derive(Debug, Serialize)]
-pub(super) struct Completion {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Completion)]
+pub(in crate::routes) struct Completion {
     pub(super) id: String,
     pub(super) object: &'static str,
     pub(super) created: i64,
@@ -100,23 +107,26 @@ pub(super) struct Completion {
     pub(super) usage: Usage,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct Choice {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Choice)]
+pub(in crate::routes) struct Choice {
     pub(super) index: u32,
     pub(super) message: AssistantMessage,
     pub(super) finish_reason: &'static str,
     pub(super) logprobs: Option<Value>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct AssistantMessage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::AssistantMessage)]
+pub(in crate::routes) struct AssistantMessage {
     pub(super) role: &'static str,
     pub(super) content: String,
 }
 
 /// One streamed piece: `object: "chat.completion.chunk"`.
-#[derive(Debug, Serialize)]
-pub(super) struct Chunk {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Chunk)]
+pub(in crate::routes) struct Chunk {
     pub(super) id: String,
     pub(super) object: &'static str,
     pub(super) created: i64,
@@ -127,16 +137,18 @@ pub(super) struct Chunk {
     pub(super) usage: Option<Usage>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct ChunkChoice {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::ChunkChoice)]
+pub(in crate::routes) struct ChunkChoice {
     pub(super) index: u32,
     pub(super) delta: Delta,
     pub(super) finish_reason: Option<&'static str>,
     pub(super) logprobs: Option<Value>,
 }
 
-#[derive(Debug, Default, Serialize)]
-pub(super) struct Delta {
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Delta)]
+pub(in crate::routes) struct Delta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,14 +156,16 @@ pub(super) struct Delta {
 }
 
 /// `GET /v1/models`.
-#[derive(Debug, Serialize)]
-pub(super) struct ModelList {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::ModelList)]
+pub(in crate::routes) struct ModelList {
     pub(super) object: &'static str,
     pub(super) data: Vec<Model>,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct Model {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::Model)]
+pub(in crate::routes) struct Model {
     pub(super) id: String,
     pub(super) object: &'static str,
     pub(super) created: i64,
@@ -159,13 +173,15 @@ pub(super) struct Model {
 }
 
 /// OpenAI's error body.
-#[derive(Debug, Serialize)]
-pub(super) struct ErrorBody {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::ErrorBody)]
+pub(in crate::routes) struct ErrorBody {
     pub(super) error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct ErrorDetail {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = openai::ErrorDetail)]
+pub(in crate::routes) struct ErrorDetail {
     pub(super) message: String,
     #[serde(rename = "type")]
     pub(super) kind: &'static str,

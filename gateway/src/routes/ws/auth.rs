@@ -21,8 +21,9 @@ use crate::state::AppState;
 const AUTH_WAIT: Duration = Duration::from_secs(10);
 
 /// The query string of `GET /v1/ws`.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct WsQuery {
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(in crate::routes) struct WsQuery {
     token: Option<String>,
     system_id: Option<String>,
     user_id: Option<String>,

@@ -32,7 +32,16 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/ws", get(upgrade))
 }
 
-async fn upgrade(
+#[utoipa::path(get, path = "/v1/ws", tag = "chat",
+    summary = "The WebSocket door: chat turns as JSON frames",
+    description = "Upgrade to a WebSocket. The client sends `ClientFrame`s and receives `ServerFrame`s (JSON text frames, tagged by `type`, payload in `data`). Credentials: a chat token as `?token=`, `Authorization: Bearer`, `X-API-Key` with `system_id` and `user_id`, or an `auth` frame first within 10 seconds.",
+    params(WsQuery),
+    responses((status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody)),
+    security((), ("chat_token" = []), ("chat_token_query" = []), ("api_key" = [])))]
+pub(super) async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<WsQuery>,
