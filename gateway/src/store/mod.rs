@@ -26,6 +26,9 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod turns;
+
+pub use self::turns::{UpstreamClaim, UpstreamIds};
 
 use std::sync::Arc;
 
@@ -361,6 +364,22 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // Turns sharing one upstream conversation (see `store/turns.rs`).
+
+    /// Record the upstream ids of a turn that is still answering, with the
+    /// guards of [`Store::finish_turn`] (an id another row already holds is
+    /// not recorded again).
+    async fn record_upstream_ids(&self, ids: &UpstreamIds<'_>) -> Result<(), StoreError>;
+
+    /// Whether the turn of `user_message_id` may call the upstream now (see
+    /// [`UpstreamClaim`]). A conversation that is gone is
+    /// [`UpstreamClaim::Free`]: its turn stores nothing.
+    async fn upstream_claim(
+        &self,
+        conversation_id: &str,
+        user_message_id: &str,
+    ) -> Result<UpstreamClaim, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.
