@@ -93,7 +93,7 @@ pub(super) async fn adopt_conversation(
                AND EXISTS (SELECT 1 FROM messages m
                    WHERE m.seq = (SELECT MIN(f.seq) FROM messages f
                                   WHERE f.conversation_id = c.id AND f.role = 'user')
-                     AND m.content = $4
+                     AND m.content = $4 AND m.open_by IS NULL
                      AND (m.upstream_message_id IS NULL OR m.upstream_message_id = $5))
              ORDER BY c.created_at DESC, c.id DESC LIMIT 1)
            AND NOT EXISTS (SELECT 1 FROM conversations o
@@ -119,21 +119,28 @@ pub(super) async fn import_turn(
     let mut added = 0;
     let mut question: Option<i64> = None;
     if let Some(query) = &turn.query {
-        question = sqlx::query_scalar(
-            "UPDATE messages SET status = 'complete'
+        let known: Option<(i64, bool)> = sqlx::query_as(
+            "UPDATE messages
+             SET status = CASE WHEN open_by IS NULL THEN 'complete' ELSE status END
              WHERE conversation_id = $1 AND role = 'user' AND upstream_message_id = $2
-             RETURNING seq",
+             RETURNING seq, open_by IS NOT NULL",
         )
         .bind(conversation_id)
         .bind(&turn.id)
         .fetch_optional(&mut *conn)
         .await?;
+        if let Some((_, true)) = known {
+            // Still answering: the live turn stores its answer itself.
+            return Ok(added);
+        }
+        question = known.map(|(seq, _)| seq);
         if question.is_none() {
             question = sqlx::query_scalar(
                 "UPDATE messages SET upstream_message_id = $2, status = 'complete'
                  WHERE seq = (SELECT seq FROM messages
                      WHERE conversation_id = $1 AND role = 'user'
                        AND upstream_message_id IS NULL AND content = $3
+                           AND open_by IS NULL
                      ORDER BY seq LIMIT 1)
                  RETURNING seq",
             )

@@ -67,7 +67,8 @@ pub(super) fn upstream_claim(
 /// Give the upstream conversation `upstream_id` to the owner's conversation
 /// that started it, if the turn that started it was cut before its id was
 /// recorded: the newest conversation without an upstream id whose first
-/// question is `first_query` (and carries no other upstream turn's id).
+/// question is `first.query`, carries no other upstream turn's id and is
+/// not being answered (a live turn records its ids itself).
 pub(super) fn adopt_conversation(
     conn: &Connection,
     (system, user): (&str, &str),
@@ -85,7 +86,7 @@ pub(super) fn adopt_conversation(
                AND EXISTS (SELECT 1 FROM messages m
                    WHERE m.seq = (SELECT MIN(f.seq) FROM messages f
                                   WHERE f.conversation_id = c.id AND f.role = 'user')
-                     AND m.content = ?4
+                     AND m.content = ?4 AND m.open_by IS NULL
                      AND (m.upstream_message_id IS NULL OR m.upstream_message_id = ?5))
              ORDER BY c.created_at DESC, c.id DESC LIMIT 1)
            AND NOT EXISTS (SELECT 1 FROM conversations o
@@ -98,10 +99,12 @@ pub(super) fn adopt_conversation(
 /// Merge one imported turn into `conversation_id`; returns the messages
 /// created. A stored question is matched by the upstream's id, else (a turn
 /// cut before the id was recorded) by its text among questions without an
-/// upstream id; a matched question the upstream did receive is `complete`.
+/// upstream id that no process is answering; a matched question the
+/// upstream did receive is `complete`.
 /// A stored answer is matched by the upstream's id, else it is the message
 /// right after the matched question when that is an answer without an
-/// upstream id (cut short): it gets the upstream's whole answer.
+/// upstream id (cut short): it gets the upstream's whole answer. A turn
+/// still answering is left to finish on its own.
 pub(super) fn import_turn(
     conn: &Connection,
     conversation_id: &str,
@@ -111,14 +114,22 @@ pub(super) fn import_turn(
     let mut added = 0;
     let mut question: Option<i64> = None;
     if let Some(query) = &turn.query {
-        question = conn
+        let known: Option<(i64, bool)> = conn
             .prepare_cached(
-                "UPDATE messages SET status = 'complete'
+                "UPDATE messages
+                 SET status = CASE WHEN open_by IS NULL THEN 'complete' ELSE status END
                  WHERE conversation_id = ?1 AND role = 'user' AND upstream_message_id = ?2
-                 RETURNING seq",
+                 RETURNING seq, open_by IS NOT NULL",
             )?
-            .query_row(params![conversation_id, turn.id], |row| row.get(0))
+            .query_row(params![conversation_id, turn.id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?;
+        if let Some((_, true)) = known {
+            // Still answering: the live turn stores its answer itself.
+            return Ok(added);
+        }
+        question = known.map(|(seq, _)| seq);
         if question.is_none() {
             question = conn
                 .prepare_cached(
@@ -126,6 +137,7 @@ pub(super) fn import_turn(
                      WHERE seq = (SELECT seq FROM messages
                          WHERE conversation_id = ?1 AND role = 'user'
                            AND upstream_message_id IS NULL AND content = ?3
+                           AND open_by IS NULL
                          ORDER BY seq LIMIT 1)
                      RETURNING seq",
                 )?
