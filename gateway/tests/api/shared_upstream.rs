@@ -38,7 +38,7 @@ async fn conversation_of(
                 return (conversation_id, body);
             }
         }
-        decoder.push(&body.next().await.expect("a start event").unwrap());
+        decoder.push(&body.next().await.unwrap().unwrap());
     }
 }
 
