@@ -13,9 +13,12 @@
 //!   [`super::Store::upstream_claim`] before calling the upstream, and waits
 //!   while an earlier turn of the conversation is still open.
 //!
-//! Turns are ordered by when their user message was (re)sent, then by id,
-//! so of several waiting turns exactly one — the earliest — goes first when
-//! the turn they waited for fails without an id.
+//! Turns are ordered by their user message's place in the conversation
+//! (the order the database stored them in, not a replica's clock), so of
+//! several waiting turns exactly one — the earliest — goes first when the
+//! turn they waited for fails without an id. A retry reuses its question's
+//! earlier place: a retry sent while another turn is starting the upstream
+//! conversation does not wait for it.
 
 /// Upstream ids learned while a turn is answering.
 #[derive(Debug, Clone, Copy)]

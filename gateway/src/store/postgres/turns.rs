@@ -60,8 +60,7 @@ pub(super) async fn upstream_claim(
         "SELECT c.upstream_conversation_id, EXISTS (
              SELECT 1 FROM messages m, messages mine
              WHERE mine.id = $2 AND m.conversation_id = c.id AND m.role = 'user'
-               AND m.open_by IS NOT NULL AND m.id <> mine.id
-               AND (m.updated_at, m.id) < (mine.updated_at, mine.id))
+               AND m.open_by IS NOT NULL AND m.seq < mine.seq)
          FROM conversations c WHERE c.id = $1",
     )
     .bind(conversation_id)
