@@ -16,7 +16,9 @@
 //! [`Store::begin_turn`] stores the user's message *before* the upstream is
 //! called, so no failure later can lose it. [`Store::finish_turn`] records
 //! the outcome: the answer (complete, or the part that arrived, marked
-//! `incomplete`/`failed`) and the upstream ids. In between, the user's
+//! `incomplete`/`failed`) and the upstream ids, which
+//! [`Store::record_upstream_ids`] already stored as soon as the upstream
+//! named them (see `turns.rs`). In between, the user's
 //! message is marked open by the process answering it; turns left open by
 //! a process that died are marked `failed` (SQLite when it is next opened,
 //! PostgreSQL once the replica's heartbeat stops), so the client offers
