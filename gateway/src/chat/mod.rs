@@ -17,6 +17,7 @@
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 
+mod claim;
 mod history;
 mod input;
 mod pump;
@@ -195,6 +196,13 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         }
     }
     let user_message_id = started.user_message_id;
+    // Another turn of this conversation may be starting its upstream
+    // conversation right now: continue that one rather than start another.
+    let mut upstream_conversation_id = started.upstream_conversation_id;
+    if upstream_conversation_id.is_none() && !started.created && upstream.history().is_some() {
+        upstream_conversation_id =
+            claim::upstream_conversation(state, &started.conversation_id, &user_message_id).await?;
+    }
     // Stateless upstreams get the conversation's earlier turns: one read of
     // the messages stored before this turn's question.
     let history = match upstream.wants_history() {
@@ -220,7 +228,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         upstream_user: input.identity.upstream_user(),
         identity: input.identity,
         agent: started.agent,
-        upstream_conversation_id: started.upstream_conversation_id,
+        upstream_conversation_id,
         conversation_id: started.conversation_id,
         user_message_id,
         reply_id: new_id(),

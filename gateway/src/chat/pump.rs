@@ -13,6 +13,7 @@ use super::{Outcome, Turn, finish};
 use crate::error::ApiError;
 use crate::markdown;
 use crate::state::AppState;
+use crate::store;
 use crate::upstream::{ReplyEvent, ReplyStream, UpstreamError};
 
 /// How often, at most, a streamed answer is re-rendered to HTML.
@@ -95,6 +96,7 @@ pub(super) async fn pump(
                     message_id,
                     task_id,
                 };
+                record_ids(&state, &turn, &ids).await;
                 continue;
             }
             Some(Ok(ReplyEvent::Delta(delta))) => {
@@ -176,6 +178,30 @@ pub(super) async fn pump(
         },
     };
     let _ = tx.send(Box::new(last)).await;
+}
+
+/// Store the upstream ids as soon as they are known, for upstreams that
+/// keep conversations: a turn sent meanwhile continues the same upstream
+/// conversation, and a turn cut by a crash can be matched by a later sync.
+/// A failure only costs that, so it is logged and the answer goes on.
+async fn record_ids(state: &AppState, turn: &Turn, ids: &UpstreamIds) {
+    if turn.upstream.history().is_none()
+        || (ids.conversation_id.is_none() && ids.message_id.is_none())
+    {
+        return;
+    }
+    let recorded = state
+        .store
+        .record_upstream_ids(&store::UpstreamIds {
+            conversation_id: &turn.conversation_id,
+            user_message_id: &turn.user_message_id,
+            upstream_conversation_id: ids.conversation_id.as_deref(),
+            upstream_message_id: ids.message_id.as_deref(),
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "recording the upstream ids early failed");
+    }
 }
 
 fn error_event(e: &ApiError) -> StreamEvent {

@@ -6,6 +6,7 @@ pub(crate) mod crashes;
 mod imports;
 mod listings;
 mod races;
+mod turns;
 
 use std::sync::Arc;
 
@@ -131,6 +132,8 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
+    turns::a_sync_completes_turns_a_crash_cut(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

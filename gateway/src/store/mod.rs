@@ -16,7 +16,9 @@
 //! [`Store::begin_turn`] stores the user's message *before* the upstream is
 //! called, so no failure later can lose it. [`Store::finish_turn`] records
 //! the outcome: the answer (complete, or the part that arrived, marked
-//! `incomplete`/`failed`) and the upstream ids. In between, the user's
+//! `incomplete`/`failed`) and the upstream ids, which
+//! [`Store::record_upstream_ids`] already stored as soon as the upstream
+//! named them (see `turns.rs`). In between, the user's
 //! message is marked open by the process answering it; turns left open by
 //! a process that died are marked `failed` (SQLite when it is next opened,
 //! PostgreSQL once the replica's heartbeat stops), so the client offers
@@ -26,6 +28,9 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod turns;
+
+pub use self::turns::{UpstreamClaim, UpstreamIds};
 
 use std::sync::Arc;
 
@@ -361,6 +366,22 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // Turns sharing one upstream conversation (see `store/turns.rs`).
+
+    /// Record the upstream ids of a turn that is still answering, with the
+    /// guards of [`Store::finish_turn`] (an id another row already holds is
+    /// not recorded again).
+    async fn record_upstream_ids(&self, ids: &UpstreamIds<'_>) -> Result<(), StoreError>;
+
+    /// Whether the turn of `user_message_id` may call the upstream now (see
+    /// [`UpstreamClaim`]). A conversation that is gone is
+    /// [`UpstreamClaim::Free`]: its turn stores nothing.
+    async fn upstream_claim(
+        &self,
+        conversation_id: &str,
+        user_message_id: &str,
+    ) -> Result<UpstreamClaim, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod history;
 mod openai;
+mod shared_upstream;
 mod stored_text;
 mod streaming;
 mod support;

@@ -33,6 +33,7 @@
 //! apply each migration once.
 
 mod replicas;
+mod turns;
 mod writes;
 
 use std::str::FromStr;
@@ -47,7 +48,7 @@ use time::OffsetDateTime;
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
-    from_millis, role_from_str, status_from_str, to_millis,
+    UpstreamClaim, UpstreamIds, from_millis, role_from_str, status_from_str, to_millis,
 };
 use crate::identity::Identity;
 
@@ -387,6 +388,18 @@ impl Store for PgStore {
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         writes::import_conversation(&self.pool, owner, conversation, messages, at).await
+    }
+
+    async fn record_upstream_ids(&self, ids: &UpstreamIds<'_>) -> Result<(), StoreError> {
+        turns::record_upstream_ids(&self.pool, ids).await
+    }
+
+    async fn upstream_claim(
+        &self,
+        conversation_id: &str,
+        user_message_id: &str,
+    ) -> Result<UpstreamClaim, StoreError> {
+        turns::upstream_claim(&self.pool, conversation_id, user_message_id).await
     }
 }
 

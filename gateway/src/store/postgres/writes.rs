@@ -2,7 +2,8 @@
 //! same rows at once: a turn's two writes and the import of upstream
 //! history.
 //!
-//! Only [`finish_turn`] and [`import_conversation`] write upstream ids. Both
+//! Only [`finish_turn`], [`import_conversation`] and `turns::record_upstream_ids`
+//! write upstream ids. All three
 //! start by taking `pg_advisory_xact_lock` on the conversation's owner
 //! (`system_id/user_id`; `/` cannot occur in a system id, so the key text is
 //! unambiguous). The lock is held until the transaction ends, and under READ
@@ -25,7 +26,7 @@
 use sqlx::postgres::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use super::stored;
+use super::{stored, turns};
 use crate::identity::Identity;
 use crate::store::{
     Begin, ImportCounts, ImportedConversation, ImportedTurn, NewTurn, StoreError, TurnEnd,
@@ -273,6 +274,9 @@ pub(super) async fn import_conversation(
     let mut counts = ImportCounts::default();
     let mut tx = pool.begin().await?;
     lock_owner(&mut tx, owner).await?;
+    if let Some(first) = messages.first() {
+        turns::adopt_conversation(&mut tx, (system, user), &conversation.id, first).await?;
+    }
     let inserted = sqlx::query(
         "INSERT INTO conversations
              (id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at)
@@ -313,25 +317,7 @@ pub(super) async fn import_conversation(
     for turn in messages {
         let when = turn.created_at.map(stored).unwrap_or(last);
         last = last.max(when);
-        for (role, text) in [("user", &turn.query), ("assistant", &turn.answer)] {
-            let Some(text) = text else { continue };
-            let added = sqlx::query(
-                "INSERT INTO messages
-                     (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 'complete', $5, $6, $6)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(new_id())
-            .bind(&conversation_id)
-            .bind(role)
-            .bind(text)
-            .bind(&turn.id)
-            .bind(when)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            counts.messages += added;
-        }
+        counts.messages += turns::import_turn(&mut tx, &conversation_id, turn, when).await?;
     }
     if counts.messages > 0 {
         sqlx::query("UPDATE conversations SET updated_at = GREATEST(updated_at, $1) WHERE id = $2")

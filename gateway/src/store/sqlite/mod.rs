@@ -31,6 +31,7 @@ macro_rules! conversation_columns {
 mod checkpoint;
 mod readers;
 mod reads;
+mod turns;
 mod writer;
 mod writes;
 
@@ -51,7 +52,7 @@ use self::writes::{OwnedEnd, OwnedTurn};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
-    to_millis,
+    UpstreamClaim, UpstreamIds, to_millis,
 };
 use crate::identity::Identity;
 
@@ -327,6 +328,29 @@ impl Store for SqliteStore {
             .write(move |conn| {
                 writes::import_conversation(conn, &owner, &conversation, &messages, at)
             })
+            .await
+    }
+
+    async fn record_upstream_ids(&self, ids: &UpstreamIds<'_>) -> Result<(), StoreError> {
+        let ids = turns::OwnedIds {
+            conversation_id: ids.conversation_id.to_owned(),
+            user_message_id: ids.user_message_id.to_owned(),
+            upstream_conversation_id: ids.upstream_conversation_id.map(str::to_owned),
+            upstream_message_id: ids.upstream_message_id.map(str::to_owned),
+        };
+        self.writer
+            .write(move |conn| turns::record_upstream_ids(conn, &ids))
+            .await
+    }
+
+    async fn upstream_claim(
+        &self,
+        conversation_id: &str,
+        user_message_id: &str,
+    ) -> Result<UpstreamClaim, StoreError> {
+        let (conversation, message) = (conversation_id.to_owned(), user_message_id.to_owned());
+        self.readers
+            .read(move |conn| turns::upstream_claim(conn, &conversation, &message))
             .await
     }
 }

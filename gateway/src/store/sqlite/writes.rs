@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sdk::MessageStatus;
 
 use super::reads::conversation_from_row;
+use super::turns;
 use crate::identity::Identity;
 use crate::store::{
     Begin, ConversationRecord, ImportCounts, ImportedConversation, ImportedTurn, NewTurn,
@@ -291,6 +292,9 @@ pub(super) fn import_conversation(
     let user = owner.user.as_str();
     let created_at = conversation.created_at.map(to_millis).unwrap_or(at);
     let mut counts = ImportCounts::default();
+    if let Some(first) = turns.first() {
+        turns::adopt_conversation(conn, (system, user), &conversation.id, first)?;
+    }
     let inserted = conn
         .prepare_cached(
             "INSERT INTO conversations
@@ -322,28 +326,11 @@ pub(super) fn import_conversation(
             .execute(params![conversation.name, conversation_id])?;
         counts.conversations = 1;
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO messages
-             (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'complete', ?5, ?6, ?6)
-         ON CONFLICT DO NOTHING",
-    )?;
     let mut last = created_at;
     for turn in turns {
         let when = turn.created_at.map(to_millis).unwrap_or(last);
         last = last.max(when);
-        for (role, text) in [("user", &turn.query), ("assistant", &turn.answer)] {
-            let Some(text) = text else { continue };
-            let added = insert.execute(params![
-                new_id(),
-                conversation_id,
-                role,
-                text,
-                turn.id,
-                when
-            ])?;
-            counts.messages += u64::try_from(added).unwrap_or(0);
-        }
+        counts.messages += turns::import_turn(conn, &conversation_id, turn, when)?;
     }
     if counts.messages > 0 {
         conn.prepare_cached(
