@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod history;
 mod openai;
+mod scheduled_sync;
 mod stored_text;
 mod streaming;
 mod support;
