@@ -77,7 +77,10 @@ pub(super) async fn run(
     counters
         .dropped
         .fetch_add(u64::try_from(lost).unwrap_or(u64::MAX), Ordering::Relaxed);
-    tracing::error!(lines = lost, "transcript archive: storage failing at shutdown, finished turns not archived");
+    tracing::error!(
+        lines = lost,
+        "transcript archive: storage failing at shutdown, finished turns not archived"
+    );
 }
 
 /// Queue one line; the number of lines added (0 when it cannot be encoded).
@@ -164,8 +167,12 @@ fn drop_oldest(pending: &mut Pending, mut excess: usize, counters: &ArchiveCount
         }
     }
     pending.retain(|_, lines| !lines.is_empty());
-    counters
-        .dropped
-        .fetch_add(u64::try_from(dropped).unwrap_or(u64::MAX), Ordering::Relaxed);
-    tracing::error!(lines = dropped, "transcript archive: storage failing for long, oldest finished turns dropped");
+    counters.dropped.fetch_add(
+        u64::try_from(dropped).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    tracing::error!(
+        lines = dropped,
+        "transcript archive: storage failing for long, oldest finished turns dropped"
+    );
 }

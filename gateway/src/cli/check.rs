@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use super::Outcome;
-use crate::config::{Config, ConfiguredTarget, UpstreamTarget, normalise_origin, redact_database_url};
+use crate::config::{
+    Config, ConfiguredTarget, UpstreamTarget, normalise_origin, redact_database_url,
+};
 
 /// Longest wait for one upstream.
 const UPSTREAM_LIMIT: Duration = Duration::from_secs(5);
@@ -146,7 +148,10 @@ fn table(rows: &[Row]) -> Outcome {
     let mut text = format!("{:<width$}  {:<6}  DETAIL", "CHECK", "RESULT");
     for row in rows {
         let result = if row.ok { "ok" } else { "FAIL" };
-        text.push_str(&format!("\n{:<width$}  {result:<6}  {}", row.what, row.detail));
+        text.push_str(&format!(
+            "\n{:<width$}  {result:<6}  {}",
+            row.what, row.detail
+        ));
     }
     let failed = rows.iter().filter(|r| !r.ok).count();
     if failed > 0 {

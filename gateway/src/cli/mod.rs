@@ -60,7 +60,10 @@ pub struct Outcome {
 impl Outcome {
     /// Success with nothing to print.
     pub fn quiet() -> Self {
-        Self { text: None, ok: true }
+        Self {
+            text: None,
+            ok: true,
+        }
     }
 
     /// Success, printing `text`.

@@ -35,9 +35,11 @@ pub async fn sync(args: &SyncArgs) -> anyhow::Result<Outcome> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} syncing users {pos}/{len} [{bar:30}] {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} syncing users {pos}/{len} [{bar:30}] {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar
     } else {

@@ -172,7 +172,10 @@ mod tests {
         let bare = archive(&vars(&[("CHAT_GATEWAY_ARCHIVE_URL", "s3://chat-logs")]))
             .unwrap()
             .unwrap();
-        assert_eq!((bare.bucket.as_str(), bare.prefix.as_str()), ("chat-logs", ""));
+        assert_eq!(
+            (bare.bucket.as_str(), bare.prefix.as_str()),
+            ("chat-logs", "")
+        );
 
         for bad in ["https://chat-logs", "s3://", "s3://Chat_Logs/x"] {
             assert!(

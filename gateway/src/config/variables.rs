@@ -140,10 +140,19 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "AWS_ENDPOINT_URL",
         "the archive's S3-compatible server (MinIO…); default AWS",
     ),
-    ("AWS_REGION", "the archive bucket's region, default us-east-1"),
-    ("AWS_ACCESS_KEY_ID", "the archive's access key (with the secret)"),
+    (
+        "AWS_REGION",
+        "the archive bucket's region, default us-east-1",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID",
+        "the archive's access key (with the secret)",
+    ),
     ("AWS_SECRET_ACCESS_KEY", "the archive's secret key"),
-    ("AWS_SESSION_TOKEN", "the archive's session token, for temporary credentials"),
+    (
+        "AWS_SESSION_TOKEN",
+        "the archive's session token, for temporary credentials",
+    ),
     (
         "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
         "after SIGTERM, how long open requests and streams may finish, default 30",

@@ -22,8 +22,8 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<Json<SyncResponse>> {
-    let report = crate::sync::run(state.store.as_ref(), &state.upstreams, &[], &mut |_, _| {})
-        .await?;
+    let report =
+        crate::sync::run(state.store.as_ref(), &state.upstreams, &[], &mut |_, _| {}).await?;
     let errors = report
         .errors
         .into_iter()

@@ -7,8 +7,7 @@ use super::StoreError;
 pub async fn probe(database_url: &str) -> Result<String, StoreError> {
     if database_url.starts_with("sqlite:") {
         super::sqlite::probe::probe(database_url).await
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
-    {
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         super::postgres::probe::probe(database_url).await
     } else {
         Err(StoreError::Unavailable(format!(

@@ -17,9 +17,7 @@ use time::OffsetDateTime;
 
 use crate::identity::{Identity, SystemId};
 use crate::store::{ImportCounts, ImportedConversation, ImportedTurn, Store, StoreError};
-use crate::upstream::{
-    RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage, Upstreams,
-};
+use crate::upstream::{RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage, Upstreams};
 
 pub use self::status::{SyncStats, SyncStatus};
 
@@ -196,6 +194,10 @@ mod tests {
         .unwrap();
         assert_eq!(report.skipped, ["hooked"]);
         assert!(report.errors.is_empty());
-        assert_eq!(seen, [(0, 1), (1, 1)], "progress before and after the one user");
+        assert_eq!(
+            seen,
+            [(0, 1), (1, 1)],
+            "progress before and after the one user"
+        );
     }
 }

@@ -63,7 +63,10 @@ pub async fn probe(
     }
     Ok(match (target, status.is_success()) {
         (UpstreamTarget::N8n(_), _) => {
-            format!("reachable (HTTP {}; the token is checked on the first message)", status.as_u16())
+            format!(
+                "reachable (HTTP {}; the token is checked on the first message)",
+                status.as_u16()
+            )
         }
         (_, true) => format!("reachable, key accepted (HTTP {})", status.as_u16()),
         (_, false) => format!("reachable (HTTP {})", status.as_u16()),

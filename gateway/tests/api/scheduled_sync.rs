@@ -17,7 +17,11 @@ async fn history_made_upstream_appears_without_a_sync_request() {
     // The user opens the chat page once (so the gateway knows them), then
     // talks to the app somewhere else.
     let token = gw.token("shop", "ada");
-    let page = gw.get(&format!("/chat?token={token}")).send().await.unwrap();
+    let page = gw
+        .get(&format!("/chat?token={token}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let upstream_user = Identity::parse("shop", "ada").unwrap().upstream_user();
     gw.fake

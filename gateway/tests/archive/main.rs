@@ -41,7 +41,10 @@ async fn finished_turns_are_archived_per_system_and_day_by_the_time_the_gateway_
     server.create_bucket(BUCKET).await;
     let mut gw = TestGateway::builder()
         .upstream(Upstream::Demo)
-        .env("CHAT_GATEWAY_ARCHIVE_URL", format!("s3://{BUCKET}/{PREFIX}/"))
+        .env(
+            "CHAT_GATEWAY_ARCHIVE_URL",
+            format!("s3://{BUCKET}/{PREFIX}/"),
+        )
         .env("AWS_ENDPOINT_URL", server.url())
         .env("AWS_REGION", "eu-central-1")
         .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
@@ -85,7 +88,13 @@ async fn finished_turns_are_archived_per_system_and_day_by_the_time_the_gateway_
     let mut lines: Vec<(String, Value)> = Vec::new();
     for object in &objects {
         let key = object.location.to_string();
-        let body = s3.get(&object.location).await.unwrap().bytes().await.unwrap();
+        let body = s3
+            .get(&object.location)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(text.ends_with('\n'), "{key}: JSON Lines end with a newline");
         for line in text.lines() {

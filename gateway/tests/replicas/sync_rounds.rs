@@ -80,7 +80,11 @@ async fn only_one_replica_runs_a_sync_round() {
     } else {
         (&b, &a, "seen by B")
     };
-    assert_eq!(titles(winner, &who).await, [seen], "only the winner imported");
+    assert_eq!(
+        titles(winner, &who).await,
+        [seen],
+        "only the winner imported"
+    );
 
     // A replica whose timer fires late does not run the same round again.
     assert_eq!(run_round(loser.state(), 7).await, RoundOutcome::Skipped);

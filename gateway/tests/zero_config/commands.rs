@@ -67,7 +67,11 @@ async fn check_passes_on_a_good_configuration_and_migrate_creates_the_schema() {
 
     let out = run(dir.path(), &env, &["check"]).await;
     let table = stdout(&out);
-    assert!(out.status.success(), "{table}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{table}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(row(&table, "configuration").0, "ok", "{table}");
     let (result, detail) = row(&table, "database");
     assert_eq!(result, "ok", "{table}");
@@ -80,17 +84,26 @@ async fn check_passes_on_a_good_configuration_and_migrate_creates_the_schema() {
     assert_eq!(result, "ok", "{table}");
     assert!(detail.starts_with("dify http://127.0.0.1:"), "{table}");
     assert!(detail.contains("key accepted"), "{table}");
-    assert!(!table.contains(DIFY_KEY) && !table.contains(API_KEY), "{table}");
+    assert!(
+        !table.contains(DIFY_KEY) && !table.contains(API_KEY),
+        "{table}"
+    );
 
     let out = run(dir.path(), &env, &["migrate"]).await;
     assert!(out.status.success(), "{out:?}");
-    assert!(stdout(&out).starts_with("database schema up to date"), "{out:?}");
+    assert!(
+        stdout(&out).starts_with("database schema up to date"),
+        "{out:?}"
+    );
     assert!(dir.path().join("chat.db").exists());
 
     let out = run(dir.path(), &env, &["check"]).await;
     let table = stdout(&out);
     assert!(out.status.success(), "{table}");
-    assert!(row(&table, "database").1.contains("schema up to date"), "{table}");
+    assert!(
+        row(&table, "database").1.contains("schema up to date"),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -117,7 +130,10 @@ async fn check_fails_on_an_unreachable_upstream_or_a_refused_key() {
     let (result, detail) = row(&table, "upstream SUPPORT");
     assert_eq!(result, "FAIL", "{table}");
     assert!(detail.starts_with("n8n "), "{table}");
-    assert!(detail.contains("N8N_SUPPORT_"), "names the variables: {table}");
+    assert!(
+        detail.contains("N8N_SUPPORT_"),
+        "names the variables: {table}"
+    );
     assert!(table.trim_end().ends_with("2 problem(s) found"), "{table}");
     assert!(!table.contains("app-wrong-key-0123"), "{table}");
 }
@@ -140,13 +156,21 @@ async fn check_fails_on_a_bad_database_url_without_printing_its_password() {
     assert_eq!(out.status.code(), Some(1), "{table}");
     let (result, detail) = row(&table, "database");
     assert_eq!(result, "FAIL", "{table}");
-    assert!(detail.starts_with("postgres://app:***@127.0.0.1:"), "{table}");
+    assert!(
+        detail.starts_with("postgres://app:***@127.0.0.1:"),
+        "{table}"
+    );
     let all = format!("{table}{}", String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains("hunter2-db-pw"), "{all}");
 
     // Not a database URL at all: the configuration row fails, and nothing
     // else is tried.
-    let out = run(dir.path(), &[("DATABASE_URL", "mysql://db/chat")], &["check"]).await;
+    let out = run(
+        dir.path(),
+        &[("DATABASE_URL", "mysql://db/chat")],
+        &["check"],
+    )
+    .await;
     let table = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{table}");
     let (result, detail) = row(&table, "configuration");
@@ -188,7 +212,11 @@ async fn sync_imports_upstream_history_once_and_reports_failures() {
     ];
     let out = run(dir.path(), &env, &["sync"]).await;
     let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         text.trim(),
         "synced 1 users: 1 conversations and 4 messages imported"

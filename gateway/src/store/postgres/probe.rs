@@ -18,19 +18,20 @@ pub(crate) async fn probe(url: &str) -> Result<String, StoreError> {
         let version: String = sqlx::query_scalar("SHOW server_version")
             .fetch_one(&mut conn)
             .await?;
-        let applied: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM _sqlx_migrations WHERE success",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .unwrap_or(0);
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap_or(0);
         conn.close().await?;
         Ok::<_, StoreError>((version, applied))
     };
     let (version, applied) = tokio::time::timeout(PROBE_TIMEOUT, work)
         .await
         .map_err(|_| {
-            StoreError::Unavailable(format!("no answer from PostgreSQL within {PROBE_TIMEOUT:?}"))
+            StoreError::Unavailable(format!(
+                "no answer from PostgreSQL within {PROBE_TIMEOUT:?}"
+            ))
         })??;
     Ok(format!(
         "PostgreSQL {version} ({})",

@@ -13,7 +13,7 @@ use super::super::{ImportCounts, StoreError};
 
 /// The advisory lock key of the sync (any constant that no other lock of
 /// this database uses; the owner locks in `writes.rs` hash text instead).
-const SYNC_LOCK_KEY: i64 = 0x747a_5f73_796e_63; // "tz_sync"
+const SYNC_LOCK_KEY: i64 = 0x0074_7a5f_7379_6e63; // "tz_sync" in ASCII
 
 /// The lease: the connection holding the lock, and the round it claimed.
 struct PgLease {

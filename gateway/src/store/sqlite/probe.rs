@@ -48,6 +48,9 @@ pub(crate) async fn probe(url: &str) -> Result<String, StoreError> {
     Ok(format!(
         "SQLite {version}, file {} ({})",
         file.display(),
-        super::super::probe::schema_state(applied, sqlx::migrate!("migrations/sqlite").iter().count())
+        super::super::probe::schema_state(
+            applied,
+            sqlx::migrate!("migrations/sqlite").iter().count()
+        )
     ))
 }
