@@ -33,9 +33,11 @@
 //! - [`archive`]: copying finished turns to S3-compatible storage.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `sync`, `chat` → `state` → `archive`, `auth`, `store`, `upstream`, `origins` → `config` →
-//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
-//! `store` and `upstream` import neither `error` nor each other.
+//! `chat` → `state` → `sync`, `archive`, `auth`, `store`, `upstream`,
+//! `origins` → `config` → `identity` (`sync` uses `store` and `upstream`,
+//! never `state`; `cli` sits on top, beside `routes`). `error` maps the
+//! store's, the upstreams' and sync's errors to HTTP; `store` and `upstream`
+//! import neither `error` nor each other.
 
 pub mod archive;
 pub mod auth;
@@ -140,7 +142,19 @@ impl App {
         let draining = self.state.draining.clone();
         if let Some(every) = self.state.config.sync_every {
             let stop = draining.clone();
-            tokio::spawn(sync::schedule::run_every(self.state.clone(), every, stop));
+            let state = self.state.clone();
+            tokio::spawn(sync::schedule::run_every(every, stop, move |round| {
+                let state = state.clone();
+                async move {
+                    sync::schedule::run_round(
+                        state.store.as_ref(),
+                        &state.upstreams,
+                        &state.sync,
+                        round,
+                    )
+                    .await
+                }
+            }));
         }
         // The router is built once and shared by every connection.
         server::serve(

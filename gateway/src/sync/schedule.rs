@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::SyncStatus;
-use crate::state::AppState;
+use crate::store::Store;
+use crate::upstream::Upstreams;
 
 /// What became of one round in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +44,15 @@ fn until_next_round(now: OffsetDateTime, every: Duration) -> Duration {
     Duration::from_millis(u64::try_from(every_ms - into).unwrap_or(u64::MAX))
 }
 
-/// Run sync rounds every `every` until `stop` is cancelled. The first round
-/// is the next one to start, not one at start-up (a restarting fleet would
+/// Call `round` with each round's number, every `every`, until `stop` is
+/// cancelled (the caller runs [`run_round`] in it). The first round is the
+/// next one to start, not one at start-up (a restarting fleet would
 /// otherwise sync on every deploy).
-pub async fn run_every(state: AppState, every: Duration, stop: CancellationToken) {
+pub async fn run_every<F, Fut>(every: Duration, stop: CancellationToken, mut round_of: F)
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = RoundOutcome>,
+{
     tracing::info!(every = %humantime::format_duration(every), "scheduled sync on");
     loop {
         let wait = until_next_round(OffsetDateTime::now_utc(), every);
@@ -59,19 +65,24 @@ pub async fn run_every(state: AppState, every: Duration, stop: CancellationToken
         let round = round_at(OffsetDateTime::now_utc() + Duration::from_millis(5), every);
         tokio::select! {
             () = stop.cancelled() => return,
-            _ = run_round(&state, round) => {}
+            _ = round_of(round) => {}
         }
     }
 }
 
-/// Run round `round` here unless another process claims it first.
-pub async fn run_round(state: &AppState, round: i64) -> RoundOutcome {
-    let status: &SyncStatus = &state.sync;
+/// Run round `round` here unless another process claims it first; what it
+/// did is recorded in `status`.
+pub async fn run_round(
+    store: &dyn Store,
+    upstreams: &Upstreams,
+    status: &SyncStatus,
+    round: i64,
+) -> RoundOutcome {
     let Some(_running) = status.try_run() else {
         status.update(|s| s.rounds_skipped += 1);
         return RoundOutcome::Skipped;
     };
-    let lease = match state.store.claim_sync_round(round).await {
+    let lease = match store.claim_sync_round(round).await {
         Ok(Some(lease)) => lease,
         Ok(None) => {
             tracing::debug!(round, "sync round left to another replica");
@@ -86,7 +97,7 @@ pub async fn run_round(state: &AppState, round: i64) -> RoundOutcome {
     };
     let started_at = OffsetDateTime::now_utc();
     let clock = Instant::now();
-    let report = super::run(state.store.as_ref(), &state.upstreams, &[], &mut |_, _| {}).await;
+    let report = super::run(store, upstreams, &[], &mut |_, _| {}).await;
     let took = clock.elapsed();
     match report {
         Ok(report) => {

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use gateway::App;
 use gateway::identity::Identity;
+use gateway::state::AppState;
 use gateway::store::{ImportCounts, PageRequest};
-use gateway::sync::schedule::{RoundOutcome, run_round};
+use gateway::sync::schedule::RoundOutcome;
 use testkit::fake_dify::{FakeDify, FakeOptions};
 use testkit::postgres::ThrowawayPostgres;
 use testkit::{Database, TestGateway, Upstream};
@@ -32,6 +33,13 @@ async fn replica(postgres: &ThrowawayPostgres) -> (App, FakeDify) {
         .await
         .unwrap();
     (app, fake)
+}
+
+/// Round `round` on the replica whose state is `state`, as its timer would
+/// start it.
+async fn run_round(state: &AppState, round: i64) -> RoundOutcome {
+    gateway::sync::schedule::run_round(state.store.as_ref(), &state.upstreams, &state.sync, round)
+        .await
 }
 
 async fn titles(app: &App, who: &Identity) -> Vec<String> {
