@@ -45,7 +45,7 @@ pub async fn probe(
         .timeout(limit)
         .send()
         .await
-        .map_err(|e| super::http::transport_error(&e, limit))?;
+        .map_err(|e| unreachable(e, limit))?;
     let status = response.status();
     let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
     let checks_key = !matches!(target, UpstreamTarget::N8n(_));
@@ -71,4 +71,25 @@ pub async fn probe(
         (_, true) => format!("reachable, key accepted (HTTP {})", status.as_u16()),
         (_, false) => format!("reachable (HTTP {})", status.as_u16()),
     })
+}
+
+/// Why a probe got no answer: the error's causes, down to the system's
+/// (`Connection refused`), without the URL (a webhook's path can be a
+/// secret).
+fn unreachable(e: reqwest::Error, limit: Duration) -> UpstreamError {
+    if e.is_timeout() {
+        return UpstreamError::Timeout(limit);
+    }
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let line = c.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = c.source();
+    }
+    UpstreamError::Transport(text)
 }

@@ -113,7 +113,10 @@ async fn check_fails_on_an_unreachable_upstream_or_a_refused_key() {
     // A port nothing listens on: bound, then released.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
+        format!(
+            "http://{}/webhook/secret-hook-id",
+            listener.local_addr().unwrap()
+        )
     };
     let env = [
         ("DATABASE_URL", "sqlite::memory:"),
@@ -133,6 +136,10 @@ async fn check_fails_on_an_unreachable_upstream_or_a_refused_key() {
     assert!(
         detail.contains("N8N_SUPPORT_"),
         "names the variables: {table}"
+    );
+    assert!(
+        !table.contains("secret-hook-id"),
+        "a webhook's path is never printed: {table}"
     );
     assert!(table.trim_end().ends_with("2 problem(s) found"), "{table}");
     assert!(!table.contains("app-wrong-key-0123"), "{table}");
