@@ -279,6 +279,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::sync::SyncError> for ApiError {
+    fn from(e: crate::sync::SyncError) -> Self {
+        match e {
+            crate::sync::SyncError::NotConfigured => ApiError::NotConfigured,
+            crate::sync::SyncError::Upstream(e) => ApiError::Upstream(e),
+            crate::sync::SyncError::Store(e) => ApiError::Store(e),
+        }
+    }
+}
+
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -28,13 +28,18 @@
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets;
 //! - [`stored_text`]: what text a request may hand the store;
-//! - [`server`]: accepting connections, with their timeouts and limits.
+//! - [`server`]: accepting connections, with their timeouts and limits;
+//! - [`sync`]: importing upstream history, on request and on a schedule;
+//! - [`archive`]: copying finished turns to S3-compatible storage.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
-//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
-//! `store` and `upstream` import neither `error` nor each other.
+//! `chat` → `state` → `sync`, `archive`, `auth`, `store`, `upstream`,
+//! `origins` → `config` → `identity` (`sync` uses `store` and `upstream`,
+//! never `state`; `cli` sits on top, beside `routes`). `error` maps the
+//! store's, the upstreams' and sync's errors to HTTP; `store` and `upstream`
+//! import neither `error` nor each other.
 
+pub mod archive;
 pub mod auth;
 pub mod chat;
 pub mod cli;
@@ -51,6 +56,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod stored_text;
+pub mod sync;
 pub mod upstream;
 
 use std::future::Future;
@@ -90,6 +96,11 @@ impl App {
     ) -> anyhow::Result<Self> {
         let auth = Auth::from_config(&config)?;
         let origins = OriginPolicy::from_config(&config);
+        let archive = config
+            .archive
+            .as_ref()
+            .map(archive::Archive::start)
+            .transpose()?;
         Ok(Self {
             state: AppState::new(Shared {
                 config,
@@ -101,6 +112,8 @@ impl App {
                 tasks: TaskTracker::new(),
                 draining: CancellationToken::new(),
                 sockets: TaskTracker::new(),
+                sync: crate::sync::SyncStatus::default(),
+                archive,
             }),
         })
     }
@@ -127,6 +140,22 @@ impl App {
         let grace = self.state.config.shutdown_grace;
         let cut = token.clone();
         let draining = self.state.draining.clone();
+        if let Some(every) = self.state.config.sync_every {
+            let stop = draining.clone();
+            let state = self.state.clone();
+            tokio::spawn(sync::schedule::run_every(every, stop, move |round| {
+                let state = state.clone();
+                async move {
+                    sync::schedule::run_round(
+                        state.store.as_ref(),
+                        &state.upstreams,
+                        &state.sync,
+                        round,
+                    )
+                    .await
+                }
+            }));
+        }
         // The router is built once and shared by every connection.
         server::serve(
             listener,
@@ -153,6 +182,10 @@ impl App {
         self.state.tasks.close();
         self.state.tasks.wait().await;
         self.state.sockets.wait().await;
+        // Every turn has finished: upload what the archive still holds.
+        if let Some(archive) = &self.state.archive {
+            archive.close().await;
+        }
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
-//! `chat-gateway`: run the gateway, mint a chat URL, or print fresh secrets.
+//! `chat-gateway`: run the gateway, or one of its commands (see `cli`).
 
 use clap::Parser;
-use gateway::cli::{Cli, Command};
+use gateway::cli::{Cli, Command, Outcome};
 
 #[tokio::main]
 #[expect(
@@ -12,16 +12,23 @@ use gateway::cli::{Cli, Command};
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or_default() {
-        Command::Serve => gateway::cli::serve().await.map(|()| None),
-        Command::Token(args) => gateway::cli::token(&args).map(Some),
-        Command::Secrets => Ok(Some(gateway::cli::secrets())),
+        Command::Serve => gateway::cli::serve().await.map(|()| Outcome::quiet()),
+        Command::Token(args) => gateway::cli::token(&args).map(Outcome::printed),
+        Command::Secrets => Ok(Outcome::printed(gateway::cli::secrets())),
+        Command::Sync(args) => gateway::cli::sync(&args).await,
+        Command::Migrate => gateway::cli::migrate().await,
+        Command::Check => gateway::cli::check().await,
     };
     match result {
-        Ok(output) => {
-            if let Some(text) = output {
+        Ok(outcome) => {
+            if let Some(text) = outcome.text {
                 println!("{text}");
             }
-            std::process::ExitCode::SUCCESS
+            if outcome.ok {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("chat-gateway: {e:#}");

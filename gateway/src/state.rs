@@ -38,6 +38,10 @@ pub struct Shared {
     /// Open WebSockets. The HTTP server does not wait for upgraded
     /// connections, so shutdown waits for these (within the grace period).
     pub sockets: TaskTracker,
+    /// What the scheduled sync did (for metrics and the console).
+    pub sync: crate::sync::SyncStatus,
+    /// Where finished turns are copied (`CHAT_GATEWAY_ARCHIVE_URL`).
+    pub archive: Option<crate::archive::Archive>,
 }
 
 impl AppState {

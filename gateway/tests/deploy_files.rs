@@ -179,7 +179,7 @@ fn variables_the_config_reads() -> Vec<String> {
             let name = quoted
                 .replace("{sys}", "<SYSTEM>")
                 .replace("{system}", "<SYSTEM>");
-            let is_variable = ["CHAT_GATEWAY_", "DIFY_", "N8N_", "OPENAI_", "ALLOWED_", "DATABASE_URL"]
+            let is_variable = ["CHAT_GATEWAY_", "DIFY_", "N8N_", "OPENAI_", "ALLOWED_", "DATABASE_URL", "AWS_"]
                 .iter()
                 .any(|prefix| name.starts_with(prefix))
                 && name.len() > "DIFY_".len()

@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+use crate::archive::ArchivedTurn;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
@@ -328,6 +329,7 @@ async fn finish(
         (Outcome::Failed(_), None) => MessageStatus::Failed,
         _ => MessageStatus::Complete,
     };
+    let at = OffsetDateTime::now_utc();
     state
         .store
         .finish_turn(&TurnEnd {
@@ -341,10 +343,26 @@ async fn finish(
             }),
             upstream_conversation_id,
             upstream_message_id,
-            at: OffsetDateTime::now_utc(),
+            at,
         })
         .await
-        .map_err(ApiError::from)
+        .map_err(ApiError::from)?;
+    if let Some(archive) = &state.archive {
+        archive.record(ArchivedTurn {
+            conversation_id: turn.conversation_id.clone(),
+            system_id: turn.identity.system.as_str().to_owned(),
+            user_id: turn.identity.user.as_str().to_owned(),
+            agent: turn.agent.clone(),
+            upstream: turn.upstream.kind().to_owned(),
+            question_id: turn.user_message_id.clone(),
+            question: turn.message.clone(),
+            answer_id: reply_status.map(|_| turn.reply_id.clone()),
+            answer: text.to_owned(),
+            status: reply_status.unwrap_or(user_status).as_str().to_owned(),
+            finished_at: at,
+        });
+    }
+    Ok(())
 }
 
 /// A conversation's first title: the first line of the first message,

@@ -12,6 +12,7 @@
 //! **production** mode (`CHAT_GATEWAY_ENV=production`) the gateway refuses to
 //! start without a strong JWT secret and at least one API key.
 
+mod background;
 mod dev_secrets;
 mod env;
 mod file;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use sdk::jwt::JwtSecret;
 
+pub use self::background::ArchiveSettings;
 pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
@@ -68,6 +70,10 @@ pub struct Config {
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
+    /// How often to import upstream history in the background; `None`: never.
+    pub sync_every: Option<Duration>,
+    /// Where finished turns are archived; `None`: nowhere.
+    pub archive: Option<ArchiveSettings>,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
 }
@@ -326,6 +332,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
+            sync_every: background::sync_every(vars)?,
+            archive: background::archive(vars)?,
             dev,
         })
     }

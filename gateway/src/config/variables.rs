@@ -129,6 +129,31 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "auto (HTTP/2 when TLS negotiates it, default) or always (also h2c to http:// upstreams)",
     ),
     (
+        "CHAT_GATEWAY_SYNC_EVERY",
+        "import upstream history in the background this often (15m, 1h; default off)",
+    ),
+    (
+        "CHAT_GATEWAY_ARCHIVE_URL",
+        "s3://bucket/prefix: archive finished turns there as JSON Lines (default off)",
+    ),
+    (
+        "AWS_ENDPOINT_URL",
+        "the archive's S3-compatible server (MinIO…); default AWS",
+    ),
+    (
+        "AWS_REGION",
+        "the archive bucket's region, default us-east-1",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID",
+        "the archive's access key (with the secret)",
+    ),
+    ("AWS_SECRET_ACCESS_KEY", "the archive's secret key"),
+    (
+        "AWS_SESSION_TOKEN",
+        "the archive's session token, for temporary credentials",
+    ),
+    (
         "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
         "after SIGTERM, how long open requests and streams may finish, default 30",
     ),

@@ -27,10 +27,15 @@
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
 pub mod postgres;
+mod probe;
 pub mod sqlite;
 mod turns;
 
 pub use self::turns::{UpstreamClaim, UpstreamIds};
+mod sync_rounds;
+
+pub use self::probe::probe;
+pub use self::sync_rounds::{LocalLease, SyncLease};
 
 use std::sync::Arc;
 
@@ -382,6 +387,17 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
         user_message_id: &str,
     ) -> Result<UpstreamClaim, StoreError>;
+    // Scheduled sync (see `crate::sync`).
+
+    /// Claim round `round` of the scheduled sync for this process, held
+    /// until the lease is finished or dropped. `None` when another process
+    /// is running a round or already ran this one. A store used by one
+    /// process only (SQLite) always grants it; that process keeps its own
+    /// runs apart.
+    async fn claim_sync_round(&self, round: i64) -> Result<Option<Box<dyn SyncLease>>, StoreError> {
+        let _ = round;
+        Ok(Some(Box::new(LocalLease)))
+    }
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -20,6 +20,7 @@ mod history;
 pub mod http;
 pub mod n8n;
 pub mod openai;
+pub mod probe;
 mod routing;
 
 use std::pin::Pin;

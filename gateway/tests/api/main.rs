@@ -11,6 +11,7 @@ mod faults;
 mod history;
 mod openai;
 mod shared_upstream;
+mod scheduled_sync;
 mod stored_text;
 mod streaming;
 mod support;

@@ -7,6 +7,7 @@
 
 mod cluster;
 mod shared_upstream;
+mod sync_rounds;
 
 use std::collections::HashSet;
 use std::sync::Arc;

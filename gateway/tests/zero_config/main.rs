@@ -9,6 +9,7 @@
 )]
 
 mod binary;
+mod commands;
 mod crash;
 
 use std::time::Duration;

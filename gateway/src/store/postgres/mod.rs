@@ -32,8 +32,10 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+pub(crate) mod probe;
 mod replicas;
 mod turns;
+mod sync_rounds;
 mod writes;
 
 use std::str::FromStr;
@@ -178,6 +180,13 @@ impl Store for PgStore {
 
     async fn finish_turn(&self, end: &TurnEnd<'_>) -> Result<(), StoreError> {
         writes::finish_turn(&self.pool, end).await
+    }
+
+    async fn claim_sync_round(
+        &self,
+        round: i64,
+    ) -> Result<Option<Box<dyn super::SyncLease>>, StoreError> {
+        sync_rounds::claim(&self.pool, round, &self.replica).await
     }
 
     async fn list_conversations(

@@ -29,6 +29,7 @@ macro_rules! conversation_columns {
 }
 
 mod checkpoint;
+pub(crate) mod probe;
 mod readers;
 mod reads;
 mod turns;

@@ -1,67 +1,17 @@
-//! The `chat-gateway` command line: `serve` (the default), `token` and
-//! `secrets`.
+//! `chat-gateway serve`: the start-up banner and the stop signals.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
-use sdk::{ChatUrlOptions, Lang};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use super::chat_url;
 use crate::App;
-use crate::config::{Config, Mode, VARIABLES};
+use crate::config::{Config, Mode};
 use crate::identity::Identity;
 
-/// The tz-chat gateway.
-#[derive(Debug, Parser)]
-#[command(name = "chat-gateway", version, about, after_help = variables_help())]
-pub struct Cli {
-    /// What to do (default: serve).
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Default, Subcommand)]
-pub enum Command {
-    /// Run the gateway (configured by environment variables and `.env`).
-    #[default]
-    Serve,
-    /// Print a chat URL with a fresh token for one user.
-    Token(TokenArgs),
-    /// Print fresh values for CHAT_GATEWAY_JWT_SECRET and CHAT_GATEWAY_API_KEY.
-    Secrets,
-}
-
-/// Arguments of `token`.
-#[derive(Debug, Args)]
-pub struct TokenArgs {
-    /// The client system.
-    #[arg(long, default_value = "drillquiz")]
-    pub system_id: String,
-    /// The end user.
-    #[arg(long, default_value = "12345")]
-    pub user_id: String,
-    /// Token lifetime in seconds.
-    #[arg(long, default_value_t = 86_400)]
-    pub ttl: u64,
-    /// Interface language (en, es, ko, zh, ja).
-    #[arg(long)]
-    pub lang: Option<String>,
-    /// Compact layout, for an iframe.
-    #[arg(long)]
-    pub embed: bool,
-}
-
-fn variables_help() -> String {
-    let mut out = String::from("Environment variables (also read from .env):\n");
-    for (name, meaning) in VARIABLES {
-        out.push_str(&format!("  {name:<44} {meaning}\n"));
-    }
-    out
-}
-
-fn init_tracing() {
+pub(super) fn init_tracing() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
@@ -145,56 +95,6 @@ impl Banner {
             println!("  upstream:  {line}");
         }
     }
-}
-
-fn chat_url(
-    config: &Config,
-    who: &Identity,
-    ttl: Duration,
-    lang: Option<Lang>,
-    embed: bool,
-) -> anyhow::Result<String> {
-    let auth = crate::auth::Auth::from_config(config)?;
-    let (token, _) = auth.mint(who, ttl).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(sdk::chat_url(
-        &config.public_url,
-        &token,
-        &ChatUrlOptions {
-            embed,
-            lang,
-            ..ChatUrlOptions::default()
-        },
-    ))
-}
-
-/// `chat-gateway token`: the chat URL to print.
-pub fn token(args: &TokenArgs) -> anyhow::Result<String> {
-    let config = Config::from_process_env()?;
-    let who = Identity::parse(&args.system_id, &args.user_id)?;
-    let lang = match args.lang.as_deref() {
-        None => None,
-        Some(tag) => Some(
-            Lang::from_tag(tag)
-                .with_context(|| format!("--lang {tag}: use en, es, ko, zh or ja"))?,
-        ),
-    };
-    let url = chat_url(
-        &config,
-        &who,
-        Duration::from_secs(args.ttl),
-        lang,
-        args.embed,
-    )?;
-    Ok(url)
-}
-
-/// `chat-gateway secrets`: fresh values to print, as `.env` lines.
-pub fn secrets() -> String {
-    format!(
-        "CHAT_GATEWAY_JWT_SECRET={}\nCHAT_GATEWAY_API_KEY={}",
-        crate::secrets::jwt_secret(),
-        crate::secrets::api_key()
-    )
 }
 
 /// Completes on Ctrl-C or SIGTERM.
