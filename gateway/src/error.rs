@@ -77,6 +77,10 @@ pub enum ApiError {
     /// No such conversation for this user (404).
     #[error("Conversation not found")]
     ConversationNotFound,
+    /// No such message for this user (404): someone else's is answered
+    /// the same as a missing one.
+    #[error("Message not found")]
+    MessageNotFound,
     /// A WebSocket already has an answer running (409).
     #[error("An answer is still being written on this socket; wait for its end or send stop")]
     Busy,
@@ -135,7 +139,7 @@ impl ApiError {
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            E::RouteNotFound | E::ConversationNotFound | E::AgentNotFound(_) => {
+            E::RouteNotFound | E::ConversationNotFound | E::MessageNotFound | E::AgentNotFound(_) => {
                 StatusCode::NOT_FOUND
             }
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -171,7 +175,7 @@ impl ApiError {
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
-            E::RouteNotFound => ErrorCode::NotFound,
+            E::RouteNotFound | E::MessageNotFound => ErrorCode::NotFound,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::Busy => ErrorCode::Busy,
             E::Stopped => ErrorCode::Stopped,

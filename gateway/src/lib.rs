@@ -22,6 +22,7 @@
 //!   the Dify, n8n and OpenAI-compatible clients;
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
+//! - [`feedback`]: users' ratings of answers, stored and passed upstream;
 //! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames
 //!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
@@ -31,8 +32,8 @@
 //! - [`server`]: accepting connections, with their timeouts and limits.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
-//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `chat`, `feedback` → `state` → `auth`, `store`, `upstream`, `origins` →
+//! `config` → `identity`. `error` maps the store's and the upstreams' errors to HTTP;
 //! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;
@@ -41,6 +42,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod identity;
 pub mod markdown;
 pub mod origins;

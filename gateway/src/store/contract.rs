@@ -3,6 +3,7 @@
 
 mod agents;
 pub(crate) mod crashes;
+mod feedback;
 mod imports;
 mod listings;
 mod races;
@@ -131,6 +132,7 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    feedback::feedback_on_answers(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

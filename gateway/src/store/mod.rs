@@ -24,6 +24,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod feedback;
 pub mod postgres;
 pub mod sqlite;
 
@@ -34,6 +35,8 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use crate::identity::Identity;
+
+use self::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +92,7 @@ impl MessageRecord {
             status: self.status,
             created_at: self.created_at,
             html,
+            feedback: None,
         }
     }
 }
@@ -361,6 +365,28 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // ---- Message feedback (see [`feedback`]) ----
+
+    /// Give, replace or clear the feedback of one of the owner's assistant
+    /// messages, in one transaction with the checks.
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError>;
+
+    /// The feedback of every rated message of a conversation, by message id.
+    /// Callers check ownership first (as `list_messages` does).
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError>;
+
+    /// The feedback of one message, as stored now.
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

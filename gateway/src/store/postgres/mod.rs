@@ -32,6 +32,7 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod feedback;
 mod replicas;
 mod writes;
 
@@ -50,6 +51,7 @@ use super::{
     from_millis, role_from_str, status_from_str, to_millis,
 };
 use crate::identity::Identity;
+use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// Connections per replica. Short transactions only (no connection is held
 /// while an answer streams), so this is plenty; PostgreSQL's
@@ -387,6 +389,31 @@ impl Store for PgStore {
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         writes::import_conversation(&self.pool, owner, conversation, messages, at).await
+    }
+
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let change = FeedbackChange {
+            comment: change.comment.filter(|_| change.rating.is_some()),
+            ..*change
+        };
+        feedback::set(&self.pool, &change).await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError> {
+        feedback::of_conversation(&self.pool, conversation_id).await
+    }
+
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError> {
+        feedback::of_message(&self.pool, message_id).await
     }
 }
 
