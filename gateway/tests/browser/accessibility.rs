@@ -69,7 +69,7 @@ async fn embed_mode_narrow_screens_and_the_error_page_pass_axe() {
     let token = gw.token("drillquiz", "a11y-embed");
     let embed = gw.chat_url(&token, "embed=1&lang=en");
     let narrow = gw.chat_url(&gw.token("drillquiz", "a11y-narrow"), "lang=en");
-    let broken = format!("{}/chat?lang=ja", gw.base);
+    let broken = gw.chat_url(&gw.expired_token("drillquiz", "a11y-late"), "lang=ja");
     with_browser(BrowserOptions::default(), move |c| async move {
         set_viewport(&c, 380, 520).await;
         page::open(&c, &embed).await;
@@ -104,7 +104,7 @@ async fn embed_mode_narrow_screens_and_the_error_page_pass_axe() {
             "return document.readyState === 'complete' && document.querySelector('.error-card');",
         )
         .await;
-        assert_accessible(&c, "the error page (no token)").await;
+        assert_accessible(&c, "the error page (expired token, Japanese)").await;
     })
     .await;
 }
