@@ -139,9 +139,10 @@ impl ApiError {
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            E::RouteNotFound | E::ConversationNotFound | E::MessageNotFound | E::AgentNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            E::RouteNotFound
+            | E::ConversationNotFound
+            | E::MessageNotFound
+            | E::AgentNotFound(_) => StatusCode::NOT_FOUND,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::Busy => StatusCode::CONFLICT,
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),

@@ -16,11 +16,7 @@ async fn turn(gw: &Gateway, user: &str) -> (String, String, String) {
     let conversation = body["conversation_id"].as_str().unwrap().to_owned();
     let messages = gw.messages("drillquiz", user, &conversation).await;
     assert_eq!(messages.len(), 2);
-    (
-        conversation,
-        messages[0].id.clone(),
-        messages[1].id.clone(),
-    )
+    (conversation, messages[0].id.clone(), messages[1].id.clone())
 }
 
 /// `POST /v1/messages/{id}/feedback` with `user`'s chat token.
@@ -65,9 +61,8 @@ async fn feedback_is_stored_listed_and_reaches_dify() {
     assert_eq!(sent.user, chat_user);
     let dify_message = sent.message_id.clone();
     eventually(|| async {
-        (gw.fake.feedback_of(&dify_message)
-            == Some(("like".into(), Some("Clear, thanks".into()))))
-        .then_some(())
+        (gw.fake.feedback_of(&dify_message) == Some(("like".into(), Some("Clear, thanks".into()))))
+            .then_some(())
     })
     .await;
 
@@ -76,7 +71,10 @@ async fn feedback_is_stored_listed_and_reaches_dify() {
     assert_eq!(status, 200);
     let messages = gw.messages("drillquiz", "fb", &conversation).await;
     let latest = messages[1].feedback.clone().unwrap();
-    assert_eq!((latest.rating, latest.comment), (sdk::Rating::Dislike, None));
+    assert_eq!(
+        (latest.rating, latest.comment),
+        (sdk::Rating::Dislike, None)
+    );
     eventually(|| async {
         (gw.fake.feedback_of(&dify_message) == Some(("dislike".into(), None))).then_some(())
     })
@@ -134,7 +132,13 @@ async fn only_the_owner_rates_only_answers() {
         );
     }
     let long = "x".repeat(2001);
-    let (status, _) = rate(&gw, "owner", &answer, json!({"rating": "like", "comment": long})).await;
+    let (status, _) = rate(
+        &gw,
+        "owner",
+        &answer,
+        json!({"rating": "like", "comment": long}),
+    )
+    .await;
     assert_eq!(status, 422);
 
     // Nothing refused was stored, nor sent to Dify.

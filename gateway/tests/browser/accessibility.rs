@@ -45,10 +45,16 @@ async fn the_chat_page_passes_axe_in_every_state() {
 async fn every_language_passes_axe() {
     let gw = TestGateway::start(&[]).await;
     let token = gw.token("drillquiz", "a11y-lang");
-    gw.chat(&token, "A question answered in every language").await;
+    gw.chat(&token, "A question answered in every language")
+        .await;
     let urls: Vec<_> = ["en", "es", "ko", "zh", "ja"]
         .iter()
-        .map(|lang| (*lang, gw.chat_url(&gw.token("drillquiz", "a11y-lang"), &format!("lang={lang}"))))
+        .map(|lang| {
+            (
+                *lang,
+                gw.chat_url(&gw.token("drillquiz", "a11y-lang"), &format!("lang={lang}")),
+            )
+        })
         .collect();
     with_browser(BrowserOptions::default(), move |c| async move {
         for (lang, url) in urls {

@@ -399,7 +399,10 @@ pub(crate) async fn assert_accessible(client: &Client, what: &str) {
                 "    at {}: {}\n      {}\n",
                 n["target"].as_str().unwrap_or_default(),
                 n["html"].as_str().unwrap_or_default(),
-                n["fix"].as_str().unwrap_or_default().replace('\n', "\n      ")
+                n["fix"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace('\n', "\n      ")
             ));
         }
     }

@@ -201,11 +201,17 @@ async fn an_answer_is_rated_and_the_rating_cleared() {
         (sdk::Rating::Like, Some("Spot on"))
     );
     let listed = me.messages(&reply.conversation_id).await.unwrap();
-    assert_eq!(listed[1].feedback.as_ref().map(|f| f.rating), Some(sdk::Rating::Like));
+    assert_eq!(
+        listed[1].feedback.as_ref().map(|f| f.rating),
+        Some(sdk::Rating::Like)
+    );
 
     let cleared = me.feedback(&answer.id, None, None).await.unwrap();
     assert_eq!(cleared.feedback, None);
-    assert_eq!(me.messages(&reply.conversation_id).await.unwrap()[1].feedback, None);
+    assert_eq!(
+        me.messages(&reply.conversation_id).await.unwrap()[1].feedback,
+        None
+    );
 
     // The server names the user; another user's answer is not found.
     let err = gw
@@ -214,7 +220,10 @@ async fn an_answer_is_rated_and_the_rating_cleared() {
         .feedback(&answer.id, Some(sdk::Rating::Dislike), None)
         .await
         .unwrap_err();
-    assert_eq!((err.status(), err.code()), (Some(404), Some(ErrorCode::NotFound)));
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(404), Some(ErrorCode::NotFound))
+    );
     let err = me
         .feedback(&question.id, Some(sdk::Rating::Like), None)
         .await

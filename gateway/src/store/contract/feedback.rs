@@ -73,7 +73,15 @@ pub(super) async fn feedback_on_answers(store: &dyn Store) {
     let FeedbackOutcome::Saved(FeedbackSaved {
         feedback: Some(latest),
         ..
-    }) = rate(store, &owner, &answer_id, Some(Rating::Dislike), Some("wrong year"), t1).await
+    }) = rate(
+        store,
+        &owner,
+        &answer_id,
+        Some(Rating::Dislike),
+        Some("wrong year"),
+        t1,
+    )
+    .await
     else {
         panic!("not saved");
     };

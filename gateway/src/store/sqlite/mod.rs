@@ -340,7 +340,10 @@ impl Store for SqliteStore {
             owner: change.owner.clone(),
             message_id: change.message_id.to_owned(),
             rating: change.rating,
-            comment: change.comment.filter(|_| change.rating.is_some()).map(str::to_owned),
+            comment: change
+                .comment
+                .filter(|_| change.rating.is_some())
+                .map(str::to_owned),
             at: to_millis(change.at),
         };
         self.writer
