@@ -4,8 +4,8 @@
 
 use fantoccini::key::Key;
 
-use crate::browser::{BrowserOptions, js, wait_js, with_browser};
-use crate::page::{self, press, wait_replies};
+use crate::browser::{BrowserOptions, js, save_screenshot, wait_js, with_browser};
+use crate::page::{self, artifacts, press, wait_replies};
 use crate::server::TestGateway;
 
 /// `aria-pressed` of the first answer's (like, dislike) buttons.
@@ -60,6 +60,7 @@ async fn answers_are_rated_with_the_keyboard_and_cleared_by_a_second_press() {
         wait_js(&c, "dislike pressed", "return document.querySelector(\".rate-btn[data-rating='dislike']\").getAttribute('aria-pressed') === 'true';").await;
         assert_eq!(pressed(&c).await, ("false".into(), "true".into()));
         wait_stored(gw_ref, token_ref, serde_json::json!("dislike")).await;
+        save_screenshot(&c, &artifacts(), "feedback-disliked").await;
 
         // After a reload (in Korean) the stored rating shows, relabelled.
         page::open(&c, &reload).await;
