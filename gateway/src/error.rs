@@ -77,6 +77,10 @@ pub enum ApiError {
     /// No such conversation for this user (404).
     #[error("Conversation not found")]
     ConversationNotFound,
+    /// No such message for this user (404): someone else's is answered
+    /// the same as a missing one.
+    #[error("Message not found")]
+    MessageNotFound,
     /// A WebSocket already has an answer running (409).
     #[error("An answer is still being written on this socket; wait for its end or send stop")]
     Busy,
@@ -135,9 +139,10 @@ impl ApiError {
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
-            E::RouteNotFound | E::ConversationNotFound | E::AgentNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            E::RouteNotFound
+            | E::ConversationNotFound
+            | E::MessageNotFound
+            | E::AgentNotFound(_) => StatusCode::NOT_FOUND,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::Busy => StatusCode::CONFLICT,
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
@@ -171,7 +176,7 @@ impl ApiError {
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
-            E::RouteNotFound => ErrorCode::NotFound,
+            E::RouteNotFound | E::MessageNotFound => ErrorCode::NotFound,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::Busy => ErrorCode::Busy,
             E::Stopped => ErrorCode::Stopped,

@@ -22,6 +22,7 @@
 //!   the Dify, n8n and OpenAI-compatible clients;
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
+//! - [`feedback`]: users' ratings of answers, stored and passed upstream;
 //! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames
 //!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
@@ -33,11 +34,11 @@
 //! - [`archive`]: copying finished turns to S3-compatible storage.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `sync`, `archive`, `auth`, `store`, `upstream`,
-//! `origins` → `config` → `identity` (`sync` uses `store` and `upstream`,
-//! never `state`; `cli` sits on top, beside `routes`). `error` maps the
-//! store's, the upstreams' and sync's errors to HTTP; `store` and `upstream`
-//! import neither `error` nor each other.
+//! `chat`, `feedback` → `state` → `sync`, `archive`, `auth`, `store`,
+//! `upstream`, `origins` → `config` → `identity` (`sync` uses `store` and
+//! `upstream`, never `state`; `cli` sits on top, beside `routes`). `error`
+//! maps the store's, the upstreams' and sync's errors to HTTP; `store` and
+//! `upstream` import neither `error` nor each other.
 
 pub mod archive;
 pub mod auth;
@@ -46,6 +47,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod identity;
 pub mod markdown;
 pub mod origins;

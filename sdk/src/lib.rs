@@ -125,8 +125,8 @@ pub use error_code::{ApiError, ErrorBody, ErrorCode};
 pub use lang::{Lang, SharedTexts, UiTexts};
 pub use types::{
     AgentInfo, AgentList, ChatRequest, ChatResponse, ChatTokenResponse, ClientFrame, Conversation,
-    HealthResponse, Message, MessageStatus, RenameRequest, Role, ServerFrame, StreamEvent,
-    SyncResponse, Usage,
+    Feedback, FeedbackRequest, FeedbackResponse, HealthResponse, Message, MessageStatus, Rating,
+    RenameRequest, Role, ServerFrame, StreamEvent, SyncResponse, Usage,
 };
 
 #[cfg(feature = "jwt")]

@@ -105,6 +105,11 @@ export class Api {
     return this.request("PATCH", "/v1/conversations/" + encodeURIComponent(id), { name });
   }
 
+  /** Rate an answer: "like", "dislike", or null to clear. */
+  feedback(id, rating) {
+    return this.request("POST", "/v1/messages/" + encodeURIComponent(id) + "/feedback", { rating });
+  }
+
   remove(id) {
     return this.request("DELETE", "/v1/conversations/" + encodeURIComponent(id));
   }

@@ -45,7 +45,7 @@ function start(boot) {
   const texts = () => boot.texts[state.lang] || boot.texts.en;
   const api = new Api(() => state.token);
   const bridge = new Bridge(boot.parentOrigin);
-  const thread = new Thread(texts);
+  const thread = new Thread(texts, (id, rating) => api.feedback(id, rating));
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
   const dialogs = new ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
   const panels = new Panels(() => loadConversations());
@@ -338,7 +338,7 @@ function start(boot) {
         } else if (name === "html") {
           reply.html(String(data.html || ""));
         } else if (name === "end") {
-          reply.end(data.html);
+          reply.end(data.html, data.message_id);
           announce(reply.plainText());
           bridge.post("reply", { conversation_id: data.conversation_id });
         } else if (name === "error") {

@@ -74,6 +74,65 @@ class UserMessage {
   }
 }
 
+/**
+ * Thumbs up and down under a finished answer. A click sets that rating, a
+ * second click on the pressed one clears it; `rate(id, rating)` stores it
+ * (resolving to the gateway's answer) and the buttons show what the gateway
+ * kept. Clicks are sent in order, one at a time.
+ */
+class RatingButtons {
+  constructor(texts, messageId, feedback, rate) {
+    this.texts = texts;
+    this.messageId = messageId;
+    this.rate = rate;
+    this.rating = (feedback && feedback.rating) || null;
+    this.queue = Promise.resolve();
+    this.like = this.button("like", "thumb-up");
+    this.dislike = this.button("dislike", "thumb-down");
+    this.status = h("span", { class: "rate-error", role: "status" });
+    this.el = h("div", { class: "msg-actions" }, this.like, this.dislike, this.status);
+    this.show();
+  }
+
+  button(value, iconName) {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "icon-btn rate-btn",
+        "data-rating": value,
+        "aria-pressed": "false",
+        "aria-label": this.texts()[value],
+        "data-i18n-aria-label": value,
+        onclick: () => this.choose(this.rating === value ? null : value),
+      },
+      icon(iconName)
+    );
+  }
+
+  show() {
+    this.like.setAttribute("aria-pressed", String(this.rating === "like"));
+    this.dislike.setAttribute("aria-pressed", String(this.rating === "dislike"));
+  }
+
+  choose(rating) {
+    const before = this.rating;
+    this.rating = rating;
+    this.status.replaceChildren();
+    this.show();
+    this.queue = this.queue.then(async () => {
+      try {
+        const stored = await this.rate(this.messageId, rating);
+        this.rating = (stored && stored.feedback && stored.feedback.rating) || null;
+      } catch (_) {
+        this.rating = before;
+        this.status.replaceChildren(label(this.texts, "errorFeedback"));
+      }
+      this.show();
+    });
+  }
+}
+
 class AssistantMessage {
   constructor(texts) {
     this.texts = texts;
@@ -91,11 +150,12 @@ class AssistantMessage {
     );
     this.meta = h("div", { class: "msg-meta" });
     this.bubble = h("div", { class: "bubble" }, label(texts, "assistant", "span", "sr-only"), this.body, this.tail);
+    this.column = h("div", { class: "msg-body" }, this.bubble, this.meta);
     this.el = h(
       "article",
       { class: "msg msg-assistant" },
       h("div", { class: "avatar", "aria-hidden": "true" }, icon("logo", "avatar-logo")),
-      h("div", { class: "msg-body" }, this.bubble, this.meta)
+      this.column
     );
   }
 
@@ -128,10 +188,19 @@ class AssistantMessage {
     this.tail.textContent = "";
   }
 
-  end(markup) {
+  /** The answer is complete; stored as `messageId`, it can be rated. */
+  end(markup, messageId) {
     if (typeof markup === "string") this.html(markup);
     this.typing(false);
     this.el.classList.add("done");
+    if (messageId) this.offerRating(messageId, null);
+  }
+
+  /** Thumbs up/down for the stored answer `id`, showing `feedback`. */
+  offerRating(id, feedback) {
+    if (this.ratingButtons || !this.onRate) return;
+    this.ratingButtons = new RatingButtons(this.texts, id, feedback, this.onRate);
+    this.column.append(this.ratingButtons.el);
   }
 
   note(key, cls) {
@@ -155,8 +224,10 @@ class AssistantMessage {
 }
 
 export class Thread {
-  constructor(texts) {
+  /** `rate(messageId, rating)` stores a rating (see RatingButtons). */
+  constructor(texts, rate) {
     this.texts = texts;
+    this.rate = rate;
     this.root = document.getElementById("thread");
     this.scroller = document.getElementById("messages");
     this.empty = document.getElementById("empty-state");
@@ -201,7 +272,7 @@ export class Thread {
   }
 
   addAssistant() {
-    const m = this.add(new AssistantMessage(this.texts));
+    const m = this.add(this.assistant());
     this.follow(true);
     return m;
   }
@@ -213,7 +284,7 @@ export class Thread {
       if (m.status === "failed") u.note("notAnswered");
       return u;
     }
-    const a = this.add(new AssistantMessage(this.texts));
+    const a = this.add(this.assistant());
     a.raw = m.content;
     if (typeof m.html === "string") {
       a.html(m.html);
@@ -221,7 +292,14 @@ export class Thread {
       a.tail.textContent = m.content;
     }
     a.end();
+    a.offerRating(m.id, m.feedback);
     if (m.status !== "complete") a.note("incomplete");
+    return a;
+  }
+
+  assistant() {
+    const a = new AssistantMessage(this.texts);
+    a.onRate = this.rate;
     return a;
   }
 

@@ -5,6 +5,7 @@
 //! - `GET /v1/conversations/{id}/messages` — user and assistant messages in
 //!   order; the newest `limit` (1–500, default 200), `before=<message id>`
 //!   for older pages, `html=true` adds sanitised HTML of assistant messages;
+//!   rated answers carry their `feedback`;
 //! - `PATCH /v1/conversations/{id}` — `{"name": "…"}`;
 //! - `DELETE /v1/conversations/{id}` — deletes upstream, then our copy.
 //!
@@ -140,7 +141,17 @@ pub(super) async fn messages(
         .list_messages(Scope::Owner(&who), &id, page)
         .await?
         .ok_or(ApiError::ConversationNotFound)?;
-    Ok(Json(message_views(records, q.html)))
+    let mut views = message_views(records, q.html);
+    let mut feedback: std::collections::HashMap<_, _> = state
+        .store
+        .conversation_feedback(&id)
+        .await?
+        .into_iter()
+        .collect();
+    for view in &mut views {
+        view.feedback = feedback.remove(&view.id).map(Into::into);
+    }
+    Ok(Json(views))
 }
 
 /// Owner in the query string (DELETE).

@@ -11,6 +11,7 @@ mod cache;
 mod chat;
 mod chat_token;
 mod conversations;
+mod feedback;
 mod health;
 mod openai;
 pub mod openapi;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::router())
         .merge(agents::router())
         .merge(conversations::router())
+        .merge(feedback::router())
         .merge(chat_token::router())
         .merge(sync::router())
         .merge(cache::router())

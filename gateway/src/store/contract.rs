@@ -3,6 +3,7 @@
 
 mod agents;
 pub(crate) mod crashes;
+mod feedback;
 mod imports;
 mod listings;
 mod races;
@@ -134,6 +135,7 @@ pub(crate) async fn run(store: &dyn Store) {
     agents::a_conversation_is_bound_to_its_agent(store).await;
     turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
     turns::a_sync_completes_turns_a_crash_cut(store).await;
+    feedback::feedback_on_answers(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

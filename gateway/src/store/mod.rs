@@ -26,6 +26,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod feedback;
 pub mod postgres;
 mod probe;
 pub mod sqlite;
@@ -44,6 +45,8 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use crate::identity::Identity;
+
+use self::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +102,7 @@ impl MessageRecord {
             status: self.status,
             created_at: self.created_at,
             html,
+            feedback: None,
         }
     }
 }
@@ -398,6 +402,27 @@ pub trait Store: Send + Sync + 'static {
         let _ = round;
         Ok(Some(Box::new(LocalLease)))
     }
+    // ---- Message feedback (see [`feedback`]) ----
+
+    /// Give, replace or clear the feedback of one of the owner's assistant
+    /// messages, in one transaction with the checks.
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError>;
+
+    /// The feedback of every rated message of a conversation, by message id.
+    /// Callers check ownership first (as `list_messages` does).
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError>;
+
+    /// The feedback of one message, as stored now.
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -16,6 +16,7 @@
 
 pub mod demo;
 pub mod dify;
+mod feedback;
 mod history;
 pub mod http;
 pub mod n8n;
@@ -33,6 +34,7 @@ use serde_json::{Map, Value};
 
 use crate::identity::{SystemId, UserId};
 
+pub use self::feedback::UpstreamFeedback;
 pub use self::history::{UpstreamConversation, UpstreamHistory, UpstreamMessage};
 pub use self::routing::{RouteKey, Upstreams};
 
@@ -153,6 +155,11 @@ pub trait Upstream: Send + Sync + 'static {
 
     /// The conversations this upstream keeps, if it keeps any.
     fn history(&self) -> Option<&dyn UpstreamHistory> {
+        None
+    }
+
+    /// Where users' ratings of answers go, if this upstream keeps them.
+    fn feedback(&self) -> Option<&dyn UpstreamFeedback> {
         None
     }
 

@@ -8,6 +8,7 @@ mod chat_token;
 mod connections;
 mod errors;
 mod faults;
+mod feedback;
 mod history;
 mod openai;
 mod shared_upstream;

@@ -1,6 +1,7 @@
 //! The chat page in a real headless Chromium: streaming, stop, history,
 //! markdown sanitising, languages, IME, tokens, embed mode and the widget's
-//! postMessage protocol.
+//! postMessage protocol, ratings of answers, and axe-core's WCAG 2.1 AA
+//! checks of every page state.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages
 //! `chromium` and `chromium-driver`); the tests fail, naming them, when they
@@ -17,9 +18,11 @@ mod browser;
 mod page;
 mod server;
 
+mod accessibility;
 mod agents;
 mod conversations;
 mod embed;
+mod feedback;
 mod language;
 mod sending;
 mod tokens;

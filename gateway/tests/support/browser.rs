@@ -15,6 +15,10 @@
 //! - The binaries are `/usr/bin/chromium` and `/usr/bin/chromedriver`, or
 //!   `CHROME_BIN` / `CHROMEDRIVER` when set. When one is missing the test fails
 //!   and says what to install.
+//! - [`assert_accessible`] runs axe-core on the page as it is and fails,
+//!   listing every violation of WCAG 2.1 A and AA (and a missing level-one
+//!   heading). axe-core comes from npm through `scripts/install-axe-core`
+//!   (run here when the file is missing), or from `AXE_CORE_JS`.
 
 #![expect(dead_code, reason = "not every test crate uses every helper")]
 
@@ -22,6 +26,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
@@ -291,4 +296,115 @@ pub(crate) async fn save_screenshot(client: &Client, dir: &Path, name: &str) -> 
     let path = dir.join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write the screenshot");
     path
+}
+
+/// axe-core tags of the rules [`assert_accessible`] runs: WCAG 2.0 and 2.1,
+/// levels A and AA.
+pub(crate) const WCAG21_AA: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/// The source of `axe.min.js`: `AXE_CORE_JS` when set, else the copy
+/// `scripts/install-axe-core` keeps under `.tools/` (installed on first use).
+fn axe_source() -> &'static str {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = match std::env::var_os("AXE_CORE_JS") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .parent()
+                    .expect("the crate is inside the workspace");
+                let script = root.join("scripts/install-axe-core");
+                let out = std::process::Command::new(&script)
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+                assert!(
+                    out.status.success(),
+                    "{} failed (it installs the npm package axe-core; needs npm)",
+                    script.display()
+                );
+                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+            }
+        };
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read axe-core at {}: {e}", path.display()))
+    })
+}
+
+/// Run axe-core on the current page (as it is now: open dialogs, pressed
+/// buttons and all) against [`WCAG21_AA`], plus `page-has-heading-one`, and
+/// fail listing every violation: rule, impact, what to fix and the
+/// offending elements. `what` names the page state in the failure message.
+///
+/// ```ignore
+/// browser::assert_accessible(&client, "front page").await;
+/// ```
+pub(crate) async fn assert_accessible(client: &Client, what: &str) {
+    let loaded = client
+        .execute(
+            "return typeof window.axe === 'object' && typeof window.axe.run === 'function';",
+            vec![],
+        )
+        .await
+        .unwrap_or(Value::Bool(false));
+    if loaded != Value::Bool(true) {
+        client
+            .execute(&format!("{}\n;return true;", axe_source()), vec![])
+            .await
+            .unwrap_or_else(|e| panic!("cannot load axe-core into the page: {e}"));
+    }
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {
+            runOnly: { type: "tag", values: arguments[0] },
+            rules: { "page-has-heading-one": { enabled: true } },
+            resultTypes: ["violations"],
+        }).then(
+            (r) => done(r.violations.map((v) => ({
+                rule: v.id,
+                impact: v.impact,
+                help: v.help,
+                nodes: v.nodes.map((n) => ({
+                    target: n.target.join(" "),
+                    html: n.html.slice(0, 200),
+                    fix: n.failureSummary,
+                })),
+            }))),
+            (e) => done({ error: String(e) }),
+        );"#;
+    let result = client
+        .execute_async(script, vec![json!(WCAG21_AA)])
+        .await
+        .unwrap_or_else(|e| panic!("axe-core did not run on {what}: {e}"));
+    let violations = match result {
+        Value::Array(list) => list,
+        other => panic!("axe-core failed on {what}: {other}"),
+    };
+    if violations.is_empty() {
+        return;
+    }
+    let mut report = format!(
+        "{} accessibility violation(s) (WCAG 2.1 AA) on {what}:\n",
+        violations.len()
+    );
+    for v in &violations {
+        report.push_str(&format!(
+            "- {} ({}): {}\n",
+            v["rule"].as_str().unwrap_or_default(),
+            v["impact"].as_str().unwrap_or("?"),
+            v["help"].as_str().unwrap_or_default()
+        ));
+        for n in v["nodes"].as_array().into_iter().flatten() {
+            report.push_str(&format!(
+                "    at {}: {}\n      {}\n",
+                n["target"].as_str().unwrap_or_default(),
+                n["html"].as_str().unwrap_or_default(),
+                n["fix"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace('\n', "\n      ")
+            ));
+        }
+    }
+    panic!("{report}");
 }

@@ -14,7 +14,10 @@ use super::error::Error;
 use super::query::{MessagesQuery, Page};
 use super::stream::ChatStream;
 use super::transport::{self, Core, id_segment};
-use crate::{ChatRequest, ChatResponse, Conversation, Message, RenameRequest};
+use crate::{
+    ChatRequest, ChatResponse, Conversation, FeedbackRequest, FeedbackResponse, Message, Rating,
+    RenameRequest,
+};
 
 /// The API of one end user: from [`Client::user`](crate::Client::user)
 /// (API key) or [`Client::me`](crate::Client::me) (the user's own token).
@@ -231,6 +234,39 @@ impl UserClient {
             .request(Method::DELETE, &["v1", "conversations", id])?
             .query(&self.owner_query());
         transport::no_content(req).await
+    }
+
+    /// Rate an assistant message (`POST /v1/messages/{id}/feedback`):
+    /// `Some` rating with an optional comment, or `None` to clear. Returns
+    /// what is stored now. Another user's message, or none, is
+    /// [`ErrorCode::NotFound`](crate::ErrorCode::NotFound); a user message is
+    /// [`ErrorCode::ValidationFailed`](crate::ErrorCode::ValidationFailed).
+    ///
+    /// ```no_run
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let stored = user.feedback("0193a5e2-…", Some(tz_chat_sdk::Rating::Like), Some("Clear, thanks")).await?;
+    /// assert!(stored.feedback.is_some());
+    /// user.feedback("0193a5e2-…", None, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn feedback(
+        &self,
+        message_id: &str,
+        rating: Option<Rating>,
+        comment: Option<&str>,
+    ) -> Result<FeedbackResponse, Error> {
+        let id = id_segment("message id", message_id)?;
+        let body = FeedbackRequest {
+            rating,
+            comment: comment.map(str::to_owned),
+            system_id: self.owner.as_ref().map(|o| o.system_id.clone()),
+            user_id: self.owner.as_ref().map(|o| o.user_id.clone()),
+        };
+        let req = self
+            .core
+            .request(Method::POST, &["v1", "messages", id, "feedback"])?
+            .json(&body);
+        transport::json(req).await
     }
 
     /// `system_id`/`user_id` for the query string (API-key callers only).

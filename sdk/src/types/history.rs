@@ -126,6 +126,10 @@ pub struct Message {
     /// Sanitised HTML of `content` (assistant messages, when `html=true` was asked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// The user's rating of an assistant message, when given. Left out
+    /// otherwise, so clients older than feedback read the same JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<super::Feedback>,
 }
 
 /// Body of `PATCH /v1/conversations/{id}`: rename a conversation.

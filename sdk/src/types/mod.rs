@@ -13,6 +13,7 @@
 
 mod agents;
 mod chat;
+mod feedback;
 mod history;
 mod ws;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use agents::{AgentInfo, AgentList};
 pub use chat::{ChatRequest, ChatResponse, StreamEvent, Usage};
+pub use feedback::{Feedback, FeedbackRequest, FeedbackResponse, Rating};
 pub use history::{Conversation, Message, MessageStatus, RenameRequest, Role};
 pub use ws::{ClientFrame, ServerFrame};
 

@@ -70,6 +70,7 @@ fn timestamps_carry_an_offset() {
         status: MessageStatus::Incomplete,
         created_at: datetime!(2026-11-21 10:14:03.12 UTC),
         html: None,
+        feedback: None,
     };
     let json = serde_json::to_string(&m).unwrap();
     assert!(
@@ -124,4 +125,17 @@ fn websocket_frames_wrap_the_stream_events() {
             agent: Some("tutor".into())
         }
     );
+}
+
+#[test]
+fn feedback_is_left_out_until_given_and_read_back_when_given() {
+    let plain = r#"{"id":"m","conversation_id":"c","role":"assistant","content":"x","status":"complete","created_at":"2026-11-21T10:14:03Z"}"#;
+    let m: Message = serde_json::from_str(plain).unwrap();
+    assert_eq!(m.feedback, None);
+    assert!(!serde_json::to_string(&m).unwrap().contains("feedback"));
+    let rated = r#"{"id":"m","conversation_id":"c","role":"assistant","content":"x","status":"complete","created_at":"2026-11-21T10:14:03Z","feedback":{"rating":"dislike","comment":"wrong year","updated_at":"2026-11-21T10:15:00Z"}}"#;
+    let m: Message = serde_json::from_str(rated).unwrap();
+    let feedback = m.feedback.unwrap();
+    assert_eq!(feedback.rating, crate::Rating::Dislike);
+    assert_eq!(feedback.comment.as_deref(), Some("wrong year"));
 }

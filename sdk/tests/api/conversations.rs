@@ -179,3 +179,54 @@ async fn ids_that_cannot_name_a_conversation_are_refused_locally() {
     let err = user.messages("a/../../health").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ConversationNotFound));
 }
+
+#[tokio::test]
+async fn an_answer_is_rated_and_the_rating_cleared() {
+    let gw = TestGateway::start().await;
+    let me = gw.user_client("drillquiz", "rater").me();
+    let reply = me.chat(ChatRequest::new("Rate me")).await.unwrap();
+    let messages = me.messages(&reply.conversation_id).await.unwrap();
+    let (question, answer) = (&messages[0], &messages[1]);
+    assert_eq!(answer.role, Role::Assistant);
+    assert_eq!(answer.feedback, None);
+
+    let stored = me
+        .feedback(&answer.id, Some(sdk::Rating::Like), Some("Spot on"))
+        .await
+        .unwrap();
+    assert_eq!(stored.message_id, answer.id);
+    let feedback = stored.feedback.unwrap();
+    assert_eq!(
+        (feedback.rating, feedback.comment.as_deref()),
+        (sdk::Rating::Like, Some("Spot on"))
+    );
+    let listed = me.messages(&reply.conversation_id).await.unwrap();
+    assert_eq!(
+        listed[1].feedback.as_ref().map(|f| f.rating),
+        Some(sdk::Rating::Like)
+    );
+
+    let cleared = me.feedback(&answer.id, None, None).await.unwrap();
+    assert_eq!(cleared.feedback, None);
+    assert_eq!(
+        me.messages(&reply.conversation_id).await.unwrap()[1].feedback,
+        None
+    );
+
+    // The server names the user; another user's answer is not found.
+    let err = gw
+        .client()
+        .user("drillquiz", "someone-else")
+        .feedback(&answer.id, Some(sdk::Rating::Dislike), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(404), Some(ErrorCode::NotFound))
+    );
+    let err = me
+        .feedback(&question.id, Some(sdk::Rating::Like), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::ValidationFailed));
+}

@@ -158,7 +158,7 @@ pub(super) async fn messages(
     axum::Json(json!({"limit": limit, "has_more": start > 0, "data": page})).into_response()
 }
 
-fn user_of(body: &Bytes) -> Option<String> {
+pub(super) fn user_of(body: &Bytes) -> Option<String> {
     serde_json::from_slice::<Value>(body)
         .ok()?
         .get("user")?

@@ -11,6 +11,8 @@
 //!   compact raw-UTF-8 JSON (current Dify) or spaced `\u`-escaped JSON (old);
 //! - conversations and messages per user, with Dify's paging (`last_id`
 //!   forward, `first_id` backward), rename, delete (204) and stop;
+//! - message feedback (like, dislike, `null` to remove; 404 for another
+//!   user's message), recorded for the test to read;
 //! - faults queued by the test: an error status with a JSON envelope, an HTML
 //!   502 from a proxy, an `error` event mid-stream, a cut stream, a JSON body
 //!   where a stream was asked for, a request that never answers.
@@ -28,6 +30,7 @@
 
 mod chat;
 pub mod command;
+mod feedback;
 mod gate;
 mod lists;
 
@@ -156,6 +159,19 @@ pub struct RecordedChat {
     pub http_version: axum::http::Version,
 }
 
+/// A message feedback request as the fake received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFeedback {
+    /// The message id in the path.
+    pub message_id: String,
+    /// The `user` field.
+    pub user: String,
+    /// `like`, `dislike`, or `None` for `null` (remove).
+    pub rating: Option<String>,
+    /// The `content` field, if any.
+    pub content: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Turn {
     pub(crate) id: String,
@@ -181,6 +197,12 @@ pub(crate) struct Data {
     pub(crate) chats: Vec<RecordedChat>,
     pub(crate) stopped: HashSet<String>,
     pub(crate) clock: i64,
+    /// Every feedback request, in arrival order.
+    pub(crate) feedback_requests: Vec<RecordedFeedback>,
+    /// Statuses for the next feedback requests to fail with.
+    pub(crate) feedback_faults: VecDeque<u16>,
+    /// The rating (and content) each message has now.
+    pub(crate) feedback: HashMap<String, (String, Option<String>)>,
 }
 
 impl Data {
@@ -231,6 +253,7 @@ impl FakeDify {
             .route("/v1/conversations/{id}", delete(lists::delete_conversation))
             .route("/v1/conversations/{id}/name", post(lists::rename))
             .route("/v1/messages", get(lists::messages))
+            .route("/v1/messages/{id}/feedbacks", post(feedback::give))
             .fallback(|| async {
                 dify_error(
                     StatusCode::NOT_FOUND,
@@ -298,6 +321,22 @@ impl FakeDify {
     /// Every chat request received so far.
     pub fn chats(&self) -> Vec<RecordedChat> {
         self.inner.data().chats.clone()
+    }
+
+    /// Every message feedback request received so far, in order.
+    pub fn feedback_requests(&self) -> Vec<RecordedFeedback> {
+        self.inner.data().feedback_requests.clone()
+    }
+
+    /// The rating (`like`/`dislike`) and content message `message_id` has
+    /// now; `None` when it has none.
+    pub fn feedback_of(&self, message_id: &str) -> Option<(String, Option<String>)> {
+        self.inner.data().feedback.get(message_id).cloned()
+    }
+
+    /// Make the next feedback request fail with `status` (a Dify error body).
+    pub fn fail_next_feedback(&self, status: u16) {
+        self.inner.data().feedback_faults.push_back(status);
     }
 
     /// Task ids that were asked to stop.

@@ -99,4 +99,10 @@ pub struct ChatTexts {
     pub error_help: &'static str,
     /// Skip link to the composer.
     pub skip_to_composer: &'static str,
+    /// Thumbs-up button of an answer (pressed: the user liked it).
+    pub like: &'static str,
+    /// Thumbs-down button of an answer.
+    pub dislike: &'static str,
+    /// Saving a rating failed.
+    pub error_feedback: &'static str,
 }

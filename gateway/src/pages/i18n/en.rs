@@ -57,4 +57,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "The chat cannot be opened",
     error_help: "Open the chat again from the app, or ask the site owner for a new link.",
     skip_to_composer: "Skip to the message box",
+    like: "Good answer",
+    dislike: "Bad answer",
+    error_feedback: "Your rating could not be saved. Please try again.",
 };

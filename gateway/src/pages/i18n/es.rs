@@ -57,4 +57,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "No se puede abrir el chat",
     error_help: "Vuelve a abrir el chat desde la aplicación o pide un enlace nuevo al responsable del sitio.",
     skip_to_composer: "Ir al cuadro de mensaje",
+    like: "Buena respuesta",
+    dislike: "Mala respuesta",
+    error_feedback: "No se pudo guardar tu valoración. Inténtalo de nuevo.",
 };

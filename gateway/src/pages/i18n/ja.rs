@@ -57,4 +57,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "チャットを開けません",
     error_help: "アプリからチャットを開き直すか、サイト管理者に新しいリンクを依頼してください。",
     skip_to_composer: "メッセージ入力欄へ移動",
+    like: "良い回答",
+    dislike: "良くない回答",
+    error_feedback: "評価を保存できませんでした。もう一度お試しください。",
 };

@@ -57,4 +57,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "채팅을 열 수 없습니다",
     error_help: "앱에서 채팅을 다시 열거나 사이트 관리자에게 새 링크를 요청하세요.",
     skip_to_composer: "메시지 입력란으로 건너뛰기",
+    like: "좋은 답변",
+    dislike: "아쉬운 답변",
+    error_feedback: "평가를 저장하지 못했습니다. 다시 시도해 주세요.",
 };

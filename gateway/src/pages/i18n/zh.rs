@@ -57,4 +57,7 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "无法打开聊天",
     error_help: "请从应用中重新打开聊天，或向网站管理员索取新链接。",
     skip_to_composer: "跳到消息输入框",
+    like: "回答很好",
+    dislike: "回答不好",
+    error_feedback: "无法保存你的评价，请重试。",
 };

@@ -33,6 +33,7 @@
 //! apply each migration once.
 
 pub(crate) mod probe;
+mod feedback;
 mod replicas;
 mod turns;
 mod sync_rounds;
@@ -53,6 +54,7 @@ use super::{
     UpstreamClaim, UpstreamIds, from_millis, role_from_str, status_from_str, to_millis,
 };
 use crate::identity::Identity;
+use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// Connections per replica. Short transactions only (no connection is held
 /// while an answer streams), so this is plenty; PostgreSQL's
@@ -409,6 +411,31 @@ impl Store for PgStore {
         user_message_id: &str,
     ) -> Result<UpstreamClaim, StoreError> {
         turns::upstream_claim(&self.pool, conversation_id, user_message_id).await
+    }
+
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let change = FeedbackChange {
+            comment: change.comment.filter(|_| change.rating.is_some()),
+            ..*change
+        };
+        feedback::set(&self.pool, &change).await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError> {
+        feedback::of_conversation(&self.pool, conversation_id).await
+    }
+
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError> {
+        feedback::of_message(&self.pool, message_id).await
     }
 }
 

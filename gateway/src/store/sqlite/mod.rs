@@ -30,6 +30,7 @@ macro_rules! conversation_columns {
 
 mod checkpoint;
 pub(crate) mod probe;
+mod feedback;
 mod readers;
 mod reads;
 mod turns;
@@ -56,6 +57,7 @@ use super::{
     UpstreamClaim, UpstreamIds, to_millis,
 };
 use crate::identity::Identity;
+use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another
 /// connection checkpointed costs no `pread` calls).
@@ -352,6 +354,45 @@ impl Store for SqliteStore {
         let (conversation, message) = (conversation_id.to_owned(), user_message_id.to_owned());
         self.readers
             .read(move |conn| turns::upstream_claim(conn, &conversation, &message))
+            .await
+    }
+
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let change = feedback::OwnedChange {
+            owner: change.owner.clone(),
+            message_id: change.message_id.to_owned(),
+            rating: change.rating,
+            comment: change
+                .comment
+                .filter(|_| change.rating.is_some())
+                .map(str::to_owned),
+            at: to_millis(change.at),
+        };
+        self.writer
+            .write(move |conn| feedback::set(conn, &change))
+            .await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError> {
+        let id = conversation_id.to_owned();
+        self.readers
+            .read(move |conn| feedback::of_conversation(conn, &id))
+            .await
+    }
+
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError> {
+        let id = message_id.to_owned();
+        self.readers
+            .read(move |conn| feedback::of_message(conn, &id))
             .await
     }
 }

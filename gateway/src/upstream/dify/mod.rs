@@ -15,9 +15,12 @@
 //!
 //! Reads (`GET` lists) are also retried on 5xx and connection errors; a chat
 //! message is never retried after it may have reached the app, so an answer
-//! is never generated twice. Lists follow every page (`last_id` forward for
-//! conversations, `first_id` backward for messages).
+//! is never generated twice. Message feedback (`feedback.rs`) is retried
+//! like a read: the same rating twice is the same state. Lists follow every
+//! page (`last_id` forward for conversations, `first_id` backward for
+//! messages).
 
+mod feedback;
 mod stream;
 pub(crate) mod wire;
 
@@ -227,6 +230,10 @@ impl Upstream for DifyUpstream {
     }
 
     fn history(&self) -> Option<&dyn UpstreamHistory> {
+        Some(self)
+    }
+
+    fn feedback(&self) -> Option<&dyn super::UpstreamFeedback> {
         Some(self)
     }
 }

@@ -141,3 +141,12 @@ pub(crate) struct RenameBody<'a> {
     pub(crate) auto_generate: bool,
     pub(crate) user: &'a str,
 }
+
+/// Body of `POST /v1/messages/{id}/feedbacks`; `rating: null` clears.
+#[derive(Debug, Serialize)]
+pub(crate) struct FeedbackBody<'a> {
+    pub(crate) rating: Option<&'a str>,
+    pub(crate) user: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) content: Option<&'a str>,
+}
