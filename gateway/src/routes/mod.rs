@@ -15,6 +15,7 @@ mod health;
 mod openai;
 mod request_head;
 mod sync;
+mod tokens;
 mod ws;
 
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::router())
         .merge(conversations::router())
         .merge(chat_token::router())
+        .merge(tokens::router())
         .merge(sync::router())
         .merge(cache::router())
         .merge(health::router())
@@ -98,6 +100,8 @@ fn cors(state: &AppState) -> CorsLayer {
         ])
         .expose_headers([
             header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-policy"),
+            HeaderName::from_static("ratelimit"),
             HeaderName::from_static("x-conversation-id"),
         ])
         .max_age(Duration::from_secs(600))

@@ -4,6 +4,7 @@
 mod agents;
 pub(crate) mod crashes;
 mod imports;
+mod limits;
 mod listings;
 mod races;
 
@@ -131,6 +132,8 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    limits::revocations_are_kept_until_their_time(store).await;
+    limits::token_use_adds_up_per_day(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

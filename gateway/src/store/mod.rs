@@ -25,7 +25,9 @@
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
 pub mod postgres;
+mod revocation;
 pub mod sqlite;
+mod usage;
 
 use std::sync::Arc;
 
@@ -33,6 +35,8 @@ use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
+pub use self::revocation::{RevocationList, UserRevocation};
+pub use self::usage::TokenUsage;
 use crate::identity::Identity;
 
 /// A stored conversation.
@@ -361,6 +365,41 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // --- Token revocation (see `crate::revocation`) ---
+
+    /// Revoke the token with id `jti`; the row may be forgotten after
+    /// `keep_until` (Unix seconds), when no such token can be valid any
+    /// more. Rows past their time are deleted on the way.
+    async fn revoke_token_id(&self, jti: &str, now: i64, keep_until: i64)
+    -> Result<(), StoreError>;
+
+    /// Revoke every token of `who` issued at or before `issued_before`
+    /// (Unix seconds; a later revocation of the same user wins), kept until
+    /// `keep_until`.
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The revocations in force at `now` (Unix seconds).
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError>;
+
+    // --- Daily token budgets (see `crate::limits::budget`) ---
+
+    /// Count `tokens` more upstream tokens used by `who` on `day` (UTC).
+    async fn add_token_usage(
+        &self,
+        who: &Identity,
+        day: time::Date,
+        tokens: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Tokens used on `day` (UTC) by `who` and by `who`'s whole system.
+    async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

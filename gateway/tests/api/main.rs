@@ -3,15 +3,18 @@
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod auth;
+mod budgets;
 mod chat;
 mod chat_token;
 mod connections;
 mod errors;
 mod faults;
 mod history;
+mod limits;
 mod openai;
 mod stored_text;
 mod streaming;
 mod support;
+mod tokens;
 mod ws;
 mod ws_lifecycle;

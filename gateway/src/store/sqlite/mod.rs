@@ -29,6 +29,7 @@ macro_rules! conversation_columns {
 }
 
 mod checkpoint;
+mod limits;
 mod readers;
 mod reads;
 mod writer;
@@ -50,8 +51,8 @@ use self::writer::Writer;
 use self::writes::{OwnedEnd, OwnedTurn};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
-    ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
-    to_millis,
+    ImportedTurn, MessageRecord, NewTurn, PageRequest, RevocationList, Scope, Store, StoreError,
+    TokenUsage, TurnEnd, to_millis,
 };
 use crate::identity::Identity;
 
@@ -327,6 +328,59 @@ impl Store for SqliteStore {
             .write(move |conn| {
                 writes::import_conversation(conn, &owner, &conversation, &messages, at)
             })
+            .await
+    }
+
+    async fn revoke_token_id(
+        &self,
+        jti: &str,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let jti = jti.to_owned();
+        self.writer
+            .write(move |conn| limits::revoke_token_id(conn, &jti, now, keep_until))
+            .await
+    }
+
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let who = who.clone();
+        self.writer
+            .write(move |conn| {
+                limits::revoke_user_tokens(conn, &who, issued_before, now, keep_until)
+            })
+            .await
+    }
+
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError> {
+        self.readers
+            .read(move |conn| limits::revocations(conn, now))
+            .await
+    }
+
+    async fn add_token_usage(
+        &self,
+        who: &Identity,
+        day: time::Date,
+        tokens: u64,
+    ) -> Result<(), StoreError> {
+        let (who, day) = (who.clone(), day.to_string());
+        let tokens = i64::try_from(tokens).unwrap_or(i64::MAX);
+        self.writer
+            .write(move |conn| limits::add_token_usage(conn, &who, &day, tokens))
+            .await
+    }
+
+    async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError> {
+        let (who, day) = (who.clone(), day.to_string());
+        self.readers
+            .read(move |conn| limits::token_usage(conn, &who, &day))
             .await
     }
 }
