@@ -28,6 +28,9 @@ pub struct Revocations {
 
 #[derive(Debug, Default)]
 struct Revoked {
+    /// Counts local additions, so a reload that read the store before one
+    /// does not drop it (see [`Revocations::replace`]).
+    generation: u64,
     token_ids: HashSet<String>,
     /// (system, user) → tokens issued at or before these Unix seconds.
     users: HashMap<(String, String), i64>,
@@ -57,6 +60,7 @@ impl Revocations {
     pub fn add_token_id(&self, jti: &str) {
         if let Ok(mut current) = self.current.write() {
             current.token_ids.insert(jti.to_owned());
+            current.generation += 1;
         }
     }
 
@@ -66,41 +70,60 @@ impl Revocations {
             let key = (who.system.as_str().to_owned(), who.user.as_str().to_owned());
             let before = current.users.entry(key).or_insert(issued_before);
             *before = (*before).max(issued_before);
+            current.generation += 1;
         }
     }
 
-    /// Replace the copy with what the store holds.
-    pub fn replace(&self, list: RevocationList) {
-        let fresh = Revoked {
-            token_ids: list.token_ids.into_iter().collect(),
-            users: list
-                .users
-                .into_iter()
-                .map(|u| ((u.system_id, u.user_id), u.issued_before))
-                .collect(),
+    /// A mark to take before reading the store, for [`Self::replace`].
+    pub fn generation(&self) -> u64 {
+        self.current.read().map_or(0, |c| c.generation)
+    }
+
+    /// Replace the copy with `list`, read from the store after
+    /// [`Self::generation`] said `read_at`. When revocations were added
+    /// locally since, the store may not have had them yet: they are kept,
+    /// merged with `list` (the next reload drops what expired).
+    pub fn replace(&self, list: RevocationList, read_at: u64) {
+        let Ok(mut current) = self.current.write() else {
+            return;
         };
-        if let Ok(mut current) = self.current.write() {
-            *current = fresh;
+        let users = list
+            .users
+            .into_iter()
+            .map(|u| ((u.system_id, u.user_id), u.issued_before));
+        if current.generation == read_at {
+            current.token_ids = list.token_ids.into_iter().collect();
+            current.users = users.collect();
+        } else {
+            current.token_ids.extend(list.token_ids);
+            for (key, before) in users {
+                let kept = current.users.entry(key).or_insert(before);
+                *kept = (*kept).max(before);
+            }
+            // Replace outright next time.
+            current.generation = current.generation.wrapping_add(1);
         }
     }
 }
 
 /// Load the store's revocations into `revocations` once.
 pub async fn refresh(store: &dyn Store, revocations: &Revocations) -> Result<(), StoreError> {
+    let read_at = revocations.generation();
     let list = store.revocations(unix_now()).await?;
-    revocations.replace(list);
+    revocations.replace(list, read_at);
     Ok(())
 }
 
-/// Reload every `every` until `stop` is cancelled. A failed reload keeps
-/// the previous copy (and is logged).
+/// Reload every `every` (the first time after `every`: start-up loaded
+/// them) until `stop` is cancelled. A failed reload keeps the previous copy
+/// (and is logged).
 pub async fn refresh_every(
     store: Arc<dyn Store>,
     revocations: Arc<Revocations>,
     every: Duration,
     stop: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(every);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -128,16 +151,41 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_read_before_a_local_revocation_keeps_it() {
+        let revocations = Revocations::default();
+        let read_at = revocations.generation();
+        revocations.add_token_id("local");
+        revocations.replace(
+            RevocationList {
+                token_ids: vec!["stored".into()],
+                users: Vec::new(),
+            },
+            read_at,
+        );
+        let anyone = who("alice");
+        assert!(revocations.refuses(&anyone, Some("local"), None));
+        assert!(revocations.refuses(&anyone, Some("stored"), None));
+        // A reload that started after it replaces outright.
+        let read_at = revocations.generation();
+        revocations.replace(RevocationList::default(), read_at);
+        assert!(!revocations.refuses(&anyone, Some("local"), None));
+    }
+
+    #[test]
     fn a_user_revocation_covers_tokens_issued_up_to_its_moment() {
         let revocations = Revocations::default();
-        revocations.replace(RevocationList {
-            token_ids: vec!["j1".into()],
-            users: vec![UserRevocation {
-                system_id: "app".into(),
-                user_id: "bob".into(),
-                issued_before: 1_000,
-            }],
-        });
+        let read_at = revocations.generation();
+        revocations.replace(
+            RevocationList {
+                token_ids: vec!["j1".into()],
+                users: vec![UserRevocation {
+                    system_id: "app".into(),
+                    user_id: "bob".into(),
+                    issued_before: 1_000,
+                }],
+            },
+            read_at,
+        );
         assert!(revocations.refuses(&who("alice"), Some("j1"), Some(5_000)));
         assert!(!revocations.refuses(&who("alice"), Some("j2"), Some(5_000)));
         assert!(revocations.refuses(&who("bob"), None, Some(999)));

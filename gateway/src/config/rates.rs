@@ -132,22 +132,23 @@ pub(super) fn rate_limits(vars: &EnvVars) -> Result<RateLimits, ConfigError> {
     };
     let mut per_system: BTreeMap<String, SystemRates> = BTreeMap::new();
     for (name, value) in vars.iter() {
-        let Some(rest) = name.strip_prefix("CHAT_GATEWAY_") else {
-            continue;
-        };
-        let (system, which) = if let Some(system) = rest.strip_suffix("_RATE_USER") {
-            (system, true)
-        } else if let Some(system) = rest.strip_suffix("_RATE_API_KEY") {
-            (system, false)
-        } else {
-            continue;
+        let user = name
+            .strip_prefix("CHAT_GATEWAY_")
+            .and_then(|rest| rest.strip_suffix("_RATE_USER"));
+        let api_key = name
+            .strip_prefix("CHAT_GATEWAY_")
+            .and_then(|rest| rest.strip_suffix("_RATE_API_KEY"));
+        let (system, is_user) = match (user, api_key) {
+            (Some(system), _) => (system, true),
+            (None, Some(system)) => (system, false),
+            (None, None) => continue,
         };
         if system.is_empty() || value.trim().is_empty() {
             continue;
         }
         let rate = Rate::parse(name, value)?;
         let entry = per_system.entry(system.to_owned()).or_default();
-        if which {
+        if is_user {
             entry.user = Some(rate);
         } else {
             entry.api_key = Some(rate);

@@ -15,12 +15,12 @@ pub(super) async fn revocations_are_kept_until_their_time(store: &dyn Store) {
     store.revoke_token_id("j-new", 150, 10_000).await.unwrap();
     let alice = who("rev", "alice");
     store
-        .revoke_user_tokens(&alice, 500, 500, 9_000)
+        .revoke_user_tokens(&alice, 500, 100, 9_000)
         .await
         .unwrap();
     // An earlier moment does not shorten a later revocation.
     store
-        .revoke_user_tokens(&alice, 400, 400, 8_000)
+        .revoke_user_tokens(&alice, 400, 120, 8_000)
         .await
         .unwrap();
 
