@@ -60,6 +60,10 @@ impl GatewayProcess {
             .env("DIFY_BASE_URL", upstream_url)
             .env("DIFY_API_KEY", crate::FAKE_KEY)
             .env("CHAT_GATEWAY_STREAM_IDLE_SECS", "300")
+            // The benchmark is one key and a few users sending as fast as
+            // they can: what rate limits exist to refuse.
+            .env("CHAT_GATEWAY_RATE_USER", "off")
+            .env("CHAT_GATEWAY_RATE_API_KEY", "off")
             .env("RUST_LOG", "warn")
             .current_dir(dir.path())
             .stdin(Stdio::null())

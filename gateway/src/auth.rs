@@ -12,6 +12,7 @@
 //! Every identity, however it arrives, passes the `ALLOWED_SYSTEM_IDS` check.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::http::{HeaderMap, header};
@@ -21,6 +22,7 @@ use subtle::ConstantTimeEq;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{Identity, SystemId, UserId};
+use crate::revocation::Revocations;
 use sdk::jwt::{ChatClaims, JwtError, Signer, Verifier};
 
 /// Header carrying a server's API key.
@@ -68,6 +70,35 @@ fn digest(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 
+/// Which API key a request used, as its SHA-256 digest: what per-key rate
+/// limits count by. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct KeyId([u8; 32]);
+
+impl KeyId {
+    /// The id of `key` (whether or not it is a valid key).
+    pub fn of(key: &str) -> Self {
+        Self(digest(key))
+    }
+
+    /// The id of the request's `X-API-Key`, or else of its bearer (the
+    /// OpenAI-compatible door's way to send a key). Ask only once the key
+    /// was verified.
+    pub fn presented(headers: &HeaderMap) -> Option<Self> {
+        headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| bearer_token(headers))
+            .map(Self::of)
+    }
+}
+
+impl std::fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyId(<redacted>)")
+    }
+}
+
 /// Everything needed to authenticate requests and mint tokens.
 pub struct Auth {
     api_keys: ApiKeys,
@@ -76,6 +107,8 @@ pub struct Auth {
     allowlist: Option<HashSet<String>>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Revoked tokens, as this replica last loaded them.
+    revocations: Arc<Revocations>,
     /// Seconds the token clock runs ahead of the system clock (tests only
     /// move it, through [`Auth::advance_clock`]).
     clock_ahead: AtomicI64,
@@ -83,7 +116,8 @@ pub struct Auth {
 
 impl Auth {
     pub fn from_config(config: &Config) -> Result<Self, JwtError> {
-        let mut verifier = Verifier::new(&config.jwt.secret);
+        let mut verifier =
+            Verifier::new(&config.jwt.secret).with_max_lifetime(config.jwt.max_lifetime);
         if let Some(iss) = &config.jwt.issuer {
             verifier = verifier.with_issuer(iss);
         }
@@ -97,6 +131,7 @@ impl Auth {
             allowlist: config.allowed_system_ids.clone(),
             issuer: config.jwt.issuer.clone(),
             audience: config.jwt.audience.clone(),
+            revocations: Arc::new(Revocations::default()),
             clock_ahead: AtomicI64::new(0),
         })
     }
@@ -128,8 +163,20 @@ impl Auth {
         }
         let identity = Identity::parse(&claims.system_id, &claims.user_id)
             .map_err(|e| ApiError::Token(JwtError::Malformed(e.to_string())))?;
+        if self
+            .revocations
+            .refuses(&identity, claims.jti.as_deref(), claims.iat)
+        {
+            return Err(ApiError::TokenRevoked);
+        }
         self.check_allowed(&identity.system)?;
         Ok((identity, claims.agent.filter(|a| !a.is_empty())))
+    }
+
+    /// The revoked tokens this replica honours (refreshed from the store by
+    /// [`crate::revocation::refresh`]).
+    pub fn revocations(&self) -> &Arc<Revocations> {
+        &self.revocations
     }
 
     /// Check tokens from now on as if the clock were `by` later: lets a test

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use sdk::jwt::JwtError;
 use sdk::{ErrorBody, ErrorCode};
 
+use crate::limits::Refusal;
+use crate::limits::budget::Exhausted;
 use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 
@@ -59,6 +61,15 @@ pub enum ApiError {
     /// The chat token was refused (401).
     #[error("{0}")]
     Token(#[from] JwtError),
+    /// The chat token was revoked (401).
+    #[error("This chat token was revoked; ask the site for a new one")]
+    TokenRevoked,
+    /// Over a rate limit (429).
+    #[error("Too many requests; try again in {} s", .0.retry_after.as_secs())]
+    RateLimited(Refusal),
+    /// A daily token budget is used up (429).
+    #[error("The {} daily token budget is used up; it renews at midnight UTC", .0.scope)]
+    BudgetExhausted(Exhausted),
     /// Request identity differs from the token's (403).
     #[error("system_id/user_id must match token")]
     IdentityMismatch,
@@ -135,7 +146,10 @@ impl ApiError {
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
+            E::MissingCredentials | E::InvalidApiKey | E::Token(_) | E::TokenRevoked => {
+                StatusCode::UNAUTHORIZED
+            }
+            E::RateLimited(_) | E::BudgetExhausted(_) => StatusCode::TOO_MANY_REQUESTS,
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -172,7 +186,13 @@ impl ApiError {
             E::Token(JwtError::Expired) => ErrorCode::TokenExpired,
             E::Token(JwtError::BadSignature) => ErrorCode::TokenInvalidSignature,
             E::Token(JwtError::MissingClaim(_)) => ErrorCode::TokenMissingClaims,
+            E::Token(JwtError::NotYetValid | JwtError::IssuedInFuture) => {
+                ErrorCode::TokenNotYetValid
+            }
             E::Token(_) => ErrorCode::TokenMalformed,
+            E::TokenRevoked => ErrorCode::TokenRevoked,
+            E::RateLimited(_) => ErrorCode::RateLimited,
+            E::BudgetExhausted(_) => ErrorCode::BudgetExhausted,
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
@@ -209,6 +229,17 @@ impl ApiError {
             }
             E::Token(JwtError::WrongIssuer) => "Token issuer is not accepted".into(),
             E::Token(JwtError::WrongAudience) => "Token audience is not accepted".into(),
+            E::Token(JwtError::NotYetValid) => "Token is not valid yet (nbf)".into(),
+            E::Token(JwtError::IssuedInFuture) => {
+                "Token is issued in the future (iat); check the issuer's clock".into()
+            }
+            E::Token(JwtError::LifetimeTooLong { max_secs }) => {
+                format!("Token lifetime (exp - iat) exceeds the maximum of {max_secs} s").into()
+            }
+            E::Token(JwtError::UnknownCritical(_)) => {
+                "Token header marks extensions critical (crit) that the gateway does not support"
+                    .into()
+            }
             E::Token(_) => "Invalid or expired token".into(),
             E::Upstream(UpstreamError::ConversationGone) => "Conversation not found".into(),
             E::Upstream(UpstreamError::RateLimited { .. }) => {
@@ -236,6 +267,8 @@ impl ApiError {
         match self {
             ApiError::Turn { error, .. } => error.retry_after(),
             ApiError::Upstream(UpstreamError::RateLimited { retry_after, .. }) => *retry_after,
+            ApiError::RateLimited(refusal) => Some(refusal.retry_after.as_secs()),
+            ApiError::BudgetExhausted(exhausted) => Some(exhausted.retry_after.as_secs()),
             _ => None,
         }
     }
@@ -280,6 +313,9 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let ApiError::RateLimited(refusal) = &self {
+            rate_limit_headers(resp.headers_mut(), refusal);
+        }
         resp
     }
 }
@@ -290,6 +326,29 @@ impl From<crate::sync::SyncError> for ApiError {
             crate::sync::SyncError::NotConfigured => ApiError::NotConfigured,
             crate::sync::SyncError::Upstream(e) => ApiError::Upstream(e),
             crate::sync::SyncError::Store(e) => ApiError::Store(e),
+        }
+    }
+}
+
+/// The `RateLimit-Policy` and `RateLimit` fields of a refusal
+/// (draft-ietf-httpapi-ratelimit-headers: `"user";q=20;w=60` and
+/// `"user";r=0;t=3`, quota `q` per window `w` seconds; `r` remaining, `t`
+/// seconds until more).
+fn rate_limit_headers(headers: &mut axum::http::HeaderMap, refusal: &Refusal) {
+    let policy = format!(
+        "\"{}\";q={};w={}",
+        refusal.policy,
+        refusal.rate.count,
+        refusal.rate.window_secs()
+    );
+    let now = format!(
+        "\"{}\";r=0;t={}",
+        refusal.policy,
+        refusal.retry_after.as_secs()
+    );
+    for (name, value) in [("ratelimit-policy", policy), ("ratelimit", now)] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
         }
     }
 }

@@ -6,9 +6,12 @@
 //! which knows nothing of the application state; their extraction from a
 //! request lives here.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
@@ -43,6 +46,55 @@ impl FromRequestParts<AppState> for ServerKey {
             None => Err(ApiError::MissingCredentials),
         }
     }
+}
+
+/// The client's address: the connection's peer, or, when the peer is one
+/// of `CHAT_GATEWAY_TRUSTED_PROXIES`, the last address in `X-Forwarded-For`
+/// that is not a trusted proxy. `None` when the request did not come from a
+/// socket (in-process calls).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let trusted = &state.config.rates.trusted_proxies;
+        Ok(ClientAddr(
+            peer.map(|peer| client_address(peer, &parts.headers, trusted)),
+        ))
+    }
+}
+
+/// Who sent a request that arrived from `peer`: walk `X-Forwarded-For`
+/// from the right (the hop nearest to us) while the sender is a trusted
+/// proxy. A malformed entry stops the walk at the proxy that passed it.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&client) {
+        return client;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(addr) => client = addr,
+            Err(_) => break,
+        }
+        if !trusted.contains(&client) {
+            break;
+        }
+    }
+    client
 }
 
 /// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the
@@ -117,6 +169,38 @@ mod tests {
     #[expect(dead_code, reason = "only its shape is parsed")]
     struct Body {
         message: String,
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7, 10.0.0.2".parse().unwrap(),
+        );
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // The peer is no proxy: the header is the client's word, ignored.
+        assert_eq!(
+            client_address(ip("192.0.2.1"), &headers, &proxies),
+            ip("192.0.2.1")
+        );
+        // Behind the proxies, the nearest untrusted hop is the client (the
+        // leftmost entry is whatever the client claimed).
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &proxies),
+            ip("198.51.100.7")
+        );
+        // A proxy that sent no header is the client itself.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &proxies),
+            ip("10.0.0.1")
+        );
+        headers.insert("x-forwarded-for", "junk".parse().unwrap());
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &proxies),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]

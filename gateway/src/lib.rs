@@ -49,9 +49,11 @@ pub mod error;
 pub mod extract;
 pub mod feedback;
 pub mod identity;
+pub mod limits;
 pub mod markdown;
 pub mod origins;
 pub mod pages;
+pub mod revocation;
 pub mod routes;
 pub mod secrets;
 pub mod server;
@@ -71,6 +73,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::limits::Limiters;
 use crate::origins::OriginPolicy;
 use crate::state::{AppState, Shared};
 use crate::store::Store;
@@ -81,12 +84,18 @@ pub struct App {
     state: AppState,
 }
 
+/// How often idle rate-limit buckets are dropped.
+const FORGET_IDLE_BUCKETS: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl App {
     /// Open the store and build the upstreams named by `config`.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = store::open(&config.database_url).await?;
         let upstreams = Upstreams::from_settings(&config.upstreams)?;
-        Self::from_parts(config, store, upstreams)
+        let app = Self::from_parts(config, store, upstreams)?;
+        // Revocations count from the first request on.
+        revocation::refresh(app.state.store.as_ref(), app.state.auth.revocations()).await?;
+        Ok(app)
     }
 
     /// Assemble a gateway from parts (tests and benchmarks bring their own
@@ -103,12 +112,14 @@ impl App {
             .as_ref()
             .map(archive::Archive::start)
             .transpose()?;
+        let limits = Limiters::new(&config.rates);
         Ok(Self {
             state: AppState::new(Shared {
                 config,
                 store,
                 upstreams,
                 auth,
+                limits,
                 origins,
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -118,6 +129,28 @@ impl App {
                 archive,
             }),
         })
+    }
+
+    /// Start the background upkeep that serving needs: reloading revoked
+    /// tokens, and dropping idle rate-limit buckets. Both stop at shutdown.
+    fn spawn_upkeep(&self) {
+        let state = &self.state;
+        tokio::spawn(revocation::refresh_every(
+            state.store.clone(),
+            state.auth.revocations().clone(),
+            state.config.revocation_refresh,
+            state.shutdown.clone(),
+        ));
+        let (limits, stop) = (state.clone(), state.shutdown.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FORGET_IDLE_BUCKETS);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    _ = tick.tick() => limits.limits.forget_idle(),
+                }
+            }
+        });
     }
 
     pub fn state(&self) -> &AppState {
@@ -158,6 +191,7 @@ impl App {
                 }
             }));
         }
+        self.spawn_upkeep();
         // The router is built once and shared by every connection.
         server::serve(
             listener,

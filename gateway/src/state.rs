@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::limits::Limiters;
 use crate::origins::OriginPolicy;
 use crate::store::Store;
 use crate::upstream::Upstreams;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub upstreams: Upstreams,
     /// Keys and tokens.
     pub auth: Auth,
+    /// Rate limits (per replica).
+    pub limits: Limiters,
     /// Browser origins allowed for CORS and chat tokens.
     pub origins: OriginPolicy,
     /// Cancelled when the gateway starts shutting down.

@@ -39,6 +39,12 @@ pub enum ErrorCode {
     TokenMalformed,
     /// 401: the chat token lacks `system_id` or `user_id`.
     TokenMissingClaims,
+    /// 401: the chat token's `nbf` or `iat` lies in the future (beyond the
+    /// allowed clock skew).
+    TokenNotYetValid,
+    /// 401: the chat token was revoked (by its `jti`, or every token of its
+    /// user issued before a moment).
+    TokenRevoked,
     /// 403: `system_id`/`user_id` in the request differ from the chat token's.
     IdentityMismatch,
     /// 403: the system is not in `ALLOWED_SYSTEM_IDS`.
@@ -59,8 +65,11 @@ pub enum ErrorCode {
     /// 499: the client stopped the answer (WebSocket `stop`); what arrived
     /// is stored as `incomplete`.
     Stopped,
-    /// 429: too many requests; retry later.
+    /// 429: too many requests; retry after `Retry-After` seconds.
     RateLimited,
+    /// 429: the system's or user's daily token budget is used up; it renews
+    /// at midnight UTC (`Retry-After` says when).
+    BudgetExhausted,
     /// 502: the upstream failed or answered something the gateway cannot use.
     UpstreamError,
     /// 502: the upstream did not answer in time.
@@ -96,6 +105,8 @@ impl ErrorCode {
             ErrorCode::TokenInvalidSignature => "token_invalid_signature",
             ErrorCode::TokenMalformed => "token_malformed",
             ErrorCode::TokenMissingClaims => "token_missing_claims",
+            ErrorCode::TokenNotYetValid => "token_not_yet_valid",
+            ErrorCode::TokenRevoked => "token_revoked",
             ErrorCode::IdentityMismatch => "identity_mismatch",
             ErrorCode::SystemNotAllowed => "system_not_allowed",
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
@@ -106,6 +117,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Stopped => "stopped",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::BudgetExhausted => "budget_exhausted",
             ErrorCode::UpstreamError => "upstream_error",
             ErrorCode::UpstreamTimeout => "upstream_timeout",
             ErrorCode::NotConfigured => "not_configured",
@@ -129,6 +141,8 @@ impl ErrorCode {
                 | ErrorCode::TokenInvalidSignature
                 | ErrorCode::TokenMalformed
                 | ErrorCode::TokenMissingClaims
+                | ErrorCode::TokenNotYetValid
+                | ErrorCode::TokenRevoked
         )
     }
 }
@@ -256,6 +270,8 @@ mod tests {
             ErrorCode::TokenInvalidSignature,
             ErrorCode::TokenMalformed,
             ErrorCode::TokenMissingClaims,
+            ErrorCode::TokenNotYetValid,
+            ErrorCode::TokenRevoked,
             ErrorCode::IdentityMismatch,
             ErrorCode::SystemNotAllowed,
             ErrorCode::OriginNotAllowed,
@@ -266,6 +282,7 @@ mod tests {
             ErrorCode::Busy,
             ErrorCode::Stopped,
             ErrorCode::RateLimited,
+            ErrorCode::BudgetExhausted,
             ErrorCode::UpstreamError,
             ErrorCode::UpstreamTimeout,
             ErrorCode::NotConfigured,

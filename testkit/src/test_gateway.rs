@@ -237,6 +237,11 @@ impl TestGatewayBuilder {
             ("CHAT_GATEWAY_API_KEY", self.api_key.as_str()),
             ("DATABASE_URL", database_url.as_str()),
             ("CHAT_GATEWAY_DEMO_DELAY_MS", "0"),
+            // Tests send in bursts no user would: rate limits are off
+            // unless a test sets them.
+            ("CHAT_GATEWAY_RATE_USER", "off"),
+            ("CHAT_GATEWAY_RATE_API_KEY", "off"),
+            ("CHAT_GATEWAY_RATE_TOKEN_MINT", "off"),
         ]);
         let mut stateless = StatelessFakes::default();
         let (fake, fake_url) = match &self.upstream {

@@ -25,7 +25,7 @@ mod pump;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sdk::{ChatResponse, MessageStatus};
+use sdk::{ChatResponse, MessageStatus, Usage};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use crate::archive::ArchivedTurn;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
+use crate::limits::budget;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
@@ -122,6 +123,13 @@ impl Turn {
 pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
+    }
+    let budgets = &state.config.budgets;
+    let now = OffsetDateTime::now_utc();
+    if let Err(exhausted) =
+        budget::check(state.store.as_ref(), budgets, &input.identity, now).await?
+    {
+        return Err(ApiError::BudgetExhausted(exhausted));
     }
     if let Some(agent) = &input.agent
         && !state.upstreams.has_agent(&input.identity.system, agent)
@@ -258,6 +266,7 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
                 reply.message_id.as_deref(),
             )
             .await?;
+            count_usage(state, &turn.identity, reply.usage).await;
             let timing = TurnTiming {
                 store: turn.stored_in + storing.elapsed(),
                 upstream,
@@ -298,6 +307,23 @@ pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
         .tasks
         .spawn(pump::pump(state.clone(), turn, upstream, tx));
     Ok(TurnEvents::new(rx))
+}
+
+/// Count a turn's reported usage against the daily budgets (when they are
+/// on), before the client hears the end, so its next turn sees the count. A
+/// failure is logged: the answer is stored already.
+async fn count_usage(state: &AppState, who: &Identity, usage: Option<Usage>) {
+    let now = OffsetDateTime::now_utc();
+    let counted = budget::record(
+        state.store.as_ref(),
+        &state.config.budgets,
+        who,
+        usage.as_ref(),
+        now,
+    );
+    if let Err(e) = counted.await {
+        tracing::warn!(error = %e, "counting a turn's tokens failed");
+    }
 }
 
 /// How a turn ended, for [`finish`].

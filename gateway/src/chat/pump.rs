@@ -162,6 +162,7 @@ pub(super) async fn pump(
         ids.message_id.as_deref(),
     )
     .await;
+    super::count_usage(&state, &turn.identity, usage).await;
     if client_gone {
         return;
     }

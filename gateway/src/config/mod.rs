@@ -16,6 +16,7 @@ mod background;
 mod dev_secrets;
 mod env;
 mod file;
+mod rates;
 mod upstream_kinds;
 mod upstreams;
 mod variables;
@@ -30,6 +31,7 @@ use sdk::jwt::JwtSecret;
 pub use self::background::ArchiveSettings;
 pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
+pub use self::rates::{Budgets, Rate, RateLimits, SystemRates};
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
@@ -65,6 +67,12 @@ pub struct Config {
     pub upstreams: UpstreamSettings,
     /// Request size limits.
     pub limits: Limits,
+    /// Rate limits per user, API key and client address (per replica).
+    pub rates: RateLimits,
+    /// Daily token budgets per system and user.
+    pub budgets: Budgets,
+    /// How often each replica reloads revoked tokens from the database.
+    pub revocation_refresh: Duration,
     /// Bounds on client connections.
     pub connections: ConnectionLimits,
     /// After a stop signal: how long open streams may run to their end
@@ -98,6 +106,8 @@ pub struct JwtSettings {
     pub audience: Option<String>,
     /// Lifetime of tokens minted by `GET /v1/chat-token`.
     pub token_ttl: Duration,
+    /// Longest lifetime of any token accepted (`exp - iat`).
+    pub max_lifetime: Duration,
 }
 
 /// Size limits on requests.
@@ -269,11 +279,22 @@ impl Config {
             issuer: vars.get_nonempty("CHAT_GATEWAY_JWT_ISSUER"),
             audience: vars.get_nonempty("CHAT_GATEWAY_JWT_AUDIENCE"),
             token_ttl: Duration::from_secs(vars.number("CHAT_GATEWAY_TOKEN_TTL_SECS", 86_400)?),
+            max_lifetime: Duration::from_secs(vars.number(
+                "CHAT_GATEWAY_TOKEN_MAX_LIFETIME_SECS",
+                sdk::jwt::Verifier::DEFAULT_MAX_LIFETIME_SECS,
+            )?),
         };
         if jwt.token_ttl.is_zero() {
             return Err(ConfigError(
                 "CHAT_GATEWAY_TOKEN_TTL_SECS must be > 0".into(),
             ));
+        }
+        if jwt.token_ttl > jwt.max_lifetime {
+            return Err(ConfigError(format!(
+                "CHAT_GATEWAY_TOKEN_TTL_SECS ({}) exceeds CHAT_GATEWAY_TOKEN_MAX_LIFETIME_SECS ({}): the gateway would mint tokens it refuses",
+                jwt.token_ttl.as_secs(),
+                jwt.max_lifetime.as_secs()
+            )));
         }
 
         let allowed: HashSet<String> =
@@ -328,6 +349,12 @@ impl Config {
             allowed_origins,
             upstreams,
             limits,
+            rates: rates::rate_limits(vars)?,
+            budgets: rates::budgets(vars)?,
+            revocation_refresh: Duration::from_secs(
+                vars.number("CHAT_GATEWAY_REVOCATION_REFRESH_SECS", 5)?,
+            )
+            .max(Duration::from_secs(1)),
             connections,
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,

@@ -40,6 +40,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "lifetime of tokens from /v1/chat-token, default 86400",
     ),
     (
+        "CHAT_GATEWAY_TOKEN_MAX_LIFETIME_SECS",
+        "longest lifetime (exp - iat) of any chat token accepted, default 2592000 (30 days)",
+    ),
+    (
+        "CHAT_GATEWAY_REVOCATION_REFRESH_SECS",
+        "how often each replica reloads revoked tokens, default 5",
+    ),
+    (
         "CHAT_GATEWAY_API_KEY",
         "comma-separated API keys; empty turns API-key auth off",
     ),
@@ -172,6 +180,38 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "CHAT_GATEWAY_MAX_CONNECTIONS_PER_ADDRESS",
         "most open connections from one client address, default 0 (no limit; all come from the proxy behind one)",
+    ),
+    (
+        "CHAT_GATEWAY_RATE_USER",
+        "messages per end user, per replica, default 20/min,burst=20 (off: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_RATE_API_KEY",
+        "messages per API key, per replica, default 600/min,burst=120 (off: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_<SYSTEM>_RATE_USER",
+        "CHAT_GATEWAY_RATE_USER for one system",
+    ),
+    (
+        "CHAT_GATEWAY_<SYSTEM>_RATE_API_KEY",
+        "CHAT_GATEWAY_RATE_API_KEY for one system",
+    ),
+    (
+        "CHAT_GATEWAY_RATE_TOKEN_MINT",
+        "chat tokens minted per client address, per replica, default 30/min,burst=10 (off: no limit)",
+    ),
+    (
+        "CHAT_GATEWAY_TRUSTED_PROXIES",
+        "comma-separated proxy IPs whose X-Forwarded-For names the client; default none",
+    ),
+    (
+        "CHAT_GATEWAY_BUDGET_TOKENS_PER_DAY_SYSTEM",
+        "upstream tokens each system may use per UTC day, all replicas together; default off",
+    ),
+    (
+        "CHAT_GATEWAY_BUDGET_TOKENS_PER_DAY_USER",
+        "upstream tokens each end user may use per UTC day, all replicas together; default off",
     ),
     (
         "CHAT_GATEWAY_DEV_SECRETS_FILE",

@@ -17,9 +17,9 @@ use axum::{Json, Router};
 use futures::StreamExt;
 use sdk::{ChatRequest, StreamEvent};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, KeyId};
 use crate::chat::{self, TurnEvents, TurnInput};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -62,6 +62,14 @@ pub(super) async fn send(
         req.system_id.as_deref(),
         req.user_id.as_deref(),
     )?;
+    let key = match caller {
+        Caller::Server => KeyId::presented(&headers),
+        Caller::User(..) => None,
+    };
+    state
+        .limits
+        .admit_turn(&identity, key.as_ref())
+        .map_err(ApiError::RateLimited)?;
     let mut input = TurnInput::from_request(&state.config.limits, identity, req)?;
     input.agent = caller.agent(input.agent.take())?;
     let turn = chat::begin(&state, input).await?;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::auth::ServerKey;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, ClientAddr};
 use crate::identity::Identity;
 use crate::state::AppState;
 
@@ -46,9 +46,14 @@ pub(super) struct TokenQuery {
 pub(super) async fn chat_token(
     State(state): State<AppState>,
     _key: ServerKey,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> ApiResult<Response> {
+    state
+        .limits
+        .admit_mint(client)
+        .map_err(ApiError::RateLimited)?;
     if let Some(origin) = browser_origin(&headers)
         && !state.origins.allows(origin)
     {

@@ -17,6 +17,7 @@ mod openai;
 pub mod openapi;
 mod request_head;
 mod sync;
+mod tokens;
 mod ws;
 
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(feedback::router())
         .merge(chat_token::router())
+        .merge(tokens::router())
         .merge(sync::router())
         .merge(cache::router())
         .merge(health::router())
@@ -102,6 +104,8 @@ fn cors(state: &AppState) -> CorsLayer {
         ])
         .expose_headers([
             header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-policy"),
+            HeaderName::from_static("ratelimit"),
             HeaderName::from_static("x-conversation-id"),
         ])
         .max_age(Duration::from_secs(600))

@@ -34,7 +34,7 @@ use self::wire::{
     AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
     ModelList, Usage,
 };
-use crate::auth::{Caller, bearer_token};
+use crate::auth::{Caller, KeyId, bearer_token};
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -196,6 +196,14 @@ pub(super) async fn completions(
             };
             OpenAiError::at(param, e)
         })?;
+    let key = match caller {
+        Caller::Server => KeyId::presented(&headers),
+        Caller::User(..) => None,
+    };
+    state
+        .limits
+        .admit_turn(&identity, key.as_ref())
+        .map_err(ApiError::RateLimited)?;
     let message = last_user_message(&req)?;
     let conversation_id = headers
         .get(&CONVERSATION_HEADER)

@@ -27,7 +27,10 @@ pub(super) fn router() -> Router<AppState> {
         (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
         (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody)),
     security(("api_key" = [])))]
-pub(super) async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<Json<SyncResponse>> {
+pub(super) async fn sync_all(
+    State(state): State<AppState>,
+    _key: ServerKey,
+) -> ApiResult<Json<SyncResponse>> {
     let report =
         crate::sync::run(state.store.as_ref(), &state.upstreams, &[], &mut |_, _| {}).await?;
     let errors = report

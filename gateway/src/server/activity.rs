@@ -2,6 +2,7 @@
 //! moved (see [`super`] for the idle timeout this serves).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::Request;
 use tower::Service;
 
@@ -51,16 +53,22 @@ impl Activity {
     }
 }
 
-/// The router, counting requests in progress on its connection.
+/// The router, counting requests in progress on its connection and telling
+/// each request the connection's peer address.
 #[derive(Clone)]
 pub(super) struct Counted {
     inner: Router,
     activity: Arc<Activity>,
+    peer: ConnectInfo<SocketAddr>,
 }
 
 impl Counted {
-    pub(super) fn new(inner: Router, activity: Arc<Activity>) -> Self {
-        Self { inner, activity }
+    pub(super) fn new(inner: Router, activity: Arc<Activity>, peer: SocketAddr) -> Self {
+        Self {
+            inner,
+            activity,
+            peer: ConnectInfo(peer),
+        }
     }
 }
 
@@ -73,7 +81,8 @@ impl Service<Request<hyper::body::Incoming>> for Counted {
         Service::<Request<hyper::body::Incoming>>::poll_ready(&mut self.inner, cx)
     }
 
-    fn call(&mut self, req: Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&mut self, mut req: Request<hyper::body::Incoming>) -> Self::Future {
+        req.extensions_mut().insert(self.peer);
         let in_progress = InProgress::new(self.activity.clone());
         let response = self.inner.call(req);
         Box::pin(async move {

@@ -18,6 +18,10 @@
 //!   with unread data makes the kernel reset the connection, and the client
 //!   could lose the response (a 413) it had not read yet.
 //!
+//! Every request carries its connection's peer address as
+//! `axum::extract::ConnectInfo<SocketAddr>` (for per-address rate limits;
+//! see `activity::Counted`).
+//!
 //! On shutdown, accepting stops and every connection is asked to finish
 //! its current requests and close; [`serve`] returns when all have.
 
@@ -26,6 +30,7 @@ mod gate;
 mod lingering;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,7 +93,7 @@ pub async fn serve(
         }
         let (builder, router, stopping) = (builder.clone(), router.clone(), stopping.clone());
         connections.spawn(async move {
-            connection(&builder, tcp, router, limits.idle_timeout, stopping).await;
+            connection(&builder, tcp, peer, router, limits.idle_timeout, stopping).await;
             drop(admitted);
         });
     }
@@ -119,13 +124,14 @@ async fn accept_failed(e: std::io::Error) {
 async fn connection(
     builder: &Builder<TokioExecutor>,
     tcp: TcpStream,
+    peer: SocketAddr,
     router: Router,
     idle_timeout: Duration,
     stopping: CancellationToken,
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Lingering::new(tcp, activity.clone()));
-    let service = TowerToHyperService::new(Counted::new(router, activity.clone()));
+    let service = TowerToHyperService::new(Counted::new(router, activity.clone(), peer));
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut closing = false;
     loop {

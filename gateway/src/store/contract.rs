@@ -5,6 +5,7 @@ mod agents;
 pub(crate) mod crashes;
 mod feedback;
 mod imports;
+mod limits;
 mod listings;
 mod races;
 mod turns;
@@ -136,6 +137,8 @@ pub(crate) async fn run(store: &dyn Store) {
     turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
     turns::a_sync_completes_turns_a_crash_cut(store).await;
     feedback::feedback_on_answers(store).await;
+    limits::revocations_are_kept_until_their_time(store).await;
+    limits::token_use_adds_up_per_day(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

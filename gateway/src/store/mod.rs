@@ -37,6 +37,8 @@ mod sync_rounds;
 
 pub use self::probe::probe;
 pub use self::sync_rounds::{LocalLease, SyncLease};
+mod revocation;
+mod usage;
 
 use std::sync::Arc;
 
@@ -44,6 +46,8 @@ use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
+pub use self::revocation::{RevocationList, UserRevocation};
+pub use self::usage::TokenUsage;
 use crate::identity::Identity;
 
 use self::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
@@ -423,6 +427,40 @@ pub trait Store: Send + Sync + 'static {
         &self,
         message_id: &str,
     ) -> Result<Option<FeedbackRecord>, StoreError>;
+    // --- Token revocation (see `crate::revocation`) ---
+
+    /// Revoke the token with id `jti`; the row may be forgotten after
+    /// `keep_until` (Unix seconds), when no such token can be valid any
+    /// more. Rows past their time are deleted on the way.
+    async fn revoke_token_id(&self, jti: &str, now: i64, keep_until: i64)
+    -> Result<(), StoreError>;
+
+    /// Revoke every token of `who` issued at or before `issued_before`
+    /// (Unix seconds; a later revocation of the same user wins), kept until
+    /// `keep_until`.
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The revocations in force at `now` (Unix seconds).
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError>;
+
+    // --- Daily token budgets (see `crate::limits::budget`) ---
+
+    /// Count `tokens` more upstream tokens used by `who` on `day` (UTC).
+    async fn add_token_usage(
+        &self,
+        who: &Identity,
+        day: time::Date,
+        tokens: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Tokens used on `day` (UTC) by `who` and by `who`'s whole system.
+    async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

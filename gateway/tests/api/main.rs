@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod auth;
+mod budgets;
 mod chat;
 mod chat_token;
 mod connections;
@@ -10,11 +11,13 @@ mod errors;
 mod faults;
 mod feedback;
 mod history;
+mod limits;
 mod openai;
-mod shared_upstream;
 mod scheduled_sync;
+mod shared_upstream;
 mod stored_text;
 mod streaming;
 mod support;
+mod tokens;
 mod ws;
 mod ws_lifecycle;

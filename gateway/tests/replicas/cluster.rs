@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 pub(crate) const API_KEY: &str = "replica-test-api-key-0123456789";
-const JWT_SECRET: &str = "replica-test-jwt-secret-0123456789abcdefghijklmnop";
+pub(crate) const JWT_SECRET: &str = "replica-test-jwt-secret-0123456789abcdefghijklmnop";
 const DIFY_KEY: &str = "app-replicas";
 /// The client system every test writes as.
 pub(crate) const SYSTEM: &str = "shop";
@@ -57,8 +57,17 @@ impl Cluster {
 
     /// Start one more `chat-gateway` process on the shared database.
     pub(crate) async fn replica(&self) -> Replica {
+        self.replica_with(&[]).await
+    }
+
+    /// [`Self::replica`] with extra variables.
+    pub(crate) async fn replica_with(&self, env: &[(&str, &str)]) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chat-gateway"))
             .env_clear()
+            // Rate limits are per replica and beside the point here.
+            .env("CHAT_GATEWAY_RATE_USER", "off")
+            .env("CHAT_GATEWAY_RATE_API_KEY", "off")
+            .envs(env.iter().copied())
             .current_dir(&self.workdir)
             .env("CHAT_GATEWAY_ENV", "production")
             .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
@@ -164,6 +173,24 @@ impl Replica {
         self.http
             .get(format!("{}{path}", self.base))
             .header("x-api-key", API_KEY)
+    }
+
+    /// Status and body of `GET path` with `Authorization: Bearer token`.
+    pub(crate) async fn get_as(&self, token: &str, path: &str) -> (u16, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// Status and body of a `POST` of `body` with the API key.
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> (u16, String) {
+        let resp = self.post(path).json(body).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
     }
 
     /// `GET /ready`'s status code.

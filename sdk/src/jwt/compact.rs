@@ -5,7 +5,8 @@
 //! Invariants: only `alg: HS256` is read (`none` and every other algorithm
 //! are refused before the signature is looked at); the signature is compared
 //! in constant time and checked before the claims are decoded; base64url is
-//! read strictly (no padding, no stray bits), as the JWS spec writes it.
+//! read strictly (no padding, no stray bits), as the JWS spec writes it; a
+//! `crit` header is refused (no extension is understood).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -49,6 +50,20 @@ pub(super) fn open(secret: &[u8], token: &str) -> Result<Map<String, Value>, Jwt
         Some(Value::String(alg)) if alg == "HS256" => {}
         Some(Value::String(_)) => return Err(malformed("only HS256 tokens are accepted")),
         _ => return Err(malformed("the header has no algorithm")),
+    }
+    // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and
+    // this reader understands none. An empty or ill-formed list is refused
+    // too.
+    if let Some(crit) = header.get("crit") {
+        let names = match crit {
+            Value::Array(items) if !items.is_empty() => items
+                .iter()
+                .map(|v| v.as_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => return Err(malformed("crit must be a non-empty list of names")),
+        };
+        return Err(JwtError::UnknownCritical(names));
     }
     let signature = URL_SAFE_NO_PAD
         .decode(signature)

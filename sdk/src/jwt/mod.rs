@@ -1,7 +1,7 @@
 //! Chat tokens: short-lived HS256 JWTs naming one end user of one system.
 //!
 //! A chat token carries `{system_id, user_id, exp}` and optionally `iat`,
-//! `iss` and `aud`. The gateway accepts it as `Authorization: Bearer …` and on
+//! `jti`, `iss` and `aud`. The gateway accepts it as `Authorization: Bearer …` and on
 //! the chat page (`/chat?token=…`). It is signed with the secret shared
 //! between the gateway (`CHAT_GATEWAY_JWT_SECRET`) and the backends allowed to
 //! send their users to the chat.
@@ -10,8 +10,13 @@
 //! - the algorithm is pinned to HS256 (`alg: none` and every other algorithm
 //!   are refused);
 //! - `exp` is required, with a small leeway for clock skew (30 s unless
-//!   [`Verifier::with_leeway`] says otherwise); `nbf`, when present, gets the
-//!   same leeway;
+//!   [`Verifier::with_leeway`] says otherwise); `nbf` and `iat`, when
+//!   present, may not lie in the future beyond the same leeway;
+//! - a token may not live longer than the maximum lifetime (30 days unless
+//!   [`Verifier::with_max_lifetime`] says otherwise): `exp - iat`, or
+//!   `exp - now` for a token without `iat`;
+//! - a header naming extensions as critical (`crit`, RFC 7515 §4.1.11) is
+//!   refused: this verifier understands none;
 //! - `system_id` and `user_id` must be non-empty (a numeric `user_id` is
 //!   accepted and read as its decimal string, as the seed gateway did);
 //! - `iss`/`aud` are checked when the verifier is configured with them.
@@ -101,6 +106,10 @@ pub struct ChatClaims {
     /// Issued at, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// Token id (`jti`): [`ChatClaims::new`] gives every token a random one,
+    /// so the gateway can revoke that one token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
     /// Issuer; checked when the verifier is configured with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
@@ -114,11 +123,13 @@ pub struct ChatClaims {
 }
 
 impl ChatClaims {
-    /// Claims for `user_id` of `system_id`, issued now and valid for `ttl`.
+    /// Claims for `user_id` of `system_id`, issued now and valid for `ttl`,
+    /// with a random `jti` (32 hex digits).
     ///
     /// ```
     /// let c = tz_chat_sdk::jwt::ChatClaims::new("drillquiz", "7", std::time::Duration::from_secs(3600));
     /// assert!(c.exp > c.iat.unwrap());
+    /// assert_eq!(c.jti.map(|j| j.len()), Some(32));
     /// ```
     pub fn new(system_id: impl Into<String>, user_id: impl Into<String>, ttl: Duration) -> Self {
         let now = unix_now();
@@ -128,6 +139,7 @@ impl ChatClaims {
             user_id: user_id.into(),
             exp: now.saturating_add(ttl),
             iat: Some(now),
+            jti: random_token_id(),
             iss: None,
             aud: None,
             agent: None,
@@ -185,9 +197,23 @@ pub enum JwtError {
     /// `aud` differs from the expected audience.
     #[error("token audience is not accepted")]
     WrongAudience,
-    /// `nbf` is in the future.
+    /// `nbf` is in the future (beyond the leeway).
     #[error("token is not valid yet")]
     NotYetValid,
+    /// `iat` is in the future (beyond the leeway): the issuer's clock is
+    /// wrong, or the token was made to outlive the lifetime check.
+    #[error("token is issued in the future")]
+    IssuedInFuture,
+    /// The token lives longer than the verifier's maximum lifetime.
+    #[error("token lifetime exceeds {max_secs} s")]
+    LifetimeTooLong {
+        /// The maximum, in seconds.
+        max_secs: u64,
+    },
+    /// The header names extensions as critical (`crit`) that the verifier
+    /// does not understand (it understands none).
+    #[error("token header marks extensions critical: {0}")]
+    UnknownCritical(String),
     /// Signing failed (for example an empty secret).
     #[error("could not sign token: {0}")]
     Signing(String),
@@ -285,6 +311,7 @@ impl Signer {
 pub struct Verifier {
     secret: JwtSecret,
     leeway_secs: u64,
+    max_lifetime_secs: u64,
     issuer: Option<String>,
     audience: Option<String>,
 }
@@ -293,6 +320,7 @@ impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("leeway", &self.leeway_secs)
+            .field("max_lifetime", &self.max_lifetime_secs)
             .field("iss", &self.issuer)
             .field("aud", &self.audience)
             .finish_non_exhaustive()
@@ -303,8 +331,11 @@ impl Verifier {
     /// Default clock-skew allowance for `exp`, in seconds.
     pub const DEFAULT_LEEWAY_SECS: u64 = 30;
 
-    /// A verifier for `secret`: HS256 only, `exp` required, 30 s leeway, no
-    /// issuer or audience check.
+    /// Default longest lifetime of a token, in seconds (30 days).
+    pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 30 * 86_400;
+
+    /// A verifier for `secret`: HS256 only, `exp` required, 30 s leeway,
+    /// lifetime at most 30 days, no issuer or audience check.
     ///
     /// ```
     /// let v = tz_chat_sdk::jwt::Verifier::new(&tz_chat_sdk::jwt::JwtSecret::new("0123456789abcdef0123456789abcdef"));
@@ -314,6 +345,7 @@ impl Verifier {
         Self {
             secret: secret.clone(),
             leeway_secs: Self::DEFAULT_LEEWAY_SECS,
+            max_lifetime_secs: Self::DEFAULT_MAX_LIFETIME_SECS,
             issuer: None,
             audience: None,
         }
@@ -364,6 +396,36 @@ impl Verifier {
         self
     }
 
+    /// Change the longest lifetime accepted (whole seconds; default
+    /// [30 days](Self::DEFAULT_MAX_LIFETIME_SECS)): `exp - iat`, or
+    /// `exp - now` when the token has no `iat`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tz_chat_sdk::jwt::{mint, ChatClaims, JwtError, JwtSecret, Verifier};
+    ///
+    /// let secret = JwtSecret::new("0123456789abcdef0123456789abcdef");
+    /// let token = mint(&ChatClaims::new("s", "u", Duration::from_secs(7200)), &secret)?;
+    /// assert!(Verifier::new(&secret).verify(&token).is_ok());
+    /// let strict = Verifier::new(&secret).with_max_lifetime(Duration::from_secs(3600));
+    /// assert_eq!(strict.verify(&token), Err(JwtError::LifetimeTooLong { max_secs: 3600 }));
+    /// # Ok::<(), JwtError>(())
+    /// ```
+    pub fn with_max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime_secs = max.as_secs();
+        self
+    }
+
+    /// The longest lifetime accepted.
+    ///
+    /// ```
+    /// # let secret = tz_chat_sdk::jwt::JwtSecret::new("0123456789abcdef0123456789abcdef");
+    /// assert_eq!(tz_chat_sdk::jwt::Verifier::new(&secret).max_lifetime().as_secs(), 30 * 86_400);
+    /// ```
+    pub fn max_lifetime(&self) -> Duration {
+        Duration::from_secs(self.max_lifetime_secs)
+    }
+
     /// The clock-skew allowance in use.
     ///
     /// ```
@@ -385,9 +447,12 @@ impl Verifier {
         let claims = compact::open(self.secret.as_bytes(), token)?;
         rules::check(
             &claims,
-            self.leeway_secs,
-            self.issuer.as_deref(),
-            self.audience.as_deref(),
+            &rules::Policy {
+                leeway_secs: self.leeway_secs,
+                max_lifetime_secs: self.max_lifetime_secs,
+                issuer: self.issuer.as_deref(),
+                audience: self.audience.as_deref(),
+            },
         )?;
         let system_id = string_claim(&claims, "system_id")?;
         let user_id = string_claim(&claims, "user_id")?;
@@ -400,6 +465,7 @@ impl Verifier {
             user_id,
             exp,
             iat: claims.get("iat").and_then(Value::as_i64),
+            jti: claims.get("jti").and_then(Value::as_str).map(str::to_owned),
             iss: claims.get("iss").and_then(Value::as_str).map(str::to_owned),
             aud: match claims.get("aud") {
                 Some(Value::String(s)) => Some(s.clone()),
@@ -422,6 +488,14 @@ fn string_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Strin
         Some(Value::Number(n)) => Ok(n.to_string()),
         _ => Err(JwtError::MissingClaim(name)),
     }
+}
+
+/// 128 random bits as 32 hex digits; `None` when the system has no
+/// randomness to give (the token is then only revocable by user).
+fn random_token_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn unix_now() -> i64 {

@@ -6,15 +6,24 @@ use serde_json::{Map, Value};
 
 use super::{JwtError, unix_now};
 
+/// What [`check`] holds a token to.
+pub(super) struct Policy<'a> {
+    pub(super) leeway_secs: u64,
+    pub(super) max_lifetime_secs: u64,
+    pub(super) issuer: Option<&'a str>,
+    pub(super) audience: Option<&'a str>,
+}
+
 /// Check `claims` in this order: required claims (`exp`, then `iss` and `aud` when configured),
-/// `exp` and `nbf` against the clock with the leeway, then `iss` and
-/// `aud` values.
-pub(super) fn check(
-    claims: &Map<String, Value>,
-    leeway_secs: u64,
-    issuer: Option<&str>,
-    audience: Option<&str>,
-) -> Result<(), JwtError> {
+/// `exp`, `nbf` and `iat` against the clock with the leeway, the lifetime,
+/// then `iss` and `aud` values.
+pub(super) fn check(claims: &Map<String, Value>, policy: &Policy<'_>) -> Result<(), JwtError> {
+    let Policy {
+        leeway_secs,
+        max_lifetime_secs,
+        issuer,
+        audience,
+    } = *policy;
     let exp = numeric_date(claims.get("exp")).ok_or(JwtError::MissingClaim("exp"))?;
     let iss = issuer
         .map(|expected| names(claims.get("iss"), expected).ok_or(JwtError::WrongIssuer))
@@ -22,19 +31,22 @@ pub(super) fn check(
     let aud = audience
         .map(|expected| names(claims.get("aud"), expected).ok_or(JwtError::WrongAudience))
         .transpose()?;
-    let nbf = match claims.get("nbf") {
-        None => None,
-        some => Some(
-            numeric_date(some)
-                .ok_or_else(|| JwtError::Malformed("nbf is not a NumericDate".into()))?,
-        ),
-    };
+    let nbf = optional_date(claims, "nbf")?;
+    let iat = optional_date(claims, "iat")?;
     let now = u64::try_from(unix_now()).unwrap_or(0);
     if exp < now.saturating_sub(leeway_secs) {
         return Err(JwtError::Expired);
     }
     if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway_secs)) {
         return Err(JwtError::NotYetValid);
+    }
+    if iat.is_some_and(|iat| iat > now.saturating_add(leeway_secs)) {
+        return Err(JwtError::IssuedInFuture);
+    }
+    if exp.saturating_sub(iat.unwrap_or(now)) > max_lifetime_secs {
+        return Err(JwtError::LifetimeTooLong {
+            max_secs: max_lifetime_secs,
+        });
     }
     if iss == Some(false) {
         return Err(JwtError::WrongIssuer);
@@ -43,6 +55,16 @@ pub(super) fn check(
         return Err(JwtError::WrongAudience);
     }
     Ok(())
+}
+
+/// The NumericDate claim `name`, when present.
+fn optional_date(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, JwtError> {
+    match claims.get(name) {
+        None => Ok(None),
+        some => numeric_date(some)
+            .map(Some)
+            .ok_or_else(|| JwtError::Malformed(format!("{name} is not a NumericDate"))),
+    }
 }
 
 /// A NumericDate as the JWT spec reads it: a non-negative integer, or a

@@ -253,6 +253,107 @@ fn minted_tokens_keep_their_header() {
     assert_eq!(token, expected, "signed as any HS256 library would");
 }
 
+#[test]
+fn minted_tokens_carry_distinct_ids() {
+    let a = ChatClaims::new("s", "u", Duration::from_secs(60));
+    let b = ChatClaims::new("s", "u", Duration::from_secs(60));
+    let (ja, jb) = (a.jti.clone().unwrap(), b.jti.clone().unwrap());
+    assert_ne!(ja, jb);
+    assert!(
+        ja.len() == 32 && ja.chars().all(|c| c.is_ascii_hexdigit()),
+        "{ja}"
+    );
+    let token = mint(&a, &secret()).unwrap();
+    assert_eq!(verify(&token, &secret()).unwrap().jti, Some(ja));
+}
+
+#[test]
+fn lifetime_beyond_the_maximum_is_refused() {
+    let now = unix_now();
+    let day = 86_400;
+    let token = |iat: Option<i64>, exp: i64| {
+        let iat = iat.map(|t| format!(r#","iat":{t}"#)).unwrap_or_default();
+        forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(r#"{{"system_id":"s","user_id":"u","exp":{exp}{iat}}}"#),
+            SECRET.as_bytes(),
+        )
+    };
+    let too_long = Err(JwtError::LifetimeTooLong {
+        max_secs: 30 * 86_400,
+    });
+    // exp - iat decides, even for a token that expires soon.
+    assert!(verify(&token(Some(now), now + 30 * day), &secret()).is_ok());
+    assert_eq!(
+        verify(&token(Some(now), now + 31 * day), &secret()),
+        too_long
+    );
+    assert_eq!(
+        verify(&token(Some(now - 40 * day), now + 60), &secret()),
+        too_long
+    );
+    // Without iat, what is left of it counts.
+    assert!(verify(&token(None, now + 29 * day), &secret()).is_ok());
+    assert_eq!(verify(&token(None, now + 31 * day), &secret()), too_long);
+    let short = Verifier::new(&secret()).with_max_lifetime(Duration::from_secs(3600));
+    assert_eq!(
+        short.verify(&token(Some(now), now + 7200)),
+        Err(JwtError::LifetimeTooLong { max_secs: 3600 })
+    );
+}
+
+#[test]
+fn iat_in_the_future_beyond_the_leeway_is_refused() {
+    let now = unix_now();
+    let token = |iat: i64| {
+        forge(
+            r#"{"alg":"HS256"}"#,
+            &format!(
+                r#"{{"system_id":"s","user_id":"u","exp":{},"iat":{iat}}}"#,
+                now + 600
+            ),
+            SECRET.as_bytes(),
+        )
+    };
+    assert!(verify(&token(now + 10), &secret()).is_ok(), "within leeway");
+    assert_eq!(
+        verify(&token(now + 120), &secret()),
+        Err(JwtError::IssuedInFuture)
+    );
+    let bad = forge(
+        r#"{"alg":"HS256"}"#,
+        &format!(
+            r#"{{"system_id":"s","user_id":"u","exp":{},"iat":"now"}}"#,
+            now + 60
+        ),
+        SECRET.as_bytes(),
+    );
+    assert!(matches!(
+        verify(&bad, &secret()),
+        Err(JwtError::Malformed(_))
+    ));
+}
+
+#[test]
+fn critical_header_extensions_are_refused() {
+    let payload = format!(
+        r#"{{"system_id":"s","user_id":"u","exp":{}}}"#,
+        unix_now() + 60
+    );
+    let with = |header: &str| verify(&forge(header, &payload, SECRET.as_bytes()), &secret());
+    assert_eq!(
+        with(r#"{"alg":"HS256","crit":["exp-ext"],"exp-ext":1}"#),
+        Err(JwtError::UnknownCritical("exp-ext".into()))
+    );
+    for bad in [
+        r#"{"alg":"HS256","crit":[]}"#,
+        r#"{"alg":"HS256","crit":"b64"}"#,
+    ] {
+        assert!(matches!(with(bad), Err(JwtError::Malformed(_))), "{bad}");
+    }
+    assert!(with(r#"{"alg":"HS256","typ":"JWT"}"#).is_ok());
+}
+
 /// Just enough base64url and HMAC to forge test tokens without the library.
 mod base64_url {
     use base64::Engine as _;

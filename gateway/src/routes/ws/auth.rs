@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::time::timeout;
 
 use super::frames;
-use crate::auth::{Caller, bearer_token};
+use crate::auth::{Caller, KeyId, bearer_token};
 use crate::error::ApiError;
 use crate::identity::Identity;
 use crate::state::AppState;
@@ -33,6 +33,9 @@ pub(in crate::routes) struct WsQuery {
 pub(super) enum Credentials {
     /// The user, and the agent their chat token pins, if any.
     Verified(Identity, Option<String>),
+    /// The user a server named, with the API key it used (its turns count
+    /// against that key's rate limit).
+    ForServer(Identity, KeyId),
     Refused(ApiError),
     /// Expect an `auth` frame.
     Later,
@@ -44,24 +47,26 @@ pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery
         .as_deref()
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers));
-    let verified = if let Some(token) = token {
-        state.auth.verify_caller(token)
-    } else {
-        match state.auth.verify_key(headers) {
-            None => return Credentials::Later,
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => Caller::Server
-                .identity(
-                    &state.auth,
-                    query.system_id.as_deref(),
-                    query.user_id.as_deref(),
-                )
-                .map(|identity| (identity, None)),
-        }
-    };
-    match verified {
-        Ok((identity, pinned)) => Credentials::Verified(identity, pinned),
-        Err(e) => Credentials::Refused(e),
+    if let Some(token) = token {
+        return match state.auth.verify_caller(token) {
+            Ok((identity, pinned)) => Credentials::Verified(identity, pinned),
+            Err(e) => Credentials::Refused(e),
+        };
+    }
+    match state.auth.verify_key(headers) {
+        None => Credentials::Later,
+        Some(Err(e)) => Credentials::Refused(e),
+        Some(Ok(())) => match Caller::Server.identity(
+            &state.auth,
+            query.system_id.as_deref(),
+            query.user_id.as_deref(),
+        ) {
+            Ok(identity) => match KeyId::presented(headers) {
+                Some(key) => Credentials::ForServer(identity, key),
+                None => Credentials::Refused(ApiError::MissingCredentials),
+            },
+            Err(e) => Credentials::Refused(e),
+        },
     }
 }
 

@@ -22,6 +22,7 @@ use tokio::time::{Instant, interval_at, timeout};
 
 use super::auth::{Credentials, await_auth};
 use super::frames;
+use crate::auth::KeyId;
 use crate::chat::{self, NewConversation, TurnEvents, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
@@ -82,6 +83,8 @@ struct Session {
     identity: Identity,
     /// The agent the chat token pins: every turn goes to it.
     pinned: Option<String>,
+    /// The API key the socket was opened with, if any (rate limits).
+    key: Option<KeyId>,
     out: SplitSink<WebSocket, Message>,
     reserved: HashMap<String, Reserved>,
     /// Agents of conversations started on this socket.
@@ -101,8 +104,13 @@ enum Next {
 /// Serve one socket until it closes.
 pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credentials) {
     let (mut out, mut incoming) = socket.split();
+    let mut key = None;
     let identity = match credentials {
         Credentials::Verified(identity, pinned) => Ok((identity, pinned)),
+        Credentials::ForServer(identity, server_key) => {
+            key = Some(server_key);
+            Ok((identity, None))
+        }
         Credentials::Refused(e) => Err(Some(e)),
         Credentials::Later => await_auth(&state, &mut incoming).await,
     };
@@ -123,6 +131,7 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
         running: Running::Idle,
         identity,
         pinned,
+        key,
     };
     let ready = ServerFrame::Ready {
         system_id: session.identity.system.as_str().to_owned(),
@@ -295,6 +304,13 @@ impl Session {
         }
         if self.state.draining.is_cancelled() {
             return self.refuse(&ApiError::ShuttingDown).await;
+        }
+        if let Err(refusal) = self
+            .state
+            .limits
+            .admit_turn(&self.identity, self.key.as_ref())
+        {
+            return self.refuse(&ApiError::RateLimited(refusal)).await;
         }
         let request = ChatRequest {
             message: content,

@@ -32,11 +32,12 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
-pub(crate) mod probe;
 mod feedback;
+mod limits;
+pub(crate) mod probe;
 mod replicas;
-mod turns;
 mod sync_rounds;
+mod turns;
 mod writes;
 
 use std::str::FromStr;
@@ -50,8 +51,9 @@ use time::OffsetDateTime;
 
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
-    ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
-    UpstreamClaim, UpstreamIds, from_millis, role_from_str, status_from_str, to_millis,
+    ImportedTurn, MessageRecord, NewTurn, PageRequest, RevocationList, Scope, Store, StoreError,
+    TokenUsage, TurnEnd, UpstreamClaim, UpstreamIds, from_millis, role_from_str, status_from_str,
+    to_millis,
 };
 use crate::identity::Identity;
 use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
@@ -436,6 +438,43 @@ impl Store for PgStore {
         message_id: &str,
     ) -> Result<Option<FeedbackRecord>, StoreError> {
         feedback::of_message(&self.pool, message_id).await
+    }
+
+    async fn revoke_token_id(
+        &self,
+        jti: &str,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        limits::revoke_token_id(&self.pool, jti, now, keep_until).await
+    }
+
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        limits::revoke_user_tokens(&self.pool, who, issued_before, now, keep_until).await
+    }
+
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError> {
+        limits::revocations(&self.pool, now).await
+    }
+
+    async fn add_token_usage(
+        &self,
+        who: &Identity,
+        day: time::Date,
+        tokens: u64,
+    ) -> Result<(), StoreError> {
+        let tokens = i64::try_from(tokens).unwrap_or(i64::MAX);
+        limits::add_token_usage(&self.pool, who, day, tokens).await
+    }
+
+    async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError> {
+        limits::token_usage(&self.pool, who, day).await
     }
 }
 

@@ -29,8 +29,9 @@ macro_rules! conversation_columns {
 }
 
 mod checkpoint;
-pub(crate) mod probe;
 mod feedback;
+mod limits;
+pub(crate) mod probe;
 mod readers;
 mod reads;
 mod turns;
@@ -53,8 +54,8 @@ use self::writer::Writer;
 use self::writes::{OwnedEnd, OwnedTurn};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
-    ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
-    UpstreamClaim, UpstreamIds, to_millis,
+    ImportedTurn, MessageRecord, NewTurn, PageRequest, RevocationList, Scope, Store, StoreError,
+    TokenUsage, TurnEnd, UpstreamClaim, UpstreamIds, to_millis,
 };
 use crate::identity::Identity;
 use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
@@ -393,6 +394,59 @@ impl Store for SqliteStore {
         let id = message_id.to_owned();
         self.readers
             .read(move |conn| feedback::of_message(conn, &id))
+            .await
+    }
+
+    async fn revoke_token_id(
+        &self,
+        jti: &str,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let jti = jti.to_owned();
+        self.writer
+            .write(move |conn| limits::revoke_token_id(conn, &jti, now, keep_until))
+            .await
+    }
+
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let who = who.clone();
+        self.writer
+            .write(move |conn| {
+                limits::revoke_user_tokens(conn, &who, issued_before, now, keep_until)
+            })
+            .await
+    }
+
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError> {
+        self.readers
+            .read(move |conn| limits::revocations(conn, now))
+            .await
+    }
+
+    async fn add_token_usage(
+        &self,
+        who: &Identity,
+        day: time::Date,
+        tokens: u64,
+    ) -> Result<(), StoreError> {
+        let (who, day) = (who.clone(), day.to_string());
+        let tokens = i64::try_from(tokens).unwrap_or(i64::MAX);
+        self.writer
+            .write(move |conn| limits::add_token_usage(conn, &who, &day, tokens))
+            .await
+    }
+
+    async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError> {
+        let (who, day) = (who.clone(), day.to_string());
+        self.readers
+            .read(move |conn| limits::token_usage(conn, &who, &day))
             .await
     }
 }
