@@ -17,6 +17,10 @@
 //! - [`identity`]: system and user ids, and the upstream user name;
 //! - [`auth`]: API keys, chat tokens, the allowlist;
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
+//! - [`catalog`]: systems and agents managed at runtime (stored, sealed
+//!   credentials, hot reload), merged with the environment's; [`directory`]:
+//!   which runtime systems exist, are disabled, and their origins;
+//!   [`sealing`]: credentials encrypted at rest;
 //! - [`upstream`]: the `Upstream` trait and its optional history capability,
 //!   the routing table from systems (and agents) to upstreams, the demo, and
 //!   the Dify, n8n and OpenAI-compatible clients;
@@ -31,14 +35,16 @@
 //! - [`server`]: accepting connections, with their timeouts and limits.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
-//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `chat` → `state` → `catalog` → `auth`, `store`, `upstream`, `origins` →
+//! `directory`, `config` → `sealing`, `identity`. `error` maps the store's and the upstreams' errors to HTTP;
 //! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;
+pub mod catalog;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod identity;
@@ -46,6 +52,7 @@ pub mod markdown;
 pub mod origins;
 pub mod pages;
 pub mod routes;
+pub mod sealing;
 pub mod secrets;
 pub mod server;
 pub mod state;
@@ -62,6 +69,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::origins::OriginPolicy;
 use crate::state::{AppState, Shared};
@@ -78,7 +86,9 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = store::open(&config.database_url).await?;
         let upstreams = Upstreams::from_settings(&config.upstreams)?;
-        Self::from_parts(config, store, upstreams)
+        let app = Self::from_parts(config, store, upstreams)?;
+        app.state.catalog.reload().await?;
+        Ok(app)
     }
 
     /// Assemble a gateway from parts (tests and benchmarks bring their own
@@ -89,12 +99,27 @@ impl App {
         upstreams: Upstreams,
     ) -> anyhow::Result<Self> {
         let auth = Auth::from_config(&config)?;
-        let origins = OriginPolicy::from_config(&config);
+        let origins = OriginPolicy::from_config(&config, auth.directory().clone());
+        let mut env_systems: Vec<String> = config
+            .allowed_system_ids
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        env_systems.sort();
+        let catalog = Catalog::new(
+            upstreams,
+            &config.upstreams,
+            env_systems,
+            store.clone(),
+            auth.directory().clone(),
+            config.secret_key.clone(),
+        )?;
         Ok(Self {
             state: AppState::new(Shared {
                 config,
                 store,
-                upstreams,
+                catalog: Arc::new(catalog),
                 auth,
                 origins,
                 shutdown: CancellationToken::new(),
@@ -127,6 +152,8 @@ impl App {
         let grace = self.state.config.shutdown_grace;
         let cut = token.clone();
         let draining = self.state.draining.clone();
+        // Every replica follows changes to systems and agents.
+        let watcher = self.state.catalog.clone().watch(token.clone());
         // The router is built once and shared by every connection.
         server::serve(
             listener,
@@ -153,6 +180,7 @@ impl App {
         self.state.tasks.close();
         self.state.tasks.wait().await;
         self.state.sockets.wait().await;
+        watcher.abort();
         Ok(())
     }
 }

@@ -121,8 +121,11 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
+    // One view of the routing table for the whole turn: a change to
+    // systems or agents while it runs does not change its upstream.
+    let routes = state.catalog.routes();
     if let Some(agent) = &input.agent
-        && !state.upstreams.has_agent(&input.identity.system, agent)
+        && !routes.has_agent(&input.identity.system, agent)
     {
         return Err(ApiError::AgentNotFound(agent.clone()));
     }
@@ -130,8 +133,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         system: &input.identity.system,
         agent: input.agent.as_deref(),
     };
-    let mut upstream = state
-        .upstreams
+    let mut upstream = routes
         .resolve(&route)
         .ok_or(ApiError::NotConfigured)?
         .clone();
@@ -186,7 +188,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             system: &input.identity.system,
             agent: Some(bound),
         };
-        match state.upstreams.resolve(&key) {
+        match routes.resolve(&key) {
             Some(own) => upstream = own.clone(),
             None => tracing::warn!(
                 agent = bound,

@@ -51,6 +51,6 @@ async fn list(
         }
     };
     Ok(Json(AgentList {
-        agents: state.upstreams.agents(&system),
+        agents: state.catalog.routes().agents(&system),
     }))
 }

@@ -85,8 +85,8 @@ async fn sync_me(
 /// What was imported for `who`; `None` when the system's upstream keeps no
 /// conversations.
 async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportCounts>> {
-    let upstream = state
-        .upstreams
+    let routes = state.catalog.routes();
+    let upstream = routes
         .resolve(&RouteKey::system(&who.system))
         .ok_or(ApiError::NotConfigured)?;
     // An upstream without history of its own has nothing to import: the

@@ -6,6 +6,7 @@ pub(crate) mod crashes;
 mod imports;
 mod listings;
 mod races;
+mod systems;
 
 use std::sync::Arc;
 
@@ -131,6 +132,7 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    systems::systems_and_agents_round_trip(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

@@ -24,6 +24,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod catalog;
 pub mod postgres;
 pub mod sqlite;
 
@@ -34,6 +35,7 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use crate::identity::Identity;
+use crate::store::catalog::{AgentRecord, CatalogRecords, CatalogWrite, PutMode, SystemRecord};
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -361,6 +363,31 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // Systems and agents managed at runtime (see `catalog.rs`).
+
+    /// The catalog's version: changes with every catalog write.
+    async fn catalog_version(&self) -> Result<i64, StoreError>;
+
+    /// Every stored system and agent, with the version they are as of.
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError>;
+
+    /// Create or replace a system (an update keeps `created_at`).
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
+
+    /// Delete a system and its agents.
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError>;
+
+    /// Create or replace an agent (an update keeps `created_at`).
+    async fn put_agent(&self, agent: &AgentRecord, mode: PutMode)
+    -> Result<CatalogWrite, StoreError>;
+
+    /// Delete one agent.
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 use crate::identity::{SystemId, UserId};
 
 pub use self::history::{UpstreamConversation, UpstreamHistory, UpstreamMessage};
-pub use self::routing::{RouteKey, Upstreams};
+pub use self::routing::{RouteKey, RuntimeAgent, RuntimeRoutes, Upstreams, build};
 
 /// One message to send upstream.
 #[derive(Debug, Clone, Copy)]

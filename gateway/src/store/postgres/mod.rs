@@ -32,6 +32,7 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod catalog;
 mod replicas;
 mod writes;
 
@@ -50,6 +51,7 @@ use super::{
     from_millis, role_from_str, status_from_str, to_millis,
 };
 use crate::identity::Identity;
+use crate::store::catalog::{AgentRecord, CatalogRecords, CatalogWrite, PutMode, SystemRecord};
 
 /// Connections per replica. Short transactions only (no connection is held
 /// while an answer streams), so this is plenty; PostgreSQL's
@@ -387,6 +389,38 @@ impl Store for PgStore {
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         writes::import_conversation(&self.pool, owner, conversation, messages, at).await
+    }
+
+    async fn catalog_version(&self) -> Result<i64, StoreError> {
+        catalog::version(&self.pool).await
+    }
+
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError> {
+        catalog::load(&self.pool).await
+    }
+
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        catalog::put_system(&self.pool, system, mode).await
+    }
+
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError> {
+        catalog::delete_system(&self.pool, id).await
+    }
+
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        catalog::put_agent(&self.pool, agent, mode).await
+    }
+
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
+        catalog::delete_agent(&self.pool, system_id, id).await
     }
 }
 
