@@ -99,10 +99,16 @@ mod tests {
             enabled,
             origins: vec!["https://quiz.example".to_owned()],
         };
-        directory.replace(Snapshot::new(HashMap::from([("quiz".to_owned(), entry(true))])));
+        directory.replace(Snapshot::new(HashMap::from([(
+            "quiz".to_owned(),
+            entry(true),
+        )])));
         assert_eq!(seen_by_auth.status(&quiz), SystemStatus::Enabled);
         assert!(seen_by_auth.any_allows("https://quiz.example"));
-        directory.replace(Snapshot::new(HashMap::from([("quiz".to_owned(), entry(false))])));
+        directory.replace(Snapshot::new(HashMap::from([(
+            "quiz".to_owned(),
+            entry(false),
+        )])));
         assert_eq!(seen_by_auth.status(&quiz), SystemStatus::Disabled);
         assert!(
             !seen_by_auth.any_allows("https://quiz.example"),

@@ -159,10 +159,9 @@ impl ApiError {
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
-            E::IdentityMismatch
-            | E::SystemNotAllowed
-            | E::SystemDisabled
-            | E::OriginNotAllowed => StatusCode::FORBIDDEN,
+            E::IdentityMismatch | E::SystemNotAllowed | E::SystemDisabled | E::OriginNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
             E::RouteNotFound
             | E::ConversationNotFound
             | E::AgentNotFound(_)

@@ -35,8 +35,9 @@
 //! - [`server`]: accepting connections, with their timeouts and limits.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `catalog` → `auth`, `store`, `upstream`, `origins` →
-//! `directory`, `config` → `sealing`, `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `chat` → `state` → `catalog`, `auth`, `store`, `upstream`, `origins`;
+//! `catalog` → `store`, `upstream`, `directory`; `auth`, `origins` →
+//! `directory` → `config` → `sealing`, `identity`. `error` maps the store's and the upstreams' errors to HTTP;
 //! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;

@@ -147,8 +147,14 @@ mod tests {
         ));
         let drill = SystemId::parse("drill").unwrap();
         assert!(p.allows_for(&drill, "https://drill.example/page"));
-        assert!(p.allows_for(&drill, "https://quiz.example.com"), "configured for all");
-        assert!(!p.allows_for(&drill, "https://coin.example"), "another system's");
+        assert!(
+            p.allows_for(&drill, "https://quiz.example.com"),
+            "configured for all"
+        );
+        assert!(
+            !p.allows_for(&drill, "https://coin.example"),
+            "another system's"
+        );
         assert!(p.allows("https://coin.example"), "CORS: some system's");
     }
 }

@@ -45,8 +45,7 @@ impl SecretKey {
     /// URL-safe, padded or not).
     pub fn parse(text: &str) -> Result<Self, SealingError> {
         let text = text.trim();
-        let bytes = if text.len() == 2 * KEY_BYTES && text.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        let bytes = if text.len() == 2 * KEY_BYTES && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             (0..KEY_BYTES)
                 .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16))
                 .collect::<Result<Vec<u8>, _>>()
@@ -101,7 +100,11 @@ impl SecretKey {
     pub fn open(&self, sealed: &str, context: &str) -> Result<String, SealingError> {
         let bytes = sealed
             .strip_prefix(PREFIX)
-            .and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok())
+            .and_then(|b| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(b)
+                    .ok()
+            })
             .filter(|b| b.len() > NONCE_BYTES)
             .ok_or(SealingError::Malformed)?;
         let (nonce, body) = bytes.split_at(NONCE_BYTES);
@@ -142,7 +145,10 @@ mod tests {
         let generated = SecretKey::generate();
         assert!(SecretKey::parse(&generated).is_ok());
         let standard = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        assert!(SecretKey::parse(&standard).is_ok(), "padded standard base64");
+        assert!(
+            SecretKey::parse(&standard).is_ok(),
+            "padded standard base64"
+        );
         for bad in ["", "short", &"ab".repeat(31), &"zz".repeat(32)] {
             assert!(
                 matches!(SecretKey::parse(bad), Err(SealingError::BadKey(_))),
@@ -157,16 +163,29 @@ mod tests {
         let sealed = key().seal("sk-very-secret", "quiz/sales");
         assert!(sealed.starts_with("v1."));
         assert!(!sealed.contains("secret"));
-        assert_ne!(sealed, key().seal("sk-very-secret", "quiz/sales"), "fresh nonce");
+        assert_ne!(
+            sealed,
+            key().seal("sk-very-secret", "quiz/sales"),
+            "fresh nonce"
+        );
         assert_eq!(key().open(&sealed, "quiz/sales").unwrap(), "sk-very-secret");
         assert_eq!(
             key().open(&sealed, "quiz/other"),
             Err(SealingError::WrongKey)
         );
         let other = SecretKey::parse(&"cd".repeat(32)).unwrap();
-        assert_eq!(other.open(&sealed, "quiz/sales"), Err(SealingError::WrongKey));
-        assert_eq!(key().open("v1.AAAA", "quiz/sales"), Err(SealingError::Malformed));
-        assert_eq!(key().open("plain", "quiz/sales"), Err(SealingError::Malformed));
+        assert_eq!(
+            other.open(&sealed, "quiz/sales"),
+            Err(SealingError::WrongKey)
+        );
+        assert_eq!(
+            key().open("v1.AAAA", "quiz/sales"),
+            Err(SealingError::Malformed)
+        );
+        assert_eq!(
+            key().open("plain", "quiz/sales"),
+            Err(SealingError::Malformed)
+        );
     }
 
     #[test]

@@ -17,9 +17,10 @@
 //!   changes the upstream of an answer in flight. A change made through
 //!   this replica is applied at once ([`Catalog::reload`] after the write).
 
-mod admin;
 mod agents;
 mod probe;
+mod systems;
+mod views;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -36,9 +37,9 @@ use crate::store::catalog::CatalogRecords;
 use crate::store::{Store, StoreError};
 use crate::upstream::{RuntimeAgent, RuntimeRoutes, UpstreamError, Upstreams};
 
-pub use self::admin::{AgentInput, AgentView, CatalogError, SystemInput, SystemView, Source};
-pub use self::agents::AgentOptions;
+pub use self::agents::rules::AgentOptions;
 pub use self::probe::{PROBE_USER, ProbeOutcome};
+pub use self::views::{AgentInput, AgentView, Source, SystemInput, SystemView};
 
 /// How often every replica checks whether the catalog changed. A change
 /// reaches every replica within this plus one reload (well inside 5 s).
@@ -122,13 +123,20 @@ impl Catalog {
         })
     }
 
+    /// Apply a write made here at once (the poll would also, a little later).
+    async fn reload_now(&self) {
+        if let Err(e) = self.reload().await {
+            tracing::warn!(error = %e, "applying a catalog change failed; the next poll retries");
+        }
+    }
+
     /// Build the routing table and the directory from `records` and swap
     /// both in. An agent that cannot be built (a credential sealed under
     /// another key) is left out and logged; the rest still apply.
     fn apply(&self, records: &CatalogRecords) {
         let mut by_system: BTreeMap<&str, Vec<RuntimeAgent>> = BTreeMap::new();
         for record in records.agents.iter().filter(|a| a.enabled) {
-            match agents::target_of(record, self.key.as_ref()) {
+            match agents::rules::target_of(record, self.key.as_ref()) {
                 Ok(target) => by_system
                     .entry(record.system_id.as_str())
                     .or_default()
@@ -190,6 +198,53 @@ impl Catalog {
         );
     }
 }
+
+/// Why an operator's request was refused. Never carries a credential.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A field is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// A credential was given but there is no key to seal it with.
+    #[error(
+        "CHAT_GATEWAY_SECRET_KEY is not set, so credentials cannot be stored; set it (`chat-gateway secrets` prints one) and restart"
+    )]
+    NoSecretKey,
+    /// The environment or the configuration file defines it.
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+const MAX_NAME_CHARS: usize = 200;
+const MAX_DESCRIPTION_CHARS: usize = 2_000;
+const MAX_PROMPT_CHARS: usize = 20_000;
+const MAX_CREDENTIAL_BYTES: usize = 4_096;
+const MAX_ORIGINS: usize = 50;
+
+fn invalid(message: impl Into<String>) -> CatalogError {
+    CatalogError::Invalid(message.into())
+}
+
+fn text_field(
+    name: &str,
+    value: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, CatalogError> {
+    match value {
+        Some(v) if v.chars().count() > max_chars => Err(invalid(format!(
+            "{name} is longer than {max_chars} characters"
+        ))),
+        Some(v) if v.contains('\0') => Err(invalid(format!("{name} contains a NUL character"))),
+        other => Ok(other),
+    }
+}
+
+/// An agent id: 1–64 letters, digits, `.`, `_` or `-`.
 
 /// The upstream answering a runtime system's messages that name no agent:
 /// its default agent, else its only agent, else none (the shared upstream).

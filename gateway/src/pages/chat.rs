@@ -173,10 +173,8 @@ pub(super) async fn page(
     // A system created at runtime may be framed by its own origins too.
     let own = state.origins.own_origins(&identity.system);
     if !own.is_empty()
-        && let Ok(csp) = HeaderValue::from_str(&super::content_security_policy_with(
-            &state.origins,
-            &own,
-        ))
+        && let Ok(csp) =
+            HeaderValue::from_str(&super::content_security_policy_with(&state.origins, &own))
     {
         response
             .headers_mut()

@@ -383,8 +383,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError>;
 
     /// Create or replace an agent (an update keeps `created_at`).
-    async fn put_agent(&self, agent: &AgentRecord, mode: PutMode)
-    -> Result<CatalogWrite, StoreError>;
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
 
     /// Delete one agent.
     async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError>;

@@ -51,7 +51,9 @@ pub(super) async fn update(
     ApiPath((system, agent)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<AgentInput>,
 ) -> ApiResult<Json<AgentView>> {
-    Ok(Json(state.catalog.update_agent(&system, &agent, input).await?))
+    Ok(Json(
+        state.catalog.update_agent(&system, &agent, input).await?,
+    ))
 }
 
 pub(super) async fn delete(

@@ -82,7 +82,8 @@ async fn run(
             state.config.limits.max_message_chars
         )));
     }
-    let who = Identity::parse(system, PROBE_USER).map_err(|e| ApiError::Validation(e.to_string()))?;
+    let who =
+        Identity::parse(system, PROBE_USER).map_err(|e| ApiError::Validation(e.to_string()))?;
     let outcome = state
         .catalog
         .probe(&who, agent, &message)

@@ -2,15 +2,16 @@
 //! version that tells replicas something changed.
 
 use super::*;
-use crate::store::catalog::{
-    AgentRecord, CatalogWrite, PutMode, SealedCredential, SystemRecord,
-};
+use crate::store::catalog::{AgentRecord, CatalogWrite, PutMode, SealedCredential, SystemRecord};
 
 fn system(id: &str) -> SystemRecord {
     SystemRecord {
         id: id.to_owned(),
         display_name: format!("The {id} system"),
-        allowed_origins: vec!["https://a.example".to_owned(), "http://b.example:8080".to_owned()],
+        allowed_origins: vec![
+            "https://a.example".to_owned(),
+            "http://b.example:8080".to_owned(),
+        ],
         enabled: true,
         default_agent: None,
         created_at: t0(),
@@ -61,7 +62,10 @@ pub(super) async fn systems_and_agents_round_trip(store: &dyn Store) {
     );
     assert_eq!(store.catalog_version().await.unwrap(), v1);
     assert_eq!(
-        store.put_system(&system("nobody"), PutMode::Update).await.unwrap(),
+        store
+            .put_system(&system("nobody"), PutMode::Update)
+            .await
+            .unwrap(),
         CatalogWrite::NotFound
     );
 
@@ -128,8 +132,14 @@ pub(super) async fn systems_and_agents_round_trip(store: &dyn Store) {
         store.delete_agent("quiz", "plain").await.unwrap(),
         CatalogWrite::NotFound
     );
-    store.put_system(&system("other"), PutMode::Create).await.unwrap();
-    store.put_agent(&agent("other", "kept"), PutMode::Create).await.unwrap();
+    store
+        .put_system(&system("other"), PutMode::Create)
+        .await
+        .unwrap();
+    store
+        .put_agent(&agent("other", "kept"), PutMode::Create)
+        .await
+        .unwrap();
     assert_eq!(
         store.delete_system("quiz").await.unwrap(),
         CatalogWrite::Done
@@ -140,6 +150,10 @@ pub(super) async fn systems_and_agents_round_trip(store: &dyn Store) {
     );
     let loaded = store.load_catalog().await.unwrap();
     assert_eq!(loaded.systems, vec![system("other")]);
-    assert_eq!(loaded.agents, vec![agent("other", "kept")], "quiz's agents went with it");
+    assert_eq!(
+        loaded.agents,
+        vec![agent("other", "kept")],
+        "quiz's agents went with it"
+    );
     store.delete_system("other").await.unwrap();
 }

@@ -138,8 +138,8 @@ pub(super) async fn put_system(
     s: &SystemRecord,
     mode: PutMode,
 ) -> Result<CatalogWrite, StoreError> {
-    let origins = serde_json::to_string(&s.allowed_origins)
-        .map_err(|e| StoreError::Query(e.to_string()))?;
+    let origins =
+        serde_json::to_string(&s.allowed_origins).map_err(|e| StoreError::Query(e.to_string()))?;
     let mut tx = pool.begin().await?;
     let query = match mode {
         PutMode::Create => sqlx::query(

@@ -110,8 +110,8 @@ pub(super) fn put_system(
     s: &SystemRecord,
     mode: PutMode,
 ) -> Result<CatalogWrite, StoreError> {
-    let origins = serde_json::to_string(&s.allowed_origins)
-        .map_err(|e| StoreError::Query(e.to_string()))?;
+    let origins =
+        serde_json::to_string(&s.allowed_origins).map_err(|e| StoreError::Query(e.to_string()))?;
     let sql = match mode {
         PutMode::Create => {
             "INSERT INTO systems (id, display_name, allowed_origins, enabled, default_agent,

@@ -1,6 +1,5 @@
-//! A stored agent's upstream target, and the rules an agent must follow to
-//! be stored (the same as the configuration file's, see
-//! `config/file.rs`).
+//! What an agent must be to be stored (the configuration file's rules, see
+//! `config/file.rs`), and what a stored agent connects to.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +11,7 @@ use crate::sealing::SecretKey;
 use crate::store::catalog::AgentRecord;
 
 /// The kinds an agent may have.
-pub(super) const KINDS: [&str; 3] = ["dify", "n8n", "openai"];
+pub(in crate::catalog) const KINDS: [&str; 3] = ["dify", "n8n", "openai"];
 
 /// Kind-specific options (OpenAI-compatible agents only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -42,18 +41,18 @@ impl AgentOptions {
 /// An agent as an operator describes it, credential in plain text or kept
 /// as stored.
 #[derive(Debug, Clone)]
-pub(super) struct AgentDraft {
-    pub(super) kind: String,
-    pub(super) url: String,
-    pub(super) credential: CredentialDraft,
-    pub(super) model: Option<String>,
-    pub(super) system_prompt: Option<String>,
-    pub(super) options: AgentOptions,
+pub(in crate::catalog) struct AgentDraft {
+    pub(in crate::catalog) kind: String,
+    pub(in crate::catalog) url: String,
+    pub(in crate::catalog) credential: CredentialDraft,
+    pub(in crate::catalog) model: Option<String>,
+    pub(in crate::catalog) system_prompt: Option<String>,
+    pub(in crate::catalog) options: AgentOptions,
 }
 
 /// An agent's credential while it is being edited.
 #[derive(Clone)]
-pub(super) enum CredentialDraft {
+pub(in crate::catalog) enum CredentialDraft {
     None,
     /// Unchanged: as stored (sealed).
     Stored(crate::store::catalog::SealedCredential),
@@ -79,7 +78,7 @@ impl CredentialDraft {
 
 /// Check `draft` by the kind's rules; returns the URL as stored. Messages
 /// name the field and never carry the credential.
-pub(super) fn check(draft: &AgentDraft) -> Result<String, String> {
+pub(in crate::catalog) fn check(draft: &AgentDraft) -> Result<String, String> {
     let is_openai = draft.kind == "openai";
     let url = match draft.kind.as_str() {
         "dify" => {
@@ -117,14 +116,18 @@ pub(super) fn check(draft: &AgentDraft) -> Result<String, String> {
     } else if draft.model.is_some() || draft.system_prompt.is_some() || !draft.options.is_empty() {
         return Err("model, system_prompt and options apply to kind \"openai\" only".into());
     }
-    if draft.options.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+    if draft
+        .options
+        .temperature
+        .is_some_and(|t| !(0.0..=2.0).contains(&t))
+    {
         return Err("options.temperature must be between 0 and 2".into());
     }
     Ok(url)
 }
 
 /// What a stored agent connects to, its credential opened with `key`.
-pub(super) fn target_of(
+pub(in crate::catalog) fn target_of(
     record: &AgentRecord,
     key: Option<&SecretKey>,
 ) -> Result<UpstreamTarget, String> {
@@ -171,7 +174,7 @@ pub(super) fn target_of(
 }
 
 /// What a sealed credential is bound to: its agent.
-pub(super) fn context(system: &str, agent: &str) -> String {
+pub(in crate::catalog) fn context(system: &str, agent: &str) -> String {
     format!("agent:{system}/{agent}")
 }
 
@@ -210,7 +213,11 @@ mod tests {
         assert!(check(&n8n).is_ok(), "an n8n token is optional");
         n8n.model = Some("x".into());
         assert!(check(&n8n).unwrap_err().contains("openai"));
-        assert!(check(&draft("llama", "https://x.example")).unwrap_err().contains("kind"));
+        assert!(
+            check(&draft("llama", "https://x.example"))
+                .unwrap_err()
+                .contains("kind")
+        );
         for err in [
             check(&draft("dify", "bad")).unwrap_err(),
             check(&draft("llama", "x")).unwrap_err(),
