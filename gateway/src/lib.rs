@@ -37,7 +37,8 @@
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat` → `state` → `catalog`, `auth`, `store`, `upstream`, `origins`;
 //! `catalog` → `store`, `upstream`, `directory`; `auth`, `origins` →
-//! `directory` → `config` → `sealing`, `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `directory` → `identity`; `config` → `sealing`, `identity`. `error`
+//! maps the store's, the upstreams' and the catalog's errors to HTTP;
 //! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;

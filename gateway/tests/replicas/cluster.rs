@@ -52,6 +52,11 @@ impl Cluster {
         }
     }
 
+    /// The shared database's URL.
+    pub(crate) fn database_url(&self) -> String {
+        self.postgres.url()
+    }
+
     /// Stop PostgreSQL (`pg_ctl stop -m immediate`), as an outage would.
     pub(crate) fn stop_database(&mut self) {
         self.postgres.stop();

@@ -72,6 +72,24 @@ async fn an_agent_added_and_a_system_disabled_on_one_replica_reach_the_other() {
         .await;
     assert_eq!(status, 201, "{body}");
 
+    // The stored row holds the credential sealed, never in plain text.
+    let pool = sqlx::PgPool::connect(&cluster.database_url())
+        .await
+        .unwrap();
+    let (row, hint): (String, String) = sqlx::query_as(
+        "SELECT row_to_json(agents)::text, credential_hint FROM agents WHERE id = 'helper'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(row.contains("\"credential_sealed\":\"v1."), "{row}");
+    assert!(
+        !row.contains(DIFY_KEY),
+        "the credential is stored in plain text: {row}"
+    );
+    assert_eq!(hint, "…cas");
+    pool.close().await;
+
     // B picks the agent up by itself and answers with it.
     eventually(
         &b,
