@@ -58,12 +58,7 @@ impl OriginPolicy {
         let Some(origin) = normalise_origin(origin) else {
             return false;
         };
-        self.allows_configured(&origin)
-            || self
-                .directory
-                .origins_of(system)
-                .iter()
-                .any(|own| *own == origin)
+        self.allows_configured(&origin) || self.directory.origins_of(system).contains(&origin)
     }
 
     fn allows_configured(&self, origin: &str) -> bool {

@@ -244,8 +244,6 @@ fn text_field(
     }
 }
 
-/// An agent id: 1–64 letters, digits, `.`, `_` or `-`.
-
 /// The upstream answering a runtime system's messages that name no agent:
 /// its default agent, else its only agent, else none (the shared upstream).
 fn default_of(

@@ -16,6 +16,7 @@ use crate::config::{ConfiguredAgent, system_env_key};
 use crate::sealing;
 use crate::store::catalog::{AgentRecord, CatalogWrite, PutMode, SealedCredential};
 
+/// An agent id: 1–64 letters, digits, `.`, `_` or `-`.
 pub(super) fn check_agent_id(id: &str) -> Result<(), CatalogError> {
     let ok = !id.is_empty()
         && id.len() <= 64
