@@ -9,7 +9,9 @@
 //!   API-key auth is off and every key is refused: the seed accepted any key.
 //!
 //! A bearer token wins over an API key when both are sent (as in the seed).
-//! Every identity, however it arrives, passes the `ALLOWED_SYSTEM_IDS` check.
+//! Every identity, however it arrives, passes the system check: a system
+//! created at runtime must be enabled (403 `system_disabled`), any other
+//! must be in `ALLOWED_SYSTEM_IDS` when that is set.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::Config;
+use crate::directory::{Directory, SystemStatus};
 use crate::error::ApiError;
 use crate::identity::{Identity, SystemId, UserId};
 use crate::revocation::Revocations;
@@ -105,6 +108,8 @@ pub struct Auth {
     verifier: Verifier,
     signer: Signer,
     allowlist: Option<HashSet<String>>,
+    /// Systems created at runtime (replaced by the catalog when they change).
+    directory: Directory,
     issuer: Option<String>,
     audience: Option<String>,
     /// Revoked tokens, as this replica last loaded them.
@@ -129,6 +134,7 @@ impl Auth {
             verifier,
             signer: Signer::new(&config.jwt.secret)?,
             allowlist: config.allowed_system_ids.clone(),
+            directory: Directory::default(),
             issuer: config.jwt.issuer.clone(),
             audience: config.jwt.audience.clone(),
             revocations: Arc::new(Revocations::default()),
@@ -136,12 +142,30 @@ impl Auth {
         })
     }
 
-    /// Check a system against `ALLOWED_SYSTEM_IDS`.
+    /// Check a system: a runtime one must be enabled; any other must be in
+    /// `ALLOWED_SYSTEM_IDS` (when set).
     pub fn check_allowed(&self, system: &SystemId) -> Result<(), ApiError> {
+        match self.directory.status(system) {
+            SystemStatus::Disabled => return Err(ApiError::SystemDisabled),
+            SystemStatus::Enabled => return Ok(()),
+            SystemStatus::Unknown => {}
+        }
         match &self.allowlist {
             Some(list) if !list.contains(system.as_str()) => Err(ApiError::SystemNotAllowed),
             _ => Ok(()),
         }
+    }
+
+    /// The systems created at runtime, as checked here.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Whether `ALLOWED_SYSTEM_IDS` (when set) lists `system`.
+    pub fn env_allows(&self, system: &str) -> bool {
+        self.allowlist
+            .as_ref()
+            .is_none_or(|list| list.contains(system))
     }
 
     /// Verify a chat token and return the identity it names.
@@ -192,7 +216,18 @@ impl Auth {
         who: &Identity,
         ttl: std::time::Duration,
     ) -> Result<(String, i64), ApiError> {
+        self.mint_pinned(who, ttl, None)
+    }
+
+    /// [`Self::mint`], pinned to `agent` when given.
+    pub fn mint_pinned(
+        &self,
+        who: &Identity,
+        ttl: std::time::Duration,
+        agent: Option<&str>,
+    ) -> Result<(String, i64), ApiError> {
         let mut claims = ChatClaims::new(who.system.as_str(), who.user.as_str(), ttl);
+        claims.agent = agent.map(str::to_owned);
         if let Some(iss) = &self.issuer {
             claims = claims.with_issuer(iss.clone());
         }

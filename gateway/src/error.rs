@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use sdk::jwt::JwtError;
 use sdk::{ErrorBody, ErrorCode};
 
+use crate::catalog::CatalogError;
 use crate::limits::Refusal;
 use crate::limits::budget::Exhausted;
 use crate::store::StoreError;
@@ -76,6 +77,9 @@ pub enum ApiError {
     /// System not in the allowlist (403).
     #[error("system_id not allowed")]
     SystemNotAllowed,
+    /// The system was disabled by an operator (403).
+    #[error("This app is disabled.")]
+    SystemDisabled,
     /// Browser origin not allowed to get chat tokens (403).
     #[error("Origin not allowed")]
     OriginNotAllowed,
@@ -107,6 +111,16 @@ pub enum ApiError {
         "This conversation belongs to agent {0:?}; start a new conversation to talk to another agent"
     )]
     AgentMismatch(String),
+    /// An admin request names a system or agent that does not exist (404).
+    #[error("{0}")]
+    AdminNotFound(String),
+    /// An admin request creates what already exists (409).
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// An admin request changes what the environment or the configuration
+    /// file defines (409).
+    #[error("{0}")]
+    ReadOnly(String),
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
@@ -135,6 +149,19 @@ pub enum ApiError {
     },
 }
 
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::Invalid(m) => ApiError::Validation(m),
+            CatalogError::NoSecretKey => ApiError::Validation(e.to_string()),
+            CatalogError::ReadOnly(m) => ApiError::ReadOnly(m),
+            CatalogError::NotFound(m) => ApiError::AdminNotFound(m),
+            CatalogError::Exists(m) => ApiError::AlreadyExists(m),
+            CatalogError::Store(e) => ApiError::Store(e),
+        }
+    }
+}
+
 impl ApiError {
     /// The HTTP status the error is answered with.
     pub fn status(&self) -> StatusCode {
@@ -150,15 +177,16 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             E::RateLimited(_) | E::BudgetExhausted(_) => StatusCode::TOO_MANY_REQUESTS,
-            E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
+            E::IdentityMismatch | E::SystemNotAllowed | E::SystemDisabled | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
             E::RouteNotFound
             | E::ConversationNotFound
             | E::MessageNotFound
-            | E::AgentNotFound(_) => StatusCode::NOT_FOUND,
+            | E::AgentNotFound(_)
+            | E::AdminNotFound(_) => StatusCode::NOT_FOUND,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            E::Busy => StatusCode::CONFLICT,
+            E::Busy | E::AlreadyExists(_) | E::ReadOnly(_) => StatusCode::CONFLICT,
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
@@ -195,8 +223,11 @@ impl ApiError {
             E::BudgetExhausted(_) => ErrorCode::BudgetExhausted,
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
+            E::SystemDisabled => ErrorCode::SystemDisabled,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
-            E::RouteNotFound | E::MessageNotFound => ErrorCode::NotFound,
+            E::RouteNotFound | E::MessageNotFound | E::AdminNotFound(_) => ErrorCode::NotFound,
+            E::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            E::ReadOnly(_) => ErrorCode::ReadOnly,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::Busy => ErrorCode::Busy,
             E::Stopped => ErrorCode::Stopped,

@@ -90,7 +90,7 @@ fn relay(state: &AppState, owner: &Identity, message_id: &str, saved: &FeedbackS
         system: &owner.system,
         agent: saved.agent.as_deref(),
     };
-    let Some(upstream) = state.upstreams.resolve(&key).cloned() else {
+    let Some(upstream) = state.catalog.routes().resolve(&key).cloned() else {
         return;
     };
     if upstream.feedback().is_none() {

@@ -17,6 +17,10 @@
 //! - [`identity`]: system and user ids, and the upstream user name;
 //! - [`auth`]: API keys, chat tokens, the allowlist;
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL implementations;
+//! - [`catalog`]: systems and agents managed at runtime (stored, sealed
+//!   credentials, hot reload), merged with the environment's; [`directory`]:
+//!   which runtime systems exist, are disabled, and their origins;
+//!   [`sealing`]: credentials encrypted at rest;
 //! - [`upstream`]: the `Upstream` trait and its optional history capability,
 //!   the routing table from systems (and agents) to upstreams, the demo, and
 //!   the Dify, n8n and OpenAI-compatible clients;
@@ -34,17 +38,21 @@
 //! - [`archive`]: copying finished turns to S3-compatible storage.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat`, `feedback` → `state` → `sync`, `archive`, `auth`, `store`,
-//! `upstream`, `origins` → `config` → `identity` (`sync` uses `store` and
-//! `upstream`, never `state`; `cli` sits on top, beside `routes`). `error`
-//! maps the store's, the upstreams' and sync's errors to HTTP; `store` and
+//! `chat`, `feedback` → `state` → `sync`, `archive`, `catalog`, `auth`,
+//! `store`, `upstream`, `origins`; `catalog` → `store`, `upstream`,
+//! `directory`; `auth`, `origins` → `directory` → `identity`; `config` →
+//! `sealing`, `identity` (`sync` uses `store` and `upstream`, never `state`;
+//! `cli` sits on top, beside `routes`). `error` maps the store's, the
+//! upstreams', sync's and the catalog's errors to HTTP; `store` and
 //! `upstream` import neither `error` nor each other.
 
 pub mod archive;
 pub mod auth;
+pub mod catalog;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod feedback;
@@ -55,6 +63,7 @@ pub mod origins;
 pub mod pages;
 pub mod revocation;
 pub mod routes;
+pub mod sealing;
 pub mod secrets;
 pub mod server;
 pub mod state;
@@ -72,6 +81,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::limits::Limiters;
 use crate::origins::OriginPolicy;
@@ -95,6 +105,7 @@ impl App {
         let app = Self::from_parts(config, store, upstreams)?;
         // Revocations count from the first request on.
         revocation::refresh(app.state.store.as_ref(), app.state.auth.revocations()).await?;
+        app.state.catalog.reload().await?;
         Ok(app)
     }
 
@@ -106,7 +117,22 @@ impl App {
         upstreams: Upstreams,
     ) -> anyhow::Result<Self> {
         let auth = Auth::from_config(&config)?;
-        let origins = OriginPolicy::from_config(&config);
+        let origins = OriginPolicy::from_config(&config, auth.directory().clone());
+        let mut env_systems: Vec<String> = config
+            .allowed_system_ids
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        env_systems.sort();
+        let catalog = Catalog::new(
+            upstreams,
+            &config.upstreams,
+            env_systems,
+            store.clone(),
+            auth.directory().clone(),
+            config.secret_key.clone(),
+        )?;
         let archive = config
             .archive
             .as_ref()
@@ -117,7 +143,7 @@ impl App {
             state: AppState::new(Shared {
                 config,
                 store,
-                upstreams,
+                catalog: Arc::new(catalog),
                 auth,
                 limits,
                 origins,
@@ -183,7 +209,7 @@ impl App {
                 async move {
                     sync::schedule::run_round(
                         state.store.as_ref(),
-                        &state.upstreams,
+                        &state.catalog.routes(),
                         &state.sync,
                         round,
                     )
@@ -192,6 +218,8 @@ impl App {
             }));
         }
         self.spawn_upkeep();
+        // Every replica follows changes to systems and agents.
+        let watcher = self.state.catalog.clone().watch(token.clone());
         // The router is built once and shared by every connection.
         server::serve(
             listener,
@@ -222,6 +250,7 @@ impl App {
         if let Some(archive) = &self.state.archive {
             archive.close().await;
         }
+        watcher.abort();
         Ok(())
     }
 }

@@ -3,7 +3,10 @@
 //! Allowed: every origin in `ALLOWED_CHAT_TOKEN_ORIGINS`, the gateway's own
 //! public origin, and — in development mode only — any loopback origin
 //! (`http://localhost:<any port>`, `http://127.0.0.1:<any port>`), so local
-//! sites work without configuration.
+//! sites work without configuration. A system created at runtime adds its
+//! own origins for itself (token minting, its chat page's
+//! `frame-ancestors`); CORS, decided before the system is known, allows the
+//! origins of every enabled runtime system.
 //!
 //! This is a browser guard, not authentication: any program can send any
 //! `Origin` header. It stops other web sites from using a key that leaked
@@ -12,6 +15,8 @@
 use std::collections::HashSet;
 
 use crate::config::{Config, Mode, normalise_origin};
+use crate::directory::Directory;
+use crate::identity::SystemId;
 
 /// The listed origins plus the gateway's own, and loopback ones in
 /// development (see the module docs).
@@ -19,10 +24,14 @@ use crate::config::{Config, Mode, normalise_origin};
 pub struct OriginPolicy {
     exact: HashSet<String>,
     loopback: bool,
+    /// Runtime systems and their origins.
+    directory: Directory,
 }
 
 impl OriginPolicy {
-    pub fn from_config(config: &Config) -> Self {
+    /// The configured policy; runtime systems' origins come from
+    /// `directory`.
+    pub fn from_config(config: &Config, directory: Directory) -> Self {
         let mut exact: HashSet<String> = config.allowed_origins.iter().cloned().collect();
         if let Some(own) = normalise_origin(&config.public_url) {
             exact.insert(own);
@@ -30,18 +39,35 @@ impl OriginPolicy {
         Self {
             exact,
             loopback: config.mode == Mode::Development,
+            directory,
         }
     }
 
-    /// Whether `origin` (an `Origin` header, or a `Referer` URL) is allowed.
+    /// Whether `origin` (an `Origin` header, or a `Referer` URL) is allowed
+    /// for some system.
     pub fn allows(&self, origin: &str) -> bool {
         let Some(origin) = normalise_origin(origin) else {
             return false;
         };
-        if self.exact.contains(&origin) {
-            return true;
-        }
-        self.loopback && is_loopback(&origin)
+        self.allows_configured(&origin) || self.directory.any_allows(&origin)
+    }
+
+    /// Whether `origin` is allowed for `system`: configured for every
+    /// system, or one of `system`'s own.
+    pub fn allows_for(&self, system: &SystemId, origin: &str) -> bool {
+        let Some(origin) = normalise_origin(origin) else {
+            return false;
+        };
+        self.allows_configured(&origin) || self.directory.origins_of(system).contains(&origin)
+    }
+
+    fn allows_configured(&self, origin: &str) -> bool {
+        self.exact.contains(origin) || (self.loopback && is_loopback(origin))
+    }
+
+    /// The origins only `system` adds (for its chat page's `frame-ancestors`).
+    pub fn own_origins(&self, system: &SystemId) -> Vec<String> {
+        self.directory.origins_of(system)
     }
 
     /// The explicitly listed origins (for `frame-ancestors`).
@@ -75,6 +101,7 @@ mod tests {
         OriginPolicy {
             exact: ["https://quiz.example.com".to_owned()].into(),
             loopback,
+            directory: Directory::default(),
         }
     }
 
@@ -96,5 +123,33 @@ mod tests {
         assert!(p.allows("http://127.0.0.1:9"));
         assert!(p.allows("http://[::1]:8080"));
         assert!(!p.allows("http://localhost.evil.com"));
+    }
+
+    #[test]
+    fn a_runtime_system_adds_origins_for_itself() {
+        use crate::directory::{DirectoryEntry, Snapshot};
+        let p = policy(false);
+        let entry = |origin: &str| DirectoryEntry {
+            enabled: true,
+            origins: vec![origin.to_owned()],
+        };
+        p.directory.replace(Snapshot::new(
+            [
+                ("drill".to_owned(), entry("https://drill.example")),
+                ("coin".to_owned(), entry("https://coin.example")),
+            ]
+            .into(),
+        ));
+        let drill = SystemId::parse("drill").unwrap();
+        assert!(p.allows_for(&drill, "https://drill.example/page"));
+        assert!(
+            p.allows_for(&drill, "https://quiz.example.com"),
+            "configured for all"
+        );
+        assert!(
+            !p.allows_for(&drill, "https://coin.example"),
+            "another system's"
+        );
+        assert!(p.allows("https://coin.example"), "CORS: some system's");
     }
 }

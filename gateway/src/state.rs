@@ -7,11 +7,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::limits::Limiters;
 use crate::origins::OriginPolicy;
 use crate::store::Store;
-use crate::upstream::Upstreams;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -23,8 +23,9 @@ pub struct Shared {
     pub config: Config,
     /// Conversations and messages.
     pub store: Arc<dyn Store>,
-    /// Upstream per system.
-    pub upstreams: Upstreams,
+    /// Systems and agents, and the routing table to their upstreams
+    /// (swapped whole when they change at runtime).
+    pub catalog: Arc<Catalog>,
     /// Keys and tokens.
     pub auth: Auth,
     /// Rate limits (per replica).

@@ -82,6 +82,13 @@ pub enum ErrorCode {
     ShuttingDown,
     /// 500: a bug in the gateway; details are in its log.
     Internal,
+    /// 403: the system is disabled (by an operator, through `/v1/admin`).
+    SystemDisabled,
+    /// 409: an operator tried to create something that already exists.
+    AlreadyExists,
+    /// 409: an operator tried to change a system or agent that comes from
+    /// the environment or the configuration file.
+    ReadOnly,
     /// A code this version of the SDK does not know.
     #[serde(other)]
     Unknown,
@@ -124,6 +131,9 @@ impl ErrorCode {
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::SystemDisabled => "system_disabled",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::ReadOnly => "read_only",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -289,6 +299,9 @@ mod tests {
             ErrorCode::DatabaseUnavailable,
             ErrorCode::ShuttingDown,
             ErrorCode::Internal,
+            ErrorCode::SystemDisabled,
+            ErrorCode::AlreadyExists,
+            ErrorCode::ReadOnly,
             ErrorCode::Unknown,
         ];
         for code in all {

@@ -131,8 +131,11 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     {
         return Err(ApiError::BudgetExhausted(exhausted));
     }
+    // One view of the routing table for the whole turn: a change to
+    // systems or agents while it runs does not change its upstream.
+    let routes = state.catalog.routes();
     if let Some(agent) = &input.agent
-        && !state.upstreams.has_agent(&input.identity.system, agent)
+        && !routes.has_agent(&input.identity.system, agent)
     {
         return Err(ApiError::AgentNotFound(agent.clone()));
     }
@@ -140,8 +143,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         system: &input.identity.system,
         agent: input.agent.as_deref(),
     };
-    let mut upstream = state
-        .upstreams
+    let mut upstream = routes
         .resolve(&route)
         .ok_or(ApiError::NotConfigured)?
         .clone();
@@ -196,7 +198,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             system: &input.identity.system,
             agent: Some(bound),
         };
-        match state.upstreams.resolve(&key) {
+        match routes.resolve(&key) {
             Some(own) => upstream = own.clone(),
             None => tracing::warn!(
                 agent = bound,

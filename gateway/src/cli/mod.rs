@@ -158,8 +158,9 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<String> {
 /// `chat-gateway secrets`: fresh values to print, as `.env` lines.
 pub fn secrets() -> String {
     format!(
-        "CHAT_GATEWAY_JWT_SECRET={}\nCHAT_GATEWAY_API_KEY={}",
+        "CHAT_GATEWAY_JWT_SECRET={}\nCHAT_GATEWAY_API_KEY={}\nCHAT_GATEWAY_SECRET_KEY={}",
         crate::secrets::jwt_secret(),
-        crate::secrets::api_key()
+        crate::secrets::api_key(),
+        crate::sealing::SecretKey::generate()
     )
 }

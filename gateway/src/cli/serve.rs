@@ -91,7 +91,7 @@ impl Banner {
         for line in &self.lines {
             println!("{line}");
         }
-        for line in app.state().upstreams.describe() {
+        for line in app.state().catalog.routes().describe() {
             println!("  upstream:  {line}");
         }
     }

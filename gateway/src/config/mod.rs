@@ -84,6 +84,9 @@ pub struct Config {
     pub archive: Option<ArchiveSettings>,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
+    /// Seals agent credentials stored at runtime (`CHAT_GATEWAY_SECRET_KEY`);
+    /// without it, such credentials are refused.
+    pub secret_key: Option<crate::sealing::SecretKey>,
 }
 
 /// Development or production behaviour.
@@ -362,6 +365,11 @@ impl Config {
             sync_every: background::sync_every(vars)?,
             archive: background::archive(vars)?,
             dev,
+            secret_key: vars
+                .get_nonempty("CHAT_GATEWAY_SECRET_KEY")
+                .map(|key| crate::sealing::SecretKey::parse(&key))
+                .transpose()
+                .map_err(|e| ConfigError(format!("CHAT_GATEWAY_SECRET_KEY: {e}")))?,
         })
     }
 }
@@ -407,7 +415,9 @@ fn comma_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
+/// `raw` as an http(s) base URL without a trailing `/`; `var` names it in
+/// the error.
+pub fn parse_base_url(var: &str, raw: &str) -> Result<String, ConfigError> {
     let url = raw.trim().trim_end_matches('/');
     let rest = url
         .strip_prefix("http://")

@@ -73,6 +73,14 @@ impl std::fmt::Debug for OpenAiTarget {
     }
 }
 
+impl HistoryLimits {
+    /// The bounds when nothing sets them.
+    pub const DEFAULT: Self = Self {
+        max_turns: DEFAULT_HISTORY_TURNS,
+        max_chars: DEFAULT_HISTORY_CHARS,
+    };
+}
+
 /// Bounds on the earlier turns sent with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryLimits {

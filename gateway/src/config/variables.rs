@@ -28,6 +28,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "HS256 secret for chat tokens, at least 32 bytes (generated in development when unset)",
     ),
     (
+        "CHAT_GATEWAY_SECRET_KEY",
+        "32 bytes (64 hex characters or base64) sealing agent credentials stored through /v1/admin; without it none can be stored",
+    ),
+    (
         "CHAT_GATEWAY_JWT_ISSUER",
         "if set, chat tokens must carry this iss",
     ),

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use minijinja::context;
 use minijinja::value::Serde;
@@ -74,7 +74,7 @@ impl PageError {
     fn from_api(e: &ApiError) -> Self {
         match e {
             ApiError::Token(JwtError::Expired) => PageError::TokenExpired,
-            ApiError::SystemNotAllowed => PageError::NotAllowed,
+            ApiError::SystemNotAllowed | ApiError::SystemDisabled => PageError::NotAllowed,
             _ => PageError::TokenInvalid,
         }
     }
@@ -166,10 +166,21 @@ pub(super) async fn page(
         max_chars => state.config.limits.max_message_chars,
         boot => Serde(&boot),
     };
-    match templates::render("chat.html", lang, ctx) {
+    let mut response = match templates::render("chat.html", lang, ctx) {
         Ok(body) => html(StatusCode::OK, body),
-        Err(e) => render_failure(&e),
+        Err(e) => return render_failure(&e),
+    };
+    // A system created at runtime may be framed by its own origins too.
+    let own = state.origins.own_origins(&identity.system);
+    if !own.is_empty()
+        && let Ok(csp) =
+            HeaderValue::from_str(&super::content_security_policy_with(&state.origins, &own))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
+    response
 }
 
 /// The localized page for a token problem.
@@ -266,7 +277,7 @@ mod tests {
                 "https://quiz.example.com:443,http://shop.example.com:8080",
             ),
         ]);
-        OriginPolicy::from_config(&Config::from_env(&vars).unwrap())
+        OriginPolicy::from_config(&Config::from_env(&vars).unwrap(), Default::default())
     }
 
     #[test]

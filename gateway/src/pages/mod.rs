@@ -46,7 +46,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/chat-api", get(chat::page))
         .route("/assets/{file}", get(assets::serve));
     for (name, value) in security_headers(&csp) {
-        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+        // A page may set its own CSP (the chat page of a system with
+        // origins of its own); the others get the common one.
+        router = if name == header::CONTENT_SECURITY_POLICY {
+            router.layer(SetResponseHeaderLayer::if_not_present(name, value))
+        } else {
+            router.layer(SetResponseHeaderLayer::overriding(name, value))
+        };
     }
     router
 }
@@ -80,9 +86,20 @@ const FALLBACK_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// API calls from this origin only; no inline code; framing only by the
 /// allowed origins (and, in development mode, any loopback origin).
 pub fn content_security_policy(origins: &OriginPolicy) -> String {
+    content_security_policy_with(origins, &[])
+}
+
+/// [`content_security_policy`], also letting `extra` origins (a runtime
+/// system's own) frame the page.
+pub fn content_security_policy_with(origins: &OriginPolicy, extra: &[String]) -> String {
     let mut ancestors: Vec<String> = vec!["'self'".into()];
-    let mut listed: Vec<&str> = origins.listed().filter(|o| is_plain_origin(o)).collect();
+    let mut listed: Vec<&str> = origins
+        .listed()
+        .chain(extra.iter().map(String::as_str))
+        .filter(|o| is_plain_origin(o))
+        .collect();
     listed.sort_unstable();
+    listed.dedup();
     ancestors.extend(listed.into_iter().map(str::to_owned));
     if origins.allows_loopback() {
         ancestors.push("http://localhost:*".into());
@@ -145,7 +162,7 @@ mod tests {
         for (k, v) in extra {
             vars.set(*k, *v);
         }
-        OriginPolicy::from_config(&Config::from_env(&vars).unwrap())
+        OriginPolicy::from_config(&Config::from_env(&vars).unwrap(), Default::default())
     }
 
     #[test]

@@ -60,6 +60,6 @@ pub(super) async fn list(
         }
     };
     Ok(Json(AgentList {
-        agents: state.upstreams.agents(&system),
+        agents: state.catalog.routes().agents(&system),
     }))
 }

@@ -54,11 +54,6 @@ pub(super) async fn chat_token(
         .limits
         .admit_mint(client)
         .map_err(ApiError::RateLimited)?;
-    if let Some(origin) = browser_origin(&headers)
-        && !state.origins.allows(origin)
-    {
-        return Err(ApiError::OriginNotAllowed);
-    }
     let system_id = q.system_id.as_deref().map(str::trim).unwrap_or("");
     let user_id = q.user_id.as_deref().unwrap_or("");
     if system_id.is_empty() || user_id.is_empty() {
@@ -69,6 +64,11 @@ pub(super) async fn chat_token(
     let who =
         Identity::parse(system_id, user_id).map_err(|e| ApiError::Validation(e.to_string()))?;
     state.auth.check_allowed(&who.system)?;
+    if let Some(origin) = browser_origin(&headers)
+        && !state.origins.allows_for(&who.system, origin)
+    {
+        return Err(ApiError::OriginNotAllowed);
+    }
     let ui = match q.lang.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
         Some(tag) => Some(UiTexts::for_lang(Lang::from_tag(tag).ok_or_else(|| {

@@ -251,10 +251,10 @@ async fn change_upstream(
         .ok_or(ApiError::ConversationNotFound)?;
     // An upstream without history of its own has nothing to change: only
     // our copy is.
+    let routes = state.catalog.routes();
     let (Some(upstream_id), Some(history)) = (
         conversation.upstream_conversation_id.as_deref(),
-        state
-            .upstreams
+        routes
             .resolve(&RouteKey::system(&who.system))
             .and_then(|upstream| upstream.history()),
     ) else {

@@ -6,6 +6,7 @@
 //! The trace span records the method and the *path* only: query strings
 //! (which may carry a chat token) never reach the log.
 
+mod admin;
 mod agents;
 mod cache;
 mod chat;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ws::router())
         .merge(openai::router())
         .merge(openapi::router())
+        .merge(admin::router())
         .merge(crate::pages::router(&state));
     let hsts = state
         .config

@@ -346,7 +346,8 @@ fn agents_of(state: &AppState, system: &str) -> Vec<String> {
     SystemId::parse(system)
         .map(|id| {
             state
-                .upstreams
+                .catalog
+                .routes()
                 .agents(&id)
                 .into_iter()
                 .map(|agent| agent.name)

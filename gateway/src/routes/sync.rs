@@ -31,8 +31,13 @@ pub(super) async fn sync_all(
     State(state): State<AppState>,
     _key: ServerKey,
 ) -> ApiResult<Json<SyncResponse>> {
-    let report =
-        crate::sync::run(state.store.as_ref(), &state.upstreams, &[], &mut |_, _| {}).await?;
+    let report = crate::sync::run(
+        state.store.as_ref(),
+        &state.catalog.routes(),
+        &[],
+        &mut |_, _| {},
+    )
+    .await?;
     let errors = report
         .errors
         .into_iter()
@@ -73,7 +78,7 @@ pub(super) async fn sync_me(
         .ok_or(ApiError::MissingCredentials)?;
     let who = state.auth.verify_token(token)?;
     let mut out = SyncResponse::default();
-    match crate::sync::sync_user(state.store.as_ref(), &state.upstreams, &who).await? {
+    match crate::sync::sync_user(state.store.as_ref(), &state.catalog.routes(), &who).await? {
         Some(counts) => {
             out.conversations_synced = counts.conversations;
             out.messages_synced = counts.messages;

@@ -8,6 +8,7 @@ mod imports;
 mod limits;
 mod listings;
 mod races;
+mod systems;
 mod turns;
 
 use std::sync::Arc;
@@ -139,6 +140,7 @@ pub(crate) async fn run(store: &dyn Store) {
     feedback::feedback_on_answers(store).await;
     limits::revocations_are_kept_until_their_time(store).await;
     limits::token_use_adds_up_per_day(store).await;
+    systems::systems_and_agents_round_trip(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make

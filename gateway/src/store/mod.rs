@@ -26,6 +26,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod catalog;
 pub mod feedback;
 pub mod postgres;
 mod probe;
@@ -49,6 +50,7 @@ use time::OffsetDateTime;
 pub use self::revocation::{RevocationList, UserRevocation};
 pub use self::usage::TokenUsage;
 use crate::identity::Identity;
+use crate::store::catalog::{AgentRecord, CatalogRecords, CatalogWrite, PutMode, SystemRecord};
 
 use self::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
@@ -461,6 +463,33 @@ pub trait Store: Send + Sync + 'static {
 
     /// Tokens used on `day` (UTC) by `who` and by `who`'s whole system.
     async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError>;
+    // Systems and agents managed at runtime (see `catalog.rs`).
+
+    /// The catalog's version: changes with every catalog write.
+    async fn catalog_version(&self) -> Result<i64, StoreError>;
+
+    /// Every stored system and agent, with the version they are as of.
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError>;
+
+    /// Create or replace a system (an update keeps `created_at`).
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
+
+    /// Delete a system and its agents.
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError>;
+
+    /// Create or replace an agent (an update keeps `created_at`).
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
+
+    /// Delete one agent.
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -36,7 +36,7 @@ use crate::identity::{SystemId, UserId};
 
 pub use self::feedback::UpstreamFeedback;
 pub use self::history::{UpstreamConversation, UpstreamHistory, UpstreamMessage};
-pub use self::routing::{RouteKey, Upstreams};
+pub use self::routing::{RouteKey, RuntimeAgent, RuntimeRoutes, Upstreams, build};
 
 /// One message to send upstream.
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,7 @@
-//! Which upstream serves which request, resolved once at start-up.
+//! Which upstream serves which request: the table built at start-up from
+//! the environment and the configuration file, extended with the systems
+//! and agents stored at runtime ([`Upstreams::with_runtime`]; the catalog
+//! rebuilds and swaps the whole table when they change).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -60,8 +63,27 @@ struct AgentRoute {
     info: AgentInfo,
 }
 
+/// The runtime routes of one system (from the database).
+pub struct RuntimeRoutes {
+    /// The system id (keyed like the configuration, see [`system_env_key`]).
+    pub system: String,
+    /// What answers messages that name no agent, if the system says.
+    pub default: Option<Arc<dyn Upstream>>,
+    /// Its enabled agents.
+    pub agents: Vec<RuntimeAgent>,
+}
+
+/// One agent stored at runtime, built.
+pub struct RuntimeAgent {
+    pub info: AgentInfo,
+    pub upstream: Arc<dyn Upstream>,
+}
+
+/// Where runtime routes say they came from (start-up banner).
+const RUNTIME_SOURCE: &str = "/v1/admin";
+
 /// Build the upstream for one target. Every kind is one arm here.
-fn build(
+pub fn build(
     target: &UpstreamTarget,
     http: &reqwest::Client,
     settings: &UpstreamSettings,
@@ -124,6 +146,35 @@ impl Upstreams {
                 })
                 .collect(),
         })
+    }
+
+    /// This table plus `runtime`. What the environment or the configuration
+    /// file defines wins over a runtime entry of the same name.
+    pub fn with_runtime(&self, runtime: Vec<RuntimeRoutes>) -> Self {
+        let mut out = self.clone();
+        for system in runtime {
+            let key = system_env_key(&system.system);
+            if let Some(upstream) = system.default {
+                out.per_system.entry(key.clone()).or_insert(Route {
+                    upstream,
+                    source: RUNTIME_SOURCE.to_owned(),
+                });
+            }
+            let agents = out.agents.entry(key).or_default();
+            for agent in system.agents {
+                agents
+                    .entry(agent.info.name.clone())
+                    .or_insert_with(|| AgentRoute {
+                        route: Route {
+                            upstream: agent.upstream,
+                            source: RUNTIME_SOURCE.to_owned(),
+                        },
+                        info: agent.info,
+                    });
+            }
+        }
+        out.agents.retain(|_, agents| !agents.is_empty());
+        out
     }
 
     /// Registry with one upstream for every system (tests, benchmarks).

@@ -16,14 +16,16 @@ use tokio::process::{Child, Command};
 
 pub(crate) const API_KEY: &str = "replica-test-api-key-0123456789";
 pub(crate) const JWT_SECRET: &str = "replica-test-jwt-secret-0123456789abcdefghijklmnop";
-const DIFY_KEY: &str = "app-replicas";
+pub(crate) const DIFY_KEY: &str = "app-replicas";
+/// Seals agent credentials stored through `/v1/admin` (64 hex characters).
+const SECRET_KEY: &str = "7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f4a";
 /// The client system every test writes as.
 pub(crate) const SYSTEM: &str = "shop";
 
 /// PostgreSQL + fake Dify + the replicas' working directory.
 pub(crate) struct Cluster {
     pub(crate) fake: FakeDify,
-    fake_url: String,
+    pub(crate) fake_url: String,
     postgres: ThrowawayPostgres,
     workdir: PathBuf,
 }
@@ -50,6 +52,11 @@ impl Cluster {
         }
     }
 
+    /// The shared database's URL.
+    pub(crate) fn database_url(&self) -> String {
+        self.postgres.url()
+    }
+
     /// Stop PostgreSQL (`pg_ctl stop -m immediate`), as an outage would.
     pub(crate) fn stop_database(&mut self) {
         self.postgres.stop();
@@ -73,6 +80,7 @@ impl Cluster {
             .env("CHAT_GATEWAY_LISTEN", "127.0.0.1:0")
             .env("CHAT_GATEWAY_JWT_SECRET", JWT_SECRET)
             .env("CHAT_GATEWAY_API_KEY", API_KEY)
+            .env("CHAT_GATEWAY_SECRET_KEY", SECRET_KEY)
             .env("DATABASE_URL", self.postgres.url())
             .env("DIFY_BASE_URL", &self.fake_url)
             .env("DIFY_API_KEY", DIFY_KEY)
@@ -191,6 +199,29 @@ impl Replica {
     pub(crate) async fn post_json(&self, path: &str, body: &Value) -> (u16, String) {
         let resp = self.post(path).json(body).send().await.unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// Status and JSON body of an API-key request with a JSON body.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", API_KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let resp = request.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// `GET /ready`'s status code.

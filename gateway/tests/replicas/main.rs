@@ -7,6 +7,7 @@
 
 mod cluster;
 mod revocation;
+mod runtime;
 mod shared_upstream;
 mod sync_rounds;
 

@@ -38,8 +38,13 @@ async fn replica(postgres: &ThrowawayPostgres) -> (App, FakeDify) {
 /// Round `round` on the replica whose state is `state`, as its timer would
 /// start it.
 async fn run_round(state: &AppState, round: i64) -> RoundOutcome {
-    gateway::sync::schedule::run_round(state.store.as_ref(), &state.upstreams, &state.sync, round)
-        .await
+    gateway::sync::schedule::run_round(
+        state.store.as_ref(),
+        &state.catalog.routes(),
+        &state.sync,
+        round,
+    )
+    .await
 }
 
 async fn titles(app: &App, who: &Identity) -> Vec<String> {

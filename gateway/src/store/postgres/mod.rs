@@ -32,6 +32,7 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod catalog;
 mod feedback;
 mod limits;
 pub(crate) mod probe;
@@ -56,6 +57,7 @@ use super::{
     to_millis,
 };
 use crate::identity::Identity;
+use crate::store::catalog::{AgentRecord, CatalogRecords, CatalogWrite, PutMode, SystemRecord};
 use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// Connections per replica. Short transactions only (no connection is held
@@ -475,6 +477,38 @@ impl Store for PgStore {
 
     async fn token_usage(&self, who: &Identity, day: time::Date) -> Result<TokenUsage, StoreError> {
         limits::token_usage(&self.pool, who, day).await
+    }
+
+    async fn catalog_version(&self) -> Result<i64, StoreError> {
+        catalog::version(&self.pool).await
+    }
+
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError> {
+        catalog::load(&self.pool).await
+    }
+
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        catalog::put_system(&self.pool, system, mode).await
+    }
+
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError> {
+        catalog::delete_system(&self.pool, id).await
+    }
+
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        catalog::put_agent(&self.pool, agent, mode).await
+    }
+
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
+        catalog::delete_agent(&self.pool, system_id, id).await
     }
 }
 

@@ -28,6 +28,7 @@ macro_rules! conversation_columns {
     };
 }
 
+mod catalog;
 mod checkpoint;
 mod feedback;
 mod limits;
@@ -58,6 +59,7 @@ use super::{
     TokenUsage, TurnEnd, UpstreamClaim, UpstreamIds, to_millis,
 };
 use crate::identity::Identity;
+use crate::store::catalog::{AgentRecord, CatalogRecords, CatalogWrite, PutMode, SystemRecord};
 use crate::store::feedback::{FeedbackChange, FeedbackOutcome, FeedbackRecord};
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another
@@ -447,6 +449,50 @@ impl Store for SqliteStore {
         let (who, day) = (who.clone(), day.to_string());
         self.readers
             .read(move |conn| limits::token_usage(conn, &who, &day))
+            .await
+    }
+
+    async fn catalog_version(&self) -> Result<i64, StoreError> {
+        self.readers.read(catalog::version).await
+    }
+
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError> {
+        self.readers.read(catalog::load).await
+    }
+
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        let system = system.clone();
+        self.writer
+            .write(move |conn| catalog::put_system(conn, &system, mode))
+            .await
+    }
+
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |conn| catalog::delete_system(conn, &id))
+            .await
+    }
+
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        let agent = agent.clone();
+        self.writer
+            .write(move |conn| catalog::put_agent(conn, &agent, mode))
+            .await
+    }
+
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
+        let (system_id, id) = (system_id.to_owned(), id.to_owned());
+        self.writer
+            .write(move |conn| catalog::delete_agent(conn, &system_id, &id))
             .await
     }
 }

@@ -1,0 +1,114 @@
+//! `POST …/test`: one probe message through the upstream that would answer
+//! the system (or agent), answered as JSON with a chat link for a test
+//! user. Nothing is stored. The probe itself succeeding is 200 with
+//! `"ok": true`; an upstream failure is 200 with `"ok": false` and the
+//! upstream's error, because that is what the operator asked to see.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::Admin;
+use crate::catalog::PROBE_USER;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, parse_json};
+use crate::identity::Identity;
+use crate::state::AppState;
+
+/// What a probe sends when the body names nothing.
+const DEFAULT_PROBE: &str = "Hello! This is a connection test from the chat gateway.";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeInput {
+    message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct ProbeResult {
+    ok: bool,
+    /// The upstream's kind.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// The chat page for the test user (pinned to the agent tested).
+    chat_url: String,
+}
+
+pub(super) async fn system(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiPath(system): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<Json<ProbeResult>> {
+    run(&state, &system, None, &body).await
+}
+
+pub(super) async fn agent(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiPath((system, agent)): ApiPath<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<ProbeResult>> {
+    run(&state, &system, Some(&agent), &body).await
+}
+
+async fn run(
+    state: &AppState,
+    system: &str,
+    agent: Option<&str>,
+    body: &[u8],
+) -> ApiResult<Json<ProbeResult>> {
+    // The system (and agent) must be one the admin API knows.
+    match agent {
+        Some(agent) => drop(state.catalog.get_agent(system, agent).await?),
+        None => drop(state.catalog.get_system(system).await?),
+    }
+    let input: ProbeInput = if body.iter().all(u8::is_ascii_whitespace) {
+        ProbeInput::default()
+    } else {
+        parse_json(body)?
+    };
+    let message = input
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_PROBE.to_owned());
+    if message.chars().count() > state.config.limits.max_message_chars {
+        return Err(ApiError::Validation(format!(
+            "message is longer than {} characters",
+            state.config.limits.max_message_chars
+        )));
+    }
+    let who =
+        Identity::parse(system, PROBE_USER).map_err(|e| ApiError::Validation(e.to_string()))?;
+    let outcome = state
+        .catalog
+        .probe(&who, agent, &message)
+        .await
+        .ok_or(ApiError::NotConfigured)?;
+    let (token, _) = state
+        .auth
+        .mint_pinned(&who, state.config.jwt.token_ttl, agent)?;
+    let chat_url = sdk::chat_url(
+        &state.config.public_url,
+        &token,
+        &sdk::ChatUrlOptions::default(),
+    );
+    let (ok, answer, error) = match outcome.answer {
+        Ok(answer) => (true, Some(answer), None),
+        Err(e) => {
+            tracing::info!(system, agent, error = %e, "an admin probe failed upstream");
+            (false, None, Some(e.to_string()))
+        }
+    };
+    Ok(Json(ProbeResult {
+        ok,
+        kind: outcome.kind,
+        answer,
+        error,
+        chat_url,
+    }))
+}
