@@ -6,6 +6,7 @@ pub(crate) mod crashes;
 mod imports;
 mod listings;
 mod races;
+mod search;
 
 use std::sync::Arc;
 
@@ -84,6 +85,7 @@ async fn answer(
                 message_id: &reply_id,
                 content: text,
                 status: MessageStatus::Complete,
+                metrics: Default::default(),
             }),
             upstream_conversation_id: Some(upstream.0),
             upstream_message_id: Some(upstream.1),
@@ -131,6 +133,8 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    // Last: it ends with a retention purge.
+    search::console(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make
@@ -289,6 +293,7 @@ async fn turns_and_outcomes(store: &dyn Store) {
                 message_id: &partial_id,
                 content: "Once upon a",
                 status: MessageStatus::Incomplete,
+                metrics: Default::default(),
             }),
             upstream_conversation_id: Some("up-c1"),
             upstream_message_id: Some("up-m3"),

@@ -24,6 +24,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod console;
 pub mod postgres;
 pub mod sqlite;
 
@@ -34,6 +35,7 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use crate::identity::Identity;
+use self::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, TurnMetrics};
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +177,8 @@ pub struct StoredReply<'a> {
     pub content: &'a str,
     /// `complete`, `incomplete` or `failed`.
     pub status: MessageStatus,
+    /// What the answer cost (the console's analytics).
+    pub metrics: TurnMetrics,
 }
 
 /// A page of a listing: at most `limit` items before the item `before`.
@@ -361,6 +365,34 @@ pub trait Store: Send + Sync + 'static {
         messages: &[ImportedTurn],
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError>;
+
+    // --- The operator console (see `console`) ---
+
+    /// Conversations matching `filter`, newest first (by creation);
+    /// `page.before` is the id of one already listed.
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError>;
+
+    /// How many conversations match `filter`.
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError>;
+
+    /// Every message of these conversations with its metrics: conversation
+    /// by conversation in the order of `conversation_ids`, each in order.
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError>;
+
+    /// Use per day, system and agent. `from`/`to` bound the messages' (and
+    /// started conversations') time; the other filters pick conversations.
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError>;
+
+    /// Delete the conversations (and their messages) with no activity since
+    /// `cutoff`. `Ok(None)` when another replica is purging right now.
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

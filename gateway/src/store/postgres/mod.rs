@@ -32,6 +32,7 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod console;
 mod replicas;
 mod writes;
 
@@ -49,6 +50,7 @@ use super::{
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
     from_millis, role_from_str, status_from_str, to_millis,
 };
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use crate::identity::Identity;
 
 /// Connections per replica. Short transactions only (no connection is held
@@ -387,6 +389,33 @@ impl Store for PgStore {
         at: OffsetDateTime,
     ) -> Result<ImportCounts, StoreError> {
         writes::import_conversation(&self.pool, owner, conversation, messages, at).await
+    }
+
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        console::conversations(&self.pool, filter, page.limit, page.before).await
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        console::count(&self.pool, filter).await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        console::messages(&self.pool, conversation_ids).await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        console::daily_usage(&self.pool, filter).await
+    }
+
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
+        console::purge_inactive(&self.pool, cutoff).await
     }
 }
 

@@ -29,6 +29,7 @@ macro_rules! conversation_columns {
 }
 
 mod checkpoint;
+mod console;
 mod readers;
 mod reads;
 mod writer;
@@ -53,6 +54,7 @@ use super::{
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
     to_millis,
 };
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use crate::identity::Identity;
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another
@@ -328,6 +330,49 @@ impl Store for SqliteStore {
                 writes::import_conversation(conn, &owner, &conversation, &messages, at)
             })
             .await
+    }
+
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        let (filter, limit, before) = (filter.clone(), page.limit, page.before.map(str::to_owned));
+        self.readers
+            .read(move |conn| console::conversations(conn, &filter, limit, before.as_deref()))
+            .await
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |conn| console::count(conn, &filter))
+            .await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        let ids = conversation_ids.to_vec();
+        self.readers
+            .read(move |conn| console::messages(conn, &ids))
+            .await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |conn| console::daily_usage(conn, &filter))
+            .await
+    }
+
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
+        let cutoff = to_millis(cutoff);
+        self.writer
+            .write(move |conn| console::purge_inactive(conn, cutoff))
+            .await
+            .map(Some)
     }
 }
 
