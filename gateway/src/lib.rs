@@ -27,6 +27,8 @@
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets;
+//! - [`console`]: the operator console's viewer, exports, charts and
+//!   retention (its store reads are `store::console`);
 //! - [`stored_text`]: what text a request may hand the store;
 //! - [`server`]: accepting connections, with their timeouts and limits.
 //!
@@ -39,6 +41,7 @@ pub mod auth;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod identity;
@@ -127,6 +130,13 @@ impl App {
         let grace = self.state.config.shutdown_grace;
         let cut = token.clone();
         let draining = self.state.draining.clone();
+        if let Some(keep) = self.state.config.retention {
+            self.state.tasks.spawn(console::retention::run(
+                self.state.store.clone(),
+                keep,
+                self.state.draining.clone(),
+            ));
+        }
         // The router is built once and shared by every connection.
         server::serve(
             listener,

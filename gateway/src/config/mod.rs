@@ -68,6 +68,9 @@ pub struct Config {
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
+    /// Conversations with no activity for longer are purged (`None`: kept
+    /// forever).
+    pub retention: Option<time::Duration>,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
 }
@@ -326,6 +329,10 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
+            retention: match vars.number::<u32>("CHAT_GATEWAY_RETENTION_DAYS", 0)? {
+                0 => None,
+                days => Some(time::Duration::days(i64::from(days))),
+            },
             dev,
         })
     }

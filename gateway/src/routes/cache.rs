@@ -107,7 +107,7 @@ async fn messages(
 
 /// A date (`YYYY-MM-DD`, UTC; as an end bound it includes the whole day) or
 /// an RFC 3339 timestamp.
-fn parse_bound(field: &str, raw: &str, end: bool) -> ApiResult<OffsetDateTime> {
+pub(super) fn parse_bound(field: &str, raw: &str, end: bool) -> ApiResult<OffsetDateTime> {
     let raw = raw.trim();
     if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
         return Ok(t);

@@ -6,6 +6,7 @@
 //! The trace span records the method and the *path* only: query strings
 //! (which may carry a chat token) never reach the log.
 
+mod admin;
 mod agents;
 mod cache;
 mod chat;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(chat_token::router())
         .merge(sync::router())
         .merge(cache::router())
+        .merge(admin::router())
         .merge(health::router())
         .merge(ws::router())
         .merge(openai::router())

@@ -376,6 +376,13 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest<'_>,
     ) -> Result<Vec<ConsoleConversation>, StoreError>;
 
+    /// One conversation, if it matches `filter` (the viewer's systems).
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError>;
+
     /// How many conversations match `filter`.
     async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError>;
 

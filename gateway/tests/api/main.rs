@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod chat_token;
 mod connections;
+mod console;
 mod errors;
 mod faults;
 mod history;

@@ -206,6 +206,15 @@ pub(super) async fn console(store: &dyn Store) {
     assert_eq!(messages[3].metrics, metrics(100, Some(20), Some((10, 5))));
     assert_eq!(messages[2].metrics, TurnMetrics::default(), "none on questions");
 
+    let one = store.console_conversation(&both(), &a2).await.unwrap().unwrap();
+    assert_eq!(one.agent.as_deref(), Some("sales"));
+    assert_eq!(one.messages, 2);
+    let elsewhere = ConsoleFilter {
+        systems: Some(vec!["cs-b".into()]),
+        ..ConsoleFilter::default()
+    };
+    assert!(store.console_conversation(&elsewhere, &a2).await.unwrap().is_none());
+
     usage_per_day(store).await;
 
     // Retention: everything not active since the second day goes.

@@ -396,7 +396,17 @@ impl Store for PgStore {
         filter: &ConsoleFilter,
         page: PageRequest<'_>,
     ) -> Result<Vec<ConsoleConversation>, StoreError> {
-        console::conversations(&self.pool, filter, page.limit, page.before).await
+        console::conversations(&self.pool, filter, page.limit, page.before, None).await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        console::conversations(&self.pool, filter, 1, None, Some(id))
+            .await
+            .map(|found| found.into_iter().next())
     }
 
     async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {

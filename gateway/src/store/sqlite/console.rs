@@ -96,9 +96,14 @@ pub(super) fn conversations(
     filter: &ConsoleFilter,
     limit: u32,
     before: Option<&str>,
+    only: Option<&str>,
 ) -> Result<Vec<ConsoleConversation>, StoreError> {
     let mut w = Where::default();
     w.filter::<Lite>(filter);
+    if let Some(id) = only {
+        let p = w.arg::<Lite>(Arg::Text(id.to_owned()));
+        w.text.push_str(&format!(" AND c.id = {p}"));
+    }
     if let Some(before) = before {
         let p = w.arg::<Lite>(Arg::Text(before.to_owned()));
         w.text.push_str(&format!(

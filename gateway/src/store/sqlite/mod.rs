@@ -339,8 +339,20 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ConsoleConversation>, StoreError> {
         let (filter, limit, before) = (filter.clone(), page.limit, page.before.map(str::to_owned));
         self.readers
-            .read(move |conn| console::conversations(conn, &filter, limit, before.as_deref()))
+            .read(move |conn| console::conversations(conn, &filter, limit, before.as_deref(), None))
             .await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        let (filter, id) = (filter.clone(), id.to_owned());
+        self.readers
+            .read(move |conn| console::conversations(conn, &filter, 1, None, Some(&id)))
+            .await
+            .map(|found| found.into_iter().next())
     }
 
     async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
