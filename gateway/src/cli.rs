@@ -1,5 +1,7 @@
-//! The `chat-gateway` command line: `serve` (the default), `token` and
-//! `secrets`.
+//! The `chat-gateway` command line: `serve` (the default), `token`,
+//! `secrets` and `export`.
+
+pub mod export;
 
 use std::time::Duration;
 
@@ -31,6 +33,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print fresh values for CHAT_GATEWAY_JWT_SECRET and CHAT_GATEWAY_API_KEY.
     Secrets,
+    /// Write stored conversations (one line per message) as JSON Lines or CSV.
+    Export(export::ExportArgs),
 }
 
 /// Arguments of `token`.

@@ -1,4 +1,5 @@
-//! `chat-gateway`: run the gateway, mint a chat URL, or print fresh secrets.
+//! `chat-gateway`: run the gateway, mint a chat URL, print fresh secrets, or
+//! export the stored conversations.
 
 use clap::Parser;
 use gateway::cli::{Cli, Command};
@@ -15,6 +16,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve => gateway::cli::serve().await.map(|()| None),
         Command::Token(args) => gateway::cli::token(&args).map(Some),
         Command::Secrets => Ok(Some(gateway::cli::secrets())),
+        Command::Export(args) => gateway::cli::export::run(&args).await.map(|()| None),
     };
     match result {
         Ok(output) => {

@@ -225,7 +225,72 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use futures::TryStreamExt;
+
+    use super::*;
+    use crate::identity::Identity;
+    use crate::store::NewTurn;
+    use crate::store::sqlite::SqliteStore;
+
+    #[tokio::test]
+    async fn a_large_export_arrives_a_page_at_a_time() {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        let owner = Identity::parse("bulk", "u").unwrap();
+        let n = 2 * PAGE + 50;
+        let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        for i in 0..n {
+            let id = uuid::Uuid::now_v7().to_string();
+            let text = format!("question {i}");
+            store
+                .begin_turn(&NewTurn {
+                    owner: &owner,
+                    conversation_id: None,
+                    new_conversation_id: &id,
+                    title: &text,
+                    message_id: &uuid::Uuid::now_v7().to_string(),
+                    content: &text,
+                    retry_of: None,
+                    agent: None,
+                    at: t0 + time::Duration::seconds(i64::from(i)),
+                })
+                .await
+                .unwrap();
+        }
+        let chunks: Vec<Chunk> = export(store.clone(), ConsoleFilter::default(), Format::JsonLines)
+            .try_collect()
+            .await
+            .unwrap();
+        let sizes: Vec<u64> = chunks.iter().map(|c| c.conversations).collect();
+        assert_eq!(sizes, [u64::from(PAGE), u64::from(PAGE), 50]);
+        let lines: Vec<serde_json::Value> = chunks
+            .iter()
+            .flat_map(|c| std::str::from_utf8(&c.bytes).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+            .map(|l| serde_json::from_str(&l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), n as usize);
+        // Newest first, each conversation once.
+        assert_eq!(lines[0]["content"], format!("question {}", n - 1));
+        assert_eq!(lines[lines.len() - 1]["content"], "question 0");
+        let distinct: HashSet<&str> = lines
+            .iter()
+            .map(|l| l["conversation_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(distinct.len(), n as usize);
+
+        let csv: Vec<Chunk> = export(store, ConsoleFilter::default(), Format::Csv)
+            .try_collect()
+            .await
+            .unwrap();
+        let text: String = csv
+            .iter()
+            .map(|c| std::str::from_utf8(&c.bytes).unwrap())
+            .collect();
+        assert_eq!(text.lines().count(), n as usize + 1, "a header, then a row each");
+        assert_eq!(text.lines().next().unwrap(), HEADER.trim_end());
+    }
 
     fn field(f: &str) -> String {
         let mut out = String::new();

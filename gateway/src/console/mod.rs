@@ -7,7 +7,28 @@ pub mod analytics;
 pub mod export;
 pub mod retention;
 
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
 use crate::store::console::ConsoleFilter;
+
+/// A bound of a date range: a date (`YYYY-MM-DD`, UTC; as an end bound it
+/// includes the whole day) or an RFC 3339 timestamp. `None` when `raw` is
+/// neither.
+pub fn date_bound(raw: &str, end: bool) -> Option<OffsetDateTime> {
+    let raw = raw.trim();
+    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(t);
+    }
+    let date = Date::parse(raw, format_description!("[year]-[month]-[day]")).ok()?;
+    let date = if end {
+        date.next_day().unwrap_or(date)
+    } else {
+        date
+    };
+    Some(date.midnight().assume_utc())
+}
 
 /// The systems a viewer may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
