@@ -5,6 +5,7 @@
 
 pub mod analytics;
 pub mod export;
+pub mod query;
 pub mod retention;
 
 use time::format_description::well_known::Rfc3339;

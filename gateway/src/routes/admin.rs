@@ -19,12 +19,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::TryStreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::cache::parse_bound;
 use super::conversations::{page_before, page_limit};
 use crate::console::analytics;
+use crate::console::query::{FilterQuery, given, snippet};
 use crate::console::export::{self, Format};
 use crate::console::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -32,9 +32,7 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::markdown;
 use crate::state::AppState;
 use crate::store::PageRequest;
-use crate::store::console::{
-    ConsoleFilter, DailyUsage, SearchWords, StatusFilter, TurnMetrics,
-};
+use crate::store::console::{ConsoleFilter, DailyUsage, SearchWords, TurnMetrics};
 use crate::stored_text::check_id;
 
 pub(super) fn router() -> Router<AppState> {
@@ -43,79 +41,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/admin/conversations/{id}", get(transcript))
         .route("/v1/admin/export", get(export_filter))
         .route("/v1/admin/analytics", get(analytics_of))
-}
-
-/// The console's filters, as query parameters (the pages use the same).
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct FilterQuery {
-    pub(crate) system: Option<String>,
-    pub(crate) agent: Option<String>,
-    pub(crate) user: Option<String>,
-    pub(crate) from: Option<String>,
-    pub(crate) to: Option<String>,
-    pub(crate) status: Option<String>,
-    pub(crate) q: Option<String>,
-    pub(crate) limit: Option<u32>,
-    pub(crate) before: Option<String>,
-    pub(crate) format: Option<String>,
-}
-
-fn given(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-impl FilterQuery {
-    /// The filter, checked, bounded to what `viewer` may see.
-    pub(crate) fn filter(&self, viewer: &Viewer) -> ApiResult<ConsoleFilter> {
-        let system = given(&self.system)
-            .map(|s| {
-                sdk::identity::check_system_id(s).map_err(ApiError::Validation)?;
-                Ok::<_, ApiError>(s.to_ascii_lowercase())
-            })
-            .transpose()?;
-        let user = given(&self.user)
-            .map(|u| {
-                sdk::identity::check_user_id(u).map_err(ApiError::Validation)?;
-                Ok::<_, ApiError>(u.to_owned())
-            })
-            .transpose()?;
-        let agent = given(&self.agent).map(str::to_owned);
-        if let Some(agent) = &agent
-            && (agent.len() > 64 || agent.chars().any(char::is_control))
-        {
-            return Err(ApiError::Validation("agent is not an agent name".into()));
-        }
-        let status = match given(&self.status) {
-            None => None,
-            Some("failed") => Some(StatusFilter::Failed),
-            Some("incomplete") => Some(StatusFilter::Incomplete),
-            Some(_) => {
-                return Err(ApiError::Validation(
-                    "status must be failed or incomplete".into(),
-                ));
-            }
-        };
-        let q = self.q.as_deref().unwrap_or_default();
-        if q.chars().count() > 200 {
-            return Err(ApiError::Validation(
-                "q is longer than 200 characters".into(),
-            ));
-        }
-        Ok(viewer.bound(ConsoleFilter {
-            systems: None,
-            system_id: system,
-            agent,
-            user_id: user,
-            from: given(&self.from)
-                .map(|d| parse_bound("from", d, false))
-                .transpose()?,
-            to: given(&self.to)
-                .map(|d| parse_bound("to", d, true))
-                .transpose()?,
-            status,
-            words: SearchWords::parse(q),
-        }))
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -154,7 +79,7 @@ async fn conversations(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> ApiResult<Json<Listing>> {
-    let filter = q.filter(&viewer)?;
+    let filter = q.filter(&viewer).map_err(ApiError::Validation)?;
     let limit = page_limit(q.limit, 50, 200)?;
     let page = PageRequest {
         limit,
@@ -187,26 +112,6 @@ async fn conversations(
         conversations,
         next,
     }))
-}
-
-/// Up to 160 characters of `text` around the first occurrence of a word.
-pub(crate) fn snippet(text: &str, words: &SearchWords) -> String {
-    const AROUND: usize = 60;
-    const MAX: usize = 160;
-    let start = words.find_in(text).first().map_or(0, |r| r.start);
-    let before: Vec<(usize, char)> = text[..start].char_indices().collect();
-    let from = before
-        .len()
-        .checked_sub(AROUND)
-        .map_or(0, |i| before[i].0);
-    let mut out: String = text[from..].chars().take(MAX).collect();
-    if from > 0 {
-        out.insert(0, '…');
-    }
-    if text[from..].chars().count() > MAX {
-        out.push('…');
-    }
-    out
 }
 
 #[derive(Debug, Serialize)]
@@ -321,7 +226,7 @@ async fn export_filter(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> ApiResult<Response> {
-    let filter = q.filter(&viewer)?;
+    let filter = q.filter(&viewer).map_err(ApiError::Validation)?;
     let format = Format::parse(given(&q.format).unwrap_or("jsonl"))
         .ok_or_else(|| ApiError::Validation("format must be csv or jsonl".into()))?;
     let stream = export::export(state.store.clone(), filter, format)
@@ -378,23 +283,14 @@ impl From<DailyUsage> for UsageView {
     }
 }
 
-/// The usage filter of `q`: its systems and agent, and `from`/`to`
-/// (default: the last 30 days).
-pub(crate) fn usage_filter(q: &FilterQuery, viewer: &Viewer) -> ApiResult<ConsoleFilter> {
-    let mut filter = q.filter(viewer)?;
-    if filter.from.is_none() {
-        let today = OffsetDateTime::now_utc().date().midnight().assume_utc();
-        filter.from = Some(today - time::Duration::days(29));
-    }
-    Ok(filter)
-}
-
 async fn analytics_of(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> ApiResult<Response> {
-    let filter = usage_filter(&q, &viewer)?;
+    let filter = q
+        .usage_filter(&viewer, OffsetDateTime::now_utc())
+        .map_err(ApiError::Validation)?;
     let rows = state.store.daily_usage(&filter).await?;
     Ok(match given(&q.format).unwrap_or("json") {
         "json" => Json(rows.into_iter().map(UsageView::from).collect::<Vec<_>>()).into_response(),
@@ -428,17 +324,6 @@ async fn analytics_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snippets_center_the_first_hit() {
-        let words = SearchWords::parse("needle");
-        let text = format!("{}needle{}", "가".repeat(100), "b".repeat(200));
-        let s = snippet(&text, &words);
-        assert!(s.starts_with('…') && s.ends_with('…'));
-        assert_eq!(s.chars().count(), 162);
-        assert!(s.contains("needle"));
-        assert_eq!(snippet("short", &words), "short");
-    }
 
     #[test]
     fn highlights_count_characters() {

@@ -180,3 +180,84 @@ async fn operators_find_read_export_and_chart_conversations() {
         .sum();
     assert_eq!(charted, 6, "{svg}");
 }
+
+/// A page, its attribute escapes (`&#x2f;`, `&amp;`) undone as a browser
+/// would.
+async fn page(gw: &Gateway, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+    let resp = gw.get(path).header("X-API-Key", API_KEY).send().await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let html = resp.text().await.unwrap();
+    (status, headers, html.replace("&#x2f;", "/"))
+}
+
+#[tokio::test]
+async fn console_pages_render_the_filter_the_transcript_and_the_chart() {
+    let gw = Gateway::start().await;
+    for (user, text) in [("ko", "서울 날씨 알려줘"), ("en", "hello there")] {
+        let (status, _) = gw
+            .chat(json!({"system_id": "drillquiz", "user_id": user, "message": text}))
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    let resp = gw.get("/admin/conversations").send().await.unwrap();
+    assert_eq!(resp.status(), 401, "the pages need the key too");
+
+    let (status, headers, html) =
+        page(&gw, "/admin/conversations?q=%EB%82%A0%EC%94%A8&lang=ko").await;
+    assert_eq!(status, 200, "{html}");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("form-action 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(html.contains("<html lang=\"ko\">"));
+    assert!(html.contains("<h1>"), "a level-one heading");
+    assert!(html.contains("찾은 대화: <strong id=\"total\">1</strong>"), "{html}");
+    assert!(html.contains("<mark>날씨</mark>"), "{html}");
+    assert!(
+        html.contains("href=\"/v1/admin/export?format=csv&amp;q=%EB%82%A0%EC%94%A8&amp;lang=ko\""),
+        "{html}"
+    );
+    assert!(!html.contains("hello there"), "filtered out");
+    let href = html
+        .split("href=\"/admin/conversations/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+
+    let (status, _, transcript) = page(&gw, &format!("/admin/conversations/{href}")).await;
+    assert_eq!(status, 200, "{transcript}");
+    assert_eq!(transcript.matches("<mark>날씨</mark>").count(), 2, "question and answer");
+    assert!(transcript.contains("class=\"latency\""), "{transcript}");
+    assert!(transcript.contains("<div class=\"markdown\"><p>Echo: 서울 <mark>날씨</mark> 알려줘</p>"), "{transcript}");
+
+    for lang in ["en", "es", "ko", "zh", "ja"] {
+        let (status, _, html) = page(&gw, &format!("/admin/analytics?lang={lang}")).await;
+        assert_eq!(status, 200, "{lang}");
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")));
+        assert!(html.contains("<svg"), "{lang}");
+    }
+    let (_, _, html) = page(&gw, "/admin/analytics?system=drillquiz&lang=ja").await;
+    assert!(html.contains("日別メッセージ"));
+    let charted: u64 = html
+        .split("data-value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(charted, 4, "two turns of two messages");
+
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/cache", gw.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 308);
+    assert_eq!(resp.headers()["location"], "/admin/conversations");
+
+    let (status, _, _) = page(&gw, "/admin/conversations?status=lost").await;
+    assert_eq!(status, 422);
+}

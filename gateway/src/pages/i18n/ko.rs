@@ -1,6 +1,6 @@
 //! Korean page texts.
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "저장",
@@ -57,4 +57,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     error_heading: "채팅을 열 수 없습니다",
     error_help: "앱에서 채팅을 다시 열거나 사이트 관리자에게 새 링크를 요청하세요.",
     skip_to_composer: "메시지 입력란으로 건너뛰기",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "콘솔",
+    conversations: "대화",
+    analytics: "분석",
+    search: "검색어",
+    system: "시스템",
+    agent: "에이전트",
+    user: "사용자",
+    from: "시작일",
+    to: "종료일",
+    status: "상태",
+    any_status: "전체",
+    failed: "실패",
+    incomplete: "미완료",
+    apply: "적용",
+    found: "찾은 대화",
+    no_results: "조건에 맞는 대화가 없습니다.",
+    next_page: "다음 페이지",
+    export_csv: "CSV 내보내기",
+    export_jsonl: "JSON Lines 내보내기",
+    messages: "메시지",
+    started: "시작",
+    last_activity: "마지막 활동",
+    latency: "응답 시간",
+    ttft: "첫 토큰까지 시간",
+    tokens: "토큰",
+    upstream_id: "업스트림 ID",
+    back: "목록으로",
+    day: "날짜",
+    active_users: "활성 사용자",
+    failures: "실패 수",
+    download_csv: "CSV 다운로드",
+    answer: "답변",
+    messages_per_day: "일별 메시지",
 };
