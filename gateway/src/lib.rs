@@ -35,7 +35,8 @@
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
 //! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
-//! `store` and `upstream` import neither `error` nor each other.
+//! `store` and `upstream` import neither `error` nor each other. The
+//! console: `routes`, `pages` → `console` → `store`.
 
 pub mod auth;
 pub mod chat;

@@ -123,7 +123,12 @@ mod tests {
 
     #[test]
     fn arguments_become_a_filter() {
-        let f = filter_of(&args(Some("DrillQuiz"), Some("2026-11-01"), Some("2026-11-30"))).unwrap();
+        let f = filter_of(&args(
+            Some("DrillQuiz"),
+            Some("2026-11-01"),
+            Some("2026-11-30"),
+        ))
+        .unwrap();
         assert_eq!(f.system_id.as_deref(), Some("drillquiz"));
         assert_eq!(
             f.to.unwrap() - f.from.unwrap(),

@@ -122,13 +122,19 @@ mod tests {
             usage(date!(2026 - 12 - 01), "a", 5),
         ];
         let days = per_day(&rows, |r| r.messages);
-        assert_eq!(days, [(date!(2026 - 11 - 30), 10), (date!(2026 - 12 - 01), 5)]);
+        assert_eq!(
+            days,
+            [(date!(2026 - 11 - 30), 10), (date!(2026 - 12 - 01), 5)]
+        );
         let svg = bar_chart("Messages <per day>", &days);
         assert!(svg.contains("data-value=\"10\""));
         assert!(svg.contains("data-value=\"5\""));
         assert!(svg.contains("Messages &lt;per day&gt;"));
         let csv = csv(&rows);
         assert_eq!(csv.lines().count(), 4);
-        assert!(csv.contains("\n2026-11-30,b,,1,6,1,0,120,,,,3,4\n"), "{csv}");
+        assert!(
+            csv.contains("\n2026-11-30,b,,1,6,1,0,120,,,,3,4\n"),
+            "{csv}"
+        );
     }
 }

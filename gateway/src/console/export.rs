@@ -267,7 +267,13 @@ mod tests {
         assert_eq!(sizes, [u64::from(PAGE), u64::from(PAGE), 50]);
         let lines: Vec<serde_json::Value> = chunks
             .iter()
-            .flat_map(|c| std::str::from_utf8(&c.bytes).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|c| {
+                std::str::from_utf8(&c.bytes)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .map(|l| serde_json::from_str(&l).unwrap())
             .collect();
         assert_eq!(lines.len(), n as usize);
@@ -288,7 +294,11 @@ mod tests {
             .iter()
             .map(|c| std::str::from_utf8(&c.bytes).unwrap())
             .collect();
-        assert_eq!(text.lines().count(), n as usize + 1, "a header, then a row each");
+        assert_eq!(
+            text.lines().count(),
+            n as usize + 1,
+            "a header, then a row each"
+        );
         assert_eq!(text.lines().next().unwrap(), HEADER.trim_end());
     }
 

@@ -66,7 +66,9 @@ impl FilterQuery {
             system_id: system,
             agent,
             user_id: user,
-            from: given(&self.from).map(|d| bound("from", d, false)).transpose()?,
+            from: given(&self.from)
+                .map(|d| bound("from", d, false))
+                .transpose()?,
             to: given(&self.to).map(|d| bound("to", d, true)).transpose()?,
             status,
             words: SearchWords::parse(q),
@@ -77,7 +79,11 @@ impl FilterQuery {
 impl FilterQuery {
     /// The usage filter: [`FilterQuery::filter`] with `from` defaulting to
     /// the last 30 days up to `now`.
-    pub fn usage_filter(&self, viewer: &Viewer, now: OffsetDateTime) -> Result<ConsoleFilter, String> {
+    pub fn usage_filter(
+        &self,
+        viewer: &Viewer,
+        now: OffsetDateTime,
+    ) -> Result<ConsoleFilter, String> {
         let mut filter = self.filter(viewer)?;
         if filter.from.is_none() {
             let today = now.date().midnight().assume_utc();
@@ -98,10 +104,7 @@ pub fn snippet(text: &str, words: &SearchWords) -> String {
     const MAX: usize = 160;
     let start = words.find_in(text).first().map_or(0, |r| r.start);
     let before: Vec<(usize, char)> = text[..start].char_indices().collect();
-    let from = before
-        .len()
-        .checked_sub(AROUND)
-        .map_or(0, |i| before[i].0);
+    let from = before.len().checked_sub(AROUND).map_or(0, |i| before[i].0);
     let mut out: String = text[from..].chars().take(MAX).collect();
     if from > 0 {
         out.insert(0, '…');
@@ -111,7 +114,6 @@ pub fn snippet(text: &str, words: &SearchWords) -> String {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -23,10 +23,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::conversations::{page_before, page_limit};
-use crate::console::analytics;
-use crate::console::query::{FilterQuery, given, snippet};
-use crate::console::export::{self, Format};
 use crate::console::Viewer;
+use crate::console::analytics;
+use crate::console::export::{self, Format};
+use crate::console::query::{FilterQuery, given, snippet};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::markdown;
@@ -183,7 +183,10 @@ async fn transcript(
         .console_conversation(&filter, &id)
         .await?
         .ok_or(ApiError::ConversationNotFound)?;
-    let messages = state.store.console_messages(std::slice::from_ref(&id)).await?;
+    let messages = state
+        .store
+        .console_messages(std::slice::from_ref(&id))
+        .await?;
     let record = listed.record;
     let conversation = ListedConversation {
         id: record.id.clone(),

@@ -7,6 +7,7 @@ mod imports;
 mod listings;
 mod races;
 mod search;
+mod usage;
 
 use std::sync::Arc;
 

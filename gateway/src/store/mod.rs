@@ -34,8 +34,8 @@ use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
-use crate::identity::Identity;
 use self::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, TurnMetrics};
+use crate::identity::Identity;
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq)]

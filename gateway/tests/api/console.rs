@@ -9,11 +9,23 @@ use serde_json::{Value, json};
 use crate::support::{API_KEY, Gateway, code, json_of};
 
 async fn admin(gw: &Gateway, path: &str) -> (reqwest::StatusCode, Value) {
-    json_of(gw.get(path).header("X-API-Key", API_KEY).send().await.unwrap()).await
+    json_of(
+        gw.get(path)
+            .header("X-API-Key", API_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn text(gw: &Gateway, path: &str) -> (reqwest::StatusCode, String, String) {
-    let resp = gw.get(path).header("X-API-Key", API_KEY).send().await.unwrap();
+    let resp = gw
+        .get(path)
+        .header("X-API-Key", API_KEY)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status();
     let kind = resp
         .headers()
@@ -69,13 +81,15 @@ async fn operators_find_read_export_and_chart_conversations() {
 
     // Search: a two-character Korean word, a Japanese one, any-case English.
     let (_, found) = admin(&gw, "/v1/admin/conversations?q=%EB%82%A0%EC%94%A8").await;
-    assert_eq!(ids(&found), [ko.clone()], "날씨");
-    assert!(found["conversations"][0]["hit"]["snippet"]
-        .as_str()
-        .unwrap()
-        .contains("날씨"));
+    assert_eq!(ids(&found), [ko.as_str()], "날씨");
+    assert!(
+        found["conversations"][0]["hit"]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("날씨")
+    );
     let (_, found) = admin(&gw, "/v1/admin/conversations?q=%E5%A4%A9%E6%B0%97").await;
-    assert_eq!(ids(&found), [ja.clone()], "天気");
+    assert_eq!(ids(&found), [ja.as_str()], "天気");
     let (_, found) = admin(&gw, "/v1/admin/conversations?q=PASSWORD&user=en").await;
     assert_eq!(found["total"], 1);
     let (_, found) = admin(&gw, "/v1/admin/conversations?q=password&user=ko").await;
@@ -99,20 +113,33 @@ async fn operators_find_read_export_and_chart_conversations() {
     let (question, answer) = (&messages[0], &messages[1]);
     assert_eq!(question["role"], "user");
     assert!(question["latency_ms"].is_null());
-    assert_eq!(question["highlights"], json!([[3, 5]]), "東京の|天気|を教えて");
+    assert_eq!(
+        question["highlights"],
+        json!([[3, 5]]),
+        "東京の|天気|を教えて"
+    );
     assert_eq!(answer["role"], "assistant");
     assert_eq!(answer["status"], "complete");
     assert!(answer["latency_ms"].as_u64().is_some(), "{answer}");
     assert!(answer["ttft_ms"].as_u64().unwrap() <= answer["latency_ms"].as_u64().unwrap());
-    assert!(answer["completion_tokens"].as_u64().unwrap() > 0, "the fake reports usage");
+    assert!(
+        answer["completion_tokens"].as_u64().unwrap() > 0,
+        "the fake reports usage"
+    );
     assert!(answer["html"].as_str().unwrap().contains("天気"));
     assert!(!answer["highlights"].as_array().unwrap().is_empty());
     let (_, blocking) = admin(&gw, &format!("/v1/admin/conversations/{ko}")).await;
     assert!(blocking["messages"][1]["latency_ms"].as_u64().is_some());
-    assert!(blocking["messages"][1]["ttft_ms"].is_null(), "no first token when blocking");
+    assert!(
+        blocking["messages"][1]["ttft_ms"].is_null(),
+        "no first token when blocking"
+    );
     let missing = "01890a5d-ac96-774b-bcce-b302099a8057";
     let (status, err) = admin(&gw, &format!("/v1/admin/conversations/{missing}")).await;
-    assert_eq!((status.as_u16(), code(&err)), (404, "conversation_not_found"));
+    assert_eq!(
+        (status.as_u16(), code(&err)),
+        (404, "conversation_not_found")
+    );
 
     // The export holds exactly the listing's conversations and messages.
     let (status, kind, jsonl) = text(&gw, "/v1/admin/export?format=jsonl&system=drillquiz").await;
@@ -141,7 +168,11 @@ async fn operators_find_read_export_and_chart_conversations() {
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/csv"));
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows.len(), 3, "header and the two messages of one conversation");
+    assert_eq!(
+        rows.len(),
+        3,
+        "header and the two messages of one conversation"
+    );
     assert!(rows[0].starts_with("conversation_id,"));
     assert!(rows[1].starts_with(&ko));
     let (status, err) = admin(&gw, "/v1/admin/export?format=xlsx").await;
@@ -183,8 +214,16 @@ async fn operators_find_read_export_and_chart_conversations() {
 
 /// A page, its attribute escapes (`&#x2f;`, `&amp;`) undone as a browser
 /// would.
-async fn page(gw: &Gateway, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
-    let resp = gw.get(path).header("X-API-Key", API_KEY).send().await.unwrap();
+async fn page(
+    gw: &Gateway,
+    path: &str,
+) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
+    let resp = gw
+        .get(path)
+        .header("X-API-Key", API_KEY)
+        .send()
+        .await
+        .unwrap();
     let (status, headers) = (resp.status(), resp.headers().clone());
     let html = resp.text().await.unwrap();
     (status, headers, html.replace("&#x2f;", "/"))
@@ -207,10 +246,16 @@ async fn console_pages_render_the_filter_the_transcript_and_the_chart() {
         page(&gw, "/admin/conversations?q=%EB%82%A0%EC%94%A8&lang=ko").await;
     assert_eq!(status, 200, "{html}");
     let csp = headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("form-action 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     assert!(html.contains("<html lang=\"ko\">"));
     assert!(html.contains("<h1>"), "a level-one heading");
-    assert!(html.contains("찾은 대화: <strong id=\"total\">1</strong>"), "{html}");
+    assert!(
+        html.contains("찾은 대화: <strong id=\"total\">1</strong>"),
+        "{html}"
+    );
     assert!(html.contains("<mark>날씨</mark>"), "{html}");
     assert!(
         html.contains("href=\"/v1/admin/export?format=csv&amp;q=%EB%82%A0%EC%94%A8&amp;lang=ko\""),
@@ -228,9 +273,16 @@ async fn console_pages_render_the_filter_the_transcript_and_the_chart() {
 
     let (status, _, transcript) = page(&gw, &format!("/admin/conversations/{href}")).await;
     assert_eq!(status, 200, "{transcript}");
-    assert_eq!(transcript.matches("<mark>날씨</mark>").count(), 2, "question and answer");
+    assert_eq!(
+        transcript.matches("<mark>날씨</mark>").count(),
+        2,
+        "question and answer"
+    );
     assert!(transcript.contains("class=\"latency\""), "{transcript}");
-    assert!(transcript.contains("<div class=\"markdown\"><p>Echo: 서울 <mark>날씨</mark> 알려줘</p>"), "{transcript}");
+    assert!(
+        transcript.contains("<div class=\"markdown\"><p>Echo: 서울 <mark>날씨</mark> 알려줘</p>"),
+        "{transcript}"
+    );
 
     for lang in ["en", "es", "ko", "zh", "ja"] {
         let (status, _, html) = page(&gw, &format!("/admin/analytics?lang={lang}")).await;

@@ -181,7 +181,6 @@ pub(crate) fn in_listing_order(
     messages
 }
 
-
 /// The UTC day `n` days after 1970-01-01.
 pub(crate) fn day_from_number(n: i64) -> Date {
     let epoch = time::macros::date!(1970 - 01 - 01).to_julian_day();
@@ -261,9 +260,8 @@ impl Where {
             ));
         }
         if !filter.words.is_empty() {
-            self.text.push_str(
-                " AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id",
-            );
+            self.text
+                .push_str(" AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id");
             self.words::<D>("h", &filter.words);
             self.text.push(')');
         }
@@ -300,7 +298,7 @@ mod tests {
     fn words_are_split_deduplicated_and_capped() {
         let w = SearchWords::parse("  Hello  hello 세계\tworld ");
         assert_eq!(w.words(), ["Hello", "세계", "world"]);
-        let many = SearchWords::parse(&"a b c d e f g h i j k".to_owned());
+        let many = SearchWords::parse("a b c d e f g h i j k");
         assert_eq!(many.words().len(), MAX_WORDS);
         assert!(SearchWords::parse("   ").is_empty());
     }
@@ -323,6 +321,9 @@ mod tests {
     fn day_numbers_are_days_since_the_epoch() {
         assert_eq!(day_from_number(1), time::macros::date!(1970 - 01 - 02));
         // 2026-12-01T00:00:00Z is 1_796_083_200 s after the epoch.
-        assert_eq!(day_from_number(1_796_083_200 / 86_400), time::macros::date!(2026 - 12 - 01));
+        assert_eq!(
+            day_from_number(1_796_083_200 / 86_400),
+            time::macros::date!(2026 - 12 - 01)
+        );
     }
 }

@@ -137,5 +137,8 @@ fn count(v: &[Option<i64>], i: usize) -> u64 {
 }
 
 fn ms(v: &[Option<i64>], i: usize) -> Option<u32> {
-    v.get(i).copied().flatten().and_then(|n| u32::try_from(n).ok())
+    v.get(i)
+        .copied()
+        .flatten()
+        .and_then(|n| u32::try_from(n).ok())
 }

@@ -8,12 +8,10 @@
 use time::{Duration, OffsetDateTime};
 
 use super::*;
-use crate::store::console::{
-    ConsoleFilter, DailyUsage, SearchWords, StatusFilter, TurnMetrics,
-};
+use crate::store::console::{ConsoleFilter, SearchWords, StatusFilter, TurnMetrics};
 
 /// Midnight (UTC) of the first day of this data.
-fn day0() -> OffsetDateTime {
+pub(super) fn day0() -> OffsetDateTime {
     let t = t0() - Duration::days(400);
     t.replace_time(time::Time::MIDNIGHT)
 }
@@ -152,7 +150,7 @@ async fn seed(store: &dyn Store) -> Seeded {
     }
 }
 
-fn both() -> ConsoleFilter {
+pub(super) fn both() -> ConsoleFilter {
     ConsoleFilter {
         systems: Some(vec!["cs-a".into(), "cs-b".into()]),
         ..ConsoleFilter::default()
@@ -204,18 +202,32 @@ pub(super) async fn console(store: &dyn Store) {
     );
     assert_eq!(messages[1].record.status, MessageStatus::Incomplete);
     assert_eq!(messages[3].metrics, metrics(100, Some(20), Some((10, 5))));
-    assert_eq!(messages[2].metrics, TurnMetrics::default(), "none on questions");
+    assert_eq!(
+        messages[2].metrics,
+        TurnMetrics::default(),
+        "none on questions"
+    );
 
-    let one = store.console_conversation(&both(), &a2).await.unwrap().unwrap();
+    let one = store
+        .console_conversation(&both(), &a2)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one.agent.as_deref(), Some("sales"));
     assert_eq!(one.messages, 2);
     let elsewhere = ConsoleFilter {
         systems: Some(vec!["cs-b".into()]),
         ..ConsoleFilter::default()
     };
-    assert!(store.console_conversation(&elsewhere, &a2).await.unwrap().is_none());
+    assert!(
+        store
+            .console_conversation(&elsewhere, &a2)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
-    usage_per_day(store).await;
+    super::usage::usage_per_day(store).await;
 
     // Retention: everything not active since the second day goes.
     let cutoff = day0() + Duration::days(1);
@@ -223,7 +235,10 @@ pub(super) async fn console(store: &dyn Store) {
     assert_eq!(ids(store, &both()).await, [a4.clone(), a3]);
     assert_eq!(store.purge_inactive(cutoff).await.unwrap(), Some(0));
     assert!(store.console_messages(&[a1, a2]).await.unwrap().is_empty());
-    assert!(ids(store, &searching("서울")).await.is_empty(), "the index forgets too");
+    assert!(
+        ids(store, &searching("서울")).await.is_empty(),
+        "the index forgets too"
+    );
 }
 
 async fn search_in_every_script(store: &dyn Store, s: &Seeded) {
@@ -368,91 +383,4 @@ async fn filters_pages_and_scope(store: &dyn Store, s: &Seeded) {
         .await,
         [s.b1.as_str()]
     );
-}
-
-async fn usage_per_day(store: &dyn Store) {
-    let d = day0();
-    let filter = ConsoleFilter {
-        from: Some(d),
-        to: Some(d + Duration::days(2)),
-        ..both()
-    };
-    let usage = store.daily_usage(&filter).await.unwrap();
-    let day = |n: i64| (d + Duration::days(n)).date();
-    let row = |n: i64, system: &str, agent: Option<&str>| DailyUsage {
-        day: day(n),
-        system_id: system.into(),
-        agent: agent.map(Into::into),
-        conversations: 0,
-        messages: 0,
-        active_users: 0,
-        failures: 0,
-        latency_p50_ms: None,
-        latency_p95_ms: None,
-        ttft_p50_ms: None,
-        ttft_p95_ms: None,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-    };
-    let expected = vec![
-        DailyUsage {
-            conversations: 1,
-            messages: 2,
-            active_users: 1,
-            latency_p50_ms: Some(100),
-            latency_p95_ms: Some(100),
-            ttft_p50_ms: Some(20),
-            ttft_p95_ms: Some(20),
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            ..row(0, "cs-a", None)
-        },
-        DailyUsage {
-            conversations: 1,
-            messages: 2,
-            active_users: 1,
-            latency_p50_ms: Some(300),
-            latency_p95_ms: Some(300),
-            ttft_p50_ms: Some(50),
-            ttft_p95_ms: Some(50),
-            prompt_tokens: 20,
-            completion_tokens: 7,
-            ..row(0, "cs-a", Some("sales"))
-        },
-        DailyUsage {
-            conversations: 1,
-            messages: 2,
-            active_users: 1,
-            latency_p50_ms: Some(50),
-            latency_p95_ms: Some(50),
-            ttft_p50_ms: Some(5),
-            ttft_p95_ms: Some(5),
-            ..row(0, "cs-b", None)
-        },
-        DailyUsage {
-            conversations: 2,
-            messages: 4,
-            active_users: 2,
-            failures: 1,
-            // Nearest rank of [200, 500]: the 1st for p50, the 2nd for p95.
-            latency_p50_ms: Some(200),
-            latency_p95_ms: Some(500),
-            ttft_p50_ms: Some(40),
-            ttft_p95_ms: Some(40),
-            ..row(1, "cs-a", None)
-        },
-    ];
-    assert_eq!(usage, expected);
-
-    // One day only, one system only.
-    let first = store
-        .daily_usage(&ConsoleFilter {
-            to: Some(d + Duration::days(1)),
-            system_id: Some("cs-b".into()),
-            ..filter
-        })
-        .await
-        .unwrap();
-    assert_eq!(first.len(), 1);
-    assert_eq!(first[0].system_id, "cs-b");
 }

@@ -114,7 +114,9 @@ pub(super) async fn conversations(
          ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
         w.text
     );
-    let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args).fetch_all(pool).await?;
+    let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args)
+        .fetch_all(pool)
+        .await?;
     let mut found = rows
         .iter()
         .map(|row| {
@@ -192,7 +194,9 @@ pub(super) async fn daily_usage(
 ) -> Result<Vec<DailyUsage>, StoreError> {
     let mut answers: [Vec<UsageRow>; 4] = Default::default();
     for (answer, (sql, w)) in answers.iter_mut().zip(usage::queries::<Pg>(filter)) {
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args).fetch_all(pool).await?;
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args)
+            .fetch_all(pool)
+            .await?;
         *answer = rows
             .iter()
             .map(|row| {
@@ -213,10 +217,11 @@ pub(super) async fn purge_inactive(
     cutoff: time::OffsetDateTime,
 ) -> Result<Option<u64>, StoreError> {
     let mut tx = pool.begin().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(PURGE_LOCK)
-        .fetch_one(&mut *tx)
-        .await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(PURGE_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
     if !locked {
         return Ok(None);
     }

@@ -45,12 +45,12 @@ use sqlx::FromRow;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
     from_millis, role_from_str, status_from_str, to_millis,
 };
-use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use crate::identity::Identity;
 
 /// Connections per replica. Short transactions only (no connection is held

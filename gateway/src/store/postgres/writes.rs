@@ -258,7 +258,11 @@ pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), 
         .bind(metrics.latency_ms.and_then(|n| i32::try_from(n).ok()))
         .bind(metrics.ttft_ms.and_then(|n| i32::try_from(n).ok()))
         .bind(metrics.prompt_tokens.and_then(|n| i64::try_from(n).ok()))
-        .bind(metrics.completion_tokens.and_then(|n| i64::try_from(n).ok()))
+        .bind(
+            metrics
+                .completion_tokens
+                .and_then(|n| i64::try_from(n).ok()),
+        )
         .execute(pool)
         .await?;
     Ok(())

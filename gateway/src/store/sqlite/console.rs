@@ -176,7 +176,9 @@ pub(super) fn messages(
     if conversation_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = (1..=conversation_ids.len()).map(Lite::placeholder).collect();
+    let list: Vec<String> = (1..=conversation_ids.len())
+        .map(Lite::placeholder)
+        .collect();
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m
          WHERE m.conversation_id IN ({}) ORDER BY m.conversation_id, m.seq",

@@ -49,12 +49,12 @@ use self::readers::Readers;
 use self::reads::{OwnedScope, Search};
 use self::writer::Writer;
 use self::writes::{OwnedEnd, OwnedTurn};
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, Scope, Store, StoreError, TurnEnd,
     to_millis,
 };
-use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use crate::identity::Identity;
 
 /// Memory-mapped I/O for page reads (a page cache refilled after another

@@ -65,16 +65,14 @@ impl From<&TurnEnd<'_>> for OwnedEnd {
             conversation_id: e.conversation_id.to_owned(),
             user_message_id: e.user_message_id.to_owned(),
             user_status: e.user_status,
-            reply: e
-                .reply
-                .map(|r| {
-                    (
-                        r.message_id.to_owned(),
-                        r.content.to_owned(),
-                        r.status,
-                        r.metrics,
-                    )
-                }),
+            reply: e.reply.map(|r| {
+                (
+                    r.message_id.to_owned(),
+                    r.content.to_owned(),
+                    r.status,
+                    r.metrics,
+                )
+            }),
             upstream_conversation_id: e.upstream_conversation_id.map(str::to_owned),
             upstream_message_id: e.upstream_message_id.map(str::to_owned),
             at: to_millis(e.at),

@@ -14,11 +14,11 @@
 //! The filter form submits with GET to its own page, so these pages allow
 //! `form-action 'self'`; everything else of the page policy holds.
 
+use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use minijinja::context;
 use minijinja::value::Serde;
 use sdk::{Lang, Role};
@@ -26,6 +26,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod marks;
+
+use self::marks::{Part, mark_html, parts};
 use super::{html, i18n, render_failure, templates};
 use crate::console::query::{FilterQuery, snippet};
 use crate::console::{Viewer, analytics};
@@ -41,11 +44,17 @@ const PAGE: u32 = 50;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(|| async { Redirect::to("/admin/conversations") }))
+        .route(
+            "/admin",
+            get(|| async { Redirect::to("/admin/conversations") }),
+        )
         .route("/admin/conversations", get(list))
         .route("/admin/conversations/{id}", get(transcript))
         .route("/admin/analytics", get(usage))
-        .route("/cache", get(|| async { Redirect::permanent("/admin/conversations") }))
+        .route(
+            "/cache",
+            get(|| async { Redirect::permanent("/admin/conversations") }),
+        )
 }
 
 /// The filter and the language from the query string.
@@ -110,89 +119,6 @@ fn filter_params(q: &FilterQuery, lang: Lang) -> String {
     out.finish()
 }
 
-/// A run of text, highlighted or not.
-#[derive(Debug, Serialize)]
-struct Part {
-    text: String,
-    mark: bool,
-}
-
-fn parts(text: &str, words: &SearchWords) -> Vec<Part> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for r in words.find_in(text) {
-        if r.start > at {
-            out.push(Part {
-                text: text[at..r.start].to_owned(),
-                mark: false,
-            });
-        }
-        out.push(Part {
-            text: text[r.clone()].to_owned(),
-            mark: true,
-        });
-        at = r.end;
-    }
-    if at < text.len() || out.is_empty() {
-        out.push(Part {
-            text: text[at..].to_owned(),
-            mark: false,
-        });
-    }
-    out
-}
-
-/// `html` (sanitised) with the words marked in its text, never inside a
-/// tag or an entity: only `<mark>` elements are added.
-fn mark_html(html: &str, words: &SearchWords) -> String {
-    if words.is_empty() {
-        return html.to_owned();
-    }
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while !rest.is_empty() {
-        let (text, tail) = match rest.find('<') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
-        // Words are matched in text runs without entities.
-        for (i, run) in text.split('&').enumerate() {
-            let (entity, plain) = if i == 0 {
-                ("", run)
-            } else {
-                match run.find(';') {
-                    Some(j) => run.split_at(j + 1),
-                    None => ("", run),
-                }
-            };
-            if i > 0 {
-                out.push('&');
-            }
-            out.push_str(entity);
-            for p in parts(plain, words) {
-                if p.mark {
-                    out.push_str("<mark>");
-                    out.push_str(&p.text);
-                    out.push_str("</mark>");
-                } else {
-                    out.push_str(&p.text);
-                }
-            }
-        }
-        match tail.find('>') {
-            Some(end) => {
-                out.push_str(&tail[..=end]);
-                rest = &tail[end + 1..];
-            }
-            None => {
-                out.push_str(tail);
-                rest = "";
-            }
-        }
-    }
-    out
-}
-
 fn when(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -227,7 +153,13 @@ async fn list(
     let before = q.before.as_deref().filter(|b| !b.is_empty());
     let found = state
         .store
-        .console_conversations(&filter, PageRequest { limit: PAGE, before })
+        .console_conversations(
+            &filter,
+            PageRequest {
+                limit: PAGE,
+                before,
+            },
+        )
         .await?;
     let total = state.store.console_count(&filter).await?;
     let params = filter_params(&q, lang);
@@ -400,29 +332,4 @@ async fn usage(
         },
     )
     .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn marks_go_into_text_only() {
-        let words = SearchWords::parse("amp 서울");
-        let html = "<p class=\"amp\">서울 &amp; amp</p>";
-        assert_eq!(
-            mark_html(html, &words),
-            "<p class=\"amp\"><mark>서울</mark> &amp; <mark>amp</mark></p>"
-        );
-        assert_eq!(mark_html(html, &SearchWords::default()), html);
-    }
-
-    #[test]
-    fn text_runs_cover_the_whole_text() {
-        let words = SearchWords::parse("b");
-        let runs = parts("abcb", &words);
-        let joined: String = runs.iter().map(|p| p.text.as_str()).collect();
-        assert_eq!(joined, "abcb");
-        assert_eq!(runs.iter().filter(|p| p.mark).count(), 2);
-    }
 }
