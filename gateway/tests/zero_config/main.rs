@@ -10,6 +10,7 @@
 
 mod binary;
 mod crash;
+mod export;
 
 use std::time::Duration;
 
