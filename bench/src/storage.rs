@@ -58,6 +58,7 @@ pub(crate) async fn messages_per_second(
                             message_id: &reply,
                             content: "Quite fast: this answer is stored together with its question.",
                             status: MessageStatus::Complete,
+                            metrics: Default::default(),
                         }),
                         upstream_conversation_id: Some("upstream-conversation"),
                         upstream_message_id: None,

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use crate::auth::{Caller, ServerKey, bearer_token};
+use crate::console::{SystemScope, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -95,6 +96,19 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         }
     }
     client
+}
+
+/// Today the console admits the root API key only, as a viewer of every
+/// system; operator sessions will admit people with their role's systems.
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        ServerKey::from_request_parts(parts, state).await?;
+        Ok(Viewer {
+            scope: SystemScope::All,
+        })
+    }
 }
 
 /// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the

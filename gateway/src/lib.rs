@@ -32,6 +32,8 @@
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets;
+//! - [`console`]: the operator console's viewer, exports, charts and
+//!   retention (its store reads are `store::console`);
 //! - [`stored_text`]: what text a request may hand the store;
 //! - [`server`]: accepting connections, with their timeouts and limits;
 //! - [`sync`]: importing upstream history, on request and on a schedule;
@@ -44,7 +46,8 @@
 //! `sealing`, `identity` (`sync` uses `store` and `upstream`, never `state`;
 //! `cli` sits on top, beside `routes`). `error` maps the store's, the
 //! upstreams', sync's and the catalog's errors to HTTP; `store` and
-//! `upstream` import neither `error` nor each other.
+//! `upstream` import neither `error` nor each other. The console:
+//! `routes`, `pages` → `console` → `store`.
 
 pub mod archive;
 pub mod auth;
@@ -52,6 +55,7 @@ pub mod catalog;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod directory;
 pub mod error;
 pub mod extract;
@@ -220,6 +224,13 @@ impl App {
         self.spawn_upkeep();
         // Every replica follows changes to systems and agents.
         let watcher = self.state.catalog.clone().watch(token.clone());
+        if let Some(keep) = self.state.config.retention {
+            self.state.tasks.spawn(console::retention::run(
+                self.state.store.clone(),
+                keep,
+                self.state.draining.clone(),
+            ));
+        }
         // The router is built once and shared by every connection.
         server::serve(
             listener,

@@ -18,6 +18,9 @@ async fn main() -> std::process::ExitCode {
         Command::Sync(args) => gateway::cli::sync(&args).await,
         Command::Migrate => gateway::cli::migrate().await,
         Command::Check => gateway::cli::check().await,
+        Command::Export(args) => gateway::cli::export::run(&args)
+            .await
+            .map(|()| Outcome::quiet()),
     };
     match result {
         Ok(outcome) => {

@@ -36,6 +36,7 @@ use crate::identity::Identity;
 use crate::limits::budget;
 use crate::markdown;
 use crate::state::AppState;
+use crate::store::console::TurnMetrics;
 use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
@@ -266,6 +267,12 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
                 &reply.answer,
                 reply.conversation_id.as_deref(),
                 reply.message_id.as_deref(),
+                TurnMetrics {
+                    latency_ms: Some(millis(upstream)),
+                    ttft_ms: None,
+                    prompt_tokens: reply.usage.as_ref().map(|u| u.prompt_tokens),
+                    completion_tokens: reply.usage.as_ref().map(|u| u.completion_tokens),
+                },
             )
             .await?;
             count_usage(state, &turn.identity, reply.usage).await;
@@ -284,7 +291,8 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
             Ok((response, timing))
         }
         Err(e) => {
-            finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
+            let metrics = TurnMetrics::default();
+            finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await?;
             Err(turn.failed(e.into()))
         }
     }
@@ -295,10 +303,12 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
 /// outcome arrives as an event. Dropping the events means the client left:
 /// the partial answer is stored as `incomplete`.
 pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
+    let asked = Instant::now();
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,
         Err(e) => {
-            finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
+            let metrics = TurnMetrics::default();
+            finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await?;
             return Err(turn.failed(e.into()));
         }
     };
@@ -307,7 +317,7 @@ pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
     let (tx, rx) = mpsc::channel(32);
     state
         .tasks
-        .spawn(pump::pump(state.clone(), turn, upstream, tx));
+        .spawn(pump::pump(state.clone(), turn, upstream, tx, asked));
     Ok(TurnEvents::new(rx))
 }
 
@@ -343,6 +353,7 @@ async fn finish(
     text: &str,
     upstream_conversation_id: Option<&str>,
     upstream_message_id: Option<&str>,
+    metrics: TurnMetrics,
 ) -> ApiResult<()> {
     let reply_status = match outcome {
         Outcome::Complete => Some(MessageStatus::Complete),
@@ -368,6 +379,7 @@ async fn finish(
                 message_id: &turn.reply_id,
                 content: text,
                 status,
+                metrics,
             }),
             upstream_conversation_id,
             upstream_message_id,
@@ -391,6 +403,11 @@ async fn finish(
         });
     }
     Ok(())
+}
+
+/// `d` in whole milliseconds, saturating.
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
 /// A conversation's first title: the first line of the first message,

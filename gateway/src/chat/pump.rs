@@ -9,11 +9,12 @@ use futures::{Stream, StreamExt};
 use sdk::{StreamEvent, Usage};
 use tokio::sync::mpsc;
 
-use super::{Outcome, Turn, finish};
+use super::{Outcome, Turn, finish, millis};
 use crate::error::ApiError;
 use crate::markdown;
 use crate::state::AppState;
 use crate::store;
+use crate::store::console::TurnMetrics;
 use crate::upstream::{ReplyEvent, ReplyStream, UpstreamError};
 
 /// How often, at most, a streamed answer is re-rendered to HTML.
@@ -60,7 +61,10 @@ pub(super) async fn pump(
     turn: Turn,
     mut upstream: ReplyStream,
     tx: mpsc::Sender<Box<StreamEvent>>,
+    asked: Instant,
 ) {
+    // The console's metrics: time to the first text and to the end.
+    let mut first_text: Option<Duration> = None;
     let mut text = String::new();
     let mut ids = UpstreamIds::default();
     let mut usage: Option<Usage> = None;
@@ -100,10 +104,12 @@ pub(super) async fn pump(
                 continue;
             }
             Some(Ok(ReplyEvent::Delta(delta))) => {
+                first_text.get_or_insert_with(|| asked.elapsed());
                 text.push_str(&delta);
                 StreamEvent::Delta { text: delta }
             }
             Some(Ok(ReplyEvent::Replace(all))) => {
+                first_text.get_or_insert_with(|| asked.elapsed());
                 text.clone_from(&all);
                 StreamEvent::Replace { text: all }
             }
@@ -135,6 +141,12 @@ pub(super) async fn pump(
     }
     // Close the upstream connection before the (slower) database write.
     drop(upstream);
+    let metrics = TurnMetrics {
+        latency_ms: Some(millis(asked.elapsed())),
+        ttft_ms: first_text.map(millis),
+        prompt_tokens: usage.as_ref().map(|u| u.prompt_tokens),
+        completion_tokens: usage.as_ref().map(|u| u.completion_tokens),
+    };
 
     let outcome = match (&failure, cut) {
         (Some(e), _) => Outcome::Failed(e),
@@ -160,6 +172,7 @@ pub(super) async fn pump(
         &text,
         ids.conversation_id.as_deref(),
         ids.message_id.as_deref(),
+        metrics,
     )
     .await;
     super::count_usage(&state, &turn.identity, usage).await;

@@ -4,6 +4,7 @@
 //! prints it and turns it into the exit code.
 
 mod check;
+pub mod export;
 mod serve;
 mod sync;
 
@@ -46,6 +47,8 @@ pub enum Command {
     /// Check the configuration, the database and every upstream; print a
     /// table and exit non-zero on any problem.
     Check,
+    /// Write stored conversations (one line per message) as JSON Lines or CSV.
+    Export(export::ExportArgs),
 }
 
 /// What a command leaves for the terminal, and whether it succeeded.

@@ -82,6 +82,9 @@ pub struct Config {
     pub sync_every: Option<Duration>,
     /// Where finished turns are archived; `None`: nowhere.
     pub archive: Option<ArchiveSettings>,
+    /// Conversations with no activity for longer are purged (`None`: kept
+    /// forever).
+    pub retention: Option<time::Duration>,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
     /// Seals agent credentials stored at runtime (`CHAT_GATEWAY_SECRET_KEY`);
@@ -364,6 +367,10 @@ impl Config {
             ),
             sync_every: background::sync_every(vars)?,
             archive: background::archive(vars)?,
+            retention: match vars.number::<u32>("CHAT_GATEWAY_RETENTION_DAYS", 0)? {
+                0 => None,
+                days => Some(time::Duration::days(i64::from(days))),
+            },
             dev,
             secret_key: vars
                 .get_nonempty("CHAT_GATEWAY_SECRET_KEY")

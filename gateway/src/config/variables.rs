@@ -40,6 +40,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "if set, chat tokens must carry this aud",
     ),
     (
+        "CHAT_GATEWAY_RETENTION_DAYS",
+        "purge conversations inactive for longer than this many days, hourly; 0 or unset keeps them",
+    ),
+    (
         "CHAT_GATEWAY_TOKEN_TTL_SECS",
         "lifetime of tokens from /v1/chat-token, default 86400",
     ),

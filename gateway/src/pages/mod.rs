@@ -22,6 +22,7 @@
 
 mod assets;
 mod chat;
+mod console;
 mod i18n;
 mod intro;
 mod templates;
@@ -35,7 +36,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
-pub use self::i18n::{ChatTexts, CommonTexts, PageTexts};
+pub use self::i18n::{ChatTexts, CommonTexts, ConsoleTexts, PageTexts};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -45,6 +46,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/chat", get(chat::page))
         .route("/chat-api", get(chat::page))
         .route("/assets/{file}", get(assets::serve));
+    // The console's filter forms submit to their own pages.
+    let console_csp = csp.replace("form-action 'none'", "form-action 'self'");
+    let mut console = console::router();
     for (name, value) in security_headers(&csp) {
         // A page may set its own CSP (the chat page of a system with
         // origins of its own); the others get the common one.
@@ -54,7 +58,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             router.layer(SetResponseHeaderLayer::overriding(name, value))
         };
     }
-    router
+    for (name, value) in security_headers(&console_csp) {
+        console = console.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
+    router.merge(console)
 }
 
 /// The headers every page response carries.

@@ -5,7 +5,9 @@
 //! (module `assets`) and `languages` (the language menu).
 //!
 //! Templates end in `.html`, so every value is HTML-escaped unless a
-//! template says otherwise (none does). Boot data goes into
+//! template says otherwise: only the console transcript's assistant HTML
+//! (from `markdown::render`, sanitised, with `<mark>` added in its text)
+//! and the console's chart (SVG built from numbers and escaped text). Boot data goes into
 //! `<script type="application/json">` through `tojson`, which escapes `<`,
 //! `>`, `&` and `'`, so no value can close the script element. Undefined
 //! variables are errors, so a typo fails the tests instead of rendering
@@ -23,7 +25,7 @@ use super::assets;
 /// The product name shown in headers and titles.
 const PRODUCT: &str = "TZ-Chat";
 
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 9] = [
     (
         "base.html",
         include_str!("../../assets/templates/base.html"),
@@ -31,6 +33,26 @@ const TEMPLATES: [(&str, &str); 4] = [
     (
         "chat.html",
         include_str!("../../assets/templates/chat.html"),
+    ),
+    (
+        "console_analytics.html",
+        include_str!("../../assets/templates/console_analytics.html"),
+    ),
+    (
+        "console_filters.html",
+        include_str!("../../assets/templates/console_filters.html"),
+    ),
+    (
+        "console_list.html",
+        include_str!("../../assets/templates/console_list.html"),
+    ),
+    (
+        "console_nav.html",
+        include_str!("../../assets/templates/console_nav.html"),
+    ),
+    (
+        "console_transcript.html",
+        include_str!("../../assets/templates/console_transcript.html"),
     ),
     (
         "error.html",

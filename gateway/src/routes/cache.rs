@@ -12,9 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use sdk::{Conversation, Message};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::conversations::{message_views, page_before, page_limit};
 use crate::auth::ServerKey;
@@ -126,20 +124,10 @@ pub(super) async fn messages(
 
 /// A date (`YYYY-MM-DD`, UTC; as an end bound it includes the whole day) or
 /// an RFC 3339 timestamp.
-fn parse_bound(field: &str, raw: &str, end: bool) -> ApiResult<OffsetDateTime> {
-    let raw = raw.trim();
-    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Ok(t);
-    }
-    let date = Date::parse(raw, format_description!("[year]-[month]-[day]")).map_err(|_| {
+pub(super) fn parse_bound(field: &str, raw: &str, end: bool) -> ApiResult<OffsetDateTime> {
+    crate::console::date_bound(raw, end).ok_or_else(|| {
         ApiError::Validation(format!(
             "{field} must be a date (YYYY-MM-DD) or an RFC 3339 timestamp"
         ))
-    })?;
-    let date = if end {
-        date.next_day().unwrap_or(date)
-    } else {
-        date
-    };
-    Ok(date.midnight().assume_utc())
+    })
 }

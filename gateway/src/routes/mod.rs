@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(sync::router())
         .merge(cache::router())
+        .merge(admin::router())
         .merge(health::router())
         .merge(ws::router())
         .merge(openai::router())

@@ -8,8 +8,10 @@ mod imports;
 mod limits;
 mod listings;
 mod races;
+mod search;
 mod systems;
 mod turns;
+mod usage;
 
 use std::sync::Arc;
 
@@ -88,6 +90,7 @@ async fn answer(
                 message_id: &reply_id,
                 content: text,
                 status: MessageStatus::Complete,
+                metrics: Default::default(),
             }),
             upstream_conversation_id: Some(upstream.0),
             upstream_message_id: Some(upstream.1),
@@ -141,6 +144,8 @@ pub(crate) async fn run(store: &dyn Store) {
     limits::revocations_are_kept_until_their_time(store).await;
     limits::token_use_adds_up_per_day(store).await;
     systems::systems_and_agents_round_trip(store).await;
+    // Last: it ends with a retention purge.
+    search::console(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make
@@ -299,6 +304,7 @@ async fn turns_and_outcomes(store: &dyn Store) {
                 message_id: &partial_id,
                 content: "Once upon a",
                 status: MessageStatus::Incomplete,
+                metrics: Default::default(),
             }),
             upstream_conversation_id: Some("up-c1"),
             upstream_message_id: Some("up-m3"),

@@ -27,19 +27,19 @@
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
 pub mod catalog;
+pub mod console;
 pub mod feedback;
 pub mod postgres;
 mod probe;
+mod revocation;
 pub mod sqlite;
-mod turns;
-
-pub use self::turns::{UpstreamClaim, UpstreamIds};
 mod sync_rounds;
+mod turns;
+mod usage;
 
 pub use self::probe::probe;
 pub use self::sync_rounds::{LocalLease, SyncLease};
-mod revocation;
-mod usage;
+pub use self::turns::{UpstreamClaim, UpstreamIds};
 
 use std::sync::Arc;
 
@@ -47,6 +47,7 @@ use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
+use self::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, TurnMetrics};
 pub use self::revocation::{RevocationList, UserRevocation};
 pub use self::usage::TokenUsage;
 use crate::identity::Identity;
@@ -195,6 +196,8 @@ pub struct StoredReply<'a> {
     pub content: &'a str,
     /// `complete`, `incomplete` or `failed`.
     pub status: MessageStatus,
+    /// What the answer cost (the console's analytics).
+    pub metrics: TurnMetrics,
 }
 
 /// A page of a listing: at most `limit` items before the item `before`.
@@ -490,6 +493,40 @@ pub trait Store: Send + Sync + 'static {
 
     /// Delete one agent.
     async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError>;
+    // --- The operator console (see `console`) ---
+
+    /// Conversations matching `filter`, newest first (by creation);
+    /// `page.before` is the id of one already listed.
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError>;
+
+    /// One conversation, if it matches `filter` (the viewer's systems).
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError>;
+
+    /// How many conversations match `filter`.
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError>;
+
+    /// Every message of these conversations with its metrics: conversation
+    /// by conversation in the order of `conversation_ids`, each in order.
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError>;
+
+    /// Use per day, system and agent. `from`/`to` bound the messages' (and
+    /// started conversations') time; the other filters pick conversations.
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError>;
+
+    /// Delete the conversations (and their messages) with no activity since
+    /// `cutoff`. `Ok(None)` when another replica is purging right now.
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

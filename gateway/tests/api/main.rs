@@ -7,6 +7,7 @@ mod budgets;
 mod chat;
 mod chat_token;
 mod connections;
+mod console;
 mod errors;
 mod faults;
 mod feedback;

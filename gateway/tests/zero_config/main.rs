@@ -11,6 +11,7 @@
 mod binary;
 mod commands;
 mod crash;
+mod export;
 
 use std::time::Duration;
 

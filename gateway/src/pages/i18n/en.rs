@@ -1,6 +1,6 @@
 //! English page texts (the fallback).
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "Save",
@@ -60,4 +60,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     like: "Good answer",
     dislike: "Bad answer",
     error_feedback: "Your rating could not be saved. Please try again.",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "Console",
+    conversations: "Conversations",
+    analytics: "Analytics",
+    search: "Search words",
+    system: "System",
+    agent: "Agent",
+    user: "User",
+    from: "From",
+    to: "To",
+    status: "Status",
+    any_status: "Any",
+    failed: "Failed",
+    incomplete: "Incomplete",
+    apply: "Apply",
+    found: "Conversations found",
+    no_results: "No conversations match these filters.",
+    next_page: "Next page",
+    export_csv: "Export CSV",
+    export_jsonl: "Export JSON Lines",
+    messages: "Messages",
+    started: "Started",
+    last_activity: "Last activity",
+    latency: "Latency",
+    ttft: "Time to first token",
+    tokens: "Tokens",
+    upstream_id: "Upstream id",
+    back: "Back to the list",
+    day: "Day",
+    active_users: "Active users",
+    failures: "Failures",
+    download_csv: "Download CSV",
+    answer: "Answer",
+    messages_per_day: "Messages per day",
 };

@@ -1,6 +1,6 @@
 //! Spanish page texts.
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "Guardar",
@@ -60,4 +60,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     like: "Buena respuesta",
     dislike: "Mala respuesta",
     error_feedback: "No se pudo guardar tu valoración. Inténtalo de nuevo.",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "Consola",
+    conversations: "Conversaciones",
+    analytics: "Analítica",
+    search: "Palabras a buscar",
+    system: "Sistema",
+    agent: "Agente",
+    user: "Usuario",
+    from: "Desde",
+    to: "Hasta",
+    status: "Estado",
+    any_status: "Cualquiera",
+    failed: "Fallido",
+    incomplete: "Incompleto",
+    apply: "Aplicar",
+    found: "Conversaciones encontradas",
+    no_results: "Ninguna conversación coincide con estos filtros.",
+    next_page: "Página siguiente",
+    export_csv: "Exportar CSV",
+    export_jsonl: "Exportar JSON Lines",
+    messages: "Mensajes",
+    started: "Inicio",
+    last_activity: "Última actividad",
+    latency: "Latencia",
+    ttft: "Tiempo hasta el primer token",
+    tokens: "Tokens de uso",
+    upstream_id: "Id en el servicio",
+    back: "Volver a la lista",
+    day: "Día",
+    active_users: "Usuarios activos",
+    failures: "Fallos",
+    download_csv: "Descargar CSV",
+    answer: "Respuesta",
+    messages_per_day: "Mensajes por día",
 };

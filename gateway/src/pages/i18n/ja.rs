@@ -1,6 +1,6 @@
 //! Japanese page texts.
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "保存",
@@ -60,4 +60,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     like: "良い回答",
     dislike: "良くない回答",
     error_feedback: "評価を保存できませんでした。もう一度お試しください。",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "コンソール",
+    conversations: "会話",
+    analytics: "分析",
+    search: "検索語",
+    system: "システム",
+    agent: "エージェント",
+    user: "ユーザー",
+    from: "開始日",
+    to: "終了日",
+    status: "状態",
+    any_status: "すべて",
+    failed: "失敗",
+    incomplete: "未完了",
+    apply: "適用",
+    found: "見つかった会話",
+    no_results: "条件に一致する会話はありません。",
+    next_page: "次のページ",
+    export_csv: "CSV をエクスポート",
+    export_jsonl: "JSON Lines をエクスポート",
+    messages: "メッセージ",
+    started: "開始",
+    last_activity: "最終アクティビティ",
+    latency: "応答時間",
+    ttft: "最初のトークンまで",
+    tokens: "トークン",
+    upstream_id: "アップストリーム ID",
+    back: "一覧に戻る",
+    day: "日付",
+    active_users: "アクティブユーザー",
+    failures: "失敗数",
+    download_csv: "CSV をダウンロード",
+    answer: "回答",
+    messages_per_day: "日別メッセージ",
 };

@@ -1,6 +1,6 @@
 //! Korean page texts.
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "저장",
@@ -60,4 +60,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     like: "좋은 답변",
     dislike: "아쉬운 답변",
     error_feedback: "평가를 저장하지 못했습니다. 다시 시도해 주세요.",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "콘솔",
+    conversations: "대화",
+    analytics: "분석",
+    search: "검색어",
+    system: "시스템",
+    agent: "에이전트",
+    user: "사용자",
+    from: "시작일",
+    to: "종료일",
+    status: "상태",
+    any_status: "전체",
+    failed: "실패",
+    incomplete: "미완료",
+    apply: "적용",
+    found: "찾은 대화",
+    no_results: "조건에 맞는 대화가 없습니다.",
+    next_page: "다음 페이지",
+    export_csv: "CSV 내보내기",
+    export_jsonl: "JSON Lines 내보내기",
+    messages: "메시지",
+    started: "시작",
+    last_activity: "마지막 활동",
+    latency: "응답 시간",
+    ttft: "첫 토큰까지 시간",
+    tokens: "토큰",
+    upstream_id: "업스트림 ID",
+    back: "목록으로",
+    day: "날짜",
+    active_users: "활성 사용자",
+    failures: "실패 수",
+    download_csv: "CSV 다운로드",
+    answer: "답변",
+    messages_per_day: "일별 메시지",
 };

@@ -20,6 +20,7 @@
 //! without a reload. `{name}` in a text is filled in by the page.
 
 mod chat;
+mod console;
 mod en;
 mod es;
 mod ja;
@@ -30,6 +31,7 @@ use sdk::{Lang, SharedTexts};
 use serde::Serialize;
 
 pub use self::chat::ChatTexts;
+pub use self::console::ConsoleTexts;
 
 /// The texts of one page in one language: shared, common and the page's
 /// own (`P`), serialized as one flat table.
@@ -89,6 +91,22 @@ pub(super) fn chat(lang: Lang) -> PageTexts<ChatTexts> {
     }
 }
 
+/// The console pages' texts for `lang`.
+pub(super) fn console(lang: Lang) -> PageTexts<ConsoleTexts> {
+    let page = match lang {
+        Lang::En => &en::CONSOLE,
+        Lang::Es => &es::CONSOLE,
+        Lang::Ko => &ko::CONSOLE,
+        Lang::Zh => &zh::CONSOLE,
+        Lang::Ja => &ja::CONSOLE,
+    };
+    PageTexts {
+        shared: SharedTexts::for_lang(lang),
+        common: common(lang),
+        page,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +130,25 @@ mod tests {
                 + count(serde_json::to_value(t.common).unwrap())
                 + count(serde_json::to_value(t.page).unwrap());
             assert_eq!(values(&t).len(), parts, "{lang}: a key is in two parts");
+        }
+    }
+
+    #[test]
+    fn the_console_is_translated_and_keys_are_unique() {
+        let en = values(&console(Lang::En));
+        for lang in Lang::ALL {
+            let texts = console(lang);
+            let count = |v: serde_json::Value| v.as_object().map_or(0, |m| m.len());
+            let parts = count(serde_json::to_value(texts.shared).unwrap())
+                + count(serde_json::to_value(texts.common).unwrap())
+                + count(serde_json::to_value(texts.page).unwrap());
+            let t = values(&texts);
+            assert_eq!(t.len(), parts, "{lang}: a key is in two parts");
+            assert!(t.iter().all(|(_, v)| !v.trim().is_empty()), "{lang}");
+            if lang != Lang::En {
+                let same = t.iter().zip(&en).filter(|(a, b)| a.1 == b.1).count();
+                assert!(same <= 3, "{lang}: {same} texts are still English");
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! Chinese (Simplified) page texts.
 
-use super::{ChatTexts, CommonTexts};
+use super::{ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "保存",
@@ -60,4 +60,40 @@ pub(super) const CHAT: ChatTexts = ChatTexts {
     like: "回答很好",
     dislike: "回答不好",
     error_feedback: "无法保存你的评价，请重试。",
+};
+
+pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
+    console: "控制台",
+    conversations: "对话",
+    analytics: "分析",
+    search: "搜索词",
+    system: "系统",
+    agent: "智能体",
+    user: "用户",
+    from: "开始日期",
+    to: "结束日期",
+    status: "状态",
+    any_status: "全部",
+    failed: "失败",
+    incomplete: "未完成",
+    apply: "应用",
+    found: "找到的对话",
+    no_results: "没有符合条件的对话。",
+    next_page: "下一页",
+    export_csv: "导出 CSV",
+    export_jsonl: "导出 JSON Lines",
+    messages: "消息",
+    started: "开始时间",
+    last_activity: "最后活动",
+    latency: "延迟",
+    ttft: "首个令牌时间",
+    tokens: "令牌",
+    upstream_id: "上游 ID",
+    back: "返回列表",
+    day: "日期",
+    active_users: "活跃用户",
+    failures: "失败数",
+    download_csv: "下载 CSV",
+    answer: "回答",
+    messages_per_day: "每日消息",
 };

@@ -9,9 +9,11 @@
 //! | GET, PATCH, DELETE | `/v1/admin/systems/{id}/agents/{agent}` | one stored agent |
 //! | POST | `/v1/admin/systems/{id}/agents/{agent}/test` | probe one agent |
 //!
-//! Every handler takes an [`Admin`] caller: today the root API key.
+//! Every handler takes an [`Admin`] caller: today the root API key. The
+//! console's data API (conversations, export, analytics) is in `console`.
 
 mod agents;
+mod console;
 mod probe;
 mod systems;
 
@@ -26,6 +28,7 @@ pub(crate) type Admin = crate::auth::ServerKey;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
+        .merge(console::router())
         .route(
             "/v1/admin/systems",
             get(systems::list).post(systems::create),

@@ -109,6 +109,7 @@ pub(super) async fn imports_racing_live_turns(store: Arc<dyn Store>) {
                             message_id: &reply_id,
                             content: "live answer",
                             status: MessageStatus::Complete,
+                            metrics: Default::default(),
                         }),
                         upstream_conversation_id: Some(&upstream_conversation),
                         upstream_message_id: Some(&upstream_turn),

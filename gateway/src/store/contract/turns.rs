@@ -48,6 +48,7 @@ async fn fail(store: &dyn Store, turn: &Turn, partial: Option<&str>) {
                 message_id: &reply_id,
                 content,
                 status: MessageStatus::Incomplete,
+                metrics: Default::default(),
             }),
             upstream_conversation_id: None,
             upstream_message_id: None,

@@ -33,6 +33,7 @@
 //! apply each migration once.
 
 mod catalog;
+mod console;
 mod feedback;
 mod limits;
 pub(crate) mod probe;
@@ -50,6 +51,7 @@ use sqlx::FromRow;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, RevocationList, Scope, Store, StoreError,
@@ -509,6 +511,43 @@ impl Store for PgStore {
 
     async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
         catalog::delete_agent(&self.pool, system_id, id).await
+    }
+
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        console::conversations(&self.pool, filter, page.limit, page.before, None).await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        console::conversations(&self.pool, filter, 1, None, Some(id))
+            .await
+            .map(|found| found.into_iter().next())
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        console::count(&self.pool, filter).await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        console::messages(&self.pool, conversation_ids).await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        console::daily_usage(&self.pool, filter).await
+    }
+
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
+        console::purge_inactive(&self.pool, cutoff).await
     }
 }
 

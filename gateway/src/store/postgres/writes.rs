@@ -14,7 +14,7 @@
 //! collisions between owners only serialise two unrelated writes.
 //!
 //! [`finish_turn`]'s statements live in the SQL function `tz_finish_turn`
-//! (`migrations/postgres/0002_finish_turn.sql`) so that a turn's end is one
+//! (`migrations/postgres/0002_finish_turn.sql`, last redefined in `0010_console.sql`) so that a turn's end is one
 //! round trip; a plain new message is likewise one statement. Round trips,
 //! not PostgreSQL's work, were what capped a gateway on PostgreSQL
 //! (BENCHMARKS.md).
@@ -245,7 +245,8 @@ async fn begin_new_message(
 /// a transaction of seven.
 pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), StoreError> {
     let reply = end.reply.as_ref();
-    sqlx::query("SELECT tz_finish_turn($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+    let metrics = reply.map(|r| r.metrics).unwrap_or_default();
+    sqlx::query("SELECT tz_finish_turn($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(end.conversation_id)
         .bind(stored(end.at))
         .bind(end.user_message_id)
@@ -255,6 +256,14 @@ pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), 
         .bind(reply.map(|r| r.content))
         .bind(reply.map(|r| r.status.as_str()))
         .bind(end.upstream_conversation_id)
+        .bind(metrics.latency_ms.and_then(|n| i32::try_from(n).ok()))
+        .bind(metrics.ttft_ms.and_then(|n| i32::try_from(n).ok()))
+        .bind(metrics.prompt_tokens.and_then(|n| i64::try_from(n).ok()))
+        .bind(
+            metrics
+                .completion_tokens
+                .and_then(|n| i64::try_from(n).ok()),
+        )
         .execute(pool)
         .await?;
     Ok(())

@@ -30,6 +30,7 @@ macro_rules! conversation_columns {
 
 mod catalog;
 mod checkpoint;
+mod console;
 mod feedback;
 mod limits;
 pub(crate) mod probe;
@@ -53,6 +54,7 @@ use self::readers::Readers;
 use self::reads::{OwnedScope, Search};
 use self::writer::Writer;
 use self::writes::{OwnedEnd, OwnedTurn};
+use super::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage};
 use super::{
     Begin, ConversationFilter, ConversationRecord, ImportCounts, ImportedConversation,
     ImportedTurn, MessageRecord, NewTurn, PageRequest, RevocationList, Scope, Store, StoreError,
@@ -494,6 +496,61 @@ impl Store for SqliteStore {
         self.writer
             .write(move |conn| catalog::delete_agent(conn, &system_id, &id))
             .await
+    }
+
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        let (filter, limit, before) = (filter.clone(), page.limit, page.before.map(str::to_owned));
+        self.readers
+            .read(move |conn| console::conversations(conn, &filter, limit, before.as_deref(), None))
+            .await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        let (filter, id) = (filter.clone(), id.to_owned());
+        self.readers
+            .read(move |conn| console::conversations(conn, &filter, 1, None, Some(&id)))
+            .await
+            .map(|found| found.into_iter().next())
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |conn| console::count(conn, &filter))
+            .await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        let ids = conversation_ids.to_vec();
+        self.readers
+            .read(move |conn| console::messages(conn, &ids))
+            .await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |conn| console::daily_usage(conn, &filter))
+            .await
+    }
+
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
+        let cutoff = to_millis(cutoff);
+        self.writer
+            .write(move |conn| console::purge_inactive(conn, cutoff))
+            .await
+            .map(Some)
     }
 }
 

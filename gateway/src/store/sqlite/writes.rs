@@ -10,6 +10,7 @@ use sdk::MessageStatus;
 use super::reads::conversation_from_row;
 use super::turns;
 use crate::identity::Identity;
+use crate::store::console::TurnMetrics;
 use crate::store::{
     Begin, ConversationRecord, ImportCounts, ImportedConversation, ImportedTurn, NewTurn,
     StoreError, TurnEnd, TurnStart, to_millis,
@@ -53,7 +54,7 @@ pub(super) struct OwnedEnd {
     conversation_id: String,
     user_message_id: String,
     user_status: MessageStatus,
-    reply: Option<(String, String, MessageStatus)>,
+    reply: Option<(String, String, MessageStatus, TurnMetrics)>,
     upstream_conversation_id: Option<String>,
     upstream_message_id: Option<String>,
     at: i64,
@@ -65,9 +66,14 @@ impl From<&TurnEnd<'_>> for OwnedEnd {
             conversation_id: e.conversation_id.to_owned(),
             user_message_id: e.user_message_id.to_owned(),
             user_status: e.user_status,
-            reply: e
-                .reply
-                .map(|r| (r.message_id.to_owned(), r.content.to_owned(), r.status)),
+            reply: e.reply.map(|r| {
+                (
+                    r.message_id.to_owned(),
+                    r.content.to_owned(),
+                    r.status,
+                    r.metrics,
+                )
+            }),
             upstream_conversation_id: e.upstream_conversation_id.map(str::to_owned),
             upstream_message_id: e.upstream_message_id.map(str::to_owned),
             at: to_millis(e.at),
@@ -191,14 +197,15 @@ pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreEr
         e.conversation_id,
         e.user_message_id
     ])?;
-    if let Some((id, content, status)) = &e.reply {
+    if let Some((id, content, status, metrics)) = &e.reply {
         conn.prepare_cached(
             "INSERT INTO messages
-                 (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at)
+                 (id, conversation_id, role, content, status, upstream_message_id, created_at, updated_at,
+                  latency_ms, ttft_ms, prompt_tokens, completion_tokens)
              VALUES (?1, ?2, 'assistant', ?3, ?4,
                  CASE WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = ?2
                      AND m.upstream_message_id = ?5 AND m.role = 'assistant') THEN NULL ELSE ?5 END,
-                 ?6, ?6)",
+                 ?6, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             id,
@@ -206,7 +213,11 @@ pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreEr
             content,
             status.as_str(),
             e.upstream_message_id,
-            e.at
+            e.at,
+            metrics.latency_ms,
+            metrics.ttft_ms,
+            metrics.prompt_tokens.and_then(|n| i64::try_from(n).ok()),
+            metrics.completion_tokens.and_then(|n| i64::try_from(n).ok())
         ])?;
     }
     if let Some(upstream) = &e.upstream_conversation_id {

@@ -1,0 +1,234 @@
+//! The console's reads and the retention purge on PostgreSQL. Search words
+//! are matched with `ILIKE`, which the `pg_trgm` index (migration 0010)
+//! serves for words of three characters or more.
+
+use sqlx::postgres::{PgArguments, PgPool, PgRow};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Postgres, Row};
+
+use super::{ConversationRow, stored};
+use crate::store::console::usage::{self, DayOf, UsageRow};
+use crate::store::console::{
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
+    Where, in_listing_order, like_pattern,
+};
+use crate::store::{MessageRecord, StoreError, role_from_str, status_from_str};
+
+/// The PostgreSQL spelling of the console's SQL.
+pub(super) struct Pg;
+
+impl Dialect for Pg {
+    fn placeholder(n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn contains(m: &str, word: &str, sql: &mut Where) {
+        let p = sql.arg::<Pg>(Arg::Text(like_pattern(word)));
+        sql.text
+            .push_str(&format!("{m}.content ILIKE {p} ESCAPE '\\'"));
+    }
+}
+
+impl DayOf for Pg {
+    fn day(column: &str) -> String {
+        format!("CAST(floor(extract(epoch FROM {column}) / 86400) AS BIGINT)")
+    }
+}
+
+/// The retention purge's advisory lock: one replica purges at a time.
+const PURGE_LOCK: &str = "tz-chat/retention";
+
+fn bind_all<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    args: Vec<Arg>,
+) -> Query<'q, Postgres, PgArguments> {
+    for a in args {
+        query = match a {
+            Arg::Text(s) => query.bind(s),
+            Arg::Time(t) => query.bind(stored(t)),
+        };
+    }
+    query
+}
+
+/// The message columns [`message_from_row`] reads, on the row `m`.
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.status, \
+     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens";
+
+fn message_from_row(row: &PgRow) -> Result<ConsoleMessage, sqlx::Error> {
+    let role: String = row.try_get(2)?;
+    let status: String = row.try_get(4)?;
+    let ms = |i: usize| -> Result<Option<u32>, sqlx::Error> {
+        Ok(row
+            .try_get::<Option<i32>, _>(i)?
+            .and_then(|n| u32::try_from(n).ok()))
+    };
+    let tokens = |i: usize| -> Result<Option<u64>, sqlx::Error> {
+        Ok(row
+            .try_get::<Option<i64>, _>(i)?
+            .and_then(|n| u64::try_from(n).ok()))
+    };
+    Ok(ConsoleMessage {
+        record: MessageRecord {
+            id: row.try_get(0)?,
+            conversation_id: row.try_get(1)?,
+            role: role_from_str(&role),
+            content: row.try_get(3)?,
+            status: status_from_str(&status),
+            upstream_message_id: row.try_get(5)?,
+            created_at: row.try_get(6)?,
+        },
+        metrics: TurnMetrics {
+            latency_ms: ms(7)?,
+            ttft_ms: ms(8)?,
+            prompt_tokens: tokens(9)?,
+            completion_tokens: tokens(10)?,
+        },
+    })
+}
+
+pub(super) async fn conversations(
+    pool: &PgPool,
+    filter: &ConsoleFilter,
+    limit: u32,
+    before: Option<&str>,
+    only: Option<&str>,
+) -> Result<Vec<ConsoleConversation>, StoreError> {
+    let mut w = Where::default();
+    w.filter::<Pg>(filter);
+    if let Some(id) = only {
+        let p = w.arg::<Pg>(Arg::Text(id.to_owned()));
+        w.text.push_str(&format!(" AND c.id = {p}"));
+    }
+    if let Some(before) = before {
+        let p = w.arg::<Pg>(Arg::Text(before.to_owned()));
+        w.text.push_str(&format!(
+            " AND (c.created_at, c.id) < (SELECT created_at, id FROM conversations WHERE id = {p})"
+        ));
+    }
+    let sql = format!(
+        "SELECT c.id, c.system_id, c.user_id, c.upstream_conversation_id, c.title, c.created_at,
+                c.updated_at, c.agent,
+                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS messages
+         FROM conversations c WHERE 1 = 1{}
+         ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
+        w.text
+    );
+    let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args)
+        .fetch_all(pool)
+        .await?;
+    let mut found = rows
+        .iter()
+        .map(|row| {
+            Ok(ConsoleConversation {
+                record: <ConversationRow as sqlx::FromRow<PgRow>>::from_row(row)?.into(),
+                agent: row.try_get("agent")?,
+                messages: u64::try_from(row.try_get::<i64, _>("messages")?).unwrap_or(0),
+                hit: None,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    if filter.words.is_empty() || found.is_empty() {
+        return Ok(found);
+    }
+    let ids: Vec<String> = found.iter().map(|c| c.record.id.clone()).collect();
+    let mut w = Where::default();
+    // `$1` is the id list, bound first.
+    w.args.push(Arg::Text(String::new()));
+    w.words::<Pg>("m", &filter.words);
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m
+         WHERE m.conversation_id = ANY($1){} ORDER BY m.seq",
+        w.text
+    );
+    let query = sqlx::query(AssertSqlSafe(sql)).bind(ids);
+    let hits = bind_all(query, w.args.split_off(1)).fetch_all(pool).await?;
+    for row in &hits {
+        let hit = message_from_row(row)?;
+        if let Some(c) = found
+            .iter_mut()
+            .find(|c| c.record.id == hit.record.conversation_id && c.hit.is_none())
+        {
+            c.hit = Some(hit.record);
+        }
+    }
+    Ok(found)
+}
+
+pub(super) async fn count(pool: &PgPool, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+    let mut w = Where::default();
+    w.filter::<Pg>(filter);
+    let sql = format!("SELECT COUNT(*) FROM conversations c WHERE 1 = 1{}", w.text);
+    let n: i64 = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(super) async fn messages(
+    pool: &PgPool,
+    conversation_ids: &[String],
+) -> Result<Vec<ConsoleMessage>, StoreError> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m
+         WHERE m.conversation_id = ANY($1) ORDER BY m.conversation_id, m.seq"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(conversation_ids)
+        .fetch_all(pool)
+        .await?;
+    let found = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(in_listing_order(conversation_ids, found))
+}
+
+pub(super) async fn daily_usage(
+    pool: &PgPool,
+    filter: &ConsoleFilter,
+) -> Result<Vec<DailyUsage>, StoreError> {
+    let mut answers: [Vec<UsageRow>; 4] = Default::default();
+    for (answer, (sql, w)) in answers.iter_mut().zip(usage::queries::<Pg>(filter)) {
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), w.args)
+            .fetch_all(pool)
+            .await?;
+        *answer = rows
+            .iter()
+            .map(|row| {
+                let numbers = (3..row.len())
+                    .map(|i| row.try_get::<Option<i64>, _>(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, numbers))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    }
+    Ok(usage::merge(answers))
+}
+
+/// One replica at a time: the purge holds a transaction-scoped advisory
+/// lock; a replica that cannot take it at once skips this round.
+pub(super) async fn purge_inactive(
+    pool: &PgPool,
+    cutoff: time::OffsetDateTime,
+) -> Result<Option<u64>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(PURGE_LOCK)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let done = sqlx::query("DELETE FROM conversations WHERE updated_at < $1")
+        .bind(stored(cutoff))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(done.rows_affected()))
+}

@@ -1,0 +1,220 @@
+//! The console's reads and the retention purge on SQLite. Search words of
+//! three characters or more are answered by the FTS5 trigram index
+//! (`messages_fts`, migration 0011); shorter ones by `LIKE`.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
+
+use crate::store::console::usage::{self, DayOf, UsageRow};
+use crate::store::console::{
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
+    Where, in_listing_order, like_pattern,
+};
+use crate::store::{
+    MessageRecord, StoreError, from_millis, role_from_str, status_from_str, to_millis,
+};
+
+use super::reads::conversation_from_row;
+
+/// The SQLite spelling of the console's SQL.
+pub(super) struct Lite;
+
+impl Dialect for Lite {
+    fn placeholder(n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn contains(m: &str, word: &str, sql: &mut Where) {
+        if word.chars().count() >= 3 {
+            // An FTS5 string is a phrase; on a trigram index, a substring.
+            let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+            let p = sql.arg::<Lite>(Arg::Text(phrase));
+            sql.text.push_str(&format!(
+                "{m}.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p})"
+            ));
+        } else {
+            let p = sql.arg::<Lite>(Arg::Text(like_pattern(word)));
+            sql.text
+                .push_str(&format!("{m}.content LIKE {p} ESCAPE '\\'"));
+        }
+    }
+}
+
+impl DayOf for Lite {
+    fn day(column: &str) -> String {
+        format!("({column} / 86400000)")
+    }
+}
+
+fn values(args: Vec<Arg>) -> Vec<Value> {
+    args.into_iter()
+        .map(|a| match a {
+            Arg::Text(s) => Value::Text(s),
+            Arg::Time(t) => Value::Integer(to_millis(t)),
+        })
+        .collect()
+}
+
+/// The message columns [`message_from_row`] reads, on the row `m`.
+const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.status, \
+     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens";
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ConsoleMessage> {
+    let role: String = row.get(2)?;
+    let status: String = row.get(4)?;
+    let tokens = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(row
+            .get::<_, Option<i64>>(i)?
+            .and_then(|n| u64::try_from(n).ok()))
+    };
+    let ms = |i: usize| -> rusqlite::Result<Option<u32>> {
+        Ok(row
+            .get::<_, Option<i64>>(i)?
+            .and_then(|n| u32::try_from(n).ok()))
+    };
+    Ok(ConsoleMessage {
+        record: MessageRecord {
+            id: row.get(0)?,
+            conversation_id: row.get(1)?,
+            role: role_from_str(&role),
+            content: row.get(3)?,
+            status: status_from_str(&status),
+            upstream_message_id: row.get(5)?,
+            created_at: from_millis(row.get(6)?),
+        },
+        metrics: TurnMetrics {
+            latency_ms: ms(7)?,
+            ttft_ms: ms(8)?,
+            prompt_tokens: tokens(9)?,
+            completion_tokens: tokens(10)?,
+        },
+    })
+}
+
+pub(super) fn conversations(
+    conn: &Connection,
+    filter: &ConsoleFilter,
+    limit: u32,
+    before: Option<&str>,
+    only: Option<&str>,
+) -> Result<Vec<ConsoleConversation>, StoreError> {
+    let mut w = Where::default();
+    w.filter::<Lite>(filter);
+    if let Some(id) = only {
+        let p = w.arg::<Lite>(Arg::Text(id.to_owned()));
+        w.text.push_str(&format!(" AND c.id = {p}"));
+    }
+    if let Some(before) = before {
+        let p = w.arg::<Lite>(Arg::Text(before.to_owned()));
+        w.text.push_str(&format!(
+            " AND (c.created_at, c.id) < (SELECT created_at, id FROM conversations WHERE id = {p})"
+        ));
+    }
+    let sql = format!(
+        "SELECT c.id, c.system_id, c.user_id, c.upstream_conversation_id, c.title, c.created_at,
+                c.updated_at, c.agent,
+                (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)
+         FROM conversations c WHERE 1 = 1{}
+         ORDER BY c.created_at DESC, c.id DESC LIMIT {limit}",
+        w.text
+    );
+    let mut found = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(values(w.args)), |row| {
+            Ok(ConsoleConversation {
+                record: conversation_from_row(row)?,
+                agent: row.get(7)?,
+                messages: u64::try_from(row.get::<_, i64>(8)?).unwrap_or(0),
+                hit: None,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    if filter.words.is_empty() || found.is_empty() {
+        return Ok(found);
+    }
+    let mut w = Where::default();
+    let ids: Vec<String> = found
+        .iter()
+        .map(|c| w.arg::<Lite>(Arg::Text(c.record.id.clone())))
+        .collect();
+    w.words::<Lite>("m", &filter.words);
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m
+         WHERE m.conversation_id IN ({}){} ORDER BY m.seq",
+        ids.join(", "),
+        w.text
+    );
+    let hits = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(values(w.args)), message_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    for hit in hits {
+        if let Some(c) = found
+            .iter_mut()
+            .find(|c| c.record.id == hit.record.conversation_id && c.hit.is_none())
+        {
+            c.hit = Some(hit.record);
+        }
+    }
+    Ok(found)
+}
+
+pub(super) fn count(conn: &Connection, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+    let mut w = Where::default();
+    w.filter::<Lite>(filter);
+    let sql = format!("SELECT COUNT(*) FROM conversations c WHERE 1 = 1{}", w.text);
+    let n: i64 = conn
+        .prepare(&sql)?
+        .query_row(params_from_iter(values(w.args)), |row| row.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+pub(super) fn messages(
+    conn: &Connection,
+    conversation_ids: &[String],
+) -> Result<Vec<ConsoleMessage>, StoreError> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=conversation_ids.len())
+        .map(Lite::placeholder)
+        .collect();
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m
+         WHERE m.conversation_id IN ({}) ORDER BY m.conversation_id, m.seq",
+        list.join(", ")
+    );
+    let found = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(conversation_ids), message_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(in_listing_order(conversation_ids, found))
+}
+
+pub(super) fn daily_usage(
+    conn: &Connection,
+    filter: &ConsoleFilter,
+) -> Result<Vec<DailyUsage>, StoreError> {
+    let mut answers: [Vec<UsageRow>; 4] = Default::default();
+    for (answer, (sql, w)) in answers.iter_mut().zip(usage::queries::<Lite>(filter)) {
+        let mut stmt = conn.prepare(&sql)?;
+        let width = stmt.column_count();
+        *answer = stmt
+            .query_map(params_from_iter(values(w.args)), |row| {
+                let numbers = (3..width)
+                    .map(|i| row.get::<_, Option<i64>>(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, numbers))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+    }
+    Ok(usage::merge(answers))
+}
+
+/// On the writer: SQLite serves one process, so no other purge can run.
+pub(super) fn purge_inactive(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
+    let n = conn
+        .prepare_cached("DELETE FROM conversations WHERE updated_at < ?1")?
+        .execute(params![cutoff])?;
+    Ok(n as u64)
+}
