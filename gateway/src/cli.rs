@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use sdk::{ChatUrlOptions, Lang};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 use crate::App;
 use crate::config::{Config, Mode, VARIABLES};
@@ -61,16 +60,10 @@ fn variables_help() -> String {
     out
 }
 
-fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-}
-
 /// `chat-gateway serve`.
 pub async fn serve() -> anyhow::Result<()> {
-    init_tracing();
     let mut config = Config::from_process_env()?;
+    let _logs = crate::logs::init(config.observability.log_format)?;
     // Migrate before listening: probes are refused, not left hanging, until
     // the gateway can serve.
     let store = crate::store::open(&config.database_url).await?;

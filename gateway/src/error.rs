@@ -59,6 +59,10 @@ pub enum ApiError {
     /// The chat token was refused (401).
     #[error("{0}")]
     Token(#[from] JwtError),
+    /// `GET /metrics` with a bearer token other than
+    /// `CHAT_GATEWAY_METRICS_TOKEN` (401).
+    #[error("Invalid metrics token")]
+    InvalidMetricsToken,
     /// Request identity differs from the token's (403).
     #[error("system_id/user_id must match token")]
     IdentityMismatch,
@@ -131,7 +135,9 @@ impl ApiError {
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
+            E::MissingCredentials | E::InvalidApiKey | E::InvalidMetricsToken | E::Token(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -163,7 +169,7 @@ impl ApiError {
             E::Validation(_) => ErrorCode::ValidationFailed,
             E::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             E::MissingCredentials => ErrorCode::MissingCredentials,
-            E::InvalidApiKey => ErrorCode::InvalidApiKey,
+            E::InvalidApiKey | E::InvalidMetricsToken => ErrorCode::InvalidApiKey,
             E::Token(JwtError::Expired) => ErrorCode::TokenExpired,
             E::Token(JwtError::BadSignature) => ErrorCode::TokenInvalidSignature,
             E::Token(JwtError::MissingClaim(_)) => ErrorCode::TokenMissingClaims,
@@ -262,6 +268,9 @@ impl IntoResponse for ApiError {
         } = &self
         {
             body = body.for_turn(conversation_id.clone(), message_id.clone());
+        }
+        if let Some(id) = crate::request_id::current() {
+            body = body.for_request(id);
         }
         let mut resp = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

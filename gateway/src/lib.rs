@@ -28,12 +28,16 @@
 //!   HTTP;
 //! - [`pages`]: the chat page end users see, and its assets;
 //! - [`stored_text`]: what text a request may hand the store;
-//! - [`server`]: accepting connections, with their timeouts and limits.
+//! - [`server`]: accepting connections, with their timeouts and limits;
+//! - [`metrics`]: the Prometheus series; [`logs`]: log lines and traces;
+//!   [`request_id`] and [`trace_context`]: what ties a request's log lines,
+//!   error body and upstream calls together.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
 //! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
-//! `store` and `upstream` import neither `error` nor each other.
+//! `store` and `upstream` import neither `error` nor each other. `metrics`,
+//! `request_id` and `trace_context` are leaves anyone may import.
 
 pub mod auth;
 pub mod chat;
@@ -42,15 +46,19 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod identity;
+pub mod logs;
 pub mod markdown;
+pub mod metrics;
 pub mod origins;
 pub mod pages;
+pub mod request_id;
 pub mod routes;
 pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod store;
 pub mod stored_text;
+pub mod trace_context;
 pub mod upstream;
 
 use std::future::Future;

@@ -32,6 +32,7 @@ use tokio::sync::mpsc;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
+use crate::metrics::{self, TurnLabels, TurnOutcome, TurnTimes};
 use crate::state::AppState;
 use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
@@ -80,6 +81,10 @@ pub struct Turn {
     html: bool,
     /// Time spent storing the question.
     stored_in: Duration,
+    /// When the turn began, for the gateway's own share of its time.
+    started: Instant,
+    /// How the turn is counted in the metrics.
+    labels: TurnLabels,
 }
 
 impl Turn {
@@ -95,6 +100,20 @@ impl Turn {
             conversation_id: self.conversation_id.clone(),
             message_id: self.user_message_id.clone(),
         }
+    }
+
+    /// Count the turn in the metrics: it ended with `outcome` after the
+    /// upstream took `upstream` (its first text after `first_token`).
+    fn count(&self, outcome: TurnOutcome, upstream: Duration, first_token: Option<Duration>) {
+        metrics::turn(
+            &self.labels,
+            outcome,
+            TurnTimes {
+                total: self.started.elapsed(),
+                upstream,
+                first_token,
+            },
+        );
     }
 
     fn request(&self) -> UpstreamRequest<'_> {
@@ -118,6 +137,7 @@ impl Turn {
 
 /// Resolve the upstream and store the user's message.
 pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
+    let started = Instant::now();
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
@@ -149,9 +169,9 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         None => (new_id(), title_of(&input.message)),
     };
     let storing = Instant::now();
-    let begun = state
-        .store
-        .begin_turn(&NewTurn {
+    let begun = timed_write(
+        "begin_turn",
+        state.store.begin_turn(&NewTurn {
             owner: &input.identity,
             conversation_id: input.conversation_id.as_deref(),
             new_conversation_id: &new_conversation_id,
@@ -161,10 +181,11 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             retry_of: input.retry_of.as_deref(),
             agent: input.agent.as_deref(),
             at: OffsetDateTime::now_utc(),
-        })
-        .await?;
-    let started = match begun {
-        Begin::Started(started) => started,
+        }),
+    )
+    .await?;
+    let begun = match begun {
+        Begin::Started(begun) => begun,
         Begin::ConversationNotFound => return Err(ApiError::ConversationNotFound),
         Begin::RetryTargetNotFound => {
             return Err(ApiError::Validation(
@@ -180,7 +201,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     // A conversation continued without naming an agent stays with the one
     // it started with.
     if input.agent.is_none()
-        && let Some(bound) = started.agent.as_deref()
+        && let Some(bound) = begun.agent.as_deref()
     {
         let key = RouteKey {
             system: &input.identity.system,
@@ -194,7 +215,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             ),
         }
     }
-    let user_message_id = started.user_message_id;
+    let user_message_id = begun.user_message_id;
     // Stateless upstreams get the conversation's earlier turns: one read of
     // the messages stored before this turn's question.
     let history = match upstream.wants_history() {
@@ -203,7 +224,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
                 .store
                 .list_messages(
                     Scope::Owner(&input.identity),
-                    &started.conversation_id,
+                    &begun.conversation_id,
                     PageRequest {
                         limit: history::messages_to_read(window),
                         before: Some(&user_message_id),
@@ -215,13 +236,18 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         }
         _ => Vec::new(),
     };
+    let labels = TurnLabels::new(
+        &system_label(state, &input.identity.system),
+        begun.agent.as_deref(),
+        upstream.kind(),
+    );
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
         identity: input.identity,
-        agent: started.agent,
-        upstream_conversation_id: started.upstream_conversation_id,
-        conversation_id: started.conversation_id,
+        agent: begun.agent,
+        upstream_conversation_id: begun.upstream_conversation_id,
+        conversation_id: begun.conversation_id,
         user_message_id,
         reply_id: new_id(),
         message: input.message,
@@ -229,7 +255,33 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         history,
         html: input.html,
         stored_in: storing.elapsed(),
+        started,
+        labels,
     })
+}
+
+/// The `system` label of a turn (or an import): the system's id when the configuration
+/// names it (in `ALLOWED_SYSTEM_IDS` or with an upstream or agents of its
+/// own), else `other`, so that client-chosen ids cannot grow the metrics.
+pub fn system_label(state: &AppState, system: &crate::identity::SystemId) -> String {
+    let allowed = state
+        .config
+        .allowed_system_ids
+        .as_ref()
+        .is_some_and(|ids| ids.contains(system.as_str()));
+    if allowed || state.upstreams.names_system(system) {
+        system.as_str().to_owned()
+    } else {
+        metrics::OTHER_SYSTEM.to_owned()
+    }
+}
+
+/// Run a store write, timing it in the metrics as `operation`.
+async fn timed_write<T>(operation: &'static str, write: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = write.await;
+    metrics::store_write(operation, started.elapsed());
+    result
 }
 
 /// Call the upstream and wait for the whole answer.
@@ -240,7 +292,7 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
     match answered {
         Ok(reply) => {
             let storing = Instant::now();
-            finish(
+            let stored = finish(
                 state,
                 &turn,
                 Outcome::Complete,
@@ -248,7 +300,13 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
                 reply.conversation_id.as_deref(),
                 reply.message_id.as_deref(),
             )
-            .await?;
+            .await;
+            let outcome = match stored {
+                Ok(()) => TurnOutcome::Complete,
+                Err(_) => TurnOutcome::Failed,
+            };
+            turn.count(outcome, upstream, None);
+            stored?;
             let timing = TurnTiming {
                 store: turn.stored_in + storing.elapsed(),
                 upstream,
@@ -264,7 +322,9 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
             Ok((response, timing))
         }
         Err(e) => {
-            finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
+            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None).await;
+            turn.count(TurnOutcome::Failed, upstream, None);
+            stored?;
             Err(turn.failed(e.into()))
         }
     }
@@ -275,19 +335,32 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
 /// outcome arrives as an event. Dropping the events means the client left:
 /// the partial answer is stored as `incomplete`.
 pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
+    let asked = Instant::now();
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,
         Err(e) => {
-            finish(state, &turn, Outcome::Failed(&e), "", None, None).await?;
+            let upstream = asked.elapsed();
+            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None).await;
+            turn.count(TurnOutcome::Failed, upstream, None);
+            stored?;
             return Err(turn.failed(e.into()));
         }
     };
     // Boxed: a channel allocates its slots 32 at a time, so this keeps an
     // idle stream's channel to 32 pointers instead of 32 events.
     let (tx, rx) = mpsc::channel(32);
+    // The pump logs in the request's span (its id), though it outlives it.
     state
         .tasks
-        .spawn(pump::pump(state.clone(), turn, upstream, tx));
+        .spawn(tracing::Instrument::in_current_span(pump::pump(
+            state.clone(),
+            turn,
+            pump::Upstream {
+                events: upstream,
+                asked,
+            },
+            tx,
+        )));
     Ok(TurnEvents::new(rx))
 }
 
@@ -320,9 +393,9 @@ async fn finish(
         (Outcome::Failed(_), None) => MessageStatus::Failed,
         _ => MessageStatus::Complete,
     };
-    state
-        .store
-        .finish_turn(&TurnEnd {
+    timed_write(
+        "finish_turn",
+        state.store.finish_turn(&TurnEnd {
             conversation_id: &turn.conversation_id,
             user_message_id: &turn.user_message_id,
             user_status,
@@ -334,9 +407,10 @@ async fn finish(
             upstream_conversation_id,
             upstream_message_id,
             at: OffsetDateTime::now_utc(),
-        })
-        .await
-        .map_err(ApiError::from)
+        }),
+    )
+    .await
+    .map_err(ApiError::from)
 }
 
 /// A conversation's first title: the first line of the first message,

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use super::{Outcome, Turn, finish};
 use crate::error::ApiError;
 use crate::markdown;
+use crate::metrics::TurnOutcome;
 use crate::state::AppState;
 use crate::upstream::{ReplyEvent, ReplyStream, UpstreamError};
 
@@ -53,13 +54,24 @@ struct UpstreamIds {
     task_id: Option<String>,
 }
 
+/// An upstream's streamed answer, and when it was asked for.
+pub(super) struct Upstream {
+    pub(super) events: ReplyStream,
+    pub(super) asked: Instant,
+}
+
 /// Forward the upstream's events to the client and store the outcome.
 pub(super) async fn pump(
     state: AppState,
     turn: Turn,
-    mut upstream: ReplyStream,
+    upstream: Upstream,
     tx: mpsc::Sender<Box<StreamEvent>>,
 ) {
+    let Upstream {
+        events: mut upstream,
+        asked,
+    } = upstream;
+    let mut first_token: Option<Duration> = None;
     let mut text = String::new();
     let mut ids = UpstreamIds::default();
     let mut usage: Option<Usage> = None;
@@ -98,10 +110,12 @@ pub(super) async fn pump(
                 continue;
             }
             Some(Ok(ReplyEvent::Delta(delta))) => {
+                first_token.get_or_insert_with(|| asked.elapsed());
                 text.push_str(&delta);
                 StreamEvent::Delta { text: delta }
             }
             Some(Ok(ReplyEvent::Replace(all))) => {
+                first_token.get_or_insert_with(|| asked.elapsed());
                 text.clone_from(&all);
                 StreamEvent::Replace { text: all }
             }
@@ -133,6 +147,7 @@ pub(super) async fn pump(
     }
     // Close the upstream connection before the (slower) database write.
     drop(upstream);
+    let upstream_took = asked.elapsed();
 
     let outcome = match (&failure, cut) {
         (Some(e), _) => Outcome::Failed(e),
@@ -160,6 +175,13 @@ pub(super) async fn pump(
         ids.message_id.as_deref(),
     )
     .await;
+    let counted = match (&stored, &failure, cut) {
+        (Err(_), _, _) | (Ok(()), Some(_), _) => TurnOutcome::Failed,
+        (Ok(()), None, Some(CutBy::Client)) => TurnOutcome::Stopped,
+        (Ok(()), None, Some(CutBy::Shutdown)) => TurnOutcome::Shutdown,
+        (Ok(()), None, None) => TurnOutcome::Complete,
+    };
+    turn.count(counted, upstream_took, first_token);
     if client_gone {
         return;
     }

@@ -15,6 +15,7 @@
 mod dev_secrets;
 mod env;
 mod file;
+mod observability;
 mod upstream_kinds;
 mod upstreams;
 mod variables;
@@ -28,6 +29,8 @@ use sdk::jwt::JwtSecret;
 
 pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
+use self::observability::observability;
+pub use self::observability::{LogFormat, Observability};
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
@@ -70,6 +73,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
+    /// Logs and metrics.
+    pub observability: Observability,
 }
 
 /// Development or production behaviour.
@@ -327,6 +332,7 @@ impl Config {
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
             dev,
+            observability: observability(vars, mode)?,
         })
     }
 }

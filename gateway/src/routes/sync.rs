@@ -24,6 +24,7 @@ use crate::auth::{ServerKey, bearer_token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::identity::Identity;
+use crate::metrics::SyncOutcome;
 use crate::state::AppState;
 use crate::store::{ImportCounts, ImportedConversation, ImportedTurn};
 use crate::upstream::{RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage};
@@ -85,6 +86,20 @@ async fn sync_me(
 /// What was imported for `who`; `None` when the system's upstream keeps no
 /// conversations.
 async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportCounts>> {
+    let imported = import_user(state, who).await;
+    let outcome = match &imported {
+        Ok(Some(counts)) => SyncOutcome::Imported {
+            conversations: counts.conversations,
+            messages: counts.messages,
+        },
+        Ok(None) => SyncOutcome::Skipped,
+        Err(_) => SyncOutcome::Failed,
+    };
+    crate::metrics::sync_run(&crate::chat::system_label(state, &who.system), outcome);
+    imported
+}
+
+async fn import_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportCounts>> {
     let upstream = state
         .upstreams
         .resolve(&RouteKey::system(&who.system))
@@ -105,6 +120,7 @@ async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportC
             Err(e) => return Err(e.into()),
         };
         let turns: Vec<ImportedTurn> = turns.into_iter().map(imported_turn).collect();
+        let writing = std::time::Instant::now();
         let counts = state
             .store
             .import_conversation(
@@ -113,7 +129,9 @@ async fn sync_user(state: &AppState, who: &Identity) -> ApiResult<Option<ImportC
                 &turns,
                 OffsetDateTime::now_utc(),
             )
-            .await?;
+            .await;
+        crate::metrics::store_write("import_conversation", writing.elapsed());
+        let counts = counts?;
         total.conversations += counts.conversations;
         total.messages += counts.messages;
     }
