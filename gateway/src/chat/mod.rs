@@ -17,6 +17,7 @@
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 
+mod counted;
 mod history;
 mod input;
 mod pump;
@@ -32,11 +33,13 @@ use tokio::sync::mpsc;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::markdown;
-use crate::metrics::{self, TurnLabels, TurnOutcome, TurnTimes};
+use crate::metrics::{TurnLabels, TurnOutcome};
 use crate::state::AppState;
 use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
+pub use self::counted::system_label;
+use self::counted::timed_write;
 pub use self::input::{NewConversation, TurnInput};
 pub use self::pump::TurnEvents;
 
@@ -82,7 +85,7 @@ pub struct Turn {
     /// Time spent storing the question.
     stored_in: Duration,
     /// When the turn began, for the gateway's own share of its time.
-    started: Instant,
+    began: Instant,
     /// How the turn is counted in the metrics.
     labels: TurnLabels,
 }
@@ -100,20 +103,6 @@ impl Turn {
             conversation_id: self.conversation_id.clone(),
             message_id: self.user_message_id.clone(),
         }
-    }
-
-    /// Count the turn in the metrics: it ended with `outcome` after the
-    /// upstream took `upstream` (its first text after `first_token`).
-    fn count(&self, outcome: TurnOutcome, upstream: Duration, first_token: Option<Duration>) {
-        metrics::turn(
-            &self.labels,
-            outcome,
-            TurnTimes {
-                total: self.started.elapsed(),
-                upstream,
-                first_token,
-            },
-        );
     }
 
     fn request(&self) -> UpstreamRequest<'_> {
@@ -137,7 +126,7 @@ impl Turn {
 
 /// Resolve the upstream and store the user's message.
 pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
-    let started = Instant::now();
+    let began = Instant::now();
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
@@ -184,8 +173,8 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         }),
     )
     .await?;
-    let begun = match begun {
-        Begin::Started(begun) => begun,
+    let started = match begun {
+        Begin::Started(started) => started,
         Begin::ConversationNotFound => return Err(ApiError::ConversationNotFound),
         Begin::RetryTargetNotFound => {
             return Err(ApiError::Validation(
@@ -201,7 +190,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     // A conversation continued without naming an agent stays with the one
     // it started with.
     if input.agent.is_none()
-        && let Some(bound) = begun.agent.as_deref()
+        && let Some(bound) = started.agent.as_deref()
     {
         let key = RouteKey {
             system: &input.identity.system,
@@ -215,7 +204,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             ),
         }
     }
-    let user_message_id = begun.user_message_id;
+    let user_message_id = started.user_message_id;
     // Stateless upstreams get the conversation's earlier turns: one read of
     // the messages stored before this turn's question.
     let history = match upstream.wants_history() {
@@ -224,7 +213,7 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
                 .store
                 .list_messages(
                     Scope::Owner(&input.identity),
-                    &begun.conversation_id,
+                    &started.conversation_id,
                     PageRequest {
                         limit: history::messages_to_read(window),
                         before: Some(&user_message_id),
@@ -238,16 +227,16 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     };
     let labels = TurnLabels::new(
         &system_label(state, &input.identity.system),
-        begun.agent.as_deref(),
+        started.agent.as_deref(),
         upstream.kind(),
     );
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
         identity: input.identity,
-        agent: begun.agent,
-        upstream_conversation_id: begun.upstream_conversation_id,
-        conversation_id: begun.conversation_id,
+        agent: started.agent,
+        upstream_conversation_id: started.upstream_conversation_id,
+        conversation_id: started.conversation_id,
         user_message_id,
         reply_id: new_id(),
         message: input.message,
@@ -255,33 +244,9 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         history,
         html: input.html,
         stored_in: storing.elapsed(),
-        started,
+        began,
         labels,
     })
-}
-
-/// The `system` label of a turn (or an import): the system's id when the configuration
-/// names it (in `ALLOWED_SYSTEM_IDS` or with an upstream or agents of its
-/// own), else `other`, so that client-chosen ids cannot grow the metrics.
-pub fn system_label(state: &AppState, system: &crate::identity::SystemId) -> String {
-    let allowed = state
-        .config
-        .allowed_system_ids
-        .as_ref()
-        .is_some_and(|ids| ids.contains(system.as_str()));
-    if allowed || state.upstreams.names_system(system) {
-        system.as_str().to_owned()
-    } else {
-        metrics::OTHER_SYSTEM.to_owned()
-    }
-}
-
-/// Run a store write, timing it in the metrics as `operation`.
-async fn timed_write<T>(operation: &'static str, write: impl std::future::Future<Output = T>) -> T {
-    let started = Instant::now();
-    let result = write.await;
-    metrics::store_write(operation, started.elapsed());
-    result
 }
 
 /// Call the upstream and wait for the whole answer.

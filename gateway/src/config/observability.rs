@@ -56,3 +56,34 @@ pub(super) fn observability(vars: &EnvVars, mode: Mode) -> Result<Observability,
         metrics_token,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(mode: Mode, pairs: &[(&str, &str)]) -> Result<Observability, ConfigError> {
+        observability(&EnvVars::from_pairs(pairs.iter().copied()), mode)
+    }
+
+    #[test]
+    fn json_logs_by_default_in_production_and_text_in_development() {
+        let production = read(Mode::Production, &[]).unwrap();
+        assert_eq!(production.log_format, LogFormat::Json);
+        let development = read(Mode::Development, &[]).unwrap();
+        assert_eq!(development.log_format, LogFormat::Pretty);
+        let chosen = read(Mode::Development, &[("CHAT_GATEWAY_LOG_FORMAT", "json")]).unwrap();
+        assert_eq!(chosen.log_format, LogFormat::Json);
+        let e = read(Mode::Production, &[("CHAT_GATEWAY_LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(e.0.contains("CHAT_GATEWAY_LOG_FORMAT"), "{e}");
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_long_and_never_shows_in_debug_output() {
+        let e = read(Mode::Production, &[("CHAT_GATEWAY_METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(e.0.contains("CHAT_GATEWAY_METRICS_TOKEN"), "{e}");
+        let token = "scrape-token-0123456789";
+        let ok = read(Mode::Production, &[("CHAT_GATEWAY_METRICS_TOKEN", token)]).unwrap();
+        assert_eq!(ok.metrics_token.as_deref(), Some(token));
+        assert!(!format!("{ok:?}").contains(token));
+    }
+}

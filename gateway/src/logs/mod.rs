@@ -26,11 +26,11 @@ pub const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=warn";
 
 /// What must live until the process ends for logs and traces to be
 /// complete; dropping it flushes the traces not yet exported.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use = "dropping it ends trace export"]
 pub struct LogGuard {
     #[cfg(feature = "otel")]
-    _traces: Option<otel::Traces>,
+    _traces: otel::Traces,
 }
 
 /// Install the process's logger (and trace exporter, with `otel`).
@@ -41,17 +41,16 @@ pub fn init(format: LogFormat) -> anyhow::Result<LogGuard> {
     #[cfg(feature = "otel")]
     {
         let traces = otel::Traces::from_env()?;
-        let spans = traces.as_ref().map(otel::Traces::layer);
         tracing_subscriber::registry()
             .with(lines)
-            .with(spans)
+            .with(traces.layer())
             .try_init()?;
         Ok(LogGuard { _traces: traces })
     }
     #[cfg(not(feature = "otel"))]
     {
         tracing_subscriber::registry().with(lines).try_init()?;
-        Ok(LogGuard::default())
+        Ok(LogGuard {})
     }
 }
 

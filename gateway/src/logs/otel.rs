@@ -1,8 +1,8 @@
 //! OpenTelemetry traces over OTLP/HTTP (protobuf), configured by the
 //! standard `OTEL_EXPORTER_OTLP_ENDPOINT` (and the exporter's other
-//! `OTEL_EXPORTER_OTLP_*` variables, `OTEL_SERVICE_NAME`). Without an
-//! endpoint nothing is exported, but spans still get trace and span ids, so
-//! `traceparent` still reaches upstreams.
+//! `OTEL_EXPORTER_OTLP_*` variables), as service `chat-gateway`. Without
+//! an endpoint nothing is exported, but spans still get trace and span ids,
+//! so `traceparent` still reaches upstreams.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
@@ -23,11 +23,11 @@ pub struct Traces {
 }
 
 impl Traces {
-    /// Traces exported to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set;
-    /// `None` when it is not.
-    pub fn from_env() -> anyhow::Result<Option<Self>> {
+    /// Traces exported to `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set,
+    /// else kept in the process ([`Self::local`]).
+    pub fn from_env() -> anyhow::Result<Self> {
         if std::env::var_os(ENDPOINT).is_none_or(|v| v.is_empty()) {
-            return Ok(None);
+            return Ok(Self::local());
         }
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
@@ -40,10 +40,11 @@ impl Traces {
                     .build(),
             )
             .build();
-        Ok(Some(Self { provider }))
+        Ok(Self { provider })
     }
 
-    /// Traces kept in the process only: ids without export (tests).
+    /// Spans with trace and span ids, exported nowhere: requests still
+    /// continue their callers' traces and pass them to upstreams.
     pub fn local() -> Self {
         Self {
             provider: SdkTracerProvider::builder().build(),

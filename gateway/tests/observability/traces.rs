@@ -4,7 +4,6 @@ use serde_json::json;
 use testkit::TestGateway;
 use testkit::test_gateway::API_KEY;
 
-const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const INCOMING: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// The `traceparent` the fake Dify received for one chat sent with
@@ -31,6 +30,7 @@ async fn upstream_traceparent(traceparent: Option<&str>) -> Option<String> {
 #[tokio::test(flavor = "current_thread")]
 async fn the_upstream_continues_the_incoming_trace() {
     use tracing_subscriber::layer::SubscriberExt as _;
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     let traces = gateway::logs::otel::Traces::local();
     let subscriber = tracing_subscriber::registry().with(traces.layer());

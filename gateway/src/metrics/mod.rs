@@ -27,15 +27,24 @@
 //!   `sync_imported_conversations_total`, `sync_imported_messages_total` by
 //!   `system` ([`sync_run`]).
 
+mod labels;
+mod streams;
+
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+pub use self::labels::TurnLabels;
+use self::labels::{
+    DoorLabels, HttpLabels, KindLabels, OperationLabels, SyncLabels, SystemLabels,
+    TurnOutcomeLabels, UpstreamKindLabels,
+};
+pub use self::streams::{Door, OpenStream};
 
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -61,72 +70,6 @@ fn overhead_buckets() -> Histogram {
 }
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct HttpLabels {
-    route: String,
-    method: String,
-    status: u16,
-}
-
-/// Which system, agent and upstream kind a turn went to, as labels.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct TurnLabels {
-    system: String,
-    agent: String,
-    upstream: &'static str,
-}
-
-impl TurnLabels {
-    /// `system` must already be bounded: a configured system's id, or
-    /// [`OTHER_SYSTEM`]; `agent` a configured agent's name or `None`.
-    pub fn new(system: &str, agent: Option<&str>, upstream: &'static str) -> Self {
-        Self {
-            system: system.to_owned(),
-            agent: agent.unwrap_or(DEFAULT_AGENT).to_owned(),
-            upstream,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TurnOutcomeLabels {
-    system: String,
-    agent: String,
-    upstream: &'static str,
-    outcome: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct UpstreamKindLabels {
-    upstream: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DoorLabels {
-    door: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OperationLabels {
-    operation: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct KindLabels {
-    kind: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SyncLabels {
-    system: String,
-    outcome: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SystemLabels {
-    system: String,
-}
 
 struct Metrics {
     registry: Registry,
@@ -387,44 +330,4 @@ pub fn sync_run(system: &str, outcome: SyncOutcome) {
             .get_or_create(&system)
             .inc_by(messages);
     }
-}
-
-/// Where an answer stream is served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Door {
-    /// Server-sent events (`/v1/chat`, the OpenAI-compatible door).
-    Sse,
-    /// A WebSocket.
-    WebSocket,
-}
-
-/// Counts one open stream in `open_streams` while it lives.
-#[derive(Debug)]
-pub struct OpenStream {
-    door: Door,
-}
-
-impl OpenStream {
-    /// Count a stream that just opened; dropping the value counts it closed.
-    pub fn open(door: Door) -> Self {
-        gauge(door).inc();
-        Self { door }
-    }
-}
-
-impl Drop for OpenStream {
-    fn drop(&mut self) {
-        gauge(self.door).dec();
-    }
-}
-
-fn gauge(door: Door) -> Gauge {
-    let door = match door {
-        Door::Sse => "sse",
-        Door::WebSocket => "websocket",
-    };
-    METRICS
-        .open_streams
-        .get_or_create(&DoorLabels { door })
-        .clone()
 }
