@@ -71,6 +71,10 @@ pub enum ApiError {
     /// A daily token budget is used up (429).
     #[error("The {} daily token budget is used up; it renews at midnight UTC", .0.scope)]
     BudgetExhausted(Exhausted),
+    /// `GET /metrics` with a bearer token other than
+    /// `CHAT_GATEWAY_METRICS_TOKEN` (401).
+    #[error("Invalid metrics token")]
+    InvalidMetricsToken,
     /// Request identity differs from the token's (403).
     #[error("system_id/user_id must match token")]
     IdentityMismatch,
@@ -173,9 +177,11 @@ impl ApiError {
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            E::MissingCredentials | E::InvalidApiKey | E::Token(_) | E::TokenRevoked => {
-                StatusCode::UNAUTHORIZED
-            }
+            E::MissingCredentials
+            | E::InvalidApiKey
+            | E::InvalidMetricsToken
+            | E::Token(_)
+            | E::TokenRevoked => StatusCode::UNAUTHORIZED,
             E::RateLimited(_) | E::BudgetExhausted(_) => StatusCode::TOO_MANY_REQUESTS,
             E::IdentityMismatch | E::SystemNotAllowed | E::SystemDisabled | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
@@ -210,7 +216,7 @@ impl ApiError {
             E::Validation(_) => ErrorCode::ValidationFailed,
             E::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             E::MissingCredentials => ErrorCode::MissingCredentials,
-            E::InvalidApiKey => ErrorCode::InvalidApiKey,
+            E::InvalidApiKey | E::InvalidMetricsToken => ErrorCode::InvalidApiKey,
             E::Token(JwtError::Expired) => ErrorCode::TokenExpired,
             E::Token(JwtError::BadSignature) => ErrorCode::TokenInvalidSignature,
             E::Token(JwtError::MissingClaim(_)) => ErrorCode::TokenMissingClaims,
@@ -331,6 +337,9 @@ impl IntoResponse for ApiError {
         } = &self
         {
             body = body.for_turn(conversation_id.clone(), message_id.clone());
+        }
+        if let Some(id) = crate::request_id::current() {
+            body = body.for_request(id);
         }
         let mut resp = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

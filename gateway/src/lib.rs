@@ -37,7 +37,10 @@
 //! - [`stored_text`]: what text a request may hand the store;
 //! - [`server`]: accepting connections, with their timeouts and limits;
 //! - [`sync`]: importing upstream history, on request and on a schedule;
-//! - [`archive`]: copying finished turns to S3-compatible storage.
+//! - [`archive`]: copying finished turns to S3-compatible storage;
+//! - [`metrics`]: the Prometheus series; [`logs`]: log lines and traces;
+//!   [`request_id`] and [`trace_context`]: what ties a request's log lines,
+//!   error body and upstream calls together.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
 //! `chat`, `feedback` → `state` → `sync`, `archive`, `catalog`, `auth`,
@@ -47,7 +50,8 @@
 //! `cli` sits on top, beside `routes`). `error` maps the store's, the
 //! upstreams', sync's and the catalog's errors to HTTP; `store` and
 //! `upstream` import neither `error` nor each other. The console:
-//! `routes`, `pages` → `console` → `store`.
+//! `routes`, `pages` → `console` → `store`. `metrics`, `request_id` and
+//! `trace_context` are leaves anyone may import.
 
 pub mod archive;
 pub mod auth;
@@ -62,9 +66,12 @@ pub mod extract;
 pub mod feedback;
 pub mod identity;
 pub mod limits;
+pub mod logs;
 pub mod markdown;
+pub mod metrics;
 pub mod origins;
 pub mod pages;
+pub mod request_id;
 pub mod revocation;
 pub mod routes;
 pub mod sealing;
@@ -74,6 +81,7 @@ pub mod state;
 pub mod store;
 pub mod stored_text;
 pub mod sync;
+pub mod trace_context;
 pub mod upstream;
 
 use std::future::Future;

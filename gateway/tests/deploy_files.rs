@@ -198,7 +198,13 @@ fn variables_the_config_reads() -> Vec<String> {
 }
 
 /// Read by the gateway outside `config`, so not found there.
-const READ_ELSEWHERE: &[(&str, &str)] = &[("RUST_LOG", "tracing's EnvFilter reads it")];
+const READ_ELSEWHERE: &[(&str, &str)] = &[
+    ("RUST_LOG", "tracing's EnvFilter reads it"),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "the OpenTelemetry exporter reads it (the otel feature)",
+    ),
+];
 
 #[test]
 fn readme_documents_every_variable_the_config_reads_and_nothing_else() {

@@ -188,6 +188,10 @@ pub struct ApiError {
     /// For a failed chat turn: the stored user message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// The request's id (its `x-request-id`), to quote when reporting the
+    /// error: the gateway's log lines of that request carry it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -203,6 +207,7 @@ impl ApiError {
             message: message.into(),
             conversation_id: None,
             message_id: None,
+            request_id: None,
         }
     }
 }
@@ -259,6 +264,23 @@ impl ErrorBody {
     ) -> Self {
         self.error.conversation_id = Some(conversation_id.into());
         self.error.message_id = Some(message_id.into());
+        self
+    }
+
+    /// Say which request failed.
+    ///
+    /// ```
+    /// let b = tz_chat_sdk::ErrorBody::new(tz_chat_sdk::ErrorCode::Internal, "Sorry.").for_request("req-1");
+    /// let json = serde_json::to_value(&b).unwrap();
+    /// assert_eq!(json["error"]["request_id"], "req-1");
+    /// // Bodies from gateways that send no id still parse.
+    /// let old: tz_chat_sdk::ErrorBody = serde_json::from_str(
+    ///     r#"{"error":{"code":"not_found","message":"No."},"detail":"No."}"#,
+    /// ).unwrap();
+    /// assert_eq!(old.error.request_id, None);
+    /// ```
+    pub fn for_request(mut self, request_id: impl Into<String>) -> Self {
+        self.error.request_id = Some(request_id.into());
         self
     }
 }

@@ -18,6 +18,7 @@
 //! chunks) is the routes' business.
 
 mod claim;
+mod counted;
 mod history;
 mod input;
 mod pump;
@@ -35,11 +36,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::limits::budget;
 use crate::markdown;
+use crate::metrics::{TurnLabels, TurnOutcome};
 use crate::state::AppState;
 use crate::store::console::TurnMetrics;
 use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
 use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
+pub use self::counted::system_label;
+use self::counted::timed_write;
 pub use self::input::{NewConversation, TurnInput};
 pub use self::pump::TurnEvents;
 
@@ -84,6 +88,10 @@ pub struct Turn {
     html: bool,
     /// Time spent storing the question.
     stored_in: Duration,
+    /// When the turn began, for the gateway's own share of its time.
+    began: Instant,
+    /// How the turn is counted in the metrics.
+    labels: TurnLabels,
 }
 
 impl Turn {
@@ -122,6 +130,7 @@ impl Turn {
 
 /// Resolve the upstream and store the user's message.
 pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
+    let began = Instant::now();
     if state.shutdown.is_cancelled() {
         return Err(ApiError::ShuttingDown);
     }
@@ -162,9 +171,9 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         None => (new_id(), title_of(&input.message)),
     };
     let storing = Instant::now();
-    let begun = state
-        .store
-        .begin_turn(&NewTurn {
+    let begun = timed_write(
+        "begin_turn",
+        state.store.begin_turn(&NewTurn {
             owner: &input.identity,
             conversation_id: input.conversation_id.as_deref(),
             new_conversation_id: &new_conversation_id,
@@ -174,8 +183,9 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
             retry_of: input.retry_of.as_deref(),
             agent: input.agent.as_deref(),
             at: OffsetDateTime::now_utc(),
-        })
-        .await?;
+        }),
+    )
+    .await?;
     let started = match begun {
         Begin::Started(started) => started,
         Begin::ConversationNotFound => return Err(ApiError::ConversationNotFound),
@@ -235,6 +245,11 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         }
         _ => Vec::new(),
     };
+    let labels = TurnLabels::new(
+        &system_label(state, &input.identity.system),
+        started.agent.as_deref(),
+        upstream.kind(),
+    );
     Ok(Turn {
         upstream,
         upstream_user: input.identity.upstream_user(),
@@ -249,6 +264,8 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
         history,
         html: input.html,
         stored_in: storing.elapsed(),
+        began,
+        labels,
     })
 }
 
@@ -260,7 +277,7 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
     match answered {
         Ok(reply) => {
             let storing = Instant::now();
-            finish(
+            let stored = finish(
                 state,
                 &turn,
                 Outcome::Complete,
@@ -274,7 +291,13 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
                     completion_tokens: reply.usage.as_ref().map(|u| u.completion_tokens),
                 },
             )
-            .await?;
+            .await;
+            let outcome = match stored {
+                Ok(()) => TurnOutcome::Complete,
+                Err(_) => TurnOutcome::Failed,
+            };
+            turn.count(outcome, upstream, None);
+            stored?;
             count_usage(state, &turn.identity, reply.usage).await;
             let timing = TurnTiming {
                 store: turn.stored_in + storing.elapsed(),
@@ -292,7 +315,9 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
         }
         Err(e) => {
             let metrics = TurnMetrics::default();
-            finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await?;
+            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await;
+            turn.count(TurnOutcome::Failed, upstream, None);
+            stored?;
             Err(turn.failed(e.into()))
         }
     }
@@ -307,17 +332,29 @@ pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,
         Err(e) => {
+            let upstream = asked.elapsed();
             let metrics = TurnMetrics::default();
-            finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await?;
+            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await;
+            turn.count(TurnOutcome::Failed, upstream, None);
+            stored?;
             return Err(turn.failed(e.into()));
         }
     };
     // Boxed: a channel allocates its slots 32 at a time, so this keeps an
     // idle stream's channel to 32 pointers instead of 32 events.
     let (tx, rx) = mpsc::channel(32);
+    // The pump logs in the request's span (its id), though it outlives it.
     state
         .tasks
-        .spawn(pump::pump(state.clone(), turn, upstream, tx, asked));
+        .spawn(tracing::Instrument::in_current_span(pump::pump(
+            state.clone(),
+            turn,
+            pump::Upstream {
+                events: upstream,
+                asked,
+            },
+            tx,
+        )));
     Ok(TurnEvents::new(rx))
 }
 
@@ -369,9 +406,9 @@ async fn finish(
         _ => MessageStatus::Complete,
     };
     let at = OffsetDateTime::now_utc();
-    state
-        .store
-        .finish_turn(&TurnEnd {
+    timed_write(
+        "finish_turn",
+        state.store.finish_turn(&TurnEnd {
             conversation_id: &turn.conversation_id,
             user_message_id: &turn.user_message_id,
             user_status,
@@ -384,9 +421,10 @@ async fn finish(
             upstream_conversation_id,
             upstream_message_id,
             at,
-        })
-        .await
-        .map_err(ApiError::from)?;
+        }),
+    )
+    .await
+    .map_err(ApiError::from)?;
     if let Some(archive) = &state.archive {
         archive.record(ArchivedTurn {
             conversation_id: turn.conversation_id.clone(),

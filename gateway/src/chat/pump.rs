@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use super::{Outcome, Turn, finish, millis};
 use crate::error::ApiError;
 use crate::markdown;
+use crate::metrics::TurnOutcome;
 use crate::state::AppState;
 use crate::store;
 use crate::store::console::TurnMetrics;
@@ -55,16 +56,25 @@ struct UpstreamIds {
     task_id: Option<String>,
 }
 
+/// An upstream's streamed answer, and when it was asked for.
+pub(super) struct Upstream {
+    pub(super) events: ReplyStream,
+    pub(super) asked: Instant,
+}
+
 /// Forward the upstream's events to the client and store the outcome.
 pub(super) async fn pump(
     state: AppState,
     turn: Turn,
-    mut upstream: ReplyStream,
+    upstream: Upstream,
     tx: mpsc::Sender<Box<StreamEvent>>,
-    asked: Instant,
 ) {
     // The console's metrics: time to the first text and to the end.
-    let mut first_text: Option<Duration> = None;
+    let Upstream {
+        events: mut upstream,
+        asked,
+    } = upstream;
+    let mut first_token: Option<Duration> = None;
     let mut text = String::new();
     let mut ids = UpstreamIds::default();
     let mut usage: Option<Usage> = None;
@@ -104,12 +114,12 @@ pub(super) async fn pump(
                 continue;
             }
             Some(Ok(ReplyEvent::Delta(delta))) => {
-                first_text.get_or_insert_with(|| asked.elapsed());
+                first_token.get_or_insert_with(|| asked.elapsed());
                 text.push_str(&delta);
                 StreamEvent::Delta { text: delta }
             }
             Some(Ok(ReplyEvent::Replace(all))) => {
-                first_text.get_or_insert_with(|| asked.elapsed());
+                first_token.get_or_insert_with(|| asked.elapsed());
                 text.clone_from(&all);
                 StreamEvent::Replace { text: all }
             }
@@ -141,9 +151,10 @@ pub(super) async fn pump(
     }
     // Close the upstream connection before the (slower) database write.
     drop(upstream);
+    let upstream_took = asked.elapsed();
     let metrics = TurnMetrics {
-        latency_ms: Some(millis(asked.elapsed())),
-        ttft_ms: first_text.map(millis),
+        latency_ms: Some(millis(upstream_took)),
+        ttft_ms: first_token.map(millis),
         prompt_tokens: usage.as_ref().map(|u| u.prompt_tokens),
         completion_tokens: usage.as_ref().map(|u| u.completion_tokens),
     };
@@ -176,6 +187,13 @@ pub(super) async fn pump(
     )
     .await;
     super::count_usage(&state, &turn.identity, usage).await;
+    let counted = match (&stored, &failure, cut) {
+        (Err(_), _, _) | (Ok(()), Some(_), _) => TurnOutcome::Failed,
+        (Ok(()), None, Some(CutBy::Client)) => TurnOutcome::Stopped,
+        (Ok(()), None, Some(CutBy::Shutdown)) => TurnOutcome::Shutdown,
+        (Ok(()), None, None) => TurnOutcome::Complete,
+    };
+    turn.count(counted, upstream_took, first_token);
     if client_gone {
         return;
     }

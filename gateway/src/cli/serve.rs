@@ -4,23 +4,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 use super::chat_url;
 use crate::App;
 use crate::config::{Config, Mode};
 use crate::identity::Identity;
 
-pub(super) fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-}
-
 /// `chat-gateway serve`.
 pub async fn serve() -> anyhow::Result<()> {
-    init_tracing();
     let mut config = Config::from_process_env()?;
+    let _logs = crate::logs::init(config.observability.log_format)?;
     // Migrate before listening: probes are refused, not left hanging, until
     // the gateway can serve.
     let store = crate::store::open(&config.database_url).await?;

@@ -16,6 +16,7 @@ mod background;
 mod dev_secrets;
 mod env;
 mod file;
+mod observability;
 mod rates;
 mod upstream_kinds;
 mod upstreams;
@@ -31,6 +32,8 @@ use sdk::jwt::JwtSecret;
 pub use self::background::ArchiveSettings;
 pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
+use self::observability::observability;
+pub use self::observability::{LogFormat, Observability};
 pub use self::rates::{Budgets, Rate, RateLimits, SystemRates};
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
@@ -90,6 +93,8 @@ pub struct Config {
     /// Seals agent credentials stored at runtime (`CHAT_GATEWAY_SECRET_KEY`);
     /// without it, such credentials are refused.
     pub secret_key: Option<crate::sealing::SecretKey>,
+    /// Logs and metrics.
+    pub observability: Observability,
 }
 
 /// Development or production behaviour.
@@ -377,6 +382,7 @@ impl Config {
                 .map(|key| crate::sealing::SecretKey::parse(&key))
                 .transpose()
                 .map_err(|e| ConfigError(format!("CHAT_GATEWAY_SECRET_KEY: {e}")))?,
+            observability: observability(vars, mode)?,
         })
     }
 }

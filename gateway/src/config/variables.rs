@@ -225,5 +225,17 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "CHAT_GATEWAY_DEV_SECRETS_FILE",
         "where development secrets are kept, default .chat-gateway-dev.env",
     ),
+    (
+        "CHAT_GATEWAY_LOG_FORMAT",
+        "json (one object per line, production's default) or pretty (development's default)",
+    ),
+    (
+        "CHAT_GATEWAY_METRICS_TOKEN",
+        "if set, GET /metrics needs Authorization: Bearer <this> (at least 16 characters)",
+    ),
     ("RUST_LOG", "log filter, default info"),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "with the otel build feature: OTLP/HTTP collector for traces (unset: none exported)",
+    ),
 ];

@@ -87,7 +87,11 @@ pub(super) async fn send(
 
 /// Frame a turn's events as server-sent events, one named event each.
 fn sse(events: TurnEvents) -> Response {
-    let events = events.map(|ev| Ok::<_, Infallible>(sse_event(&ev)));
+    let open = crate::metrics::OpenStream::open(crate::metrics::Door::Sse);
+    let events = events.map(move |ev| {
+        let _counted_while_open = &open;
+        Ok::<_, Infallible>(sse_event(&ev))
+    });
     let mut resp = Sse::new(events)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
         .into_response();

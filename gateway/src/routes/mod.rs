@@ -3,8 +3,9 @@
 //! request: limits on the request head, CORS, the body limit, HSTS when
 //! served over HTTPS, panic and fallback handling, and tracing.
 //!
-//! The trace span records the method and the *path* only: query strings
-//! (which may carry a chat token) never reach the log.
+//! The trace span records the method, the *path* only (query strings may
+//! carry a chat token and never reach the log) and the request id
+//! (`observe`).
 
 mod admin;
 mod agents;
@@ -14,6 +15,8 @@ mod chat_token;
 mod conversations;
 mod feedback;
 mod health;
+mod metrics;
+mod observe;
 mod openai;
 pub mod openapi;
 mod request_head;
@@ -25,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -48,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cache::router())
         .merge(admin::router())
         .merge(health::router())
+        .merge(metrics::router())
         .merge(ws::router())
         .merge(openai::router())
         .merge(openapi::router())
@@ -76,11 +80,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()
         }))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        .layer(axum::middleware::from_fn(observe::count))
+        .layer(TraceLayer::new_for_http().make_span_with(observe::span))
+        .layer(axum::middleware::from_fn(observe::identify))
         .with_state(state)
 }
 
@@ -104,12 +106,16 @@ fn cors(state: &AppState) -> CorsLayer {
             HeaderName::from_static(crate::auth::API_KEY_HEADER),
             HeaderName::from_static("last-event-id"),
             HeaderName::from_static("x-conversation-id"),
+            HeaderName::from_static(crate::request_id::HEADER),
+            HeaderName::from_static(crate::trace_context::TRACEPARENT),
+            HeaderName::from_static(crate::trace_context::TRACESTATE),
         ])
         .expose_headers([
             header::RETRY_AFTER,
             HeaderName::from_static("ratelimit-policy"),
             HeaderName::from_static("ratelimit"),
             HeaderName::from_static("x-conversation-id"),
+            HeaderName::from_static(crate::request_id::HEADER),
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -16,6 +16,7 @@ mod status;
 use time::OffsetDateTime;
 
 use crate::identity::{Identity, SystemId};
+use crate::metrics::SyncOutcome;
 use crate::store::{ImportCounts, ImportedConversation, ImportedTurn, Store, StoreError};
 use crate::upstream::{RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage, Upstreams};
 
@@ -95,6 +96,30 @@ pub async fn sync_user(
     upstreams: &Upstreams,
     who: &Identity,
 ) -> Result<Option<ImportCounts>, SyncError> {
+    let imported = import_user(store, upstreams, who).await;
+    let outcome = match &imported {
+        Ok(Some(counts)) => SyncOutcome::Imported {
+            conversations: counts.conversations,
+            messages: counts.messages,
+        },
+        Ok(None) => SyncOutcome::Skipped,
+        Err(_) => SyncOutcome::Failed,
+    };
+    // Only systems the configuration names get a label of their own.
+    let label = if upstreams.names_system(&who.system) {
+        who.system.as_str()
+    } else {
+        crate::metrics::OTHER_SYSTEM
+    };
+    crate::metrics::sync_run(label, outcome);
+    imported
+}
+
+async fn import_user(
+    store: &dyn Store,
+    upstreams: &Upstreams,
+    who: &Identity,
+) -> Result<Option<ImportCounts>, SyncError> {
     let upstream = upstreams
         .resolve(&RouteKey::system(&who.system))
         .ok_or(SyncError::NotConfigured)?;
@@ -114,6 +139,7 @@ pub async fn sync_user(
             Err(e) => return Err(e.into()),
         };
         let turns: Vec<ImportedTurn> = turns.into_iter().map(imported_turn).collect();
+        let writing = std::time::Instant::now();
         let counts = store
             .import_conversation(
                 who,
@@ -121,7 +147,9 @@ pub async fn sync_user(
                 &turns,
                 OffsetDateTime::now_utc(),
             )
-            .await?;
+            .await;
+        crate::metrics::store_write("import_conversation", writing.elapsed());
+        let counts = counts?;
         total.conversations += counts.conversations;
         total.messages += counts.messages;
     }

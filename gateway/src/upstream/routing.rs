@@ -211,6 +211,13 @@ impl Upstreams {
             .map(|route| &route.upstream)
     }
 
+    /// Whether the configuration names `system`: an upstream or agents of
+    /// its own (not the shared upstream or the demo).
+    pub fn names_system(&self, system: &SystemId) -> bool {
+        let key = system_env_key(system.as_str());
+        self.per_system.contains_key(&key) || self.agents.contains_key(&key)
+    }
+
     /// Whether `system` has an agent called `agent`.
     pub fn has_agent(&self, system: &SystemId, agent: &str) -> bool {
         self.agents

@@ -131,6 +131,10 @@ pub(super) async fn chat_messages(
                 inputs: inputs.clone(),
                 response_mode: if streaming { "streaming" } else { "blocking" }.to_owned(),
                 http_version: version,
+                traceparent: headers
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             });
             if let Some(c) = conversation_id {
                 let exists = data

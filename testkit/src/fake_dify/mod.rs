@@ -157,6 +157,8 @@ pub struct RecordedChat {
     pub response_mode: String,
     /// The HTTP version the request came over.
     pub http_version: axum::http::Version,
+    /// The W3C `traceparent` header, if sent.
+    pub traceparent: Option<String>,
 }
 
 /// A message feedback request as the fake received it.

@@ -28,8 +28,12 @@ pub(super) fn sse(events: TurnEvents, model: String, include_usage: bool) -> Res
         include_usage,
         sent: String::new(),
     };
+    let open = crate::metrics::OpenStream::open(crate::metrics::Door::Sse);
     let records = events
-        .flat_map(move |event| futures::stream::iter(framer.frame(event)))
+        .flat_map(move |event| {
+            let _counted_while_open = &open;
+            futures::stream::iter(framer.frame(event))
+        })
         .map(Ok::<_, Infallible>);
     let mut resp = Sse::new(records)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))

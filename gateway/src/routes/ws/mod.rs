@@ -56,11 +56,18 @@ pub(super) async fn upgrade(
     let limit = state.config.limits.max_body_bytes;
     let cap = limit.saturating_mul(4).max(64 * 1024);
     let tracked = state.sockets.token();
+    // The socket's log lines keep the upgrade request's span (its id).
+    let span = tracing::Span::current();
     Ok(ws
         .max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| async move {
-            session::run(state, socket, credentials).await;
-            drop(tracked);
+        .on_upgrade(move |socket| {
+            let session = async move {
+                let open = crate::metrics::OpenStream::open(crate::metrics::Door::WebSocket);
+                session::run(state, socket, credentials).await;
+                drop(open);
+                drop(tracked);
+            };
+            tracing::Instrument::instrument(session, span)
         }))
 }

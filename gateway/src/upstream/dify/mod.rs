@@ -97,7 +97,10 @@ impl DifyUpstream {
     ) -> Result<Response, UpstreamError> {
         let mut attempt = 0;
         loop {
-            let (err, retryable) = match build().bearer_auth(&self.key).send().await {
+            let request = build()
+                .headers(crate::trace_context::outgoing())
+                .bearer_auth(&self.key);
+            let (err, retryable) = match request.send().await {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) => {
                     let (err, refused) = error_from_response(resp, names_conversation).await;

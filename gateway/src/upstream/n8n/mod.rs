@@ -114,6 +114,7 @@ impl N8nUpstream {
         let mut builder = self
             .http
             .post(&self.url)
+            .headers(crate::trace_context::outgoing())
             .header(
                 reqwest::header::ACCEPT,
                 "application/json, text/event-stream, text/plain;q=0.9",

@@ -88,7 +88,11 @@ impl OpenAiUpstream {
             temperature: self.target.temperature,
             max_tokens: self.target.max_tokens,
         };
-        let builder = self.http.post(&self.url).json(&body);
+        let builder = self
+            .http
+            .post(&self.url)
+            .headers(crate::trace_context::outgoing())
+            .json(&body);
         match &self.target.azure_api_version {
             Some(version) => builder
                 .query(&[("api-version", version)])
