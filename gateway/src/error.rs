@@ -65,6 +65,23 @@ pub enum ApiError {
     /// System not in the allowlist (403).
     #[error("system_id not allowed")]
     SystemNotAllowed,
+    /// The caller may not do this: a key without the permission or the
+    /// system, an analyst asking for an admin action (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A state-changing request from an operator session without its CSRF
+    /// token (403).
+    #[error("Missing or wrong CSRF token; reload the page and try again")]
+    CsrfRejected,
+    /// Wrong email or password at sign-in, the same for both (401).
+    #[error("Wrong email or password")]
+    InvalidCredentials,
+    /// Too many failed sign-ins for an account or from an address (429).
+    #[error("Too many failed sign-ins; try again later")]
+    LoginThrottled {
+        /// Seconds until another try is accepted.
+        retry_after: u64,
+    },
     /// Browser origin not allowed to get chat tokens (403).
     #[error("Origin not allowed")]
     OriginNotAllowed,
@@ -132,6 +149,9 @@ impl ApiError {
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             E::MissingCredentials | E::InvalidApiKey | E::Token(_) => StatusCode::UNAUTHORIZED,
+            E::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            E::Forbidden(_) | E::CsrfRejected => StatusCode::FORBIDDEN,
+            E::LoginThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::IdentityMismatch | E::SystemNotAllowed | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -169,6 +189,10 @@ impl ApiError {
             E::Token(JwtError::MissingClaim(_)) => ErrorCode::TokenMissingClaims,
             E::Token(_) => ErrorCode::TokenMalformed,
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
+            E::Forbidden(_) => ErrorCode::Forbidden,
+            E::CsrfRejected => ErrorCode::CsrfRejected,
+            E::InvalidCredentials => ErrorCode::InvalidCredentials,
+            E::LoginThrottled { .. } => ErrorCode::RateLimited,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
             E::RouteNotFound => ErrorCode::NotFound,
@@ -231,6 +255,7 @@ impl ApiError {
         match self {
             ApiError::Turn { error, .. } => error.retry_after(),
             ApiError::Upstream(UpstreamError::RateLimited { retry_after, .. }) => *retry_after,
+            ApiError::LoginThrottled { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -26,13 +26,16 @@
 //!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
+//! - [`operators`]: operator accounts, sessions, roles, scoped API keys
+//!   and the audit log, and [`operators::Access`], the one extractor of
+//!   every admin handler; [`scope`]: permissions and the systems they cover;
 //! - [`pages`]: the chat page end users see, and its assets;
 //! - [`stored_text`]: what text a request may hand the store;
 //! - [`server`]: accepting connections, with their timeouts and limits.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat` → `state` → `auth`, `store`, `upstream`, `origins` → `config` →
-//! `identity`. `error` maps the store's and the upstreams' errors to HTTP;
+//! `chat` → `state` → `operators`, `auth`, `store`, `upstream`, `origins` →
+//! `scope`, `config` → `identity`. `error` maps the store's and the upstreams' errors to HTTP;
 //! `store` and `upstream` import neither `error` nor each other.
 
 pub mod auth;
@@ -43,9 +46,11 @@ pub mod error;
 pub mod extract;
 pub mod identity;
 pub mod markdown;
+pub mod operators;
 pub mod origins;
 pub mod pages;
 pub mod routes;
+pub mod scope;
 pub mod secrets;
 pub mod server;
 pub mod state;
@@ -90,9 +95,11 @@ impl App {
     ) -> anyhow::Result<Self> {
         let auth = Auth::from_config(&config)?;
         let origins = OriginPolicy::from_config(&config);
+        let keys = operators::keys::KeyCache::new(store.clone());
         Ok(Self {
             state: AppState::new(Shared {
                 config,
+                keys,
                 store,
                 upstreams,
                 auth,

@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::operators::keys::KeyCache;
 use crate::origins::OriginPolicy;
 use crate::store::Store;
 use crate::upstream::Upstreams;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub upstreams: Upstreams,
     /// Keys and tokens.
     pub auth: Auth,
+    /// The scoped API keys (`tzk_…`), as of the last reload.
+    pub keys: KeyCache,
     /// Browser origins allowed for CORS and chat tokens.
     pub origins: OriginPolicy,
     /// Cancelled when the gateway starts shutting down.

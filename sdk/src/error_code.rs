@@ -72,6 +72,14 @@ pub enum ErrorCode {
     ShuttingDown,
     /// 500: a bug in the gateway; details are in its log.
     Internal,
+    /// 403: the caller is known but may not do this (an API key without the
+    /// permission or the system, an analyst asking for an admin action).
+    Forbidden,
+    /// 401: an operator's email or password is wrong (the same for both).
+    InvalidCredentials,
+    /// 403: a state-changing request from an operator session without its
+    /// CSRF token.
+    CsrfRejected,
     /// A code this version of the SDK does not know.
     #[serde(other)]
     Unknown,
@@ -111,6 +119,9 @@ impl ErrorCode {
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::Unknown => "unknown",
         }
     }

@@ -68,8 +68,18 @@ pub struct Config {
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
+    /// How long an operator's session lasts.
+    pub sessions: SessionLifetimes,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
+}
+
+/// Expiry of operator sessions (`/admin`): a session ends after `idle`
+/// without a request, and `absolute` after sign-in whatever happens.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
 }
 
 /// Development or production behaviour.
@@ -309,6 +319,16 @@ impl Config {
                     .into(),
             ));
         }
+        let sessions = SessionLifetimes {
+            idle: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_IDLE_SECS", 1800)?),
+            absolute: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_MAX_SECS", 43_200)?),
+        };
+        if sessions.idle.is_zero() || sessions.absolute < sessions.idle {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_SESSION_IDLE_SECS must be > 0 and at most CHAT_GATEWAY_SESSION_MAX_SECS"
+                    .into(),
+            ));
+        }
 
         Ok(Config {
             mode,
@@ -326,6 +346,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
+            sessions,
             dev,
         })
     }

@@ -21,6 +21,7 @@ use crate::auth::Caller;
 use crate::chat::{self, TurnEvents, TurnInput};
 use crate::error::ApiResult;
 use crate::extract::ApiJson;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 /// SSE keep-alive comment interval.
@@ -38,6 +39,7 @@ async fn send(
 ) -> ApiResult<Response> {
     let started = Instant::now();
     let wants_stream = req.stream || accepts_event_stream(&headers);
+    caller.require(Permission::Chat)?;
     let identity = caller.identity(
         &state.auth,
         req.system_id.as_deref(),

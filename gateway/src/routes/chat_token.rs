@@ -20,6 +20,7 @@ use crate::auth::ServerKey;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::identity::Identity;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -35,7 +36,7 @@ struct TokenQuery {
 
 async fn chat_token(
     State(state): State<AppState>,
-    _key: ServerKey,
+    key: ServerKey,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> ApiResult<Response> {
@@ -54,6 +55,7 @@ async fn chat_token(
     let who =
         Identity::parse(system_id, user_id).map_err(|e| ApiError::Validation(e.to_string()))?;
     state.auth.check_allowed(&who.system)?;
+    key.require_for(Permission::Tokens, who.system.as_str())?;
     let ui = match q.lang.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
         Some(tag) => Some(UiTexts::for_lang(Lang::from_tag(tag).ok_or_else(|| {

@@ -24,6 +24,7 @@ use crate::auth::{ServerKey, bearer_token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::identity::Identity;
+use crate::scope::Permission;
 use crate::state::AppState;
 use crate::store::{ImportCounts, ImportedConversation, ImportedTurn};
 use crate::upstream::{RouteKey, UpstreamConversation, UpstreamError, UpstreamMessage};
@@ -34,9 +35,15 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/sync/me", post(sync_me))
 }
 
-async fn sync_all(State(state): State<AppState>, _key: ServerKey) -> ApiResult<Json<SyncResponse>> {
+async fn sync_all(State(state): State<AppState>, key: ServerKey) -> ApiResult<Json<SyncResponse>> {
+    key.require(Permission::Sync)?;
     let mut out = SyncResponse::default();
-    for who in state.store.sync_targets().await? {
+    let targets = state.store.sync_targets().await?;
+    // A key limited to some systems syncs only those.
+    for who in targets
+        .into_iter()
+        .filter(|who| key.0.systems.covers(who.system.as_str()))
+    {
         match sync_user(&state, &who).await {
             Ok(None) => {
                 let system = who.system.as_str().to_owned();

@@ -56,11 +56,17 @@ impl Activity {
 pub(super) struct Counted {
     inner: Router,
     activity: Arc<Activity>,
+    /// The client's address, handed to handlers as [`super::ClientAddr`].
+    peer: std::net::IpAddr,
 }
 
 impl Counted {
-    pub(super) fn new(inner: Router, activity: Arc<Activity>) -> Self {
-        Self { inner, activity }
+    pub(super) fn new(inner: Router, activity: Arc<Activity>, peer: std::net::IpAddr) -> Self {
+        Self {
+            inner,
+            activity,
+            peer,
+        }
     }
 }
 
@@ -73,7 +79,8 @@ impl Service<Request<hyper::body::Incoming>> for Counted {
         Service::<Request<hyper::body::Incoming>>::poll_ready(&mut self.inner, cx)
     }
 
-    fn call(&mut self, req: Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&mut self, mut req: Request<hyper::body::Incoming>) -> Self::Future {
+        req.extensions_mut().insert(super::ClientAddr(self.peer));
         let in_progress = InProgress::new(self.activity.clone());
         let response = self.inner.call(req);
         Box::pin(async move {

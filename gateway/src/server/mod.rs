@@ -43,6 +43,11 @@ use self::gate::Gate;
 use self::lingering::Lingering;
 use crate::config::ConnectionLimits;
 
+/// The address a request's connection came from (a request extension).
+/// Behind a reverse proxy this is the proxy's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// More request headers than this are refused by the HTTP parser itself;
 /// the routes refuse fewer, with the JSON error shape (see `routes`).
 const PARSER_MAX_HEADERS: usize = 256;
@@ -88,7 +93,15 @@ pub async fn serve(
         }
         let (builder, router, stopping) = (builder.clone(), router.clone(), stopping.clone());
         connections.spawn(async move {
-            connection(&builder, tcp, router, limits.idle_timeout, stopping).await;
+            connection(
+                &builder,
+                tcp,
+                peer.ip(),
+                router,
+                limits.idle_timeout,
+                stopping,
+            )
+            .await;
             drop(admitted);
         });
     }
@@ -119,13 +132,14 @@ async fn accept_failed(e: std::io::Error) {
 async fn connection(
     builder: &Builder<TokioExecutor>,
     tcp: TcpStream,
+    peer: std::net::IpAddr,
     router: Router,
     idle_timeout: Duration,
     stopping: CancellationToken,
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Lingering::new(tcp, activity.clone()));
-    let service = TowerToHyperService::new(Counted::new(router, activity.clone()));
+    let service = TowerToHyperService::new(Counted::new(router, activity.clone(), peer));
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut closing = false;
     loop {

@@ -24,6 +24,7 @@
 //!
 //! Timestamps are UTC; the API renders them with an explicit offset.
 
+pub mod operators;
 pub mod postgres;
 pub mod sqlite;
 
@@ -33,6 +34,7 @@ use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
+use self::operators::OperatorStore;
 use crate::identity::Identity;
 
 /// A stored conversation.
@@ -292,7 +294,7 @@ fn transient_sqlstate(code: &str) -> bool {
 
 /// Persistence of conversations and messages. See the module docs.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OperatorStore + Send + Sync + 'static {
     /// A cheap write to the database (`/ready`): fails when it cannot take
     /// writes (unreachable, read-only, disk full), not only when it is down.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -12,9 +12,11 @@ use serde::Deserialize;
 use tokio::time::timeout;
 
 use super::frames;
-use crate::auth::{Caller, bearer_token};
+use crate::auth::{Auth, Caller, bearer_token};
 use crate::error::ApiError;
+use crate::extract::key_grant;
 use crate::identity::Identity;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 /// How long a socket without credentials has to send its `auth` frame.
@@ -37,7 +39,11 @@ pub(super) enum Credentials {
     Later,
 }
 
-pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery) -> Credentials {
+pub(super) async fn credentials(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &WsQuery,
+) -> Credentials {
     let token = query
         .token
         .as_deref()
@@ -46,17 +52,24 @@ pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery
     let verified = if let Some(token) = token {
         state.auth.verify_caller(token)
     } else {
-        match state.auth.verify_key(headers) {
+        let key = match Auth::presented_key(headers) {
             None => return Credentials::Later,
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => Caller::Server
+            Some(key) => key,
+        };
+        let grant = match key {
+            Ok(key) => key_grant(state, key).await,
+            Err(e) => Err(e),
+        };
+        grant.map(Caller::Server).and_then(|caller| {
+            caller.require(Permission::Chat)?;
+            caller
                 .identity(
                     &state.auth,
                     query.system_id.as_deref(),
                     query.user_id.as_deref(),
                 )
-                .map(|identity| (identity, None)),
-        }
+                .map(|identity| (identity, None))
+        })
     };
     match verified {
         Ok((identity, pinned)) => Credentials::Verified(identity, pinned),

@@ -32,6 +32,7 @@
 //! PostgreSQL advisory lock while migrating, so replicas starting together
 //! apply each migration once.
 
+mod operators;
 mod replicas;
 mod writes;
 

@@ -29,6 +29,7 @@ macro_rules! conversation_columns {
 }
 
 mod checkpoint;
+mod operators;
 mod readers;
 mod reads;
 mod writer;
