@@ -1,5 +1,5 @@
-//! The `chat-gateway` command line: `serve` (the default), `token` and
-//! `secrets`.
+//! The `chat-gateway` command line: `serve` (the default), `token`,
+//! `secrets` and `operator`.
 
 use std::time::Duration;
 
@@ -31,6 +31,43 @@ pub enum Command {
     Token(TokenArgs),
     /// Print fresh values for CHAT_GATEWAY_JWT_SECRET and CHAT_GATEWAY_API_KEY.
     Secrets,
+    /// Manage the operators who sign in to /admin (in DATABASE_URL).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+/// `chat-gateway operator …`. Passwords are read from the terminal, or
+/// from standard input with `--password-stdin`; never from an argument.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// `admin` (everything) or `analyst` (reads its systems).
+        #[arg(long, value_parser = ["admin", "analyst"])]
+        role: String,
+        /// The systems an analyst may read, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        systems: Option<Vec<String>>,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set an operator's password (their sessions end).
+    Passwd {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove an operator (their sessions end).
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+    /// List the operators.
+    List,
 }
 
 /// Arguments of `token`.
@@ -186,6 +223,73 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<String> {
         args.embed,
     )?;
     Ok(url)
+}
+
+/// The password for `operator add`/`passwd`: one line of standard input,
+/// or asked twice on the terminal.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+    let second = rpassword::prompt_password("Again: ").context("reading the password")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
+}
+
+/// `chat-gateway operator …`: what to print.
+pub async fn operator(command: OperatorCommand) -> anyhow::Result<String> {
+    use crate::operators::{Role, accounts};
+    let config = Config::from_process_env()?;
+    let store = crate::store::open(&config.database_url).await?;
+    match command {
+        OperatorCommand::Add {
+            email,
+            role,
+            systems,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).context("--role is admin or analyst")?;
+            let password = read_password(password_stdin)?;
+            let added = accounts::add(&*store, &email, role, systems, &password).await?;
+            Ok(format!("added {} ({})", added.email, added.role))
+        }
+        OperatorCommand::Passwd {
+            email,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            accounts::set_password(&*store, &email, &password).await?;
+            Ok(format!(
+                "password changed for {email}; their sessions ended"
+            ))
+        }
+        OperatorCommand::Remove { email } => {
+            accounts::remove(&*store, &email).await?;
+            Ok(format!("removed {email}"))
+        }
+        OperatorCommand::List => {
+            let operators = store.list_operators().await?;
+            if operators.is_empty() {
+                return Ok("no operators (add one with: chat-gateway operator add)".into());
+            }
+            Ok(operators
+                .iter()
+                .map(|o| {
+                    let systems = o
+                        .systems
+                        .as_ref()
+                        .map_or("all systems".into(), |s| s.join(","));
+                    format!("{}\t{}\t{systems}", o.email, o.role)
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+    }
 }
 
 /// `chat-gateway secrets`: fresh values to print, as `.env` lines.

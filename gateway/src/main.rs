@@ -15,6 +15,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve => gateway::cli::serve().await.map(|()| None),
         Command::Token(args) => gateway::cli::token(&args).map(Some),
         Command::Secrets => Ok(Some(gateway::cli::secrets())),
+        Command::Operator(command) => gateway::cli::operator(command).await.map(Some),
     };
     match result {
         Ok(output) => {

@@ -32,6 +32,7 @@
 //! A scoped key maps onto the same checks: `admin` permission acts as an
 //! admin (such keys always cover every system), `read` reads its systems.
 
+pub mod accounts;
 pub mod audit;
 pub mod keys;
 pub mod passwords;

@@ -223,3 +223,110 @@ pub async fn resolve(
 pub async fn logout(store: &dyn Store, cookie_value: &str) -> Result<bool, StoreError> {
     store.end_session(&digest(cookie_value)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operators::{Role, accounts};
+
+    const PASSWORD: &str = "a long enough password";
+
+    fn lifetimes() -> SessionLifetimes {
+        SessionLifetimes {
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(8 * 3600),
+        }
+    }
+
+    async fn signed_in(store: &dyn Store, now: OffsetDateTime) -> String {
+        accounts::add(store, "ada@example.com", Role::Admin, None, PASSWORD)
+            .await
+            .unwrap();
+        match login(store, "ada@example.com", PASSWORD, "10.0.0.1", None, now)
+            .await
+            .unwrap()
+        {
+            Login::Success { cookie_value, .. } => cookie_value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_end_when_idle_too_long() {
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let t0 = OffsetDateTime::now_utc();
+        let cookie = signed_in(&*store, t0).await;
+        let minutes = time::Duration::minutes;
+        // Requests every 20 minutes keep it alive past the idle limit...
+        for step in 1..=3 {
+            let at = t0 + minutes(20 * step);
+            assert!(
+                resolve(&*store, &cookie, lifetimes(), at)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "{step}"
+            );
+        }
+        // ...but 31 minutes of silence end it, for good.
+        let late = t0 + minutes(60 + 31);
+        assert!(
+            resolve(&*store, &cookie, lifetimes(), late)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            resolve(&*store, &cookie, lifetimes(), t0 + minutes(61))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_end_at_the_absolute_limit_however_busy() {
+        let store = crate::store::open("sqlite::memory:").await.unwrap();
+        let t0 = OffsetDateTime::now_utc();
+        let cookie = signed_in(&*store, t0).await;
+        let mut at = t0;
+        while at < t0 + time::Duration::hours(8) - time::Duration::minutes(10) {
+            at += time::Duration::minutes(10);
+            assert!(
+                resolve(&*store, &cookie, lifetimes(), at)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        let over = t0 + time::Duration::hours(8);
+        assert!(
+            resolve(&*store, &cookie, lifetimes(), over)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn cookies_follow_the_public_url() {
+        let plain = CookiePolicy::for_public_url("http://127.0.0.1:8080");
+        let secure = CookiePolicy::for_public_url("https://chat.example.com");
+        let set = secure.set("v", Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            set.to_str().unwrap(),
+            "__Host-tzc_admin=v; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=60"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tzc_admin=abc; b=2"),
+        );
+        assert_eq!(plain.read(&headers).as_deref(), Some("abc"));
+        assert_eq!(
+            secure.read(&headers),
+            None,
+            "the plain name is not the secure one"
+        );
+    }
+}

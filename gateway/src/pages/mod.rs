@@ -20,6 +20,7 @@
 //!   records (see [`crate::routes`]), and the page removes it from the
 //!   address bar after load.
 
+mod admin;
 mod assets;
 mod chat;
 mod i18n;
@@ -27,7 +28,7 @@ mod intro;
 mod templates;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -35,7 +36,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
-pub use self::i18n::{ChatTexts, CommonTexts, PageTexts};
+pub use self::admin::{KeysFlash, keys_page, lang_of as admin_lang_of, login_page};
+pub use self::i18n::{AdminTexts, ChatTexts, CommonTexts, PageTexts};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -48,7 +50,38 @@ pub fn router(state: &AppState) -> Router<AppState> {
     for (name, value) in security_headers(&csp) {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
+    router.merge(admin_router())
+}
+
+/// The `/admin` pages: the same headers, with a policy that allows their
+/// forms to post here and no framing at all.
+fn admin_router() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/admin", get(admin::home))
+        .route("/admin/login", get(admin::login))
+        .route("/admin/operators", get(admin::operators))
+        .route("/admin/keys", get(admin::keys))
+        .route("/admin/audit", get(admin::audit));
+    for (name, value) in security_headers(ADMIN_CSP) {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
+    }
     router
+}
+
+/// The `/admin` pages' `Content-Security-Policy`.
+pub const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// The admin pages' language for a request: `lang` in the query, else
+/// `Accept-Language`, else English.
+pub fn admin_lang(headers: &HeaderMap, query: Option<&str>) -> sdk::Lang {
+    let lang = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
+    });
+    admin::lang_of(lang.as_deref(), headers)
 }
 
 /// The headers every page response carries.

@@ -6,6 +6,7 @@
 //! The trace span records the method and the *path* only: query strings
 //! (which may carry a chat token) never reach the log.
 
+mod admin;
 mod agents;
 mod cache;
 mod chat;
@@ -35,6 +36,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(chat::router())
+        .merge(admin::router())
         .merge(agents::router())
         .merge(conversations::router())
         .merge(chat_token::router())

@@ -5,6 +5,7 @@ mod agents;
 pub(crate) mod crashes;
 mod imports;
 mod listings;
+mod operators;
 mod races;
 
 use std::sync::Arc;
@@ -131,6 +132,9 @@ pub(crate) async fn run(store: &dyn Store) {
     imports::import_is_idempotent(store).await;
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
+    operators::operators_and_sessions(store).await;
+    operators::failed_logins_are_counted_per_account_and_address(store).await;
+    operators::keys_and_audit(store).await;
 }
 
 /// Concurrent writes, as several replicas (or several tasks of one) make
