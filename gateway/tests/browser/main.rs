@@ -17,6 +17,7 @@ mod browser;
 mod page;
 mod server;
 
+mod admin;
 mod agents;
 mod conversations;
 mod embed;

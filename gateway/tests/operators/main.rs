@@ -5,6 +5,7 @@
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod keys;
+mod pages;
 mod scope;
 mod sessions;
 

@@ -52,9 +52,8 @@ pub(super) async fn credentials(
     let verified = if let Some(token) = token {
         state.auth.verify_caller(token)
     } else {
-        let key = match Auth::presented_key(headers) {
-            None => return Credentials::Later,
-            Some(key) => key,
+        let Some(key) = Auth::presented_key(headers) else {
+            return Credentials::Later;
         };
         let grant = match key {
             Ok(key) => key_grant(state, key).await,
