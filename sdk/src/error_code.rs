@@ -280,6 +280,9 @@ mod tests {
             ErrorCode::DatabaseUnavailable,
             ErrorCode::ShuttingDown,
             ErrorCode::Internal,
+            ErrorCode::Forbidden,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::CsrfRejected,
             ErrorCode::Unknown,
         ];
         for code in all {

@@ -238,6 +238,7 @@ pub(super) async fn home(
         lang,
         StatusCode::OK,
         context! {
+            error => None::<String>,
             welcome => t.welcome.replace("{name}", &who),
             role => role,
             systems => systems,
@@ -296,7 +297,7 @@ pub(super) async fn operators(
         &access,
         lang,
         StatusCode::OK,
-        context! { operators => Serde(rows) },
+        context! { operators => Serde(rows), error => None::<String> },
     )
 }
 
@@ -425,6 +426,6 @@ pub(super) async fn audit(
         &access,
         lang,
         StatusCode::OK,
-        context! { lines => Serde(rows) },
+        context! { lines => Serde(rows), error => None::<String> },
     )
 }
