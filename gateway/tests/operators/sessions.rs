@@ -95,6 +95,16 @@ async fn over_https_the_cookie_is_secure_with_the_host_prefix() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // So is one a browser says comes from another site.
+    let resp = client()
+        .post(format!("{}/admin/login", gw.url()))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "null")
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

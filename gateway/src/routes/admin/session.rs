@@ -42,8 +42,20 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
+/// Whether a sign-in comes from the gateway's own page (or from no page:
+/// a script or `curl`). Browsers say where a request comes from in
+/// `Sec-Fetch-Site`; the pages' `no-referrer` policy makes them send
+/// `Origin: null` on form posts, so `Origin` decides only without it.
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = value(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match value(header::ORIGIN) {
         None => true,
         Some(origin) => state.config.public_url.trim_end_matches('/') == origin,
     }
