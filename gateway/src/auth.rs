@@ -12,6 +12,13 @@
 //! Every identity, however it arrives, passes the system check: a system
 //! created at runtime must be enabled (403 `system_disabled`), any other
 //! must be in `ALLOWED_SYSTEM_IDS` when that is set.
+//!
+//! Keys come in two kinds: the root keys of `CHAT_GATEWAY_API_KEY` (every
+//! permission, every system) and scoped `tzk_` keys created by admins
+//! ([`crate::operators::keys`]). Either way a server caller holds a
+//! [`Grant`], and each route checks the permission it needs
+//! ([`Caller::require`], [`ServerKey::require`]) and the system it acts for
+//! (403 `forbidden`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,6 +33,7 @@ use crate::directory::{Directory, SystemStatus};
 use crate::error::ApiError;
 use crate::identity::{Identity, SystemId, UserId};
 use crate::revocation::Revocations;
+use crate::scope::{Grant, Permission};
 use sdk::jwt::{ChatClaims, JwtError, Signer, Verifier};
 
 /// Header carrying a server's API key.
@@ -247,15 +255,11 @@ impl Auth {
         self.api_keys.verify(key)
     }
 
-    /// Check the request's API key: `None` when it sends none.
-    pub fn verify_key(&self, headers: &HeaderMap) -> Option<Result<(), ApiError>> {
+    /// The request's API key, if it sends one (`Err` when it is not
+    /// text, which no key is).
+    pub fn presented_key(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
         let key = headers.get(API_KEY_HEADER)?;
-        let ok = key.to_str().is_ok_and(|k| self.api_keys.verify(k));
-        Some(if ok {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidApiKey)
-        })
+        Some(key.to_str().map_err(|_| ApiError::InvalidApiKey))
     }
 }
 
@@ -275,8 +279,8 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub enum Caller {
     /// An end user with a chat token, and the agent it pins, if any.
     User(Identity, Option<String>),
-    /// A server with a valid API key.
-    Server,
+    /// A server with a valid API key, and what the key may do.
+    Server(Grant),
 }
 
 impl Caller {
@@ -303,7 +307,7 @@ impl Caller {
                     Err(ApiError::IdentityMismatch)
                 }
             }
-            Caller::Server => {
+            Caller::Server(grant) => {
                 let (Some(system_id), Some(user_id)) = (system_id, user_id) else {
                     return Err(ApiError::BadRequest(
                         "system_id and user_id required in body or query when using API key".into(),
@@ -312,9 +316,39 @@ impl Caller {
                 let identity = Identity::parse(system_id, user_id)
                     .map_err(|e| ApiError::Validation(e.to_string()))?;
                 auth.check_allowed(&identity.system)?;
+                check_system(grant, identity.system.as_str())?;
                 Ok(identity)
             }
         }
+    }
+
+    /// 403 unless a server caller's key holds `permission`. End users pass:
+    /// what a chat token allows is decided by the route.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        match self {
+            Caller::User(..) => Ok(()),
+            Caller::Server(grant) => require(grant, permission),
+        }
+    }
+}
+
+fn require(grant: &Grant, permission: Permission) -> Result<(), ApiError> {
+    if grant.allows(permission) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "this API key lacks the {permission} permission"
+        )))
+    }
+}
+
+fn check_system(grant: &Grant, system: &str) -> Result<(), ApiError> {
+    if grant.systems.covers(system) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "this API key may not act for system {system:?}"
+        )))
     }
 }
 
@@ -335,8 +369,21 @@ impl Caller {
 /// A server caller: the request must carry a valid `X-API-Key` (bearer
 /// tokens are not enough). Used by token minting, sync and operator reads
 /// (extracted from a request in [`crate::extract`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ServerKey;
+#[derive(Debug, Clone)]
+pub struct ServerKey(pub Grant);
+
+impl ServerKey {
+    /// 403 unless the key holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        require(&self.0, permission)
+    }
+
+    /// 403 unless the key holds `permission` for `system`.
+    pub fn require_for(&self, permission: Permission, system: &str) -> Result<(), ApiError> {
+        require(&self.0, permission)?;
+        check_system(&self.0, system)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -84,6 +84,23 @@ pub enum ApiError {
     /// The system was disabled by an operator (403).
     #[error("This app is disabled.")]
     SystemDisabled,
+    /// The caller may not do this: a key without the permission or the
+    /// system, an analyst asking for an admin action (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A state-changing request from an operator session without its CSRF
+    /// token (403).
+    #[error("Missing or wrong CSRF token; reload the page and try again")]
+    CsrfRejected,
+    /// Wrong email or password at sign-in, the same for both (401).
+    #[error("Wrong email or password")]
+    InvalidCredentials,
+    /// Too many failed sign-ins for an account or from an address (429).
+    #[error("Too many failed sign-ins; try again later")]
+    LoginThrottled {
+        /// Seconds until another try is accepted.
+        retry_after: u64,
+    },
     /// Browser origin not allowed to get chat tokens (403).
     #[error("Origin not allowed")]
     OriginNotAllowed,
@@ -180,9 +197,13 @@ impl ApiError {
             E::MissingCredentials
             | E::InvalidApiKey
             | E::InvalidMetricsToken
+            | E::InvalidCredentials
             | E::Token(_)
             | E::TokenRevoked => StatusCode::UNAUTHORIZED,
-            E::RateLimited(_) | E::BudgetExhausted(_) => StatusCode::TOO_MANY_REQUESTS,
+            E::Forbidden(_) | E::CsrfRejected => StatusCode::FORBIDDEN,
+            E::RateLimited(_) | E::BudgetExhausted(_) | E::LoginThrottled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             E::IdentityMismatch | E::SystemNotAllowed | E::SystemDisabled | E::OriginNotAllowed => {
                 StatusCode::FORBIDDEN
             }
@@ -228,6 +249,10 @@ impl ApiError {
             E::RateLimited(_) => ErrorCode::RateLimited,
             E::BudgetExhausted(_) => ErrorCode::BudgetExhausted,
             E::IdentityMismatch => ErrorCode::IdentityMismatch,
+            E::Forbidden(_) => ErrorCode::Forbidden,
+            E::CsrfRejected => ErrorCode::CsrfRejected,
+            E::InvalidCredentials => ErrorCode::InvalidCredentials,
+            E::LoginThrottled { .. } => ErrorCode::RateLimited,
             E::SystemNotAllowed => ErrorCode::SystemNotAllowed,
             E::SystemDisabled => ErrorCode::SystemDisabled,
             E::OriginNotAllowed => ErrorCode::OriginNotAllowed,
@@ -306,6 +331,7 @@ impl ApiError {
             ApiError::Upstream(UpstreamError::RateLimited { retry_after, .. }) => *retry_after,
             ApiError::RateLimited(refusal) => Some(refusal.retry_after.as_secs()),
             ApiError::BudgetExhausted(exhausted) => Some(exhausted.retry_after.as_secs()),
+            ApiError::LoginThrottled { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -16,10 +16,37 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-use crate::auth::{Caller, ServerKey, bearer_token};
+use crate::auth::{Auth, Caller, ServerKey, bearer_token};
 use crate::console::{SystemScope, Viewer};
 use crate::error::ApiError;
+use crate::operators::Access;
+use crate::operators::keys::PREFIX;
+use crate::operators::sessions::{self, CSRF_HEADER, CSRF_QUERY, CookiePolicy};
+use crate::scope::Grant;
 use crate::state::AppState;
+
+/// What an API key may do: a root key (`CHAT_GATEWAY_API_KEY`) everything,
+/// a scoped `tzk_` key what it was given; anything else is 401.
+pub async fn key_grant(state: &AppState, key: &str) -> Result<Grant, ApiError> {
+    if state.auth.is_api_key(key) {
+        return Ok(Grant::root());
+    }
+    if key.starts_with(PREFIX)
+        && let Some(grant) = state.keys.grant(key).await?
+    {
+        return Ok(grant);
+    }
+    Err(ApiError::InvalidApiKey)
+}
+
+/// The grant of the request's `X-API-Key`; `None` when it sends none.
+async fn header_grant(state: &AppState, parts: &Parts) -> Option<Result<Grant, ApiError>> {
+    let key = Auth::presented_key(&parts.headers)?;
+    Some(match key {
+        Ok(key) => key_grant(state, key).await,
+        Err(e) => Err(e),
+    })
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -31,8 +58,8 @@ impl FromRequestParts<AppState> for Caller {
                 .verify_caller(token)
                 .map(|(identity, agent)| Caller::User(identity, agent));
         }
-        match state.auth.verify_key(&parts.headers) {
-            Some(result) => result.map(|()| Caller::Server),
+        match header_grant(state, parts).await {
+            Some(result) => result.map(Caller::Server),
             None => Err(ApiError::MissingCredentials),
         }
     }
@@ -42,8 +69,8 @@ impl FromRequestParts<AppState> for ServerKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match state.auth.verify_key(&parts.headers) {
-            Some(result) => result.map(|()| ServerKey),
+        match header_grant(state, parts).await {
+            Some(result) => result.map(ServerKey),
             None => Err(ApiError::MissingCredentials),
         }
     }
@@ -69,6 +96,55 @@ impl FromRequestParts<AppState> for ClientAddr {
             peer.map(|peer| client_address(peer, &parts.headers, trusted)),
         ))
     }
+}
+
+/// See [`crate::operators`]: an API key in `X-API-Key`, or an operator
+/// session cookie (with its CSRF token on state-changing methods).
+impl FromRequestParts<AppState> for Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ClientAddr(address) = ClientAddr::from_request_parts(parts, state).await?;
+        if let Some(grant) = header_grant(state, parts).await {
+            return Ok(Access::from_grant(grant?, address));
+        }
+        let cookies = CookiePolicy::for_public_url(&state.config.public_url);
+        let cookie = cookies
+            .read(&parts.headers)
+            .ok_or(ApiError::MissingCredentials)?;
+        let now = time::OffsetDateTime::now_utc();
+        let (session, operator) =
+            sessions::resolve(&*state.store, &cookie, state.config.sessions, now)
+                .await?
+                .ok_or(ApiError::MissingCredentials)?;
+        if !parts.method.is_safe() {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| query_value(parts.uri.query(), CSRF_QUERY));
+            let matches = sent.is_some_and(|sent| {
+                use subtle::ConstantTimeEq as _;
+                bool::from(sent.as_bytes().ct_eq(session.csrf_token.as_bytes()))
+            });
+            if !matches {
+                return Err(ApiError::CsrfRejected);
+            }
+        }
+        Ok(Access::from_operator(
+            &operator,
+            session.csrf_token,
+            address,
+        ))
+    }
+}
+
+/// One parameter of a query string.
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Who sent a request that arrived from `peer`: walk `X-Forwarded-For`
@@ -98,16 +174,29 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
     client
 }
 
-/// Today the console admits the root API key only, as a viewer of every
-/// system; operator sessions will admit people with their role's systems.
+/// The console admits what [`Access`] admits (an operator session or an API
+/// key), limited to the systems the actor may read: an admin or a root key
+/// sees every system, an analyst or a scoped key its own.
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        ServerKey::from_request_parts(parts, state).await?;
-        Ok(Viewer {
-            scope: SystemScope::All,
-        })
+        let access = Access::from_request_parts(parts, state).await?;
+        if let crate::operators::Actor::Key(grant) = &access.actor
+            && !(grant.allows(crate::scope::Permission::Read)
+                || grant.allows(crate::scope::Permission::Admin))
+        {
+            return Err(ApiError::Forbidden(
+                "this API key may not read conversations".into(),
+            ));
+        }
+        let scope = match &access.systems {
+            crate::scope::SystemScope::All => SystemScope::All,
+            crate::scope::SystemScope::Only(systems) => {
+                SystemScope::Only(systems.iter().cloned().collect())
+            }
+        };
+        Ok(Viewer { scope })
     }
 }
 

@@ -31,6 +31,9 @@
 //!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
 //!   HTTP;
+//! - [`operators`]: operator accounts, sessions, roles, scoped API keys
+//!   and the audit log, and [`operators::Access`], the one extractor of
+//!   every admin handler; [`scope`]: permissions and the systems they cover;
 //! - [`pages`]: the chat page end users see, and its assets;
 //! - [`console`]: the operator console's viewer, exports, charts and
 //!   retention (its store reads are `store::console`);
@@ -43,9 +46,9 @@
 //!   error body and upstream calls together.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat`, `feedback` → `state` → `sync`, `archive`, `catalog`, `auth`,
+//! `chat`, `feedback` → `state` → `operators`, `sync`, `archive`, `catalog`, `auth`,
 //! `store`, `upstream`, `origins`; `catalog` → `store`, `upstream`,
-//! `directory`; `auth`, `origins` → `directory` → `identity`; `config` →
+//! `directory`; `auth`, `origins` → `directory`, `scope` → `identity`; `config` →
 //! `sealing`, `identity` (`sync` uses `store` and `upstream`, never `state`;
 //! `cli` sits on top, beside `routes`). `error` maps the store's, the
 //! upstreams', sync's and the catalog's errors to HTTP; `store` and
@@ -69,11 +72,13 @@ pub mod limits;
 pub mod logs;
 pub mod markdown;
 pub mod metrics;
+pub mod operators;
 pub mod origins;
 pub mod pages;
 pub mod request_id;
 pub mod revocation;
 pub mod routes;
+pub mod scope;
 pub mod sealing;
 pub mod secrets;
 pub mod server;
@@ -151,9 +156,11 @@ impl App {
             .map(archive::Archive::start)
             .transpose()?;
         let limits = Limiters::new(&config.rates);
+        let keys = operators::keys::KeyCache::new(store.clone());
         Ok(Self {
             state: AppState::new(Shared {
                 config,
+                keys,
                 store,
                 catalog: Arc::new(catalog),
                 auth,

@@ -21,6 +21,7 @@ async fn main() -> std::process::ExitCode {
         Command::Export(args) => gateway::cli::export::run(&args)
             .await
             .map(|()| Outcome::quiet()),
+        Command::Operator(command) => gateway::cli::operator(command).await.map(Outcome::printed),
     };
     match result {
         Ok(outcome) => {

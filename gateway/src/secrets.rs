@@ -19,6 +19,17 @@ pub fn api_key() -> String {
     format!("tzc_{}", random_token(32))
 }
 
+/// A scoped API key: `tzk_` and 32 random bytes, base64url (stored only
+/// as its SHA-256).
+pub fn scoped_key() -> String {
+    format!("tzk_{}", random_token(32))
+}
+
+/// An opaque session id or CSRF token: 32 random bytes, base64url.
+pub fn session_token() -> String {
+    random_token(32)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -10,6 +10,7 @@ use crate::auth::Auth;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::limits::Limiters;
+use crate::operators::keys::KeyCache;
 use crate::origins::OriginPolicy;
 use crate::store::Store;
 
@@ -30,6 +31,8 @@ pub struct Shared {
     pub auth: Auth,
     /// Rate limits (per replica).
     pub limits: Limiters,
+    /// The scoped API keys (`tzk_…`), as of the last reload.
+    pub keys: KeyCache,
     /// Browser origins allowed for CORS and chat tokens.
     pub origins: OriginPolicy,
     /// Cancelled when the gateway starts shutting down.

@@ -89,6 +89,14 @@ pub enum ErrorCode {
     /// 409: an operator tried to change a system or agent that comes from
     /// the environment or the configuration file.
     ReadOnly,
+    /// 403: the caller is known but may not do this (an API key without the
+    /// permission or the system, an analyst asking for an admin action).
+    Forbidden,
+    /// 401: an operator's email or password is wrong (the same for both).
+    InvalidCredentials,
+    /// 403: a state-changing request from an operator session without its
+    /// CSRF token.
+    CsrfRejected,
     /// A code this version of the SDK does not know.
     #[serde(other)]
     Unknown,
@@ -134,6 +142,9 @@ impl ErrorCode {
             ErrorCode::SystemDisabled => "system_disabled",
             ErrorCode::AlreadyExists => "already_exists",
             ErrorCode::ReadOnly => "read_only",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -324,6 +335,9 @@ mod tests {
             ErrorCode::SystemDisabled,
             ErrorCode::AlreadyExists,
             ErrorCode::ReadOnly,
+            ErrorCode::Forbidden,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::CsrfRejected,
             ErrorCode::Unknown,
         ];
         for code in all {

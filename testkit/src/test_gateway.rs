@@ -347,6 +347,12 @@ impl TestGateway {
         &self.secret
     }
 
+    /// Its state (the store, the key cache, the configuration), for tests
+    /// that set up data the API cannot create, such as operators.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// Its `DATABASE_URL`.
     pub fn database_url(&self) -> &str {
         &self.database_url

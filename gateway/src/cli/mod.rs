@@ -1,14 +1,16 @@
 //! The `chat-gateway` command line: `serve` (the default), `token`,
-//! `secrets`, and for pipelines and operators `sync`, `migrate` and
-//! `check`. Each command returns its output ([`Outcome`]); `main.rs`
+//! `secrets`, `operator` (accounts for `/admin`), `export`, and for
+//! pipelines `sync`, `migrate` and `check`. Each command returns its output ([`Outcome`]); `main.rs`
 //! prints it and turns it into the exit code.
 
 mod check;
 pub mod export;
+mod operator;
 mod serve;
 mod sync;
 
 pub use self::check::check;
+pub use self::operator::{OperatorCommand, operator};
 pub use self::serve::{serve, shutdown_signal};
 pub use self::sync::{SyncArgs, migrate, sync};
 
@@ -49,6 +51,9 @@ pub enum Command {
     Check,
     /// Write stored conversations (one line per message) as JSON Lines or CSV.
     Export(export::ExportArgs),
+    /// Manage the operators who sign in to /admin (in DATABASE_URL).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
 }
 
 /// What a command leaves for the terminal, and whether it succeeded.

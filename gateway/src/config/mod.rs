@@ -88,6 +88,8 @@ pub struct Config {
     /// Conversations with no activity for longer are purged (`None`: kept
     /// forever).
     pub retention: Option<time::Duration>,
+    /// How long an operator's session lasts.
+    pub sessions: SessionLifetimes,
     /// What was filled with development values, for the start-up banner.
     pub dev: DevValues,
     /// Seals agent credentials stored at runtime (`CHAT_GATEWAY_SECRET_KEY`);
@@ -95,6 +97,14 @@ pub struct Config {
     pub secret_key: Option<crate::sealing::SecretKey>,
     /// Logs and metrics.
     pub observability: Observability,
+}
+
+/// Expiry of operator sessions (`/admin`): a session ends after `idle`
+/// without a request, and `absolute` after sign-in whatever happens.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
 }
 
 /// Development or production behaviour.
@@ -347,6 +357,16 @@ impl Config {
                     .into(),
             ));
         }
+        let sessions = SessionLifetimes {
+            idle: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_IDLE_SECS", 1800)?),
+            absolute: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_MAX_SECS", 43_200)?),
+        };
+        if sessions.idle.is_zero() || sessions.absolute < sessions.idle {
+            return Err(ConfigError(
+                "CHAT_GATEWAY_SESSION_IDLE_SECS must be > 0 and at most CHAT_GATEWAY_SESSION_MAX_SECS"
+                    .into(),
+            ));
+        }
 
         Ok(Config {
             mode,
@@ -376,6 +396,7 @@ impl Config {
                 0 => None,
                 days => Some(time::Duration::days(i64::from(days))),
             },
+            sessions,
             dev,
             secret_key: vars
                 .get_nonempty("CHAT_GATEWAY_SECRET_KEY")

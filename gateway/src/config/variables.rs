@@ -170,6 +170,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "the archive's session token, for temporary credentials",
     ),
     (
+        "CHAT_GATEWAY_SESSION_IDLE_SECS",
+        "an operator's /admin session ends after this long without a request, default 1800",
+    ),
+    (
+        "CHAT_GATEWAY_SESSION_MAX_SECS",
+        "an operator's /admin session ends this long after sign-in, default 43200",
+    ),
+    (
         "CHAT_GATEWAY_SHUTDOWN_GRACE_SECS",
         "after SIGTERM, how long open requests and streams may finish, default 30",
     ),

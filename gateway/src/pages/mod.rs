@@ -20,6 +20,7 @@
 //!   records (see [`crate::routes`]), and the page removes it from the
 //!   address bar after load.
 
+mod admin;
 mod assets;
 mod chat;
 mod console;
@@ -28,7 +29,7 @@ mod intro;
 mod templates;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -36,7 +37,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
-pub use self::i18n::{ChatTexts, CommonTexts, ConsoleTexts, PageTexts};
+pub use self::admin::{KeysFlash, keys_page, lang_of as admin_lang_of, login_page};
+pub use self::i18n::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts, PageTexts};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -46,9 +48,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/chat", get(chat::page))
         .route("/chat-api", get(chat::page))
         .route("/assets/{file}", get(assets::serve));
-    // The console's filter forms submit to their own pages.
-    let console_csp = csp.replace("form-action 'none'", "form-action 'self'");
-    let mut console = console::router();
     for (name, value) in security_headers(&csp) {
         // A page may set its own CSP (the chat page of a system with
         // origins of its own); the others get the common one.
@@ -58,10 +57,39 @@ pub fn router(state: &AppState) -> Router<AppState> {
             router.layer(SetResponseHeaderLayer::overriding(name, value))
         };
     }
-    for (name, value) in security_headers(&console_csp) {
-        console = console.layer(SetResponseHeaderLayer::overriding(name, value));
+    router.merge(admin_router())
+}
+
+/// The `/admin` pages: the same headers, with a policy that allows their
+/// forms to post here and no framing at all.
+fn admin_router() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/admin", get(admin::home))
+        .route("/admin/login", get(admin::login))
+        .route("/admin/operators", get(admin::operators))
+        .route("/admin/keys", get(admin::keys))
+        .route("/admin/audit", get(admin::audit))
+        .merge(console::router());
+    for (name, value) in security_headers(ADMIN_CSP) {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    router.merge(console)
+    router
+}
+
+/// The `/admin` pages' `Content-Security-Policy`.
+pub const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+/// The admin pages' language for a request: `lang` in the query, else
+/// `Accept-Language`, else English.
+pub fn admin_lang(headers: &HeaderMap, query: Option<&str>) -> sdk::Lang {
+    let lang = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
+    });
+    admin::lang_of(lang.as_deref(), headers)
 }
 
 /// The headers every page response carries.

@@ -25,7 +25,35 @@ use super::assets;
 /// The product name shown in headers and titles.
 const PRODUCT: &str = "TZ-Chat";
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 16] = [
+    (
+        "admin.html",
+        include_str!("../../assets/templates/admin.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../assets/templates/admin_audit.html"),
+    ),
+    (
+        "admin_home.html",
+        include_str!("../../assets/templates/admin_home.html"),
+    ),
+    (
+        "admin_keys.html",
+        include_str!("../../assets/templates/admin_keys.html"),
+    ),
+    (
+        "admin_login.html",
+        include_str!("../../assets/templates/admin_login.html"),
+    ),
+    (
+        "admin_message.html",
+        include_str!("../../assets/templates/admin_message.html"),
+    ),
+    (
+        "admin_operators.html",
+        include_str!("../../assets/templates/admin_operators.html"),
+    ),
     (
         "base.html",
         include_str!("../../assets/templates/base.html"),

@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::identity::SystemId;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -47,15 +48,20 @@ pub(super) async fn list(
                 return Err(ApiError::IdentityMismatch);
             }
         }
-        (Caller::Server, None) => {
+        (Caller::Server(_), None) => {
             return Err(ApiError::BadRequest(
                 "system_id required in the query when using an API key".into(),
             ));
         }
-        (Caller::Server, Some(asked)) => {
+        (Caller::Server(grant), Some(asked)) => {
             let system =
                 SystemId::parse(&asked).map_err(|e| ApiError::Validation(e.to_string()))?;
             state.auth.check_allowed(&system)?;
+            if !grant.allows_for(Permission::Chat, system.as_str()) {
+                return Err(ApiError::Forbidden(
+                    "this API key may not chat for this system".into(),
+                ));
+            }
             system
         }
     };

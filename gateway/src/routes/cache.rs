@@ -18,6 +18,7 @@ use super::conversations::{message_views, page_before, page_limit};
 use crate::auth::ServerKey;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::scope::{Permission, SystemScope};
 use crate::state::AppState;
 use crate::store::{ConversationFilter, PageRequest, Scope};
 use crate::stored_text::check_id;
@@ -49,9 +50,10 @@ pub(super) struct SearchQuery {
     security(("api_key" = [])))]
 pub(super) async fn conversations(
     State(state): State<AppState>,
-    _key: ServerKey,
+    key: ServerKey,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<Conversation>>> {
+    key.require(Permission::Read)?;
     let system_id = q
         .system_id
         .as_deref()
@@ -61,6 +63,15 @@ pub(super) async fn conversations(
         sdk::identity::check_system_id(system).map_err(ApiError::Validation)?;
     }
     let system_id = system_id.map(str::to_ascii_lowercase);
+    match &system_id {
+        Some(system) => key.require_for(Permission::Read, system)?,
+        None if key.0.systems != SystemScope::All => {
+            return Err(ApiError::Validation(
+                "system_id is required with a key limited to some systems".into(),
+            ));
+        }
+        None => {}
+    }
     let user_id = q.user_id.as_deref().filter(|s| !s.is_empty());
     if let Some(user) = user_id {
         sdk::identity::check_user_id(user).map_err(ApiError::Validation)?;
@@ -105,11 +116,20 @@ pub(super) struct MessagesQuery {
     security(("api_key" = [])))]
 pub(super) async fn messages(
     State(state): State<AppState>,
-    _key: ServerKey,
+    key: ServerKey,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
+    key.require(Permission::Read)?;
     check_id("conversation id", &id)?;
+    if key.0.systems != SystemScope::All {
+        let conversation = state
+            .store
+            .get_conversation(Scope::Any, &id)
+            .await?
+            .ok_or(ApiError::ConversationNotFound)?;
+        key.require_for(Permission::Read, &conversation.system_id)?;
+    }
     let page = PageRequest {
         limit: page_limit(q.limit, 500, 5000)?,
         before: page_before(q.before.as_deref())?,

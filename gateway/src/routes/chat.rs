@@ -21,6 +21,7 @@ use crate::auth::{Caller, KeyId};
 use crate::chat::{self, TurnEvents, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 /// SSE keep-alive comment interval.
@@ -57,13 +58,14 @@ pub(super) async fn send(
 ) -> ApiResult<Response> {
     let started = Instant::now();
     let wants_stream = req.stream || accepts_event_stream(&headers);
+    caller.require(Permission::Chat)?;
     let identity = caller.identity(
         &state.auth,
         req.system_id.as_deref(),
         req.user_id.as_deref(),
     )?;
     let key = match caller {
-        Caller::Server => KeyId::presented(&headers),
+        Caller::Server(_) => KeyId::presented(&headers),
         Caller::User(..) => None,
     };
     state

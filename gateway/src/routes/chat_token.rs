@@ -20,6 +20,7 @@ use crate::auth::ServerKey;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, ClientAddr};
 use crate::identity::Identity;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -45,7 +46,7 @@ pub(super) struct TokenQuery {
     security(("api_key" = [])))]
 pub(super) async fn chat_token(
     State(state): State<AppState>,
-    _key: ServerKey,
+    key: ServerKey,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<TokenQuery>,
@@ -64,6 +65,7 @@ pub(super) async fn chat_token(
     let who =
         Identity::parse(system_id, user_id).map_err(|e| ApiError::Validation(e.to_string()))?;
     state.auth.check_allowed(&who.system)?;
+    key.require_for(Permission::Tokens, who.system.as_str())?;
     if let Some(origin) = browser_origin(&headers)
         && !state.origins.allows_for(&who.system, origin)
     {

@@ -30,6 +30,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::identity::Identity;
 use crate::markdown;
+use crate::scope::Permission;
 use crate::state::AppState;
 use crate::store::{MessageRecord, PageRequest, Scope};
 use crate::stored_text::{check_id, check_text};
@@ -105,6 +106,7 @@ pub(super) async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<Conversation>>> {
+    caller.require(Permission::Read)?;
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
     let page = PageRequest {
         limit: page_limit(q.limit, 100, 200)?,
@@ -130,6 +132,7 @@ pub(super) async fn messages(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
+    caller.require(Permission::Read)?;
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
     check_id("conversation id", &id)?;
     let page = PageRequest {
@@ -179,6 +182,7 @@ pub(super) async fn delete(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<OwnerQuery>,
 ) -> ApiResult<Response> {
+    caller.require(Permission::Chat)?;
     let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
     check_id("conversation id", &id)?;
     change_upstream(&state, &who, &id, Change::Delete).await?;
@@ -204,6 +208,7 @@ pub(super) async fn rename(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RenameRequest>,
 ) -> ApiResult<Json<Conversation>> {
+    caller.require(Permission::Chat)?;
     let who = caller.identity(
         &state.auth,
         body.system_id.as_deref(),

@@ -42,6 +42,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(chat::router())
+        .merge(admin::router())
         .merge(agents::router())
         .merge(conversations::router())
         .merge(feedback::router())

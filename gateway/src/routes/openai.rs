@@ -34,11 +34,13 @@ use self::wire::{
     AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
     ModelList, Usage,
 };
-use crate::auth::{Caller, KeyId, bearer_token};
+use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::extract::key_grant;
 use crate::identity::SystemId;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 /// Names the stored conversation, in requests and responses.
@@ -127,24 +129,24 @@ impl IntoResponse for OpenAiError {
 }
 
 /// The caller: a bearer API key or chat token, or `X-API-Key`.
-fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    if let Some(bearer) = bearer_token(headers) {
-        if state.auth.is_api_key(bearer) {
-            return Ok(Caller::Server);
-        }
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let caller = if let Some(bearer) = bearer_token(headers) {
         // A JWT has three dot-separated parts; anything else was meant as a key.
-        if bearer.split('.').count() == 3 {
+        if bearer.split('.').count() == 3 && !state.auth.is_api_key(bearer) {
             return state
                 .auth
                 .verify_caller(bearer)
                 .map(|(identity, pinned)| Caller::User(identity, pinned));
         }
-        return Err(ApiError::InvalidApiKey);
-    }
-    match state.auth.verify_key(headers) {
-        Some(result) => result.map(|()| Caller::Server),
-        None => Err(ApiError::MissingCredentials),
-    }
+        Caller::Server(key_grant(state, bearer).await?)
+    } else {
+        match Auth::presented_key(headers) {
+            Some(key) => Caller::Server(key_grant(state, key?).await?),
+            None => return Err(ApiError::MissingCredentials),
+        }
+    };
+    caller.require(Permission::Chat)?;
+    Ok(caller)
 }
 
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "openai",
@@ -168,7 +170,7 @@ pub(super) async fn completions(
     headers: HeaderMap,
     body: Result<ApiJson<CompletionRequest>, ApiError>,
 ) -> Result<Response, OpenAiError> {
-    let caller = caller(&state, &headers)?;
+    let caller = caller(&state, &headers).await?;
     let ApiJson(req) = body?;
     let (system, agent) = match req.model.trim().split_once('/') {
         Some((system, agent)) => (system, Some(agent.trim())),
@@ -181,7 +183,7 @@ pub(super) async fn completions(
         ));
     }
     let user = req.user.as_deref().filter(|u| !u.is_empty());
-    if matches!(caller, Caller::Server) && user.is_none() {
+    if matches!(caller, Caller::Server(_)) && user.is_none() {
         return Err(OpenAiError::at(
             "user",
             ApiError::Validation("user (the end user's id) is required with an API key".into()),
@@ -197,7 +199,7 @@ pub(super) async fn completions(
             OpenAiError::at(param, e)
         })?;
     let key = match caller {
-        Caller::Server => KeyId::presented(&headers),
+        Caller::Server(_) => KeyId::presented(&headers),
         Caller::User(..) => None,
     };
     state
@@ -290,7 +292,7 @@ pub(super) async fn models(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<ModelList>, OpenAiError> {
-    let caller = caller(&state, &headers)?;
+    let caller = caller(&state, &headers).await?;
     let data = model_ids(&state, &caller)
         .into_iter()
         .map(|id| Model {
@@ -310,7 +312,7 @@ pub(super) async fn models(
 fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
     let systems: Vec<String> = match caller {
         Caller::User(identity, _) => vec![identity.system.as_str().to_owned()],
-        Caller::Server => match &state.config.allowed_system_ids {
+        Caller::Server(_) => match &state.config.allowed_system_ids {
             Some(allowed) => {
                 let mut systems: Vec<String> = allowed.iter().cloned().collect();
                 systems.sort();
@@ -332,8 +334,12 @@ fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
             }
         },
     };
+    let covered = |system: &String| match caller {
+        Caller::Server(grant) => grant.systems.covers(system),
+        Caller::User(..) => true,
+    };
     let mut ids = Vec::new();
-    for system in systems {
+    for system in systems.into_iter().filter(covered) {
         let agents = agents_of(state, &system);
         ids.push(system.clone());
         ids.extend(agents.into_iter().map(|agent| format!("{system}/{agent}")));

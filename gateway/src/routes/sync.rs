@@ -13,6 +13,8 @@ use serde::Deserialize;
 use crate::auth::{ServerKey, bearer_token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
+use crate::identity::SystemId;
+use crate::scope::{Permission, SystemScope};
 use crate::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
@@ -29,12 +31,24 @@ pub(super) fn router() -> Router<AppState> {
     security(("api_key" = [])))]
 pub(super) async fn sync_all(
     State(state): State<AppState>,
-    _key: ServerKey,
+    key: ServerKey,
 ) -> ApiResult<Json<SyncResponse>> {
+    key.require(Permission::Sync)?;
+    // A key limited to some systems syncs only those.
+    let systems: Vec<SystemId> = match &key.0.systems {
+        SystemScope::All => Vec::new(),
+        SystemScope::Only(ids) => ids
+            .iter()
+            .filter_map(|id| SystemId::parse(id).ok())
+            .collect(),
+    };
+    if matches!(key.0.systems, SystemScope::Only(_)) && systems.is_empty() {
+        return Ok(Json(SyncResponse::default()));
+    }
     let report = crate::sync::run(
         state.store.as_ref(),
         &state.catalog.routes(),
-        &[],
+        &systems,
         &mut |_, _| {},
     )
     .await?;

@@ -7,6 +7,7 @@ mod feedback;
 mod imports;
 mod limits;
 mod listings;
+mod operators;
 mod races;
 mod search;
 mod systems;
@@ -144,6 +145,9 @@ pub(crate) async fn run(store: &dyn Store) {
     limits::revocations_are_kept_until_their_time(store).await;
     limits::token_use_adds_up_per_day(store).await;
     systems::systems_and_agents_round_trip(store).await;
+    operators::operators_and_sessions(store).await;
+    operators::failed_logins_are_counted_per_account_and_address(store).await;
+    operators::keys_and_audit(store).await;
     // Last: it ends with a retention purge.
     search::console(store).await;
 }

@@ -29,6 +29,7 @@
 pub mod catalog;
 pub mod console;
 pub mod feedback;
+pub mod operators;
 pub mod postgres;
 mod probe;
 mod revocation;
@@ -48,6 +49,7 @@ use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
 
 use self::console::{ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, TurnMetrics};
+use self::operators::OperatorStore;
 pub use self::revocation::{RevocationList, UserRevocation};
 pub use self::usage::TokenUsage;
 use crate::identity::Identity;
@@ -315,7 +317,7 @@ fn transient_sqlstate(code: &str) -> bool {
 
 /// Persistence of conversations and messages. See the module docs.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OperatorStore + Send + Sync + 'static {
     /// A cheap write to the database (`/ready`): fails when it cannot take
     /// writes (unreachable, read-only, disk full), not only when it is down.
     async fn ping(&self) -> Result<(), StoreError>;

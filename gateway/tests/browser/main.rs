@@ -19,6 +19,7 @@ mod page;
 mod server;
 
 mod accessibility;
+mod admin;
 mod agents;
 mod conversations;
 mod embed;

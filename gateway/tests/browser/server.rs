@@ -38,6 +38,18 @@ impl TestGateway {
         }
     }
 
+    /// Add an operator, as `chat-gateway operator add` does.
+    pub(crate) async fn add_operator(
+        &self,
+        email: &str,
+        role: gateway::operators::Role,
+        password: &str,
+    ) {
+        gateway::operators::accounts::add(&*self.server.state().store, email, role, None, password)
+            .await
+            .expect("add the operator");
+    }
+
     /// A chat token for `user` of `system`, valid for an hour.
     pub(crate) fn token(&self, system: &str, user: &str) -> String {
         self.server.token(system, user)

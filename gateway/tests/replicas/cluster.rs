@@ -57,6 +57,35 @@ impl Cluster {
         self.postgres.url()
     }
 
+    /// Run `chat-gateway` with `args` on the shared database, `stdin` as its
+    /// standard input; its exit status and standard output.
+    pub(crate) async fn command(&self, args: &[&str], stdin: &str) -> (bool, String) {
+        use tokio::io::AsyncWriteExt as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-gateway"))
+            .env_clear()
+            .current_dir(&self.workdir)
+            .env("CHAT_GATEWAY_ENV", "production")
+            .env("CHAT_GATEWAY_JWT_SECRET", JWT_SECRET)
+            .env("CHAT_GATEWAY_API_KEY", API_KEY)
+            .env("DATABASE_URL", self.postgres.url())
+            .env("DIFY_BASE_URL", &self.fake_url)
+            .env("DIFY_API_KEY", DIFY_KEY)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        let output = child.wait_with_output().await.unwrap();
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), text)
+    }
+
     /// Stop PostgreSQL (`pg_ctl stop -m immediate`), as an outage would.
     pub(crate) fn stop_database(&mut self) {
         self.postgres.stop();

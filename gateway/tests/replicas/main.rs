@@ -6,6 +6,7 @@
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod cluster;
+mod operators;
 mod revocation;
 mod runtime;
 mod shared_upstream;

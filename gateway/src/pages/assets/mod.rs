@@ -21,7 +21,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Every script module, by its file name under `assets/js/`.
-const MODULES: [(&str, &str); 10] = [
+const MODULES: [(&str, &str); 11] = [
+    ("admin.js", include_str!("../../../assets/js/admin.js")),
     ("agents.js", include_str!("../../../assets/js/agents.js")),
     ("api.js", include_str!("../../../assets/js/api.js")),
     ("boot.js", include_str!("../../../assets/js/boot.js")),
@@ -37,8 +38,9 @@ const MODULES: [(&str, &str); 10] = [
     ("view.js", include_str!("../../../assets/js/view.js")),
 ];
 
-/// The entry modules, one per page: the chat page and its token error page.
-const ENTRIES: [&str; 2] = ["chat.js", "chat-error.js"];
+/// The entry modules, one per page: the chat page, its token error page,
+/// and the `/admin` pages (one module for all of them).
+const ENTRIES: [&str; 3] = ["chat.js", "chat-error.js", "admin.js"];
 
 const STYLE: &str = include_str!("../../../assets/chat.css");
 const ICON: &str = include_str!("../../../assets/icon.svg");

@@ -44,10 +44,6 @@ const PAGE: u32 = 50;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/admin",
-            get(|| async { Redirect::to("/admin/conversations") }),
-        )
         .route("/admin/conversations", get(list))
         .route("/admin/conversations/{id}", get(transcript))
         .route("/admin/analytics", get(usage))

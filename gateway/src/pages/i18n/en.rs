@@ -1,6 +1,6 @@
 //! English page texts (the fallback).
 
-use super::{ChatTexts, CommonTexts, ConsoleTexts};
+use super::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "Save",
@@ -96,4 +96,47 @@ pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
     download_csv: "Download CSV",
     answer: "Answer",
     messages_per_day: "Messages per day",
+};
+
+pub(super) const ADMIN: AdminTexts = AdminTexts {
+    console: "Console",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    email: "Email",
+    password: "Password",
+    wrong_credentials: "Wrong email or password.",
+    too_many_attempts: "Too many failed sign-ins. Try again in {name} seconds.",
+    forbidden: "Only admins can open this page.",
+    nav_home: "Overview",
+    nav_operators: "Operators",
+    nav_keys: "API keys",
+    nav_audit: "Audit log",
+    welcome: "Signed in as {name}.",
+    role: "Role",
+    role_admin: "Admin",
+    role_analyst: "Analyst",
+    systems: "Systems",
+    all_systems: "All systems",
+    created: "Created",
+    operators_help: "Operators are added and removed with the chat-gateway operator command.",
+    key_name: "Name",
+    permissions: "Permissions",
+    systems_help: "Comma-separated system ids; empty for all systems.",
+    expires: "Expires",
+    never: "Never",
+    created_by: "Created by",
+    last_used: "Last used",
+    create_key: "Create key",
+    new_key_once: "Your new key. It is shown only this once:",
+    revoke: "Revoke",
+    revoke_confirm: "Revoke this key? Clients using it stop working.",
+    revoked: "Revoked",
+    copy: "Copy",
+    copied: "Copied",
+    when: "When",
+    who: "Who",
+    action: "Action",
+    target: "Target",
+    address: "From",
+    nothing_yet: "Nothing yet.",
 };

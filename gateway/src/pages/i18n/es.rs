@@ -1,6 +1,6 @@
 //! Spanish page texts.
 
-use super::{ChatTexts, CommonTexts, ConsoleTexts};
+use super::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "Guardar",
@@ -96,4 +96,47 @@ pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
     download_csv: "Descargar CSV",
     answer: "Respuesta",
     messages_per_day: "Mensajes por día",
+};
+
+pub(super) const ADMIN: AdminTexts = AdminTexts {
+    console: "Consola",
+    sign_in: "Iniciar sesión",
+    sign_out: "Cerrar sesión",
+    email: "Correo electrónico",
+    password: "Contraseña",
+    wrong_credentials: "Correo o contraseña incorrectos.",
+    too_many_attempts: "Demasiados intentos fallidos. Inténtelo de nuevo en {name} segundos.",
+    forbidden: "Solo los administradores pueden abrir esta página.",
+    nav_home: "Resumen",
+    nav_operators: "Operadores",
+    nav_keys: "Claves de API",
+    nav_audit: "Registro de auditoría",
+    welcome: "Sesión iniciada como {name}.",
+    role: "Rol",
+    role_admin: "Administrador",
+    role_analyst: "Analista",
+    systems: "Sistemas",
+    all_systems: "Todos los sistemas",
+    created: "Creado",
+    operators_help: "Los operadores se añaden y eliminan con el comando chat-gateway operator.",
+    key_name: "Nombre",
+    permissions: "Permisos",
+    systems_help: "Identificadores de sistema separados por comas; vacío para todos.",
+    expires: "Caduca",
+    never: "Nunca",
+    created_by: "Creada por",
+    last_used: "Último uso",
+    create_key: "Crear clave",
+    new_key_once: "Su nueva clave. Solo se muestra esta vez:",
+    revoke: "Revocar",
+    revoke_confirm: "¿Revocar esta clave? Los clientes que la usan dejarán de funcionar.",
+    revoked: "Revocada",
+    copy: "Copiar",
+    copied: "Copiada",
+    when: "Cuándo",
+    who: "Quién",
+    action: "Acción",
+    target: "Objeto",
+    address: "Desde",
+    nothing_yet: "Todavía nada.",
 };

@@ -1,6 +1,6 @@
 //! Japanese page texts.
 
-use super::{ChatTexts, CommonTexts, ConsoleTexts};
+use super::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "保存",
@@ -96,4 +96,47 @@ pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
     download_csv: "CSV をダウンロード",
     answer: "回答",
     messages_per_day: "日別メッセージ",
+};
+
+pub(super) const ADMIN: AdminTexts = AdminTexts {
+    console: "コンソール",
+    sign_in: "サインイン",
+    sign_out: "サインアウト",
+    email: "メールアドレス",
+    password: "パスワード",
+    wrong_credentials: "メールアドレスまたはパスワードが違います。",
+    too_many_attempts: "サインインの失敗が多すぎます。{name} 秒後にもう一度お試しください。",
+    forbidden: "このページを開けるのは管理者だけです。",
+    nav_home: "概要",
+    nav_operators: "オペレーター",
+    nav_keys: "API キー",
+    nav_audit: "監査ログ",
+    welcome: "{name} としてサインインしています。",
+    role: "ロール",
+    role_admin: "管理者",
+    role_analyst: "アナリスト",
+    systems: "システム",
+    all_systems: "すべてのシステム",
+    created: "作成日時",
+    operators_help: "オペレーターは chat-gateway operator コマンドで追加・削除します。",
+    key_name: "名前",
+    permissions: "権限",
+    systems_help: "カンマ区切りのシステム ID。空欄ならすべてのシステムです。",
+    expires: "有効期限",
+    never: "なし",
+    created_by: "作成者",
+    last_used: "最終使用",
+    create_key: "キーを作成",
+    new_key_once: "新しいキーです。表示されるのは今回だけです:",
+    revoke: "失効",
+    revoke_confirm: "このキーを失効させますか？ このキーを使うクライアントは動かなくなります。",
+    revoked: "失効済み",
+    copy: "コピー",
+    copied: "コピーしました",
+    when: "日時",
+    who: "実行者",
+    action: "操作",
+    target: "対象",
+    address: "接続元",
+    nothing_yet: "まだありません。",
 };

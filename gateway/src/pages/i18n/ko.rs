@@ -1,6 +1,6 @@
 //! Korean page texts.
 
-use super::{ChatTexts, CommonTexts, ConsoleTexts};
+use super::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "저장",
@@ -96,4 +96,47 @@ pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
     download_csv: "CSV 다운로드",
     answer: "답변",
     messages_per_day: "일별 메시지",
+};
+
+pub(super) const ADMIN: AdminTexts = AdminTexts {
+    console: "콘솔",
+    sign_in: "로그인",
+    sign_out: "로그아웃",
+    email: "이메일",
+    password: "비밀번호",
+    wrong_credentials: "이메일 또는 비밀번호가 올바르지 않습니다.",
+    too_many_attempts: "로그인 실패가 너무 많습니다. {name}초 후에 다시 시도하세요.",
+    forbidden: "관리자만 이 페이지를 열 수 있습니다.",
+    nav_home: "개요",
+    nav_operators: "운영자",
+    nav_keys: "API 키",
+    nav_audit: "감사 로그",
+    welcome: "{name}(으)로 로그인했습니다.",
+    role: "역할",
+    role_admin: "관리자",
+    role_analyst: "분석가",
+    systems: "시스템",
+    all_systems: "모든 시스템",
+    created: "생성일",
+    operators_help: "운영자는 chat-gateway operator 명령으로 추가하고 삭제합니다.",
+    key_name: "이름",
+    permissions: "권한",
+    systems_help: "쉼표로 구분한 시스템 ID. 비워 두면 모든 시스템입니다.",
+    expires: "만료",
+    never: "없음",
+    created_by: "생성자",
+    last_used: "마지막 사용",
+    create_key: "키 만들기",
+    new_key_once: "새 키입니다. 지금 한 번만 표시됩니다:",
+    revoke: "폐기",
+    revoke_confirm: "이 키를 폐기할까요? 이 키를 쓰는 클라이언트가 동작을 멈춥니다.",
+    revoked: "폐기됨",
+    copy: "복사",
+    copied: "복사됨",
+    when: "시각",
+    who: "누가",
+    action: "작업",
+    target: "대상",
+    address: "접속 주소",
+    nothing_yet: "아직 없습니다.",
 };

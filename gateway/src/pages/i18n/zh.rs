@@ -1,6 +1,6 @@
 //! Chinese (Simplified) page texts.
 
-use super::{ChatTexts, CommonTexts, ConsoleTexts};
+use super::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts};
 
 pub(super) const COMMON: CommonTexts = CommonTexts {
     save: "保存",
@@ -96,4 +96,47 @@ pub(super) const CONSOLE: ConsoleTexts = ConsoleTexts {
     download_csv: "下载 CSV",
     answer: "回答",
     messages_per_day: "每日消息",
+};
+
+pub(super) const ADMIN: AdminTexts = AdminTexts {
+    console: "控制台",
+    sign_in: "登录",
+    sign_out: "退出登录",
+    email: "邮箱",
+    password: "密码",
+    wrong_credentials: "邮箱或密码错误。",
+    too_many_attempts: "登录失败次数过多。请在 {name} 秒后重试。",
+    forbidden: "只有管理员可以打开此页面。",
+    nav_home: "概览",
+    nav_operators: "操作员",
+    nav_keys: "API 密钥",
+    nav_audit: "审计日志",
+    welcome: "已登录为 {name}。",
+    role: "角色",
+    role_admin: "管理员",
+    role_analyst: "分析员",
+    systems: "系统",
+    all_systems: "所有系统",
+    created: "创建时间",
+    operators_help: "操作员通过 chat-gateway operator 命令添加和删除。",
+    key_name: "名称",
+    permissions: "权限",
+    systems_help: "以逗号分隔的系统 ID；留空表示所有系统。",
+    expires: "过期时间",
+    never: "永不",
+    created_by: "创建者",
+    last_used: "最近使用",
+    create_key: "创建密钥",
+    new_key_once: "这是您的新密钥，仅显示这一次：",
+    revoke: "吊销",
+    revoke_confirm: "要吊销此密钥吗？使用它的客户端将停止工作。",
+    revoked: "已吊销",
+    copy: "复制",
+    copied: "已复制",
+    when: "时间",
+    who: "操作者",
+    action: "操作",
+    target: "对象",
+    address: "来源",
+    nothing_yet: "暂无内容。",
 };

@@ -1,4 +1,7 @@
-//! `/v1/admin`: systems and agents managed at runtime.
+//! The admin API (`/v1/admin/*`) and operator sign-in (`/admin/login`,
+//! `/admin/logout`). Every handler here takes [`crate::operators::Access`]
+//! (an operator session or an API key), directly or as [`Admin`]; the
+//! `/admin` pages themselves are in [`crate::pages`].
 //!
 //! | method | path | |
 //! |---|---|---|
@@ -8,27 +11,57 @@
 //! | GET, POST | `/v1/admin/systems/{id}/agents` | its agents; create one |
 //! | GET, PATCH, DELETE | `/v1/admin/systems/{id}/agents/{agent}` | one stored agent |
 //! | POST | `/v1/admin/systems/{id}/agents/{agent}/test` | probe one agent |
+//! | GET, POST, DELETE | `/v1/admin/keys[/{id}]` | scoped API keys |
+//! | GET | `/v1/admin/audit`, `/v1/admin/operators`, `/v1/admin/me` | audit log, operators, who am I |
 //!
-//! Every handler takes an [`Admin`] caller: today the root API key. The
-//! console's data API (conversations, export, analytics) is in `console`.
+//! The console's data API (conversations, export, analytics) is in
+//! `console`; it lets analysts read their own systems.
 
 mod agents;
+mod audit;
 mod console;
+mod forms;
+mod keys;
 mod probe;
+mod session;
 mod systems;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, post};
 
+use crate::error::ApiError;
+use crate::operators::Access;
 use crate::state::AppState;
 
-/// Who may call the admin API. Swapping in the operator access check is
-/// this one line.
-pub(crate) type Admin = crate::auth::ServerKey;
+/// An admin: an operator with the `admin` role, or an API key with the
+/// `admin` permission (root keys have every permission). Anyone else gets
+/// 403 `forbidden`.
+pub(crate) struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let access = Access::from_request_parts(parts, state).await?;
+        access.require_admin()?;
+        Ok(Admin)
+    }
+}
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .merge(console::router())
+        .route("/admin/login", post(session::login))
+        .route("/admin/logout", post(session::logout))
+        .route("/admin/keys", post(forms::create))
+        .route("/admin/keys/{id}/revoke", post(forms::revoke))
+        .route("/v1/admin/me", get(session::me))
+        .route("/v1/admin/keys", get(keys::list).post(keys::create))
+        .route("/v1/admin/keys/{id}", delete(keys::revoke))
+        .route("/v1/admin/audit", get(audit::list))
+        .route("/v1/admin/operators", get(audit::operators))
         .route(
             "/v1/admin/systems",
             get(systems::list).post(systems::create),

@@ -12,9 +12,11 @@ use serde::Deserialize;
 use tokio::time::timeout;
 
 use super::frames;
-use crate::auth::{Caller, KeyId, bearer_token};
+use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::error::ApiError;
+use crate::extract::key_grant;
 use crate::identity::Identity;
+use crate::scope::Permission;
 use crate::state::AppState;
 
 /// How long a socket without credentials has to send its `auth` frame.
@@ -41,7 +43,11 @@ pub(super) enum Credentials {
     Later,
 }
 
-pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery) -> Credentials {
+pub(super) async fn credentials(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &WsQuery,
+) -> Credentials {
     let token = query
         .token
         .as_deref()
@@ -53,20 +59,26 @@ pub(super) fn credentials(state: &AppState, headers: &HeaderMap, query: &WsQuery
             Err(e) => Credentials::Refused(e),
         };
     }
-    match state.auth.verify_key(headers) {
-        None => Credentials::Later,
-        Some(Err(e)) => Credentials::Refused(e),
-        Some(Ok(())) => match Caller::Server.identity(
+    let Some(key) = Auth::presented_key(headers) else {
+        return Credentials::Later;
+    };
+    let grant = match key {
+        Ok(key) => key_grant(state, key).await,
+        Err(e) => Err(e),
+    };
+    let identity = grant.map(Caller::Server).and_then(|caller| {
+        caller.require(Permission::Chat)?;
+        caller.identity(
             &state.auth,
             query.system_id.as_deref(),
             query.user_id.as_deref(),
-        ) {
-            Ok(identity) => match KeyId::presented(headers) {
-                Some(key) => Credentials::ForServer(identity, key),
-                None => Credentials::Refused(ApiError::MissingCredentials),
-            },
-            Err(e) => Credentials::Refused(e),
-        },
+        )
+    });
+    // Turns on this socket count against the key's rate limit.
+    match (identity, KeyId::presented(headers)) {
+        (Ok(identity), Some(key)) => Credentials::ForServer(identity, key),
+        (Ok(_), None) => Credentials::Refused(ApiError::MissingCredentials),
+        (Err(e), _) => Credentials::Refused(e),
     }
 }
 

@@ -50,7 +50,7 @@ pub(super) async fn upgrade(
     let ws = ws.map_err(|_| {
         ApiError::BadRequest("GET /v1/ws is a WebSocket endpoint: send an upgrade request".into())
     })?;
-    let credentials = credentials(&state, &headers, &query);
+    let credentials = credentials(&state, &headers, &query).await;
     // Frames up to the body limit are read; larger ones (up to a hard cap,
     // so that the close can be said) are answered with 1009.
     let limit = state.config.limits.max_body_bytes;

@@ -36,6 +36,7 @@ mod catalog;
 mod console;
 mod feedback;
 mod limits;
+mod operators;
 pub(crate) mod probe;
 mod replicas;
 mod sync_rounds;

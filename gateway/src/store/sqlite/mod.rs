@@ -33,6 +33,7 @@ mod checkpoint;
 mod console;
 mod feedback;
 mod limits;
+mod operators;
 pub(crate) mod probe;
 mod readers;
 mod reads;

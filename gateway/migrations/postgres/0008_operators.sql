@@ -1,0 +1,53 @@
+-- Operators (people who sign in to /admin), their sessions, failed logins,
+-- scoped API keys and the audit log. Lists (systems, permissions) are
+-- comma-separated; `systems` NULL means every system.
+CREATE TABLE operators (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    email         TEXT COLLATE "C" NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'analyst')),
+    systems       TEXT,
+    created_at    TIMESTAMPTZ NOT NULL
+);
+
+-- A session is found by the SHA-256 of its cookie value, so the table alone
+-- cannot be replayed as cookies.
+CREATE TABLE operator_sessions (
+    id_hash      TEXT COLLATE "C" PRIMARY KEY,
+    operator_id  TEXT COLLATE "C" NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+    csrf_token   TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX operator_sessions_by_operator ON operator_sessions (operator_id);
+
+CREATE TABLE login_failures (
+    id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX login_failures_by_account ON login_failures (account, at);
+CREATE INDEX login_failures_by_address ON login_failures (address, at);
+
+CREATE TABLE api_keys (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    digest       TEXT COLLATE "C" NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    systems      TEXT,
+    permissions  TEXT NOT NULL,
+    expires_at   TIMESTAMPTZ,
+    created_by   TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_used_at TIMESTAMPTZ,
+    revoked_at   TIMESTAMPTZ
+);
+
+CREATE TABLE audit_log (
+    id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      TIMESTAMPTZ NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    address TEXT NOT NULL
+);

@@ -1,0 +1,115 @@
+//! `GET /v1/admin/audit` and `GET /v1/admin/operators`: admins only.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::operators::Access;
+use crate::state::AppState;
+use crate::store::operators::{AuditRecord, OperatorRecord};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AuditQuery {
+    limit: Option<u32>,
+    before: Option<i64>,
+}
+
+/// One audit line.
+#[derive(Debug, Serialize)]
+pub(crate) struct AuditView {
+    id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    actor: String,
+    action: String,
+    target: String,
+    address: String,
+}
+
+impl From<AuditRecord> for AuditView {
+    fn from(r: AuditRecord) -> Self {
+        AuditView {
+            id: r.id.unwrap_or_default(),
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            address: r.address,
+        }
+    }
+}
+
+/// An operator as listed (never the hash).
+#[derive(Debug, Serialize)]
+pub(crate) struct OperatorView {
+    email: String,
+    role: String,
+    systems: Option<Vec<String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+impl From<OperatorRecord> for OperatorView {
+    fn from(o: OperatorRecord) -> Self {
+        OperatorView {
+            email: o.email,
+            role: o.role,
+            systems: o.systems,
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// The newest audit lines, newest first.
+pub(crate) async fn audit_lines(
+    state: &AppState,
+    access: &Access,
+    limit: Option<u32>,
+    before: Option<i64>,
+) -> ApiResult<Vec<AuditView>> {
+    access.require_admin()?;
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::Validation("limit must be 1 to 1000".into()));
+    }
+    Ok(state
+        .store
+        .list_audit(limit, before)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Every operator.
+pub(crate) async fn all_operators(
+    state: &AppState,
+    access: &Access,
+) -> ApiResult<Vec<OperatorView>> {
+    access.require_admin()?;
+    Ok(state
+        .store
+        .list_operators()
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    access: Access,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditView>>> {
+    Ok(Json(audit_lines(&state, &access, q.limit, q.before).await?))
+}
+
+pub(super) async fn operators(
+    State(state): State<AppState>,
+    access: Access,
+) -> ApiResult<Json<Vec<OperatorView>>> {
+    Ok(Json(all_operators(&state, &access).await?))
+}
