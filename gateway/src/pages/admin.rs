@@ -47,6 +47,16 @@ const NAV: &[NavItem] = &[
         admin_only: false,
     },
     NavItem {
+        path: "/admin/conversations",
+        label: "navConversations",
+        admin_only: false,
+    },
+    NavItem {
+        path: "/admin/analytics",
+        label: "navAnalytics",
+        admin_only: false,
+    },
+    NavItem {
         path: "/admin/operators",
         label: "navOperators",
         admin_only: true,

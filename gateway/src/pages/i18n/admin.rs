@@ -20,6 +20,8 @@ pub struct AdminTexts {
     pub nav_operators: &'static str,
     pub nav_keys: &'static str,
     pub nav_audit: &'static str,
+    pub nav_conversations: &'static str,
+    pub nav_analytics: &'static str,
     pub welcome: &'static str,
     pub role: &'static str,
     pub role_admin: &'static str,

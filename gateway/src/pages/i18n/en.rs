@@ -111,6 +111,8 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "Operators",
     nav_keys: "API keys",
     nav_audit: "Audit log",
+    nav_conversations: "Conversations",
+    nav_analytics: "Analytics",
     welcome: "Signed in as {name}.",
     role: "Role",
     role_admin: "Admin",

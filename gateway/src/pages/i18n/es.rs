@@ -111,6 +111,8 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "Operadores",
     nav_keys: "Claves de API",
     nav_audit: "Registro de auditoría",
+    nav_conversations: "Conversaciones",
+    nav_analytics: "Analítica",
     welcome: "Sesión iniciada como {name}.",
     role: "Rol",
     role_admin: "Administrador",

@@ -111,6 +111,8 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "オペレーター",
     nav_keys: "API キー",
     nav_audit: "監査ログ",
+    nav_conversations: "会話",
+    nav_analytics: "分析",
     welcome: "{name} としてサインインしています。",
     role: "ロール",
     role_admin: "管理者",
