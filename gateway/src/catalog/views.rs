@@ -10,7 +10,7 @@ use crate::config::{ConfiguredAgent, UpstreamTarget};
 use crate::store::catalog::{AgentRecord, SystemRecord};
 
 /// Where a system or agent is defined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Stored through `/v1/admin`: editable.
@@ -22,7 +22,7 @@ pub enum Source {
 }
 
 /// A system as the admin API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SystemView {
     pub id: String,
     pub display_name: String,
@@ -38,7 +38,7 @@ pub struct SystemView {
 }
 
 /// An agent as the admin API shows it: never its credential, only a hint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentView {
     pub system_id: String,
     pub id: String,
@@ -62,7 +62,7 @@ pub struct AgentView {
 
 /// Body of `POST` (all of it; `id` required) and `PATCH` (what changes)
 /// on systems. An empty `default_agent` clears it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SystemInput {
     pub id: Option<String>,
@@ -75,7 +75,7 @@ pub struct SystemInput {
 /// Body of `POST` (`id` and `kind` required) and `PATCH` on agents. In a
 /// `PATCH`, a missing field keeps its value and an empty string clears
 /// `credential`, `model` or `system_prompt`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentInput {
     pub id: Option<String>,

@@ -9,7 +9,8 @@ use super::{Viewer, date_bound};
 use crate::store::console::{ConsoleFilter, SearchWords, StatusFilter};
 
 /// The console's filters, as query parameters (the pages use the same).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     pub system: Option<String>,
     pub agent: Option<String>,

@@ -18,7 +18,18 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/messages/{id}/feedback", post(give))
 }
 
-async fn give(
+#[utoipa::path(post, path = "/v1/messages/{id}/feedback", tag = "history",
+    summary = "Rate one of the user's answers (like, dislike, or clear with null)",
+    params(("id" = String, Path, description = "The assistant message's id")),
+    request_body = sdk::FeedbackRequest,
+    responses((status = 200, description = "The feedback as stored now", body = sdk::FeedbackResponse),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn give(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,

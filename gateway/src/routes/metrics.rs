@@ -17,7 +17,16 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(scrape))
 }
 
-async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    summary = "Prometheus metrics (OpenMetrics text)",
+    description = "Bounded labels only. With `CHAT_GATEWAY_METRICS_TOKEN` set, send it as a bearer token.",
+    responses((status = 200, description = "The metrics", content_type = "application/openmetrics-text", body = String),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody)),
+    security((), ("metrics_token" = [])))]
+pub(super) async fn scrape(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(expected) = &state.config.observability.metrics_token {
         let given = bearer_token(&headers).ok_or(ApiError::MissingCredentials)?;
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {

@@ -50,13 +50,11 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(sync::router())
         .merge(cache::router())
-        .merge(admin::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(ws::router())
         .merge(openai::router())
         .merge(openapi::router())
-        .merge(admin::router())
         .merge(crate::pages::router(&state));
     let hsts = state
         .config

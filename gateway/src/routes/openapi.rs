@@ -27,7 +27,7 @@ use crate::state::AppState;
             with every conversation stored centrally. Errors share one JSON shape \
             (`ErrorBody`: `error.code` for programs, `error.message` for people); the \
             OpenAI-compatible door answers in OpenAI's error shape instead.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(
         super::chat::send,
@@ -44,8 +44,11 @@ use crate::state::AppState;
         super::cache::messages,
         super::sync::sync_all,
         super::sync::sync_me,
+        super::feedback::give,
+        super::tokens::revoke,
         super::health::health,
         super::health::ready,
+        super::metrics::scrape,
     ),
     components(schemas(sdk::ClientFrame, sdk::ServerFrame, sdk::ErrorCode)),
     modifiers(&SecuritySchemes),
@@ -54,7 +57,9 @@ use crate::state::AppState;
         (name = "openai", description = "The OpenAI-compatible door, for existing OpenAI clients"),
         (name = "tokens", description = "Chat tokens for end users"),
         (name = "history", description = "Stored conversations and messages, and upstream sync"),
-        (name = "operations", description = "Health and readiness"),
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "admin", description = "Operators, scoped keys, the audit log, systems and agents"),
+        (name = "console", description = "Browse, search, export and chart stored conversations"),
     ),
 )]
 struct ApiDoc;
@@ -85,6 +90,23 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::operators::sessions::SECURE_COOKIE,
+                "An operator's session (`/admin/login`); `tzc_admin` when the gateway is \
+                 served over plain HTTP. Changes also need the `X-CSRF-Token` header.",
+            ))),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("`CHAT_GATEWAY_METRICS_TOKEN`, when it is set."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "chat_token_query",
             SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
                 "token",
@@ -98,6 +120,7 @@ impl Modify for SecuritySchemes {
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
         let mut doc = ApiDoc::openapi();
+        doc.merge(super::admin::AdminDoc::openapi());
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
         doc
     });

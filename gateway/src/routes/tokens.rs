@@ -26,17 +26,17 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/tokens/revoke", post(revoke))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RevokeRequest {
+pub(super) struct RevokeRequest {
     jti: Option<String>,
     system_id: Option<String>,
     user_id: Option<String>,
 }
 
 /// What was revoked.
-#[derive(Debug, Serialize)]
-struct Revoked {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Revoked {
     #[serde(skip_serializing_if = "Option::is_none")]
     jti: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,16 @@ struct Revoked {
     issued_before: Option<i64>,
 }
 
-async fn revoke(
+#[utoipa::path(post, path = "/v1/tokens/revoke", tag = "tokens",
+    summary = "Revoke a chat token by its jti, or every token of a user issued until now",
+    request_body = RevokeRequest,
+    responses((status = 200, description = "What was revoked", body = Revoked),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("api_key" = [])))]
+pub(super) async fn revoke(
     State(state): State<AppState>,
     _key: ServerKey,
     ApiJson(req): ApiJson<RevokeRequest>,

@@ -14,6 +14,7 @@ mod feedback;
 mod history;
 mod limits;
 mod openai;
+mod openapi;
 mod scheduled_sync;
 mod shared_upstream;
 mod stored_text;

@@ -14,7 +14,7 @@ use crate::store::catalog::AgentRecord;
 pub(in crate::catalog) const KINDS: [&str; 3] = ["dify", "n8n", "openai"];
 
 /// Kind-specific options (OpenAI-compatible agents only).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]

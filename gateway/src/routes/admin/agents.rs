@@ -12,11 +12,19 @@ use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = admin::AgentList)]
 pub(super) struct AgentList {
     agents: Vec<AgentView>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/systems/{id}/agents", tag = "admin",
+    summary = "A system's agents: stored ones and the environment's (read-only)",
+    params(("id" = String, Path, description = "The system id")),
+    responses((status = 200, description = "Agents", body = AgentList), (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _: Admin,
@@ -27,6 +35,18 @@ pub(super) async fn list(
     }))
 }
 
+#[utoipa::path(post, path = "/v1/admin/systems/{id}/agents", tag = "admin",
+    summary = "Create an agent (its credential is sealed at rest and never returned)",
+    params(("id" = String, Path, description = "The system id")),
+    request_body = crate::catalog::AgentInput,
+    responses((status = 201, description = "Created", body = crate::catalog::AgentView),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 409, description = "Already exists, or read-only", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
     _: Admin,
@@ -37,6 +57,13 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/admin/systems/{id}/agents/{agent}", tag = "admin",
+    summary = "One agent",
+    params(("id" = String, Path, description = "The system id"), ("agent" = String, Path, description = "The agent id")),
+    responses((status = 200, description = "The agent", body = crate::catalog::AgentView), (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn show(
     State(state): State<AppState>,
     _: Admin,
@@ -45,6 +72,18 @@ pub(super) async fn show(
     Ok(Json(state.catalog.get_agent(&system, &agent).await?))
 }
 
+#[utoipa::path(patch, path = "/v1/admin/systems/{id}/agents/{agent}", tag = "admin",
+    summary = "Change a stored agent",
+    params(("id" = String, Path, description = "The system id"), ("agent" = String, Path, description = "The agent id")),
+    request_body = crate::catalog::AgentInput,
+    responses((status = 200, description = "The agent as stored now", body = crate::catalog::AgentView),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 409, description = "Already exists, or read-only", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn update(
     State(state): State<AppState>,
     _: Admin,
@@ -56,6 +95,14 @@ pub(super) async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/admin/systems/{id}/agents/{agent}", tag = "admin",
+    summary = "Delete a stored agent",
+    params(("id" = String, Path, description = "The system id"), ("agent" = String, Path, description = "The agent id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 409, description = "Already exists, or read-only", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn delete(
     State(state): State<AppState>,
     _: Admin,

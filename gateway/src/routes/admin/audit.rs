@@ -11,14 +11,15 @@ use crate::operators::Access;
 use crate::state::AppState;
 use crate::store::operators::{AuditRecord, OperatorRecord};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AuditQuery {
     limit: Option<u32>,
     before: Option<i64>,
 }
 
 /// One audit line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct AuditView {
     id: i64,
     #[serde(with = "time::serde::rfc3339")]
@@ -43,7 +44,7 @@ impl From<AuditRecord> for AuditView {
 }
 
 /// An operator as listed (never the hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct OperatorView {
     email: String,
     role: String,
@@ -99,6 +100,14 @@ pub(crate) async fn all_operators(
         .collect())
 }
 
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin",
+    summary = "The audit log, newest first (admins)",
+    params(AuditQuery),
+    responses((status = 200, description = "Entries", body = Vec<AuditView>),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn list(
     State(state): State<AppState>,
     access: Access,
@@ -107,6 +116,12 @@ pub(super) async fn list(
     Ok(Json(audit_lines(&state, &access, q.limit, q.before).await?))
 }
 
+#[utoipa::path(get, path = "/v1/admin/operators", tag = "admin",
+    summary = "The operators (admins)",
+    responses((status = 200, description = "Operators", body = Vec<OperatorView>),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn operators(
     State(state): State<AppState>,
     access: Access,

@@ -43,16 +43,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/admin/analytics", get(analytics_of))
 }
 
-#[derive(Debug, Serialize)]
-struct Listing {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Listing {
     total: u64,
     conversations: Vec<ListedConversation>,
     /// `before` for the next page; absent on the last.
     next: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ListedConversation {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct ListedConversation {
     id: String,
     system_id: String,
     user_id: String,
@@ -67,14 +67,23 @@ struct ListedConversation {
     hit: Option<Hit>,
 }
 
-#[derive(Debug, Serialize)]
-struct Hit {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Hit {
     message_id: String,
     /// Up to 160 characters around the first occurrence.
     snippet: String,
 }
 
-async fn conversations(
+#[utoipa::path(get, path = "/v1/admin/conversations", tag = "console",
+    summary = "Stored conversations matching a filter, newest first, with the search hit",
+    params(FilterQuery),
+    responses((status = 200, description = "One page, the total and the next page's `before`", body = Listing),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub(super) async fn conversations(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,
@@ -114,15 +123,15 @@ async fn conversations(
     }))
 }
 
-#[derive(Debug, Serialize)]
-struct Transcript {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct Transcript {
     conversation: ListedConversation,
     upstream_conversation_id: Option<String>,
     messages: Vec<TranscriptMessage>,
 }
 
-#[derive(Debug, Serialize)]
-struct TranscriptMessage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct TranscriptMessage {
     id: String,
     role: &'static str,
     status: &'static str,
@@ -138,8 +147,8 @@ struct TranscriptMessage {
     highlights: Vec<[usize; 2]>,
 }
 
-#[derive(Debug, Serialize)]
-struct MetricsView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct MetricsView {
     latency_ms: Option<u32>,
     ttft_ms: Option<u32>,
     prompt_tokens: Option<u64>,
@@ -168,7 +177,16 @@ fn char_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> Vec<[usize; 2]>
         .collect()
 }
 
-async fn transcript(
+#[utoipa::path(get, path = "/v1/admin/conversations/{id}", tag = "console",
+    summary = "One conversation's transcript, with each answer's metrics",
+    params(("id" = String, Path, description = "The conversation id"), FilterQuery),
+    responses((status = 200, description = "The transcript", body = Transcript),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub(super) async fn transcript(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiPath(id): ApiPath<String>,
@@ -224,7 +242,16 @@ async fn transcript(
     }))
 }
 
-async fn export_filter(
+#[utoipa::path(get, path = "/v1/admin/export", tag = "console",
+    summary = "Export a filter's messages as CSV or JSON Lines, streamed",
+    params(FilterQuery),
+    responses((status = 200, description = "One row per message", content(
+            (String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub(super) async fn export_filter(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,
@@ -249,8 +276,8 @@ async fn export_filter(
         .into_response())
 }
 
-#[derive(Debug, Serialize)]
-struct UsageView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct UsageView {
     day: String,
     system_id: String,
     agent: Option<String>,
@@ -286,7 +313,16 @@ impl From<DailyUsage> for UsageView {
     }
 }
 
-async fn analytics_of(
+#[utoipa::path(get, path = "/v1/admin/analytics", tag = "console",
+    summary = "Use per system, agent and day: JSON, CSV or an SVG chart",
+    params(FilterQuery),
+    responses((status = 200, description = "The figures", content(
+            (Vec<UsageView> = "application/json"), (String = "text/csv"), (String = "image/svg+xml"))),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub(super) async fn analytics_of(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiQuery(q): ApiQuery<FilterQuery>,

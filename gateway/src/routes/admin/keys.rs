@@ -22,7 +22,7 @@ use crate::store::operators::ApiKeyRecord;
 /// Longest key name.
 const MAX_NAME: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewKey {
     pub(crate) name: String,
@@ -36,7 +36,7 @@ pub(crate) struct NewKey {
 }
 
 /// A key as listed (never the key itself).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct KeyView {
     id: String,
     name: String,
@@ -70,7 +70,7 @@ impl From<ApiKeyRecord> for KeyView {
 }
 
 /// A new key: the listing, plus the key, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct CreatedKey {
     pub(crate) key: String,
     #[serde(flatten)]
@@ -198,6 +198,15 @@ pub(crate) async fn all_keys(state: &AppState, access: &Access) -> ApiResult<Vec
         .collect())
 }
 
+#[utoipa::path(post, path = "/v1/admin/keys", tag = "admin",
+    summary = "Create a scoped API key; the key is shown in this answer only",
+    request_body = NewKey,
+    responses((status = 201, description = "The key, once", body = CreatedKey),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
     access: Access,
@@ -207,6 +216,12 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/admin/keys", tag = "admin",
+    summary = "The scoped API keys (never the keys themselves)",
+    responses((status = 200, description = "Keys", body = Vec<KeyView>),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn list(
     State(state): State<AppState>,
     access: Access,
@@ -214,6 +229,14 @@ pub(super) async fn list(
     Ok(Json(all_keys(&state, &access).await?))
 }
 
+#[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "admin",
+    summary = "Revoke a scoped API key (every replica within seconds)",
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Revoked"),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     access: Access,

@@ -50,6 +50,36 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// The OpenAPI description of these routes (merged into `/openapi.json`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    session::login,
+    session::logout,
+    session::me,
+    keys::list,
+    keys::create,
+    keys::revoke,
+    audit::list,
+    audit::operators,
+    systems::list,
+    systems::create,
+    systems::show,
+    systems::update,
+    systems::delete,
+    probe::system,
+    agents::list,
+    agents::create,
+    agents::show,
+    agents::update,
+    agents::delete,
+    probe::agent,
+    console::conversations,
+    console::transcript,
+    console::export_filter,
+    console::analytics_of,
+))]
+pub(super) struct AdminDoc;
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .merge(console::router())

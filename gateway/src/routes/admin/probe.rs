@@ -19,13 +19,13 @@ use crate::state::AppState;
 /// What a probe sends when the body names nothing.
 const DEFAULT_PROBE: &str = "Hello! This is a connection test from the chat gateway.";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProbeInput {
+pub(super) struct ProbeInput {
     message: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct ProbeResult {
     ok: bool,
     /// The upstream's kind.
@@ -38,6 +38,17 @@ pub(super) struct ProbeResult {
     chat_url: String,
 }
 
+#[utoipa::path(post, path = "/v1/admin/systems/{id}/test", tag = "admin",
+    summary = "Send one probe message through the system's upstream; stores nothing",
+    params(("id" = String, Path, description = "The system id")),
+    request_body(content = Option<ProbeInput>, content_type = "application/json"),
+    responses((status = 200, description = "The answer or the upstream's error, and a test chat link", body = ProbeResult),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn system(
     State(state): State<AppState>,
     _: Admin,
@@ -47,6 +58,17 @@ pub(super) async fn system(
     run(&state, &system, None, &body).await
 }
 
+#[utoipa::path(post, path = "/v1/admin/systems/{id}/agents/{agent}/test", tag = "admin",
+    summary = "Send one probe message through one agent; stores nothing",
+    params(("id" = String, Path, description = "The system id"), ("agent" = String, Path, description = "The agent id")),
+    request_body(content = Option<ProbeInput>, content_type = "application/json"),
+    responses((status = 200, description = "The answer or the upstream's error, and a test chat link", body = ProbeResult),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 404, description = "Not found (or not yours)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn agent(
     State(state): State<AppState>,
     _: Admin,

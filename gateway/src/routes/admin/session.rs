@@ -21,15 +21,15 @@ use crate::operators::{Access, Actor, audit};
 use crate::server::ClientAddr;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-struct Credentials {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct Credentials {
     email: String,
     password: String,
 }
 
 /// What a JSON sign-in answers.
-#[derive(Debug, Serialize)]
-struct SignedIn {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct SignedIn {
     email: String,
     role: String,
     csrf_token: String,
@@ -74,6 +74,14 @@ fn form_credentials(body: &[u8]) -> Credentials {
     Credentials { email, password }
 }
 
+#[utoipa::path(post, path = "/admin/login", tag = "admin",
+    summary = "Operator sign-in: sets the session cookie",
+    description = "JSON `{\"email\", \"password\"}` or the sign-in form. Five failures for one account or address in 15 minutes give 429.",
+    request_body(content = Credentials, content_type = "application/json"),
+    responses((status = 200, description = "Signed in; the session cookie is set", body = SignedIn),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody),
+        (status = 429, description = "Too many requests (Retry-After)", body = sdk::ErrorBody)))]
 pub(super) async fn login(
     State(state): State<AppState>,
     address: Option<axum::Extension<ClientAddr>>,
@@ -172,6 +180,12 @@ pub(super) async fn login(
 
 /// Ends the session (its CSRF token is required, as for any change) and
 /// sends the browser to the login page.
+#[utoipa::path(post, path = "/admin/logout", tag = "admin",
+    summary = "End the operator session (on every replica)",
+    responses((status = 204, description = "Signed out"), (status = 303, description = "Signed out, back to the sign-in page (form)"),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (permission, role, system, CSRF)", body = sdk::ErrorBody)),
+    security(("session" = [])))]
 pub(super) async fn logout(
     State(state): State<AppState>,
     access: Access,
@@ -201,7 +215,7 @@ pub(super) async fn logout(
 }
 
 /// Who is asking.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct Me {
     actor: String,
     admin: bool,
@@ -209,6 +223,11 @@ pub(super) struct Me {
     systems: Option<Vec<String>>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/me", tag = "admin",
+    summary = "Who is signed in (or which key), and the CSRF token to send",
+    responses((status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
 pub(super) async fn me(access: Access) -> Json<Me> {
     Json(Me {
         actor: access.actor_name(),
