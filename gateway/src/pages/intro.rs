@@ -1,6 +1,7 @@
 //! `GET /`: a small page saying what this server is, how to open the chat
 //! and where the health checks are. It shows no configuration and no
-//! secrets.
+//! secrets. `GET /docs`: the API, read from `/openapi.json` by the page's
+//! script.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,6 +15,15 @@ use super::{html, render_failure};
 pub(super) async fn page() -> Response {
     // The intro page is English only.
     match templates::render("intro.html", Lang::En, context! {}) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => render_failure(&e),
+    }
+}
+
+/// `GET /docs`: the interactive API documentation.
+pub(super) async fn docs() -> Response {
+    // API documentation is in English, as the OpenAPI document is.
+    match templates::render("docs.html", Lang::En, context! {}) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => render_failure(&e),
     }

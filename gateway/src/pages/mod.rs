@@ -45,6 +45,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let csp = content_security_policy(&state.origins);
     let mut router = Router::new()
         .route("/", get(intro::page))
+        .route("/docs", get(intro::docs))
         .route("/chat", get(chat::page))
         .route("/chat-api", get(chat::page))
         .route("/assets/{file}", get(assets::serve));

@@ -25,7 +25,7 @@ use super::assets;
 /// The product name shown in headers and titles.
 const PRODUCT: &str = "TZ-Chat";
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 17] = [
     (
         "admin.html",
         include_str!("../../assets/templates/admin.html"),
@@ -85,6 +85,10 @@ const TEMPLATES: [(&str, &str); 16] = [
     (
         "error.html",
         include_str!("../../assets/templates/error.html"),
+    ),
+    (
+        "docs.html",
+        include_str!("../../assets/templates/docs.html"),
     ),
     (
         "intro.html",

@@ -22,6 +22,7 @@ mod accessibility;
 mod admin;
 mod agents;
 mod conversations;
+mod docs;
 mod embed;
 mod feedback;
 mod language;

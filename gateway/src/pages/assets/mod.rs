@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Every script module, by its file name under `assets/js/`.
-const MODULES: [(&str, &str); 11] = [
+const MODULES: [(&str, &str); 12] = [
     ("admin.js", include_str!("../../../assets/js/admin.js")),
     ("agents.js", include_str!("../../../assets/js/agents.js")),
     ("api.js", include_str!("../../../assets/js/api.js")),
@@ -33,14 +33,15 @@ const MODULES: [(&str, &str); 11] = [
         include_str!("../../../assets/js/chat-error.js"),
     ),
     ("dialogs.js", include_str!("../../../assets/js/dialogs.js")),
+    ("docs.js", include_str!("../../../assets/js/docs.js")),
     ("panels.js", include_str!("../../../assets/js/panels.js")),
     ("sse.js", include_str!("../../../assets/js/sse.js")),
     ("view.js", include_str!("../../../assets/js/view.js")),
 ];
 
 /// The entry modules, one per page: the chat page, its token error page,
-/// and the `/admin` pages (one module for all of them).
-const ENTRIES: [&str; 3] = ["chat.js", "chat-error.js", "admin.js"];
+/// the `/admin` pages (one module for all of them) and the API docs.
+const ENTRIES: [&str; 4] = ["chat.js", "chat-error.js", "admin.js", "docs.js"];
 
 const STYLE: &str = include_str!("../../../assets/chat.css");
 const ICON: &str = include_str!("../../../assets/icon.svg");
