@@ -33,6 +33,9 @@ pub(super) async fn scrape(
             return Err(ApiError::InvalidMetricsToken);
         }
     }
+    if state.config.sync_every.is_some() {
+        crate::metrics::scheduled_sync(&state.sync.snapshot());
+    }
     let mut resp = crate::metrics::render().into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
