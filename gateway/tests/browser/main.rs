@@ -21,6 +21,7 @@ mod server;
 mod accessibility;
 mod admin;
 mod agents;
+mod console;
 mod conversations;
 mod docs;
 mod embed;

@@ -50,6 +50,20 @@ impl TestGateway {
             .expect("add the operator");
     }
 
+    /// Add an analyst who may see only `systems`.
+    pub(crate) async fn add_analyst(&self, email: &str, systems: &[&str], password: &str) {
+        let systems = systems.iter().map(|s| (*s).to_owned()).collect();
+        gateway::operators::accounts::add(
+            &*self.server.state().store,
+            email,
+            gateway::operators::Role::Analyst,
+            Some(systems),
+            password,
+        )
+        .await
+        .expect("add the analyst");
+    }
+
     /// A chat token for `user` of `system`, valid for an hour.
     pub(crate) fn token(&self, system: &str, user: &str) -> String {
         self.server.token(system, user)
