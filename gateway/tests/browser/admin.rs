@@ -36,7 +36,10 @@ async fn an_admin_signs_in_creates_and_revokes_a_key_and_signs_out() {
         // The session cookie is not readable by scripts.
         assert_eq!(js(&c, "return document.cookie;").await, "");
         let nav = js(&c, "return [...document.querySelectorAll('.admin-nav a')].map(a => a.textContent);").await;
-        assert_eq!(nav, serde_json::json!(["Overview", "Operators", "API keys", "Audit log"]));
+        assert_eq!(
+            nav,
+            serde_json::json!(["Overview", "Conversations", "Analytics", "Operators", "API keys", "Audit log"])
+        );
 
         c.find(Locator::LinkText("API keys")).await.unwrap().click().await.unwrap();
         wait_js(&c, "the keys page", "return location.pathname === '/admin/keys';").await;
