@@ -219,10 +219,22 @@ async fn writes_queued_behind_a_busy_writer_share_one_commit_and_none_is_lost() 
 async fn the_writer_resets_the_wal_when_asked() {
     let (store, dir) = temp_store().await;
     let owner = Identity::parse("wal", "u").unwrap();
+    // The WAL's length in frames. A checkpoint that finds the database busy
+    // (the store's own checkpoint thread at work) reports -1: ask again.
     let frames = || {
         let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
-        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
-            .unwrap()
+        for _ in 0..500 {
+            let (busy, frames) = conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .unwrap();
+            if busy == 0 && frames >= 0 {
+                return frames;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the database stayed busy");
     };
     for i in 0..200 {
         let (id, message) = (format!("c{i}"), format!("m{i}"));
