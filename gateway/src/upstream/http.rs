@@ -24,13 +24,19 @@ pub fn client(
         .map_err(|e| UpstreamError::Transport(e.to_string()))
 }
 
-/// A `reqwest` failure as an upstream error: a timeout names `limit`.
+/// A `reqwest` failure as an upstream error: a timeout names `limit`. The
+/// request's URL is cut to its origin: its path or query may be a secret
+/// (an n8n webhook's id), and this text reaches the log.
 pub fn transport_error(e: &reqwest::Error, limit: Duration) -> UpstreamError {
     if e.is_timeout() {
-        UpstreamError::Timeout(limit)
-    } else {
-        UpstreamError::Transport(e.to_string())
+        return UpstreamError::Timeout(limit);
     }
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        let origin = url.origin().ascii_serialization();
+        text = text.replace(url.as_str(), &origin);
+    }
+    UpstreamError::Transport(text)
 }
 
 /// The first 200 characters of a body, with tags and runs of blanks squeezed
@@ -89,6 +95,27 @@ pub fn content_type(resp: &reqwest::Response) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_transport_error_names_the_upstreams_origin_not_its_path() {
+        // A port nothing listens on: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url =
+            format!("http://127.0.0.1:{port}/webhook/0f3c-secret-webhook-id/chat?token=s3cret");
+        let e = reqwest::Client::new().post(&url).send().await.unwrap_err();
+        let UpstreamError::Transport(text) = transport_error(&e, Duration::from_secs(1)) else {
+            panic!("not a transport error: {e}");
+        };
+        assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
+        assert!(
+            !text.contains("secret") && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn html_error_pages_become_a_short_line() {
