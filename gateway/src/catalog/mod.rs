@@ -18,6 +18,7 @@
 //!   this replica is applied at once ([`Catalog::reload`] after the write).
 
 mod agents;
+mod health;
 mod probe;
 mod systems;
 mod views;
@@ -38,6 +39,7 @@ use crate::store::{Store, StoreError};
 use crate::upstream::{RuntimeAgent, RuntimeRoutes, UpstreamError, Upstreams};
 
 pub use self::agents::rules::AgentOptions;
+pub use self::health::{FRESH_FOR, Health, RouteHealth, SystemHealth};
 pub use self::probe::{PROBE_USER, ProbeOutcome};
 pub use self::views::{AgentInput, AgentView, Source, SystemInput, SystemView};
 
@@ -59,6 +61,8 @@ pub struct Catalog {
     directory: Directory,
     /// The version last applied; `None` before the first load.
     applied: Mutex<Option<i64>>,
+    /// The last round of upstream health checks (front page).
+    health: health::HealthCache,
 }
 
 impl Catalog {
@@ -82,6 +86,7 @@ impl Catalog {
             key,
             directory,
             applied: Mutex::new(None),
+            health: health::HealthCache::default(),
         })
     }
 

@@ -169,6 +169,13 @@ pub trait Upstream: Send + Sync + 'static {
     fn wants_history(&self) -> Option<HistoryWindow> {
         None
     }
+
+    /// The configured target this upstream was built from, for a
+    /// reachability probe ([`probe`]); `None` for upstreams with nothing to
+    /// reach (the demo).
+    fn target(&self) -> Option<crate::config::UpstreamTarget> {
+        None
+    }
 }
 
 /// What went wrong talking to an upstream. The texts are for the gateway's

@@ -205,6 +205,12 @@ impl Upstreams {
         {
             return Some(&route.upstream);
         }
+        self.for_unnamed_systems()
+    }
+
+    /// What answers a system the configuration does not name: the shared
+    /// upstream, else the demo.
+    pub fn for_unnamed_systems(&self) -> Option<&Arc<dyn Upstream>> {
         self.shared
             .as_ref()
             .or(self.fallback.as_ref())

@@ -55,6 +55,8 @@ pub struct DifyUpstream {
     api: String,
     key: String,
     timeouts: UpstreamTimeouts,
+    /// What it was built from (for [`Upstream::target`]).
+    target: DifyTarget,
 }
 
 impl std::fmt::Debug for DifyUpstream {
@@ -79,8 +81,9 @@ impl DifyUpstream {
         Self {
             http,
             api: format!("{}/v1", target.base_url),
-            key: target.api_key,
+            key: target.api_key.clone(),
             timeouts,
+            target,
         }
     }
 
@@ -148,6 +151,10 @@ impl DifyUpstream {
 impl Upstream for DifyUpstream {
     fn kind(&self) -> &'static str {
         "dify"
+    }
+
+    fn target(&self) -> Option<crate::config::UpstreamTarget> {
+        Some(crate::config::UpstreamTarget::Dify(self.target.clone()))
     }
 
     async fn reply(&self, req: &UpstreamRequest<'_>) -> Result<Reply, UpstreamError> {

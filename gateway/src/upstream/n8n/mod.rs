@@ -46,6 +46,8 @@ pub struct N8nUpstream {
     url: String,
     token: Option<String>,
     timeouts: UpstreamTimeouts,
+    /// What it was built from (for [`Upstream::target`]).
+    target: N8nTarget,
 }
 
 impl std::fmt::Debug for N8nUpstream {
@@ -85,9 +87,10 @@ impl N8nUpstream {
     pub fn new(http: reqwest::Client, target: N8nTarget, timeouts: UpstreamTimeouts) -> Self {
         Self {
             http,
-            url: target.webhook_url,
-            token: target.token,
+            url: target.webhook_url.clone(),
+            token: target.token.clone(),
             timeouts,
+            target,
         }
     }
 
@@ -142,6 +145,10 @@ impl N8nUpstream {
 impl Upstream for N8nUpstream {
     fn kind(&self) -> &'static str {
         "n8n"
+    }
+
+    fn target(&self) -> Option<crate::config::UpstreamTarget> {
+        Some(crate::config::UpstreamTarget::N8n(self.target.clone()))
     }
 
     async fn reply(&self, req: &UpstreamRequest<'_>) -> Result<Reply, UpstreamError> {

@@ -120,6 +120,10 @@ impl Upstream for OpenAiUpstream {
         "openai"
     }
 
+    fn target(&self) -> Option<crate::config::UpstreamTarget> {
+        Some(crate::config::UpstreamTarget::OpenAi(self.target.clone()))
+    }
+
     async fn reply(&self, req: &UpstreamRequest<'_>) -> Result<Reply, UpstreamError> {
         let limit = self.timeouts.request;
         let resp = self.send(self.request(req, false).timeout(limit)).await?;
