@@ -1,6 +1,7 @@
 //! The HTML pages the gateway serves itself: the chat page end users see
-//! (`/chat?token=…`, alias `/chat-api`), a small intro page at `/`, and the
-//! pages' static assets under `/assets/`.
+//! (`/chat?token=…`, alias `/chat-api`), the front page at `/` (module
+//! `front`), the API documentation at `/docs`, and the pages' static assets
+//! under `/assets/`.
 //!
 //! A page is a handler module here, a template (module `templates`), its
 //! text table (module `i18n`) and, if it runs script, one entry module
@@ -24,8 +25,9 @@ mod admin;
 mod assets;
 mod chat;
 mod console;
+mod docs;
+mod front;
 mod i18n;
-mod intro;
 mod templates;
 
 use axum::Router;
@@ -38,14 +40,14 @@ use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
 pub use self::admin::{KeysFlash, keys_page, lang_of as admin_lang_of, login_page};
-pub use self::i18n::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts, PageTexts};
+pub use self::i18n::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts, FrontTexts, PageTexts};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {
     let csp = content_security_policy(&state.origins);
     let mut router = Router::new()
-        .route("/", get(intro::page))
-        .route("/docs", get(intro::docs))
+        .route("/", get(front::page))
+        .route("/docs", get(docs::docs))
         .route("/chat", get(chat::page))
         .route("/chat-api", get(chat::page))
         .route("/assets/{file}", get(assets::serve));

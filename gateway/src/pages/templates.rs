@@ -91,8 +91,8 @@ const TEMPLATES: [(&str, &str); 17] = [
         include_str!("../../assets/templates/docs.html"),
     ),
     (
-        "intro.html",
-        include_str!("../../assets/templates/intro.html"),
+        "front.html",
+        include_str!("../../assets/templates/front.html"),
     ),
 ];
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Every script module, by its file name under `assets/js/`.
-const MODULES: [(&str, &str); 12] = [
+const MODULES: [(&str, &str); 13] = [
     ("admin.js", include_str!("../../../assets/js/admin.js")),
     ("agents.js", include_str!("../../../assets/js/agents.js")),
     ("api.js", include_str!("../../../assets/js/api.js")),
@@ -34,14 +34,16 @@ const MODULES: [(&str, &str); 12] = [
     ),
     ("dialogs.js", include_str!("../../../assets/js/dialogs.js")),
     ("docs.js", include_str!("../../../assets/js/docs.js")),
+    ("front.js", include_str!("../../../assets/js/front.js")),
     ("panels.js", include_str!("../../../assets/js/panels.js")),
     ("sse.js", include_str!("../../../assets/js/sse.js")),
     ("view.js", include_str!("../../../assets/js/view.js")),
 ];
 
 /// The entry modules, one per page: the chat page, its token error page,
-/// the `/admin` pages (one module for all of them) and the API docs.
-const ENTRIES: [&str; 4] = ["chat.js", "chat-error.js", "admin.js", "docs.js"];
+/// the `/admin` pages (one module for all of them), the API docs and the
+/// front page.
+const ENTRIES: [&str; 5] = ["chat.js", "chat-error.js", "admin.js", "docs.js", "front.js"];
 
 const STYLE: &str = include_str!("../../../assets/chat.css");
 const ICON: &str = include_str!("../../../assets/icon.svg");

@@ -24,6 +24,7 @@ mod chat;
 mod console;
 mod en;
 mod es;
+mod front;
 mod ja;
 mod ko;
 mod zh;
@@ -34,6 +35,7 @@ use serde::Serialize;
 pub use self::admin::AdminTexts;
 pub use self::chat::ChatTexts;
 pub use self::console::ConsoleTexts;
+pub use self::front::FrontTexts;
 
 /// The texts of one page in one language: shared, common and the page's
 /// own (`P`), serialized as one flat table.
@@ -125,6 +127,15 @@ pub(super) fn admin(lang: Lang) -> PageTexts<AdminTexts> {
     }
 }
 
+/// The front page's texts for `lang`.
+pub(super) fn front(lang: Lang) -> PageTexts<FrontTexts> {
+    PageTexts {
+        shared: SharedTexts::for_lang(lang),
+        common: common(lang),
+        page: front::texts(lang),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +201,34 @@ mod tests {
                 assert!(same <= 3, "{lang}: {same} texts are still English");
             }
         }
+    }
+
+    #[test]
+    fn the_front_page_is_translated_and_keys_are_unique() {
+        let en = values(&front(Lang::En));
+        for lang in Lang::ALL {
+            let texts = front(lang);
+            let count = |v: serde_json::Value| v.as_object().map_or(0, |m| m.len());
+            let parts = count(serde_json::to_value(texts.shared).unwrap())
+                + count(serde_json::to_value(texts.common).unwrap())
+                + count(serde_json::to_value(texts.page).unwrap());
+            let t = values(&texts);
+            assert_eq!(t.len(), parts, "{lang}: a key is in two parts");
+            assert!(t.iter().all(|(_, v)| !v.trim().is_empty()), "{lang}");
+            if lang != Lang::En {
+                let page = serde_json::to_value(texts.page).unwrap();
+                let english = serde_json::to_value(front(Lang::En).page).unwrap();
+                let same: Vec<&String> = page
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter(|(k, v)| english[k.as_str()] == **v)
+                    .map(|(k, _)| k)
+                    .collect();
+                assert!(same.is_empty(), "{lang}: {same:?} are still English");
+            }
+        }
+        assert!(en.iter().any(|(k, _)| k == "step2Heading"));
     }
 
     #[test]
