@@ -11,6 +11,7 @@ mod console;
 mod errors;
 mod faults;
 mod feedback;
+mod front;
 mod history;
 mod limits;
 mod openai;
