@@ -26,6 +26,7 @@ mod conversations;
 mod docs;
 mod embed;
 mod feedback;
+mod front;
 mod language;
 mod sending;
 mod tokens;
