@@ -95,6 +95,14 @@ impl Catalog {
     }
 }
 
+/// A system's upstreams before they are probed.
+struct Found {
+    system: Option<String>,
+    enabled: bool,
+    /// Each agent (`None`: the default) and what answers it.
+    routes: Vec<(Option<String>, Arc<dyn Upstream>)>,
+}
+
 /// One row per listed system, then the row for the others; each distinct
 /// upstream probed once.
 async fn check(
@@ -102,9 +110,7 @@ async fn check(
     routes: &Upstreams,
     listed: &[SystemView],
 ) -> Vec<SystemHealth> {
-    // (system, enabled, [(agent, upstream)])
-    let mut rows: Vec<(Option<String>, bool, Vec<(Option<String>, Arc<dyn Upstream>)>)> =
-        Vec::new();
+    let mut rows: Vec<Found> = Vec::new();
     for view in listed {
         let Ok(id) = SystemId::parse(&view.id) else {
             continue;
@@ -122,21 +128,31 @@ async fn check(
                 found.push((Some(agent.name.clone()), upstream.clone()));
             }
         }
-        rows.push((Some(view.id.clone()), view.enabled, found));
+        rows.push(Found {
+            system: Some(view.id.clone()),
+            enabled: view.enabled,
+            routes: found,
+        });
     }
     if let Some(upstream) = routes.for_unnamed_systems() {
-        rows.push((None, true, vec![(None, upstream.clone())]));
+        rows.push(Found {
+            system: None,
+            enabled: true,
+            routes: vec![(None, upstream.clone())],
+        });
     }
 
     let mut distinct: Vec<Arc<dyn Upstream>> = Vec::new();
-    for (_, enabled, found) in &rows {
-        for (_, upstream) in found {
-            if *enabled && !distinct.iter().any(|d| same(d, upstream)) {
+    for row in rows.iter().filter(|row| row.enabled) {
+        for (_, upstream) in &row.routes {
+            if !distinct.iter().any(|d| same(d, upstream)) {
                 distinct.push(upstream.clone());
             }
         }
     }
-    let probes = distinct.iter().map(|upstream| probe(http, upstream.as_ref()));
+    let probes = distinct
+        .iter()
+        .map(|upstream| probe(http, upstream.as_ref()));
     let results = futures::future::join_all(probes).await;
     let health_of = |upstream: &Arc<dyn Upstream>| {
         distinct
@@ -147,15 +163,16 @@ async fn check(
     };
 
     rows.into_iter()
-        .map(|(system, enabled, found)| SystemHealth {
-            system,
-            enabled,
-            routes: found
+        .map(|row| SystemHealth {
+            system: row.system,
+            enabled: row.enabled,
+            routes: row
+                .routes
                 .into_iter()
                 .map(|(agent, upstream)| RouteHealth {
                     agent,
                     kind: upstream.kind(),
-                    health: if enabled {
+                    health: if row.enabled {
                         health_of(&upstream)
                     } else {
                         Health::NotChecked

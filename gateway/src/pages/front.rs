@@ -61,10 +61,12 @@ pub(super) async fn page(
 ) -> Response {
     let lang = super::admin_lang(&headers, query.as_deref());
     let operator = match &access {
-        Ok(access @ Access {
-            actor: Actor::Operator { email, .. },
-            ..
-        }) => Some((access, email.clone())),
+        Ok(
+            access @ Access {
+                actor: Actor::Operator { email, .. },
+                ..
+            },
+        ) => Some((access, email.clone())),
         _ => None,
     };
     let rows = match operator {

@@ -64,7 +64,9 @@ async fn the_step_two_snippet_mints_a_token_at_this_gateway() {
         .start()
         .await
         .unwrap();
-    let page = reqwest::get(format!("{}/?lang=ko", gw.url())).await.unwrap();
+    let page = reqwest::get(format!("{}/?lang=ko", gw.url()))
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     let snippet = element_text(&html, "snippet-2");
@@ -119,7 +121,11 @@ async fn signed_out_the_page_names_no_system_and_probes_nothing() {
         assert!(!lower.contains("hiddensystem"), "{html}");
         assert!(!html.contains("systems-heading"), "{html}");
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "a visitor made the gateway probe");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a visitor made the gateway probe"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +138,10 @@ async fn health_is_one_round_of_probes_until_it_is_stale_or_the_catalog_changes(
         .env("DIFY_UP_API_KEY", "app-fake")
         .env("DIFY_DOWN_BASE_URL", down.as_str())
         .env("DIFY_DOWN_API_KEY", "app-fake")
-        .env("CHAT_GATEWAY_SECRET_KEY", gateway::sealing::SecretKey::generate())
+        .env(
+            "CHAT_GATEWAY_SECRET_KEY",
+            gateway::sealing::SecretKey::generate(),
+        )
         .start()
         .await
         .unwrap();
@@ -155,7 +164,10 @@ async fn health_is_one_round_of_probes_until_it_is_stale_or_the_catalog_changes(
             .collect::<Vec<_>>()
     };
     assert_eq!(state_of(&first, Some("up")), [("dify", Health::Reachable)]);
-    assert_eq!(state_of(&first, Some("down")), [("dify", Health::Unreachable)]);
+    assert_eq!(
+        state_of(&first, Some("down")),
+        [("dify", Health::Unreachable)]
+    );
     assert_eq!(state_of(&first, None), [("demo", Health::Reachable)]);
 
     // Within the round's lifetime nothing is probed again.
@@ -179,9 +191,18 @@ async fn health_is_one_round_of_probes_until_it_is_stale_or_the_catalog_changes(
         .send()
         .await
         .unwrap();
-    assert_eq!(agent.status(), StatusCode::CREATED, "{}", agent.text().await.unwrap());
+    assert_eq!(
+        agent.status(),
+        StatusCode::CREATED,
+        "{}",
+        agent.text().await.unwrap()
+    );
     let after = catalog.health().await.unwrap();
-    assert_eq!(hits.load(Ordering::SeqCst), 3, "the old and the new Dify route, once each");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        3,
+        "the old and the new Dify route, once each"
+    );
     assert_eq!(
         state_of(&after, Some("added")),
         [("dify", Health::Reachable), ("dify", Health::Reachable)]

@@ -41,8 +41,18 @@ async fn gateway_with_systems() -> TestGateway {
 async fn sign_in(c: &Client, base: &str, email: &str) {
     c.goto(&format!("{base}/admin/login")).await.unwrap();
     let field = |css: &'static str| c.find(Locator::Css(css));
-    field("input[name=email]").await.unwrap().send_keys(email).await.unwrap();
-    field("input[name=password]").await.unwrap().send_keys(PASSWORD).await.unwrap();
+    field("input[name=email]")
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    field("input[name=password]")
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
     field("form button").await.unwrap().click().await.unwrap();
     wait_js(c, "signed in", "return location.pathname === '/admin';").await;
 }
@@ -145,7 +155,8 @@ async fn the_browser_language_picks_the_page_language() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_an_admin_sees_each_system_with_its_upstream_and_health() {
     let gw = gateway_with_systems().await;
-    gw.add_operator("ada@example.com", Role::Admin, PASSWORD).await;
+    gw.add_operator("ada@example.com", Role::Admin, PASSWORD)
+        .await;
     let base = gw.base.clone();
     with_browser(BrowserOptions::default(), move |c| async move {
         sign_in(&c, &base, "ada@example.com").await;
@@ -167,7 +178,11 @@ async fn signed_in_an_admin_sees_each_system_with_its_upstream_and_health() {
                 [null, "demo", "reachable", "接続可能"]
             ])
         );
-        let who = js(&c, "return document.querySelector('.front-who strong').textContent;").await;
+        let who = js(
+            &c,
+            "return document.querySelector('.front-who strong').textContent;",
+        )
+        .await;
         assert_eq!(who, "ada@example.com");
         assert_accessible(&c, "the front page in Japanese, signed in").await;
         open(&c, &format!("{base}/?lang=es")).await;

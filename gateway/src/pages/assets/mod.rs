@@ -43,7 +43,13 @@ const MODULES: [(&str, &str); 13] = [
 /// The entry modules, one per page: the chat page, its token error page,
 /// the `/admin` pages (one module for all of them), the API docs and the
 /// front page.
-const ENTRIES: [&str; 5] = ["chat.js", "chat-error.js", "admin.js", "docs.js", "front.js"];
+const ENTRIES: [&str; 5] = [
+    "chat.js",
+    "chat-error.js",
+    "admin.js",
+    "docs.js",
+    "front.js",
+];
 
 const STYLE: &str = include_str!("../../../assets/chat.css");
 const ICON: &str = include_str!("../../../assets/icon.svg");
