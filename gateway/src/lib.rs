@@ -34,7 +34,8 @@
 //! - [`operators`]: operator accounts, sessions, roles, scoped API keys
 //!   and the audit log, and [`operators::Access`], the one extractor of
 //!   every admin handler; [`scope`]: permissions and the systems they cover;
-//! - [`pages`]: the chat page end users see, and its assets;
+//! - [`pages`]: the chat page end users see, the front page, and their
+//!   assets;
 //! - [`console`]: the operator console's viewer, exports, charts and
 //!   retention (its store reads are `store::console`);
 //! - [`stored_text`]: what text a request may hand the store;

@@ -16,6 +16,8 @@
 //!   already running holds its own `Arc` of its upstream, so a swap never
 //!   changes the upstream of an answer in flight. A change made through
 //!   this replica is applied at once ([`Catalog::reload`] after the write).
+//! - **Health**: [`Catalog::health`] probes every system's upstreams for
+//!   the front page, one shared round at most every [`FRESH_FOR`].
 
 mod agents;
 mod health;
