@@ -1,7 +1,7 @@
 //! The `/admin` console: a shell with navigation (module doc of
 //! [`crate::operators`] says who may see what), the sign-in page and the
 //! overview here; one module per page group (operators, API keys, audit
-//! log).
+//! log, systems, agents).
 //!
 //! Every page takes [`Access`]; without a live session it redirects to
 //! `/admin/login`. Pages only admins may see answer 403 to analysts.
@@ -31,14 +31,20 @@ use crate::error::ApiError;
 use crate::operators::{Access, Actor, Role};
 use crate::scope::SystemScope;
 
+pub(super) mod agents;
 mod audit;
+mod form;
 mod keys;
 mod operators;
+pub(super) mod systems;
 
+pub use self::agents::{AgentFlash, AgentForm, agent_page, agents_page};
 pub(super) use self::audit::audit;
+pub use self::form::{ProbeView, Problem, Problems};
 pub(super) use self::keys::keys;
 pub use self::keys::{KeysFlash, keys_page};
 pub(super) use self::operators::operators;
+pub use self::systems::{SystemFlash, SystemForm, system_page, systems_page};
 
 /// One navigation entry.
 struct NavItem {
@@ -64,6 +70,11 @@ const NAV: &[NavItem] = &[
         path: "/admin/analytics",
         label: "navAnalytics",
         admin_only: false,
+    },
+    NavItem {
+        path: "/admin/systems",
+        label: "navSystems",
+        admin_only: true,
     },
     NavItem {
         path: "/admin/operators",
