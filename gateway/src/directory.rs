@@ -79,6 +79,20 @@ impl Directory {
             .unwrap_or_default()
     }
 
+    /// The ids of the enabled runtime systems, sorted.
+    pub fn enabled_systems(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .0
+            .load()
+            .systems
+            .iter()
+            .filter(|(_, entry)| entry.enabled)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Whether some enabled system allows the normalised `origin`.
     pub fn any_allows(&self, origin: &str) -> bool {
         self.0.load().origins.contains(origin)

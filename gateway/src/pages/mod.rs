@@ -39,8 +39,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::origins::OriginPolicy;
 use crate::state::AppState;
 
-pub use self::admin::{KeysFlash, keys_page, lang_of as admin_lang_of, login_page};
-pub use self::i18n::{AdminTexts, ChatTexts, CommonTexts, ConsoleTexts, FrontTexts, PageTexts};
+pub use self::admin::{
+    AgentFlash, AgentForm, KeysFlash, ProbeView, Problem, Problems, SystemFlash, SystemForm,
+    agent_page, agents_page, keys_page, lang_of as admin_lang_of, login_page, system_page,
+    systems_page,
+};
+pub use self::i18n::{
+    AdminTexts, ChatTexts, CommonTexts, ConsoleTexts, FrontTexts, PageTexts, SystemsTexts,
+};
 
 /// The page routes, with their security headers.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -72,6 +78,13 @@ fn admin_router() -> Router<AppState> {
         .route("/admin/operators", get(admin::operators))
         .route("/admin/keys", get(admin::keys))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/systems", get(admin::systems::list))
+        .route("/admin/systems/{id}", get(admin::systems::edit))
+        .route("/admin/systems/{id}/agents", get(admin::agents::list))
+        .route(
+            "/admin/systems/{id}/agents/{agent}",
+            get(admin::agents::edit),
+        )
         .merge(console::router());
     for (name, value) in security_headers(ADMIN_CSP) {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));

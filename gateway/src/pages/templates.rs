@@ -25,7 +25,7 @@ use super::assets;
 /// The product name shown in headers and titles.
 const PRODUCT: &str = "TZ-Chat";
 
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 23] = [
     (
         "admin.html",
         include_str!("../../assets/templates/admin.html"),
@@ -53,6 +53,30 @@ const TEMPLATES: [(&str, &str); 17] = [
     (
         "admin_operators.html",
         include_str!("../../assets/templates/admin_operators.html"),
+    ),
+    (
+        "admin_agent.html",
+        include_str!("../../assets/templates/admin_agent.html"),
+    ),
+    (
+        "admin_agent_fields.html",
+        include_str!("../../assets/templates/admin_agent_fields.html"),
+    ),
+    (
+        "admin_agents.html",
+        include_str!("../../assets/templates/admin_agents.html"),
+    ),
+    (
+        "admin_fields.html",
+        include_str!("../../assets/templates/admin_fields.html"),
+    ),
+    (
+        "admin_system.html",
+        include_str!("../../assets/templates/admin_system.html"),
+    ),
+    (
+        "admin_systems.html",
+        include_str!("../../assets/templates/admin_systems.html"),
     ),
     (
         "base.html",

@@ -308,9 +308,10 @@ pub(super) async fn models(
     }))
 }
 
-/// What `caller` may put in `model`: each system, then its agents.
+/// What `caller` may put in `model`: each system (the environment's and
+/// the enabled runtime ones), then its agents.
 fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
-    let systems: Vec<String> = match caller {
+    let mut systems: Vec<String> = match caller {
         Caller::User(identity, _) => vec![identity.system.as_str().to_owned()],
         Caller::Server(_) => match &state.config.allowed_system_ids {
             Some(allowed) => {
@@ -334,6 +335,11 @@ fn model_ids(state: &AppState, caller: &Caller) -> Vec<String> {
             }
         },
     };
+    if let Caller::Server(_) = caller {
+        systems.extend(state.auth.directory().enabled_systems());
+        systems.sort();
+        systems.dedup();
+    }
     let covered = |system: &String| match caller {
         Caller::Server(grant) => grant.systems.covers(system),
         Caller::User(..) => true,

@@ -5,6 +5,7 @@
 
 mod agents;
 mod doors;
+mod models;
 mod probe;
 mod support;
 mod systems;

@@ -24,6 +24,46 @@ const NOT_DOCUMENTED: &[(&str, &str)] = &[
         "/admin/keys/{id}/revoke",
         "the target of the /admin keys page's form (the API is DELETE /v1/admin/keys/{id})",
     ),
+    (
+        "/admin/systems",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/enabled",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/delete",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/test",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/agents",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/agents/{agent}",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/agents/{agent}/enabled",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/agents/{agent}/delete",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
+    (
+        "/admin/systems/{id}/agents/{agent}/test",
+        "a form of the /admin systems pages (the API is under /v1/admin/systems)",
+    ),
 ];
 
 async fn document(gw: &Gateway) -> Value {

@@ -20,6 +20,7 @@ mod server;
 
 mod accessibility;
 mod admin;
+mod admin_systems;
 mod agents;
 mod console;
 mod conversations;

@@ -8,6 +8,7 @@ mod keys;
 mod pages;
 mod scope;
 mod sessions;
+mod system_pages;
 
 use gateway::operators::{Role, accounts};
 use reqwest::header::{COOKIE, SET_COOKIE};

@@ -111,6 +111,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "Operators",
     nav_keys: "API keys",
     nav_audit: "Audit log",
+    nav_systems: "Systems",
     nav_conversations: "Conversations",
     nav_analytics: "Analytics",
     welcome: "Signed in as {name}.",

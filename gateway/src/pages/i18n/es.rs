@@ -111,6 +111,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "Operadores",
     nav_keys: "Claves de API",
     nav_audit: "Registro de auditoría",
+    nav_systems: "Sistemas",
     nav_conversations: "Conversaciones",
     nav_analytics: "Analítica",
     welcome: "Sesión iniciada como {name}.",

@@ -111,6 +111,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "オペレーター",
     nav_keys: "API キー",
     nav_audit: "監査ログ",
+    nav_systems: "システム",
     nav_conversations: "会話",
     nav_analytics: "分析",
     welcome: "{name} としてサインインしています。",

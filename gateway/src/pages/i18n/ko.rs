@@ -111,6 +111,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "운영자",
     nav_keys: "API 키",
     nav_audit: "감사 로그",
+    nav_systems: "시스템",
     nav_conversations: "대화",
     nav_analytics: "분석",
     welcome: "{name}(으)로 로그인했습니다.",

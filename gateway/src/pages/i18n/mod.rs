@@ -32,7 +32,7 @@ mod zh;
 use sdk::{Lang, SharedTexts};
 use serde::Serialize;
 
-pub use self::admin::AdminTexts;
+pub use self::admin::{AdminTexts, SystemsTexts};
 pub use self::chat::ChatTexts;
 pub use self::console::ConsoleTexts;
 pub use self::front::FrontTexts;
@@ -136,6 +136,18 @@ pub(super) fn front(lang: Lang) -> PageTexts<FrontTexts> {
     }
 }
 
+/// The systems and agents pages' own texts for `lang` (beside
+/// [`admin`]'s, which their shell uses).
+pub(super) fn systems(lang: Lang) -> &'static SystemsTexts {
+    match lang {
+        Lang::En => &admin::SYSTEMS_EN,
+        Lang::Es => &admin::SYSTEMS_ES,
+        Lang::Ko => &admin::SYSTEMS_KO,
+        Lang::Zh => &admin::SYSTEMS_ZH,
+        Lang::Ja => &admin::SYSTEMS_JA,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +241,39 @@ mod tests {
             }
         }
         assert!(en.iter().any(|(k, _)| k == "step2Heading"));
+    }
+
+    fn the_systems_pages_are_translated() {
+        let strings = |t: &SystemsTexts| match serde_json::to_value(t).unwrap() {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap().to_owned()))
+                .collect::<Vec<_>>(),
+            other => panic!("{other}"),
+        };
+        let en = strings(systems(Lang::En));
+        for lang in Lang::ALL {
+            let t = strings(systems(lang));
+            assert_eq!(t.len(), en.len());
+            for ((key, value), (_, english)) in t.iter().zip(&en) {
+                assert!(!value.trim().is_empty(), "{lang}.{key} is empty");
+                assert_eq!(
+                    value.contains("{name}"),
+                    english.contains("{name}"),
+                    "{lang}.{key} placeholders"
+                );
+            }
+            if lang != Lang::En {
+                let same: Vec<_> = t
+                    .iter()
+                    .zip(&en)
+                    .filter(|(a, b)| a.1 == b.1)
+                    .map(|(a, _)| &a.0)
+                    .collect();
+                // "ID" is the word Korean and Japanese use too.
+                assert!(same.len() <= 1, "{lang}: still English: {same:?}");
+            }
+        }
     }
 
     #[test]

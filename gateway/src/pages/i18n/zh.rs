@@ -111,6 +111,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_operators: "操作员",
     nav_keys: "API 密钥",
     nav_audit: "审计日志",
+    nav_systems: "系统",
     nav_conversations: "对话",
     nav_analytics: "统计",
     welcome: "已登录为 {name}。",

@@ -14,11 +14,15 @@
 //! | GET, POST, DELETE | `/v1/admin/keys[/{id}]` | scoped API keys |
 //! | GET | `/v1/admin/audit`, `/v1/admin/operators`, `/v1/admin/me` | audit log, operators, who am I |
 //!
+//! The systems and agents pages' forms (`POST /admin/systems…`) are in
+//! `catalog_forms`.
+//!
 //! The console's data API (conversations, export, analytics) is in
 //! `console`; it lets analysts read their own systems.
 
 mod agents;
 mod audit;
+mod catalog_forms;
 mod console;
 mod forms;
 mod keys;
@@ -83,6 +87,7 @@ pub(super) struct AdminDoc;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .merge(console::router())
+        .merge(catalog_forms::router())
         .route("/admin/login", post(session::login))
         .route("/admin/logout", post(session::logout))
         .route("/admin/keys", post(forms::create))

@@ -27,15 +27,26 @@ pub(super) struct ProbeInput {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct ProbeResult {
-    ok: bool,
+    pub(super) ok: bool,
     /// The upstream's kind.
-    kind: &'static str,
+    pub(super) kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    answer: Option<String>,
+    pub(super) answer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    pub(super) error: Option<String>,
     /// The chat page for the test user (pinned to the agent tested).
-    chat_url: String,
+    pub(super) chat_url: String,
+}
+
+/// Who is probing, and for how long the test chat link may be used.
+pub(super) struct Prober<'a> {
+    /// The test user's id.
+    pub(super) user: &'a str,
+    pub(super) token_ttl: std::time::Duration,
+    /// Where the chat link points: the public URL, or `""` for a link
+    /// relative to this gateway.
+    pub(super) base: &'a str,
+    pub(super) lang: Option<sdk::Lang>,
 }
 
 #[utoipa::path(post, path = "/v1/admin/systems/{id}/test", tag = "admin",
@@ -84,18 +95,37 @@ async fn run(
     agent: Option<&str>,
     body: &[u8],
 ) -> ApiResult<Json<ProbeResult>> {
-    // The system (and agent) must be one the admin API knows.
-    match agent {
-        Some(agent) => drop(state.catalog.get_agent(system, agent).await?),
-        None => drop(state.catalog.get_system(system).await?),
-    }
     let input: ProbeInput = if body.iter().all(u8::is_ascii_whitespace) {
         ProbeInput::default()
     } else {
         parse_json(body)?
     };
-    let message = input
-        .message
+    let prober = Prober {
+        user: PROBE_USER,
+        token_ttl: state.config.jwt.token_ttl,
+        base: &state.config.public_url,
+        lang: None,
+    };
+    Ok(Json(
+        probe(state, &prober, system, agent, input.message).await?,
+    ))
+}
+
+/// Send one probe `message` (or the default one) to `system` (`agent`)
+/// as `prober`'s test user, and mint that user a chat link.
+pub(super) async fn probe(
+    state: &AppState,
+    prober: &Prober<'_>,
+    system: &str,
+    agent: Option<&str>,
+    message: Option<String>,
+) -> ApiResult<ProbeResult> {
+    // The system (and agent) must be one the admin API knows.
+    match agent {
+        Some(agent) => drop(state.catalog.get_agent(system, agent).await?),
+        None => drop(state.catalog.get_system(system).await?),
+    }
+    let message = message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PROBE.to_owned());
     if message.chars().count() > state.config.limits.max_message_chars {
@@ -105,19 +135,20 @@ async fn run(
         )));
     }
     let who =
-        Identity::parse(system, PROBE_USER).map_err(|e| ApiError::Validation(e.to_string()))?;
+        Identity::parse(system, prober.user).map_err(|e| ApiError::Validation(e.to_string()))?;
     let outcome = state
         .catalog
         .probe(&who, agent, &message)
         .await
         .ok_or(ApiError::NotConfigured)?;
-    let (token, _) = state
-        .auth
-        .mint_pinned(&who, state.config.jwt.token_ttl, agent)?;
+    let (token, _) = state.auth.mint_pinned(&who, prober.token_ttl, agent)?;
     let chat_url = sdk::chat_url(
-        &state.config.public_url,
+        prober.base,
         &token,
-        &sdk::ChatUrlOptions::default(),
+        &sdk::ChatUrlOptions {
+            lang: prober.lang,
+            ..sdk::ChatUrlOptions::default()
+        },
     );
     let (ok, answer, error) = match outcome.answer {
         Ok(answer) => (true, Some(answer), None),
@@ -126,11 +157,11 @@ async fn run(
             (false, None, Some(e.to_string()))
         }
     };
-    Ok(Json(ProbeResult {
+    Ok(ProbeResult {
         ok,
         kind: outcome.kind,
         answer,
         error,
         chat_url,
-    }))
+    })
 }

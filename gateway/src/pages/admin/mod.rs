@@ -1,6 +1,7 @@
 //! The `/admin` console: a shell with navigation (module doc of
-//! [`crate::operators`] says who may see what), the sign-in page, and the
-//! operators, API keys and audit log pages.
+//! [`crate::operators`] says who may see what), the sign-in page and the
+//! overview here; one module per page group (operators, API keys, audit
+//! log, systems, agents).
 //!
 //! Every page takes [`Access`]; without a live session it redirects to
 //! `/admin/login`. Pages only admins may see answer 403 to analysts.
@@ -13,7 +14,7 @@
 //!
 //! Language: `lang` in the query, else `Accept-Language`, else English.
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -28,8 +29,22 @@ use super::templates;
 use super::{html, render_failure};
 use crate::error::ApiError;
 use crate::operators::{Access, Actor, Role};
-use crate::scope::{Permission, SystemScope};
-use crate::state::AppState;
+use crate::scope::SystemScope;
+
+pub(super) mod agents;
+mod audit;
+mod form;
+mod keys;
+mod operators;
+pub(super) mod systems;
+
+pub use self::agents::{AgentFlash, AgentForm, agent_page, agents_page};
+pub(super) use self::audit::audit;
+pub use self::form::{ProbeView, Problem, Problems};
+pub(super) use self::keys::keys;
+pub use self::keys::{KeysFlash, keys_page};
+pub(super) use self::operators::operators;
+pub use self::systems::{SystemFlash, SystemForm, system_page, systems_page};
 
 /// One navigation entry.
 struct NavItem {
@@ -57,6 +72,11 @@ const NAV: &[NavItem] = &[
         admin_only: false,
     },
     NavItem {
+        path: "/admin/systems",
+        label: "navSystems",
+        admin_only: true,
+    },
+    NavItem {
         path: "/admin/operators",
         label: "navOperators",
         admin_only: true,
@@ -82,7 +102,7 @@ struct NavView {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct LangQuery {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
 }
 
 /// The admin pages' language for a request.
@@ -110,7 +130,7 @@ pub(crate) fn shown(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn systems_text(scope: Option<&[String]>, lang: Lang) -> String {
+pub(super) fn systems_text(scope: Option<&[String]>, lang: Lang) -> String {
     match scope {
         None => i18n::admin(lang).page.all_systems.to_owned(),
         Some(list) => list.join(", "),
@@ -164,7 +184,7 @@ pub(super) fn render(
 
 /// Turn a refused [`Access`] into the page's answer: the login page for
 /// a missing or ended session.
-fn refused(e: ApiError, lang: Lang) -> Response {
+pub(super) fn refused(e: ApiError, lang: Lang) -> Response {
     match e {
         ApiError::MissingCredentials | ApiError::InvalidApiKey => {
             Redirect::to(&format!("/admin/login?lang={}", lang.as_str())).into_response()
@@ -174,7 +194,7 @@ fn refused(e: ApiError, lang: Lang) -> Response {
 }
 
 /// 403 page for an analyst on an admin-only page.
-fn forbidden(access: &Access, lang: Lang, current: &str) -> Response {
+pub(super) fn forbidden(access: &Access, lang: Lang, current: &str) -> Response {
     let t = i18n::admin(lang).page;
     render(
         "admin_message.html",
@@ -253,189 +273,5 @@ pub(super) async fn home(
             role => role,
             systems => systems,
         },
-    )
-}
-
-#[derive(Debug, Serialize)]
-struct OperatorRow {
-    email: String,
-    role: String,
-    systems: String,
-    created_at: String,
-}
-
-/// `GET /admin/operators`.
-pub(super) async fn operators(
-    State(state): State<AppState>,
-    access: Result<Access, ApiError>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(q.lang.as_deref(), &headers);
-    let access = match access {
-        Ok(a) => a,
-        Err(e) => return refused(e, lang),
-    };
-    if !access.is_admin() {
-        return forbidden(&access, lang, "/admin/operators");
-    }
-    let t = i18n::admin(lang).page;
-    let rows: Vec<OperatorRow> = match state.store.list_operators().await {
-        Ok(list) => list
-            .into_iter()
-            .map(|o| OperatorRow {
-                systems: if o.role == "admin" {
-                    t.all_systems.to_owned()
-                } else {
-                    systems_text(o.systems.as_deref(), lang)
-                },
-                role: if o.role == "admin" {
-                    t.role_admin.to_owned()
-                } else {
-                    t.role_analyst.to_owned()
-                },
-                email: o.email,
-                created_at: shown(o.created_at),
-            })
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    render(
-        "admin_operators.html",
-        "/admin/operators",
-        t.nav_operators,
-        &access,
-        lang,
-        StatusCode::OK,
-        context! { operators => Serde(rows), error => None::<String> },
-    )
-}
-
-#[derive(Debug, Serialize)]
-struct KeyRow {
-    id: String,
-    name: String,
-    permissions: String,
-    systems: String,
-    expires: String,
-    created_by: String,
-    last_used: String,
-    revoked: bool,
-}
-
-/// What the keys page shows besides the list: a key created this once, or
-/// why a form was refused.
-#[derive(Debug, Default)]
-pub struct KeysFlash {
-    pub new_key: Option<String>,
-    pub error: Option<String>,
-}
-
-/// The keys page (also answered by the create form).
-pub async fn keys_page(
-    state: &AppState,
-    access: &Access,
-    lang: Lang,
-    status: StatusCode,
-    flash: KeysFlash,
-) -> Response {
-    if !access.is_admin() {
-        return forbidden(access, lang, "/admin/keys");
-    }
-    let t = i18n::admin(lang).page;
-    let rows: Vec<KeyRow> = match state.store.list_api_keys().await {
-        Ok(list) => list
-            .into_iter()
-            .rev()
-            .map(|k| KeyRow {
-                systems: systems_text(k.systems.as_deref(), lang),
-                permissions: k.permissions.join(", "),
-                expires: k.expires_at.map_or_else(|| t.never.to_owned(), shown),
-                last_used: k.last_used_at.map(shown).unwrap_or_default(),
-                revoked: k.revoked_at.is_some(),
-                id: k.id,
-                name: k.name,
-                created_by: k.created_by,
-            })
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let permissions: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-    render(
-        "admin_keys.html",
-        "/admin/keys",
-        t.nav_keys,
-        access,
-        lang,
-        status,
-        context! {
-            keys => Serde(rows),
-            permissions => permissions,
-            new_key => flash.new_key,
-            error => flash.error,
-        },
-    )
-}
-
-/// `GET /admin/keys`.
-pub(super) async fn keys(
-    State(state): State<AppState>,
-    access: Result<Access, ApiError>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(q.lang.as_deref(), &headers);
-    match access {
-        Ok(access) => keys_page(&state, &access, lang, StatusCode::OK, KeysFlash::default()).await,
-        Err(e) => refused(e, lang),
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct AuditRow {
-    at: String,
-    actor: String,
-    action: String,
-    target: String,
-    address: String,
-}
-
-/// `GET /admin/audit`: the newest 200 lines.
-pub(super) async fn audit(
-    State(state): State<AppState>,
-    access: Result<Access, ApiError>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(q.lang.as_deref(), &headers);
-    let access = match access {
-        Ok(a) => a,
-        Err(e) => return refused(e, lang),
-    };
-    if !access.is_admin() {
-        return forbidden(&access, lang, "/admin/audit");
-    }
-    let rows: Vec<AuditRow> = match state.store.list_audit(200, None).await {
-        Ok(lines) => lines
-            .into_iter()
-            .map(|l| AuditRow {
-                at: shown(l.at),
-                actor: l.actor,
-                action: l.action,
-                target: l.target,
-                address: l.address,
-            })
-            .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let t = i18n::admin(lang).page;
-    render(
-        "admin_audit.html",
-        "/admin/audit",
-        t.nav_audit,
-        &access,
-        lang,
-        StatusCode::OK,
-        context! { lines => Serde(rows), error => None::<String> },
     )
 }
