@@ -237,7 +237,7 @@ fn write_string(s: &str, out: &mut String) {
 
 /// `serde_json`'s tree, for native callers and tests (`serde_json` is not
 /// compiled into the wasm).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(test, not(target_arch = "wasm32")))]
 impl From<serde_json::Value> for Json {
     fn from(value: serde_json::Value) -> Json {
         use serde_json::Value;
