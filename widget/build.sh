@@ -12,13 +12,15 @@
 #   - the wasm32-unknown-unknown Rust target (rustup);
 #   - trunk 0.21.14 (cargo install --locked);
 #   - wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock (cargo install);
-#   - wasm-opt 132 from the npm package binaryen, into widget/.tools/ (git-ignored).
+#   - wasm-opt 132 from the npm package binaryen, into widget/.tools/ (git-ignored);
+#   - terser (npm), which minifies wasm-bindgen's glue (widget.js), also there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+TERSER_VERSION=5.51.4
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -52,6 +54,12 @@ if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] \
   mkdir -p "$tools"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
 fi
+if [ "$("$tools/node_modules/.bin/terser" --version 2>/dev/null || true)" != "terser $TERSER_VERSION" ]; then
+  say "installing terser $TERSER_VERSION into widget/.tools"
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+    "binaryen@$BINARYEN_VERSION" "terser@$TERSER_VERSION"
+fi
 export PATH="$tools/node_modules/.bin:$PATH"
 
 say "fetching crates"
@@ -65,6 +73,12 @@ dist="$here/dist"
 for f in widget.js widget_bg.wasm loader.js; do
   [ -s "$dist/$f" ] || { echo "build.sh: missing $dist/$f" >&2; exit 1; }
 done
+
+# wasm-bindgen's glue is half comments and long names: a third of its
+# gzipped size goes with minification. (trunk's own minifier cannot parse it.)
+say "minifying widget.js (terser)"
+terser "$dist/widget.js" --module --compress --mangle --output "$dist/widget.min.js"
+mv "$dist/widget.min.js" "$dist/widget.js"
 
 # The SDK embeds a copy of these files. A developer's build refreshes it; in
 # CI (CI=true) the committed copy is left alone, so sdk/tests/widget_dist.rs

@@ -15,8 +15,8 @@
 //! the `message` listener and `postMessage` calls are in [`crate::dom`].
 
 use sdk::Lang;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+use crate::json::Json;
 
 /// `source` of messages from the chat page.
 pub const PAGE_SOURCE: &str = "tz-chat";
@@ -25,9 +25,9 @@ pub const WIDGET_SOURCE: &str = "tz-chat-widget";
 /// The protocol version both sides speak.
 pub const VERSION: u64 = 1;
 
-/// A message from the chat page.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+/// A message from the chat page (its `type`: `ready`, `token-expired`,
+/// `reply`, `close`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageMessage {
     /// The page has loaded and listens for messages.
     Ready,
@@ -35,8 +35,7 @@ pub enum PageMessage {
     TokenExpired,
     /// An answer finished.
     Reply {
-        /// The conversation it belongs to.
-        #[serde(default)]
+        /// The conversation it belongs to (empty when not given).
         conversation_id: String,
     },
     /// Esc was pressed inside the page (where the widget's own key handler
@@ -44,9 +43,8 @@ pub enum PageMessage {
     Close,
 }
 
-/// A message to the chat page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+/// A message to the chat page (its `type`: `token`, `lang`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WidgetMessage {
     /// A fresh chat token.
     Token {
@@ -60,31 +58,31 @@ pub enum WidgetMessage {
     },
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    source: &'static str,
-    version: u64,
-    #[serde(flatten)]
-    message: &'a WidgetMessage,
-}
-
 impl WidgetMessage {
     /// The message as posted, with `source` and `version`.
     ///
     /// ```
+    /// use widget::json::Json;
+    ///
     /// let m = widget::bridge::WidgetMessage::Lang { lang: sdk::Lang::Ko };
     /// assert_eq!(
-    ///     m.to_json(),
-    ///     serde_json::json!({"source": "tz-chat-widget", "version": 1, "type": "lang", "lang": "ko"})
+    ///     m.to_json().to_text(),
+    ///     r#"{"source":"tz-chat-widget","version":1,"type":"lang","lang":"ko"}"#
     /// );
     /// ```
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(Envelope {
-            source: WIDGET_SOURCE,
-            version: VERSION,
-            message: self,
-        })
-        .unwrap_or(Value::Null)
+    pub fn to_json(&self) -> Json {
+        let envelope = |kind: &str, key: &str, value: &str| {
+            Json::object([
+                ("source", Json::from(WIDGET_SOURCE)),
+                ("version", Json::Number(VERSION as f64)),
+                ("type", Json::from(kind)),
+                (key, Json::from(value)),
+            ])
+        };
+        match self {
+            WidgetMessage::Token { token } => envelope("token", "token", token),
+            WidgetMessage::Lang { lang } => envelope("lang", "lang", lang.as_str()),
+        }
     }
 }
 
@@ -119,40 +117,60 @@ pub fn is_trusted(event_origin: &str, gateway_origin: &str, from_our_frame: bool
 /// Read a message posted by the chat page (`event.data`, as JSON).
 ///
 /// ```
-/// use serde_json::json;
 /// use widget::bridge::{parse_page_message, PageMessage};
+/// use widget::json::Json;
 ///
-/// let m = parse_page_message(&json!({"source": "tz-chat", "version": 1, "type": "reply", "conversation_id": "c1"}));
+/// let data = Json::parse(r#"{"source": "tz-chat", "version": 1, "type": "reply", "conversation_id": "c1"}"#).unwrap();
+/// let m = parse_page_message(&data);
 /// assert_eq!(m, Ok(PageMessage::Reply { conversation_id: "c1".into() }));
 /// ```
-pub fn parse_page_message(data: &Value) -> Result<PageMessage, BridgeError> {
-    if data.get("source").and_then(Value::as_str) != Some(PAGE_SOURCE) {
+pub fn parse_page_message(data: &Json) -> Result<PageMessage, BridgeError> {
+    if data.get("source").and_then(Json::as_str) != Some(PAGE_SOURCE) {
         return Err(BridgeError::Foreign);
     }
     match data.get("version") {
-        Some(v) if v.as_u64() == Some(VERSION) => {}
+        Some(v) if v.as_i64() == Some(VERSION as i64) => {}
         other => {
             return Err(BridgeError::Version(
-                other.map_or_else(|| "none".to_owned(), Value::to_string),
+                other.map_or_else(|| "none".to_owned(), Json::to_text),
             ));
         }
     }
-    serde_json::from_value(data.clone()).map_err(|_| {
+    let unknown = || {
         BridgeError::Unknown(
             data.get("type")
-                .map_or_else(|| "no type".to_owned(), Value::to_string),
+                .map_or_else(|| "no type".to_owned(), Json::to_text),
         )
-    })
+    };
+    match data
+        .get("type")
+        .and_then(Json::as_str)
+        .ok_or_else(unknown)?
+    {
+        "ready" => Ok(PageMessage::Ready),
+        "token-expired" => Ok(PageMessage::TokenExpired),
+        "reply" => match data.get("conversation_id") {
+            None => Ok(PageMessage::Reply {
+                conversation_id: String::new(),
+            }),
+            Some(Json::String(id)) => Ok(PageMessage::Reply {
+                conversation_id: id.clone(),
+            }),
+            Some(_) => Err(unknown()),
+        },
+        "close" => Ok(PageMessage::Close),
+        _ => Err(unknown()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn every_page_message_of_v1() {
-        let ok = |v: Value| parse_page_message(&v);
+        let ok = |v: Value| parse_page_message(&Json::from(v));
         assert_eq!(
             ok(json!({"source": "tz-chat", "version": 1, "type": "ready"})),
             Ok(PageMessage::Ready)
@@ -176,7 +194,7 @@ mod tests {
 
     #[test]
     fn foreign_and_future_messages_are_refused() {
-        let err = |v: Value| parse_page_message(&v).unwrap_err();
+        let err = |v: Value| parse_page_message(&Json::from(v)).unwrap_err();
         assert_eq!(err(json!("tz-chat")), BridgeError::Foreign);
         assert_eq!(
             err(json!({"source": "tz-chat-widget", "version": 1, "type": "token"})),
@@ -213,13 +231,38 @@ mod tests {
         };
         assert_eq!(
             token.to_json(),
-            json!({"source": "tz-chat-widget", "version": 1, "type": "token", "token": "a.b.c"})
+            Json::from(
+                json!({"source": "tz-chat-widget", "version": 1, "type": "token", "token": "a.b.c"})
+            )
         );
         let lang = WidgetMessage::Lang { lang: Lang::Zh };
         assert_eq!(
             lang.to_json(),
-            json!({"source": "tz-chat-widget", "version": 1, "type": "lang", "lang": "zh"})
+            Json::from(
+                json!({"source": "tz-chat-widget", "version": 1, "type": "lang", "lang": "zh"})
+            )
         );
+    }
+
+    #[test]
+    fn a_reply_with_a_non_string_id_is_not_taken() {
+        assert_eq!(
+            parse_page_message(&Json::from(
+                json!({"source": "tz-chat", "version": 1, "type": "reply", "conversation_id": 7})
+            )),
+            Err(BridgeError::Unknown("\"reply\"".into()))
+        );
+    }
+
+    #[test]
+    fn languages_are_posted_as_the_sdk_serialises_them() {
+        for lang in Lang::ALL {
+            let posted = WidgetMessage::Lang { lang }.to_json();
+            assert_eq!(
+                posted.get("lang"),
+                Some(&Json::from(serde_json::to_value(lang).unwrap()))
+            );
+        }
     }
 
     #[test]

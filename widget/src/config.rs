@@ -137,10 +137,10 @@ pub enum ConfigError {
     #[error("apiKey needs gateway (the gateway's base URL)")]
     MissingGateway,
     /// The gateway URL is not an absolute http(s) URL.
-    #[error("gateway must be an absolute http(s) URL, got {0:?}")]
+    #[error("gateway must be an absolute http(s) URL, got \"{0}\"")]
     BadGateway(String),
     /// A language the widget does not ship.
-    #[error("unsupported language {0:?}: use en, es, ko, zh or ja")]
+    #[error("unsupported language \"{0}\": use en, es, ko, zh or ja")]
     UnknownLang(String),
     /// The mount target was not found or is not an element.
     #[error("mount target not found: {0}")]

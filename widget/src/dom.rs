@@ -7,8 +7,6 @@
 //! element carries an inline `style` attribute. Only browsers without
 //! constructable stylesheets get a `<style>` element instead.
 
-use js_sys::JSON;
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     CssStyleSheet, CustomEvent, CustomEventInit, Document, Element, HtmlElement, HtmlIFrameElement,
@@ -71,7 +69,7 @@ pub fn post(frame: &HtmlIFrameElement, message: &WidgetMessage, origin: &str) {
     if let Some(window) = frame.content_window() {
         // A failure means the frame navigated to another origin: the message
         // must not reach it, and there is nobody to tell.
-        let _ = window.post_message(&to_js(&message.to_json()), origin);
+        let _ = window.post_message(&message.to_json().to_js(), origin);
     }
 }
 
@@ -81,22 +79,11 @@ pub fn dispatch(host: &Element, event: &WidgetEvent) {
     let init = CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
-    init.set_detail(&to_js(&event.detail()));
+    init.set_detail(&event.detail().to_js());
     let name = format!("{EVENT_PREFIX}{}", event.name());
     if let Ok(dom_event) = CustomEvent::new_with_event_init_dict(&name, &init) {
         let _ = host.dispatch_event(&dom_event);
     }
-}
-
-/// A JSON value as a JavaScript value.
-pub fn to_js(value: &Value) -> JsValue {
-    JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
-}
-
-/// A JavaScript value as JSON (`None` for what JSON cannot hold).
-pub fn from_js(value: &JsValue) -> Option<Value> {
-    let text = JSON::stringify(value).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
 }
 
 /// `location.origin` of the host page.

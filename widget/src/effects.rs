@@ -8,8 +8,8 @@
 use std::fmt;
 
 use sdk::Lang;
-use serde_json::{Value, json};
 
+use crate::json::Json;
 use crate::state::{Fetch, State};
 
 /// A side effect for [`crate::components`] to carry out.
@@ -102,13 +102,15 @@ impl WidgetEvent {
     ///
     /// ```
     /// let e = widget::WidgetEvent::Unread { count: 2 };
-    /// assert_eq!(e.detail().to_string(), r#"{"count":2}"#);
+    /// assert_eq!(e.detail().to_text(), r#"{"count":2}"#);
     /// ```
-    pub fn detail(&self) -> Value {
+    pub fn detail(&self) -> Json {
         match self {
-            WidgetEvent::Error { reason } => json!({ "reason": reason }),
-            WidgetEvent::Unread { count } => json!({ "count": count }),
-            _ => json!({}),
+            WidgetEvent::Error { reason } => {
+                Json::object([("reason", Json::from(reason.as_str()))])
+            }
+            WidgetEvent::Unread { count } => Json::object([("count", Json::from(*count))]),
+            _ => Json::Object(Vec::new()),
         }
     }
 }
@@ -348,11 +350,12 @@ mod tests {
 
     #[test]
     fn event_details() {
+        use serde_json::json;
         assert_eq!(
             WidgetEvent::Error { reason: "x".into() }.detail(),
-            json!({"reason": "x"})
+            Json::from(json!({"reason": "x"}))
         );
-        assert_eq!(WidgetEvent::Ready.detail(), json!({}));
+        assert_eq!(WidgetEvent::Ready.detail(), Json::from(json!({})));
         assert_eq!(WidgetEvent::Closed.name(), "closed");
     }
 }

@@ -17,7 +17,6 @@ use yew::{AppHandle, Callback};
 use crate::components::{ChatWidget, ChatWidgetProps};
 use crate::config::{ConfigError, RawConfig, normalise_base_url, parse_lang};
 use crate::control::{Command, WidgetControl};
-use crate::dom;
 use crate::effects::WidgetEvent;
 
 type Listeners = Rc<RefCell<HashMap<String, Vec<Function>>>>;
@@ -165,7 +164,7 @@ impl ChatHandle {
 fn notify(listeners: &Listeners, event: &WidgetEvent) {
     // Clone the list first: a listener may call on()/off().
     let list = listeners.borrow().get(event.name()).cloned();
-    let detail = dom::to_js(&event.detail());
+    let detail = event.detail().to_js();
     for listener in list.into_iter().flatten() {
         // A throwing listener must not stop the others.
         let _ = listener.call1(&JsValue::NULL, &detail);

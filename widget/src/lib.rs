@@ -27,6 +27,7 @@
 //!   [`token::fetch`] (the browser requests);
 //! - [`state`]: the reducer; [`effects`]: what each state change makes the
 //!   browser do; [`bridge`]: the postMessage protocol v1 (pure);
+//! - [`json`]: JSON values without `serde` in the wasm (the browser parses);
 //! - [`components`]: the Yew components; `runner`: carries out effects;
 //!   [`dom`]: shadow root, styles,
 //!   postMessage and DOM events; [`control`]: the imperative handle;
@@ -40,6 +41,7 @@ pub mod dom;
 pub mod effects;
 pub mod i18n;
 mod js_api;
+pub mod json;
 mod runner;
 pub mod state;
 pub mod token;

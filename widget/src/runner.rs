@@ -15,6 +15,7 @@ use crate::bridge::{WidgetMessage, is_trusted, parse_page_message};
 use crate::config::WidgetConfig;
 use crate::dom::{self, ShadowHost};
 use crate::effects::{Effect, WidgetEvent};
+use crate::json::Json;
 use crate::state::{Action, State};
 use crate::token::TokenError;
 use crate::token::fetch::fetch_grant;
@@ -49,7 +50,7 @@ pub(crate) fn page_action(event: &Event, state: &State, frame_ref: &NodeRef) -> 
     if !is_trusted(&event.origin(), &frame.origin, from_our_frame) {
         return None;
     }
-    let data = dom::from_js(&event.data())?;
+    let data = Json::from_js(&event.data())?;
     parse_page_message(&data).ok().map(Action::Page)
 }
 

@@ -4,9 +4,8 @@
 //! same-origin`), the seed-compatible source without any (`omit`) but with
 //! `X-API-Key`. Every failure becomes a [`TokenError`]; nothing here panics.
 
-use js_sys::{Function, JSON, Promise};
+use js_sys::{Function, Promise};
 use sdk::Lang;
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, RequestMode, Response};
@@ -16,6 +15,7 @@ use super::{
     seed_token_url,
 };
 use crate::config::TokenSource;
+use crate::json::Json;
 
 /// Get a token for `lang` from `source`. `gateway` is the configured gateway
 /// base URL (needed unless the answer is a chat link).
@@ -97,14 +97,8 @@ async fn call_host(
     let answer = JsFuture::from(Promise::resolve(&returned))
         .await
         .map_err(|e| TokenError::Callback(message_of(&e)))?;
-    let answer = match answer.as_string() {
-        Some(token) => Value::String(token),
-        None => JSON::stringify(&answer)
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .ok_or_else(|| TokenError::Decode("getToken returned nothing usable".into()))?,
-    };
+    let answer = Json::from_js(&answer)
+        .ok_or_else(|| TokenError::Decode("getToken returned nothing usable".into()))?;
     grant_from_answer(answer, gateway)
 }
 

@@ -9,14 +9,15 @@
 //! token.
 
 pub mod fetch;
+mod wire;
 
 use std::fmt;
 
 use base64::Engine as _;
-use sdk::{ChatTokenResponse, ChatUrlOptions, ErrorBody, Lang, UiTexts};
-use serde_json::Value;
+use sdk::{ChatUrlOptions, Lang, UiTexts};
 
 use crate::config::{normalise_base_url, origin_of};
+use crate::json::Json;
 
 /// A usable chat token and where to use it.
 #[derive(Clone, PartialEq)]
@@ -92,30 +93,26 @@ pub enum TokenError {
 /// `exp` claim is used.
 ///
 /// ```
-/// let v = serde_json::json!({"token": "a.b.c", "expires_at": 1800000000});
+/// let v = widget::json::Json::parse(r#"{"token": "a.b.c", "expires_at": 1800000000}"#).unwrap();
 /// let g = widget::token::grant_from_answer(v, Some("https://chat.example.com")).unwrap();
 /// assert_eq!(g.base, "https://chat.example.com");
 /// assert_eq!(g.expires_at, 1800000000);
 /// ```
-pub fn grant_from_answer(answer: Value, gateway: Option<&str>) -> Result<Grant, TokenError> {
+pub fn grant_from_answer(answer: Json, gateway: Option<&str>) -> Result<Grant, TokenError> {
     let needs_gateway = || gateway.map(str::to_owned).ok_or(TokenError::NoGateway);
     let (token, expires_at, base, ui) = match answer {
-        Value::String(token) => (token, 0, needs_gateway()?, None),
-        Value::Object(ref map) if map.contains_key("url") && !map.contains_key("token") => {
-            let url = map
+        Json::String(token) => (token, 0, needs_gateway()?, None),
+        Json::Object(_) if answer.has("url") && !answer.has("token") => {
+            let url = answer
                 .get("url")
-                .and_then(Value::as_str)
+                .and_then(Json::as_str)
                 .ok_or_else(|| TokenError::Decode("url is not a string".into()))?;
             let (base, token) = split_chat_url(url)?;
-            let expires_at = map.get("expires_at").and_then(Value::as_i64).unwrap_or(0);
+            let expires_at = answer.get("expires_at").and_then(Json::as_i64).unwrap_or(0);
             (token, expires_at, base, None)
         }
-        Value::Object(_) => {
-            let body: ChatTokenResponse =
-                serde_json::from_value(answer).map_err(|e| match e.to_string() {
-                    m if m.contains("missing field `token`") => TokenError::NoToken,
-                    m => TokenError::Decode(m),
-                })?;
+        Json::Object(_) => {
+            let body = wire::chat_token_response(&answer)?;
             (
                 body.token,
                 body.expires_at.unwrap_or(0),
@@ -126,7 +123,7 @@ pub fn grant_from_answer(answer: Value, gateway: Option<&str>) -> Result<Grant, 
         other => {
             return Err(TokenError::Decode(format!(
                 "expected an object or a string, got {}",
-                kind_of(&other)
+                other.kind()
             )));
         }
     };
@@ -153,8 +150,7 @@ pub fn grant_from_answer(answer: Value, gateway: Option<&str>) -> Result<Grant, 
 /// assert_eq!((g.base.as_str(), g.token.as_str()), ("http://gw:8088", "t1"));
 /// ```
 pub fn grant_from_body(body: &str, gateway: Option<&str>) -> Result<Grant, TokenError> {
-    let answer: Value =
-        serde_json::from_str(body).map_err(|e| TokenError::Decode(format!("not JSON ({e})")))?;
+    let answer = Json::parse(body).ok_or_else(|| TokenError::Decode("not JSON".into()))?;
     grant_from_answer(answer, gateway)
 }
 
@@ -167,14 +163,11 @@ pub fn grant_from_body(body: &str, gateway: Option<&str>) -> Result<Grant, Token
 /// assert_eq!(e.to_string(), "HTTP 403: Origin not allowed");
 /// ```
 pub fn error_from_response(status: u16, body: &str) -> TokenError {
-    let message = serde_json::from_str::<ErrorBody>(body)
-        .map(|b| b.error.message)
-        .ok()
-        .or_else(|| {
-            serde_json::from_str::<Value>(body)
-                .ok()
-                .and_then(|v| v.get("detail").and_then(Value::as_str).map(str::to_owned))
-        })
+    let json = Json::parse(body);
+    let message = json
+        .as_ref()
+        .and_then(|v| wire::error_message(v).or_else(|| wire::error_detail(v)))
+        .map(str::to_owned)
         .or_else(|| {
             let text = body.trim();
             (!text.is_empty() && !text.starts_with('<') && text.chars().count() <= 200)
@@ -221,7 +214,7 @@ pub fn jwt_expiry(token: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = Json::parse(std::str::from_utf8(&bytes).ok()?)?;
     claims.get("exp")?.as_i64()
 }
 
@@ -303,17 +296,6 @@ fn redact_query(url: &str) -> String {
     match url.split_once('?') {
         Some((path, _)) => format!("{path}?…"),
         None => url.to_owned(),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

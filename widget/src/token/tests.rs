@@ -1,7 +1,13 @@
 //! Unit tests of token answers, refresh schedule and URLs.
 
 use super::*;
-use serde_json::json;
+
+/// A token source's answer, written as JSON.
+macro_rules! json {
+    ($($t:tt)+) => {
+        Json::from(serde_json::json!($($t)+))
+    };
+}
 
 const GW: Option<&str> = Some("http://127.0.0.1:8088");
 
@@ -30,7 +36,7 @@ fn missing_expiry_comes_from_the_jwt() {
     let token = jwt_with(r#"{"system_id":"demo","user_id":"u","exp":1900000123}"#);
     let g = grant_from_answer(json!({ "token": token }), GW).unwrap();
     assert_eq!(g.expires_at, 1_900_000_123);
-    let bare = grant_from_answer(Value::String(token), GW).unwrap();
+    let bare = grant_from_answer(Json::String(token), GW).unwrap();
     assert_eq!(bare.expires_at, 1_900_000_123);
     let opaque = grant_from_answer(json!("opaque-token"), GW).unwrap();
     assert_eq!(opaque.expires_at, 0);
@@ -150,4 +156,31 @@ fn grant_debug_hides_the_token() {
         ui: None,
     };
     assert!(!format!("{g:?}").contains("very-secret"));
+}
+
+#[test]
+fn the_gateways_error_message_wins_over_detail() {
+    let body =
+        r#"{"error":{"code":"origin_not_allowed","message":"Origin not allowed"},"detail":"old"}"#;
+    assert_eq!(
+        error_from_response(403, body),
+        TokenError::Http {
+            status: 403,
+            message: "Origin not allowed".into()
+        }
+    );
+}
+
+#[test]
+fn badly_typed_answers_say_which_member() {
+    assert_eq!(
+        grant_from_answer(json!({"token": "t", "expires_at": "soon"}), GW),
+        Err(TokenError::Decode(
+            "expires_at is not a whole number".into()
+        ))
+    );
+    assert_eq!(
+        grant_from_answer(json!({"url": 3}), GW),
+        Err(TokenError::Decode("url is not a string".into()))
+    );
 }
