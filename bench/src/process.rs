@@ -98,15 +98,20 @@ impl GatewayProcess {
             .context("starting the gateway")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        // The first line starting so names the address (a profiler
+        // wrapping the gateway may print before it).
+        let banner = async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("tz-chat gateway on ") {
+                    return Ok(rest.split(' ').next().map(str::to_owned));
+                }
+            }
+            Ok::<_, std::io::Error>(None)
+        };
+        let url = tokio::time::timeout(Duration::from_secs(30), banner)
             .await
-            .context("the gateway printed nothing within 30 s")??
+            .context("the gateway printed no address within 30 s")??
             .context("the gateway exited before printing its address")?;
-        let url = first
-            .strip_prefix("tz-chat gateway on ")
-            .and_then(|rest| rest.split(' ').next())
-            .with_context(|| format!("unexpected first line {first:?}"))?
-            .to_owned();
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let pid = child.id().context("no pid")?;

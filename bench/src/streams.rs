@@ -1,6 +1,7 @@
 //! Streamed replies: time to first token and the gap between tokens, direct
 //! and through the gateway; and how many streams the gateway holds at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,15 @@ pub(crate) struct Timings {
 
 /// Read one streamed reply; `None` when it failed.
 pub(crate) async fn one_stream(client: &Client, target: &Target) -> Option<Timings> {
+    counted_stream(client, target, None).await
+}
+
+/// [`one_stream`], adding one to `started` at the first token.
+async fn counted_stream(
+    client: &Client,
+    target: &Target,
+    started: Option<&AtomicUsize>,
+) -> Option<Timings> {
     let sent = Instant::now();
     let resp = client.request(target.request()).await.ok()?;
     if !resp.status().is_success() {
@@ -66,7 +76,12 @@ pub(crate) async fn one_stream(client: &Client, target: &Target) -> Option<Timin
             if token {
                 timings.tokens += 1;
                 match last {
-                    None => timings.ttft = Some(now - sent),
+                    None => {
+                        timings.ttft = Some(now - sent);
+                        if let Some(started) = started {
+                            started.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                     Some(prev) => timings.gaps.push(now - prev),
                 }
                 last = Some(now);
@@ -163,13 +178,19 @@ pub(crate) async fn hold(
     let interval = Duration::from_secs_f64(1.0 / f64::from(ramp_per_sec.max(1)));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let started = Arc::new(AtomicUsize::new(0));
     for i in 0..n {
         tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
-        let (client, target) = (client.clone(), target.clone());
-        tasks.spawn(async move { one_stream(&client, &target).await });
+        let (client, target, started) = (client.clone(), target.clone(), started.clone());
+        tasks.spawn(async move { counted_stream(&client, &target, Some(&started)).await });
     }
-    // Every stream is open now; let them all reach their steady state.
-    tokio::time::sleep(pace * 3).await;
+    // Wait until every stream has had its first token (or a minute has
+    // passed), then let them all reach their steady state.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while started.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(pace * 2).await;
     let rss_peak = gateway.sample()?.rss_bytes;
     let (mut completed, mut failed, mut stalled) = (0, 0, 0);
     let mut worst_gap = Duration::ZERO;

@@ -7,6 +7,7 @@
 //! any number); the direct path is the same number of concurrent loops of
 //! streamed requests straight to the fake.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ async fn connect(gateway_url: &str) -> Option<WsClient> {
 }
 
 /// Send one message and read its answer to the end; `None` when it failed.
-async fn turn(ws: &mut WsClient) -> Option<Turn> {
+async fn turn(ws: &mut WsClient, started: Option<&AtomicUsize>) -> Option<Turn> {
     let sent = Instant::now();
     ws.send_message(None, "How fast is this?").await.ok()?;
     let mut ttft = None;
@@ -53,7 +54,12 @@ async fn turn(ws: &mut WsClient) -> Option<Turn> {
             ServerFrame::Delta { .. } => {
                 let now = Instant::now();
                 match last {
-                    None => ttft = Some(now - sent),
+                    None => {
+                        ttft = Some(now - sent);
+                        if let Some(started) = started {
+                            started.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                     Some(prev) => worst_gap = worst_gap.max(now - prev),
                 }
                 last = Some(now);
@@ -129,7 +135,7 @@ async fn socket_loops(gateway_url: &str, window: Duration) -> Arc<Mutex<Gathered
                 return;
             };
             while Instant::now() < end {
-                match turn(&mut ws).await {
+                match turn(&mut ws, None).await {
                     Some(t) => record(&shared, t.ttft, Some(t.total)),
                     None => {
                         record(&shared, None, None);
@@ -200,7 +206,7 @@ pub(crate) async fn part(seconds: u64, held: usize) -> anyhow::Result<(String, V
     .await?;
     note(&format!("WebSocket door: holding {held} sockets"));
     if let Some(mut ws) = connect(&gw.url).await {
-        let _ = turn(&mut ws).await;
+        let _ = turn(&mut ws, None).await;
         let _ = ws.close().await;
     }
     let h = hold(&gw, held, pace).await?;
@@ -258,17 +264,23 @@ async fn hold(gw: &GatewayProcess, n: usize, pace: Duration) -> anyhow::Result<H
     let interval = Duration::from_secs_f64(1.0 / 2000.0);
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let started = Arc::new(AtomicUsize::new(0));
     for i in 0..n {
         tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
-        let url = gw.url.clone();
+        let (url, started) = (gw.url.clone(), started.clone());
         tasks.spawn(async move {
             let mut ws = connect(&url).await?;
-            let t = turn(&mut ws).await;
+            let t = turn(&mut ws, Some(&started)).await;
             let _ = ws.close().await;
             t
         });
     }
-    tokio::time::sleep(pace * 3).await;
+    // Every socket streaming (or a minute passed), then a steady state.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while started.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(pace * 2).await;
     let rss_peak = gw.sample()?.rss_bytes;
     let (mut completed, mut failed, mut stalled) = (0, 0, 0);
     while let Some(result) = tasks.join_next().await {

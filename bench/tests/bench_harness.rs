@@ -139,6 +139,7 @@ fn every_part_runs_and_reports() {
 /// the ratio; it needs `litellm` (`pip install 'litellm[proxy]'`), so
 /// without it there is nothing to run.
 #[test]
+#[expect(clippy::print_stderr, reason = "says why the test did nothing")]
 fn the_litellm_peer_runs_when_installed() {
     let program = std::env::var("LITELLM").unwrap_or_else(|_| "litellm".to_owned());
     if Command::new(&program).arg("--version").output().is_err() {
