@@ -23,14 +23,26 @@ pub(crate) fn client() -> Client {
         .build(connector)
 }
 
+/// The protocol an answer comes back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wire {
+    /// Dify's, straight from the fake upstream.
+    Dify,
+    /// The gateway's own (`POST /v1/chat`).
+    Gateway,
+    /// OpenAI's chat completions (the gateway's OpenAI-compatible door, a
+    /// fake OpenAI, or a peer proxy).
+    OpenAi,
+}
+
 /// One request, sent many times.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    uri: Uri,
-    auth: (hyper::header::HeaderName, HeaderValue),
-    body: Bytes,
-    /// Whether this goes through the gateway (else straight to the upstream).
-    pub(crate) through_gateway: bool,
+    pub(crate) uri: Uri,
+    pub(crate) auth: (hyper::header::HeaderName, HeaderValue),
+    pub(crate) body: Bytes,
+    /// What the answer looks like.
+    pub(crate) wire: Wire,
 }
 
 impl Target {
@@ -46,7 +58,7 @@ impl Target {
                 HeaderValue::from_static(crate::process::API_KEY),
             ),
             body: Bytes::from(body.to_string()),
-            through_gateway: true,
+            wire: Wire::Gateway,
         })
     }
 
@@ -63,7 +75,7 @@ impl Target {
                 HeaderValue::from_str(&format!("Bearer {}", crate::FAKE_KEY))?,
             ),
             body: Bytes::from(body.to_string()),
-            through_gateway: false,
+            wire: Wire::Dify,
         })
     }
 
@@ -118,5 +130,9 @@ pub(crate) async fn send_blocking(
         .and_then(ServerTiming::parse);
     let ok = resp.status().is_success();
     let body = resp.into_body().collect().await.ok()?.to_bytes();
-    (ok && body.windows(8).any(|w| w == b"\"answer\"")).then_some(timing)
+    let field: &[u8] = match target.wire {
+        Wire::Dify | Wire::Gateway => b"\"answer\"",
+        Wire::OpenAi => b"\"content\"",
+    };
+    (ok && body.windows(field.len()).any(|w| w == field)).then_some(timing)
 }

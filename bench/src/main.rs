@@ -16,7 +16,11 @@
 //!   gap between tokens;
 //! - the largest number of concurrent streams held without stalls, and RSS
 //!   per open stream;
-//! - messages persisted per second by the store.
+//! - messages persisted per second by the store;
+//! - the WebSocket and OpenAI-compatible doors: added latency, added time to
+//!   first token, streams held;
+//! - with `--peer litellm`, LiteLLM's proxy beside the gateway in front of
+//!   one fake OpenAI, and the ratio of their added times.
 //!
 //! It prints one table per part and writes the same numbers as JSON.
 //!
@@ -27,10 +31,12 @@
 
 mod blocking;
 mod http;
+mod openai;
 mod process;
 mod report;
 mod storage;
 mod streams;
+mod ws;
 
 use std::path::PathBuf;
 
@@ -47,6 +53,18 @@ enum Part {
     Streaming,
     Concurrency,
     Storage,
+    /// The WebSocket door.
+    Ws,
+    /// The OpenAI-compatible door.
+    Openai,
+}
+
+/// Another proxy to measure beside the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Peer {
+    /// LiteLLM's proxy (`pip install 'litellm[proxy]'`; `litellm` on the
+    /// `PATH`, or `$LITELLM`).
+    Litellm,
 }
 
 /// Measure what the gateway adds: latency, streaming, concurrency, memory, storage.
@@ -75,6 +93,24 @@ struct Args {
     /// Run only these parts.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Part>,
+    /// Streams (sockets) held at once through the WebSocket and
+    /// OpenAI-compatible doors.
+    #[arg(long, default_value_t = 1000)]
+    door_streams: usize,
+    /// Blocking requests per second through the OpenAI-compatible door.
+    #[arg(long, default_value_t = 500)]
+    door_rate: u32,
+    /// Also run this peer in front of a fake OpenAI, beside the gateway's
+    /// OpenAI-compatible door, and print the ratio of the added times.
+    #[arg(long)]
+    peer: Option<Peer>,
+    /// Requests per metric in the peer comparison (one at a time).
+    #[arg(long, default_value_t = 300)]
+    peer_requests: usize,
+    /// Extra environment for the gateways of the concurrency part
+    /// (`KEY=VALUE`, repeatable), for memory experiments.
+    #[arg(long, value_parser = key_value)]
+    gateway_env: Vec<(String, String)>,
     /// Where to write the JSON results.
     #[arg(long, default_value = "bench-results.json")]
     json: PathBuf,
@@ -89,6 +125,15 @@ enum Role {
     /// Serve the fake Dify upstream.
     #[command(hide = true)]
     FakeDify(FakeDifyArgs),
+    /// Serve a fake OpenAI upstream (the peer comparison's).
+    #[command(hide = true)]
+    FakeOpenai(openai::FakeOpenAiArgs),
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
 }
 
 impl Args {
@@ -103,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
     match &args.role {
         Some(Role::Gateway) => return gateway::cli::serve().await,
         Some(Role::FakeDify(fake)) => return testkit::fake_dify::command::run(fake).await,
+        Some(Role::FakeOpenai(fake)) => return openai::serve_fake(fake).await,
         None => {}
     }
     let fd_limit = process::raise_fd_limit(400_000);
@@ -138,9 +184,31 @@ async fn main() -> anyhow::Result<()> {
         results["streaming"] = json;
     }
     if args.runs(Part::Concurrency) {
-        let (table, json) = streams::concurrency_part(&args.streams, fd_limit).await?;
+        let (table, json) =
+            streams::concurrency_part(&args.streams, fd_limit, &args.gateway_env).await?;
         out.push_str(&table);
         results["concurrency"] = json;
+    }
+    if args.runs(Part::Ws) {
+        let (table, json) = ws::part(args.seconds, args.door_streams).await?;
+        out.push_str(&table);
+        results["ws"] = json;
+    }
+    if args.runs(Part::Openai) {
+        let (table, json) = openai::door_part(
+            args.door_rate,
+            args.stream_rate,
+            args.seconds,
+            args.door_streams,
+        )
+        .await?;
+        out.push_str(&table);
+        results["openai"] = json;
+    }
+    if args.peer == Some(Peer::Litellm) {
+        let (table, json) = openai::peer_part(args.peer_requests).await?;
+        out.push_str(&table);
+        results["peer_litellm"] = json;
     }
     if args.runs(Part::Storage) {
         let (table, json) = storage::part(args.seconds, &stores).await?;

@@ -44,12 +44,38 @@ impl GatewayProcess {
         database_url: Option<&str>,
         extra_env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
+        let upstream = [
+            ("DIFY_BASE_URL", upstream_url),
+            ("DIFY_API_KEY", crate::FAKE_KEY),
+        ];
+        Self::start_with(&upstream, database_url, extra_env).await
+    }
+
+    /// Start the gateway with `upstream_env` naming its upstream (the
+    /// variables of `DIFY_…`, `OPENAI_…`).
+    pub(crate) async fn start_with(
+        upstream_env: &[(&str, &str)],
+        database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let mut command = Command::new(this_binary()?);
+        // A profiler to run the gateway under (`heaptrack -o FILE`, say).
+        let wrapper = std::env::var("CHAT_GATEWAY_BENCH_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut command = Command::new(program);
+                command.args(words).arg(this_binary()?);
+                command
+            }
+            None => Command::new(this_binary()?),
+        };
         command
             .arg("gateway")
             .env_clear()
+            .envs(std::env::var("PATH").ok().map(|path| ("PATH", path)))
+            .envs(upstream_env.iter().copied())
             .envs(extra_env.iter().copied());
         let mut child = command
             .env("CHAT_GATEWAY_ENV", "production")
@@ -57,8 +83,6 @@ impl GatewayProcess {
             .env("CHAT_GATEWAY_JWT_SECRET", SECRET)
             .env("CHAT_GATEWAY_API_KEY", API_KEY)
             .env("DATABASE_URL", database_url.unwrap_or(&sqlite))
-            .env("DIFY_BASE_URL", upstream_url)
-            .env("DIFY_API_KEY", crate::FAKE_KEY)
             .env("CHAT_GATEWAY_STREAM_IDLE_SECS", "300")
             // The benchmark is one key and a few users sending as fast as
             // they can: what rate limits exist to refuse.
@@ -74,15 +98,20 @@ impl GatewayProcess {
             .context("starting the gateway")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        // The first line starting so names the address (a profiler
+        // wrapping the gateway may print before it).
+        let banner = async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("tz-chat gateway on ") {
+                    return Ok(rest.split(' ').next().map(str::to_owned));
+                }
+            }
+            Ok::<_, std::io::Error>(None)
+        };
+        let url = tokio::time::timeout(Duration::from_secs(30), banner)
             .await
-            .context("the gateway printed nothing within 30 s")??
+            .context("the gateway printed no address within 30 s")??
             .context("the gateway exited before printing its address")?;
-        let url = first
-            .strip_prefix("tz-chat gateway on ")
-            .and_then(|rest| rest.split(' ').next())
-            .with_context(|| format!("unexpected first line {first:?}"))?
-            .to_owned();
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let pid = child.id().context("no pid")?;

@@ -1,6 +1,7 @@
 //! Streamed replies: time to first token and the gap between tokens, direct
 //! and through the gateway; and how many streams the gateway holds at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use tokio::time::Instant;
 use serde_json::{Value, json};
 
 use crate::blocking::{histogram, nanos};
-use crate::http::{Client, Target};
+use crate::http::{Client, Target, Wire};
 use crate::note;
 use crate::process::{GatewayProcess, UpstreamProcess};
 use crate::report::{Percentiles, Table, ms, round};
@@ -30,6 +31,15 @@ pub(crate) struct Timings {
 
 /// Read one streamed reply; `None` when it failed.
 pub(crate) async fn one_stream(client: &Client, target: &Target) -> Option<Timings> {
+    counted_stream(client, target, None).await
+}
+
+/// [`one_stream`], adding one to `started` at the first token.
+async fn counted_stream(
+    client: &Client,
+    target: &Target,
+    started: Option<&AtomicUsize>,
+) -> Option<Timings> {
     let sent = Instant::now();
     let resp = client.request(target.request()).await.ok()?;
     if !resp.status().is_success() {
@@ -48,20 +58,30 @@ pub(crate) async fn one_stream(client: &Client, target: &Target) -> Option<Timin
         let now = Instant::now();
         decoder.push(data);
         while let Some(ev) = decoder.next_event().ok()? {
-            let token = if target.through_gateway {
-                ev.event.as_deref() == Some("delta")
-            } else {
-                ev.data.contains("\"event\":\"message\"")
+            let (token, end) = match target.wire {
+                Wire::Gateway => (
+                    ev.event.as_deref() == Some("delta"),
+                    ev.event.as_deref() == Some("end"),
+                ),
+                Wire::Dify => (
+                    ev.data.contains("\"event\":\"message\""),
+                    ev.data.contains("\"event\":\"message_end\""),
+                ),
+                Wire::OpenAi => (
+                    ev.data.contains("\"content\":\"") && !ev.data.contains("\"content\":\"\""),
+                    ev.data.trim() == "[DONE]",
+                ),
             };
-            finished |= if target.through_gateway {
-                ev.event.as_deref() == Some("end")
-            } else {
-                ev.data.contains("\"event\":\"message_end\"")
-            };
+            finished |= end;
             if token {
                 timings.tokens += 1;
                 match last {
-                    None => timings.ttft = Some(now - sent),
+                    None => {
+                        timings.ttft = Some(now - sent);
+                        if let Some(started) = started {
+                            started.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
                     Some(prev) => timings.gaps.push(now - prev),
                 }
                 last = Some(now);
@@ -158,13 +178,19 @@ pub(crate) async fn hold(
     let interval = Duration::from_secs_f64(1.0 / f64::from(ramp_per_sec.max(1)));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let started = Arc::new(AtomicUsize::new(0));
     for i in 0..n {
         tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
-        let (client, target) = (client.clone(), target.clone());
-        tasks.spawn(async move { one_stream(&client, &target).await });
+        let (client, target, started) = (client.clone(), target.clone(), started.clone());
+        tasks.spawn(async move { counted_stream(&client, &target, Some(&started)).await });
     }
-    // Every stream is open now; let them all reach their steady state.
-    tokio::time::sleep(pace * 3).await;
+    // Wait until every stream has had its first token (or a minute has
+    // passed), then let them all reach their steady state.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while started.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(pace * 2).await;
     let rss_peak = gateway.sample()?.rss_bytes;
     let (mut completed, mut failed, mut stalled) = (0, 0, 0);
     let mut worst_gap = Duration::ZERO;
@@ -245,18 +271,24 @@ pub(crate) async fn streaming_part(rate: u32, seconds: u64) -> anyhow::Result<(S
     Ok((table.render(), json))
 }
 
-/// The concurrency part: hold each of `counts` streams at once on a fresh
-/// gateway, within the open-file limit.
+/// The concurrency part: on a fresh gateway for each count and kind, hold
+/// `count` relaying streams (a delta every second), `count` idle streams
+/// (opened, the upstream silent) and `count` bare keep-alive connections,
+/// within the open-file limit; RSS per stream for each.
 pub(crate) async fn concurrency_part(
     counts: &[usize],
     fd_limit: u64,
+    gateway_env: &[(String, String)],
 ) -> anyhow::Result<(String, Value)> {
-    let pace = Duration::from_millis(500);
-    let upstream_process = UpstreamProcess::start(Some(40), pace).await?;
-    let upstream = upstream_process.url.clone();
+    let pace = Duration::from_millis(1000);
+    let relaying_upstream = UpstreamProcess::start(Some(30), pace).await?;
+    // One word after ten minutes: the stream is open and the upstream silent.
+    let idle_upstream = UpstreamProcess::start(Some(1), Duration::from_secs(600)).await?;
     let client = crate::http::client();
+    let mut env: Vec<(&str, &str)> = vec![("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")];
+    env.extend(gateway_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mut table = Table::new(
-        "Concurrent streams (40 deltas 500 ms apart; HTTP/2 to the upstream), each count on a fresh gateway",
+        "Concurrent streams (30 deltas 1 s apart; HTTP/2 to the upstream), each count on a fresh gateway",
         &[
             "streams",
             "completed",
@@ -268,7 +300,19 @@ pub(crate) async fn concurrency_part(
             "KiB / stream",
         ],
     );
+    let mut memory = Table::new(
+        "Memory per open stream: relaying (a delta every second), idle (upstream silent), bare keep-alive connections; each on a fresh gateway",
+        &[
+            "kind",
+            "count",
+            "held",
+            "gw RSS base MiB",
+            "gw RSS peak MiB",
+            "KiB each",
+        ],
+    );
     let mut rows = Vec::new();
+    let mut memory_rows = Vec::new();
     for &n in counts {
         // Each stream holds one socket from this process to the gateway and
         // one in the gateway; the upstream side is HTTP/2, so all streams
@@ -280,33 +324,21 @@ pub(crate) async fn concurrency_part(
             continue;
         }
         note(&format!("holding {n} concurrent streams"));
-        let gw = GatewayProcess::start(
-            &upstream,
-            None,
-            &[("CHAT_GATEWAY_UPSTREAM_HTTP2", "always")],
-        )
-        .await?;
+        let gw = GatewayProcess::start(&relaying_upstream.url, None, &env).await?;
+        let target = Target::gateway(&gw.url, true)?;
         // Warm the gateway up so the baseline includes its steady state.
-        let _ = one_stream(&client, &Target::gateway(&gw.url, true)?).await;
-        let hold = hold(
-            &client,
-            &Target::gateway(&gw.url, true)?,
-            n,
-            2000,
-            pace,
-            &gw,
-        )
-        .await?;
+        let _ = one_stream(&client, &target).await;
+        let hold = hold(&client, &target, n, 2000, pace, &gw).await?;
         gw.stop().await;
-        let per_stream = hold.rss_peak.saturating_sub(hold.rss_base) as f64 / n as f64 / 1024.0;
+        let per_stream = per_each(hold.rss_base, hold.rss_peak, n);
         table.row(vec![
             n.to_string(),
             hold.completed.to_string(),
             hold.failed.to_string(),
             hold.stalled.to_string(),
             format!("{:.0}", hold.worst_gap.as_secs_f64() * 1000.0),
-            format!("{:.1}", hold.rss_base as f64 / 1_048_576.0),
-            format!("{:.1}", hold.rss_peak as f64 / 1_048_576.0),
+            mib(hold.rss_base),
+            mib(hold.rss_peak),
             format!("{per_stream:.1}"),
         ]);
         rows.push(json!({
@@ -315,6 +347,141 @@ pub(crate) async fn concurrency_part(
             "rss_base_bytes": hold.rss_base, "rss_peak_bytes": hold.rss_peak,
             "kib_per_stream": round(per_stream),
         }));
+        let mut kinds = vec![("relaying", hold.completed, hold.rss_base, hold.rss_peak)];
+
+        note(&format!("holding {n} idle streams"));
+        let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
+        drop(open_until_start(&client, &Target::gateway(&gw.url, true)?).await);
+        let (held, base, peak) = hold_idle(&client, &gw, n).await?;
+        gw.stop().await;
+        kinds.push(("idle", held, base, peak));
+
+        note(&format!("holding {n} bare connections"));
+        let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
+        let (held, base, peak) = hold_connections(&gw, n).await?;
+        gw.stop().await;
+        kinds.push(("connection", held, base, peak));
+
+        for (kind, held, base, peak) in kinds {
+            let each = per_each(base, peak, n);
+            memory.row(vec![
+                kind.to_owned(),
+                n.to_string(),
+                held.to_string(),
+                mib(base),
+                mib(peak),
+                format!("{each:.1}"),
+            ]);
+            memory_rows.push(json!({
+                "kind": kind, "count": n, "held": held,
+                "rss_base_bytes": base, "rss_peak_bytes": peak, "kib_each": round(each),
+            }));
+        }
     }
-    Ok((table.render(), Value::Array(rows)))
+    let json = json!({"relaying": rows, "memory": memory_rows});
+    Ok((format!("{}{}", table.render(), memory.render()), json))
+}
+
+fn per_each(base: u64, peak: u64, n: usize) -> f64 {
+    peak.saturating_sub(base) as f64 / n.max(1) as f64 / 1024.0
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1_048_576.0)
+}
+
+/// Open `n` streams whose upstream stays silent, each read up to its
+/// `start` event; sample the gateway's memory while all are open, then close
+/// them. Returns (held, RSS base, RSS peak).
+async fn hold_idle(
+    client: &Client,
+    gw: &GatewayProcess,
+    n: usize,
+) -> anyhow::Result<(usize, u64, u64)> {
+    let target = Target::gateway(&gw.url, true)?;
+    let rss_base = gw.sample()?.rss_bytes;
+    let interval = Duration::from_secs_f64(1.0 / 2000.0);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
+        let (client, target) = (client.clone(), target.clone());
+        tasks.spawn(async move { open_until_start(&client, &target).await });
+    }
+    let mut open = Vec::with_capacity(n);
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(Some(body)) = result {
+            open.push(body);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_peak = gw.sample()?.rss_bytes;
+    let held = open.len();
+    drop(open);
+    Ok((held, rss_base, rss_peak))
+}
+
+/// Open a stream and read it up to its `start` event; the body, still open.
+async fn open_until_start(client: &Client, target: &Target) -> Option<hyper::body::Incoming> {
+    let resp = tokio::time::timeout(Duration::from_secs(60), client.request(target.request()))
+        .await
+        .ok()?
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    let mut body = resp.into_body();
+    let mut decoder = SseDecoder::new();
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), body.frame())
+            .await
+            .ok()??
+            .ok()?;
+        if let Some(data) = frame.data_ref() {
+            decoder.push(data);
+            while let Some(ev) = decoder.next_event().ok()? {
+                if ev.event.as_deref() == Some("start") {
+                    return Some(body);
+                }
+            }
+        }
+    }
+}
+
+/// Open `n` keep-alive connections, each after one `GET /health` answered,
+/// and sample the gateway's memory while they sit idle.
+async fn hold_connections(gw: &GatewayProcess, n: usize) -> anyhow::Result<(usize, u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = gw.url.strip_prefix("http://").unwrap_or(&gw.url).to_owned();
+    let rss_base = gw.sample()?.rss_bytes;
+    let mut tasks = tokio::task::JoinSet::new();
+    let interval = Duration::from_secs_f64(1.0 / 2000.0);
+    let start = Instant::now();
+    for i in 0..n {
+        tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
+        let addr = addr.clone();
+        tasks.spawn(async move {
+            let mut tcp = tokio::net::TcpStream::connect(&addr).await.ok()?;
+            let request = format!("GET /health HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+            tcp.write_all(request.as_bytes()).await.ok()?;
+            // One read holds the whole small answer on loopback.
+            let mut buf = [0u8; 1024];
+            let read = tokio::time::timeout(Duration::from_secs(30), tcp.read(&mut buf))
+                .await
+                .ok()?
+                .ok()?;
+            buf[..read].starts_with(b"HTTP/1.1 200").then_some(tcp)
+        });
+    }
+    let mut open = Vec::with_capacity(n);
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(Some(tcp)) = result {
+            open.push(tcp);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_peak = gw.sample()?.rss_bytes;
+    let held = open.len();
+    drop(open);
+    Ok((held, rss_base, rss_peak))
 }

@@ -21,6 +21,10 @@ fn every_part_runs_and_reports() {
             "5",
             "--streams",
             "30",
+            "--door-streams",
+            "20",
+            "--door-rate",
+            "40",
             "--postgres",
             "--json",
         ])
@@ -34,6 +38,9 @@ fn every_part_runs_and_reports() {
         "Blocking chat",
         "Streaming, 64 deltas",
         "Concurrent streams",
+        "Memory per open stream",
+        "WebSocket door",
+        "OpenAI-compatible door",
         "Storage",
     ] {
         assert!(stdout.contains(title), "no {title:?} table:\n{stdout}");
@@ -78,10 +85,34 @@ fn every_part_runs_and_reports() {
         "streaming.gap.gateway.p50_ms",
     );
 
-    let held = &results["concurrency"][0];
+    let held = &results["concurrency"]["relaying"][0];
     assert_eq!(held["streams"], 30, "{held}");
     number(&held["completed"], "concurrency.completed");
     number(&held["failed"], "concurrency.failed");
+    // Memory is measured for streams relaying, streams idle and bare
+    // connections; every idle stream and connection was held open.
+    let memory = results["concurrency"]["memory"].as_array().unwrap();
+    let kinds: Vec<_> = memory.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["relaying", "idle", "connection"]);
+    for row in memory {
+        assert_eq!(row["count"], 30, "{row}");
+        number(&row["kib_each"], "concurrency.memory.kib_each");
+        if row["kind"] != "relaying" {
+            assert_eq!(row["held"], 30, "{row}");
+        }
+    }
+
+    // The two other doors: turns answered, streams held.
+    let ws = &results["ws"];
+    assert!(ws["answer"]["ok"].as_u64().unwrap() > 0, "{ws}");
+    number(&ws["ttft"]["door"]["p50_ms"], "ws.ttft.door.p50_ms");
+    assert_eq!(ws["held"]["sockets"], 20, "{ws}");
+    number(&ws["held"]["completed"], "ws.held.completed");
+    let openai = &results["openai"];
+    assert!(openai["blocking"]["ok"].as_u64().unwrap() > 0, "{openai}");
+    assert!(openai["ttft"]["ok"].as_u64().unwrap() > 0, "{openai}");
+    assert_eq!(openai["held"]["streams"], 20, "{openai}");
+    number(&openai["held"]["completed"], "openai.held.completed");
 
     let storage = results["storage"].as_array().unwrap();
     let stores: Vec<_> = storage
@@ -101,5 +132,39 @@ fn every_part_runs_and_reports() {
     );
     for row in storage {
         number(&row["messages_per_s"], "storage.messages_per_s");
+    }
+}
+
+/// `--peer litellm` starts LiteLLM's proxy beside the gateway and prints
+/// the ratio; it needs `litellm` (`pip install 'litellm[proxy]'`), so
+/// without it there is nothing to run.
+#[test]
+#[expect(clippy::print_stderr, reason = "says why the test did nothing")]
+fn the_litellm_peer_runs_when_installed() {
+    let program = std::env::var("LITELLM").unwrap_or_else(|_| "litellm".to_owned());
+    if Command::new(&program).arg("--version").output().is_err() {
+        eprintln!("skipped: {program} is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_chat-gateway-bench"))
+        .args(["--only", "openai", "--seconds", "1", "--stream-rate", "5"])
+        .args(["--door-rate", "20", "--door-streams", "5"])
+        .args(["--peer", "litellm", "--peer-requests", "10", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Peer: LiteLLM"), "no peer table:\n{stdout}");
+    let results: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rows = results["peer_litellm"].as_array().unwrap();
+    let metrics: Vec<_> = rows.iter().map(|r| r["metric"].as_str().unwrap()).collect();
+    assert_eq!(metrics, ["latency", "TTFT"]);
+    for row in rows {
+        assert!(row["litellm_added"]["p50_ms"].is_number(), "{row}");
+        assert!(row["gateway_added"]["p50_ms"].is_number(), "{row}");
     }
 }
