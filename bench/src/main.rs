@@ -26,6 +26,7 @@
 //! of this package is all a run needs.
 
 mod blocking;
+mod console;
 mod http;
 mod process;
 mod report;
@@ -89,6 +90,8 @@ enum Role {
     /// Serve the fake Dify upstream.
     #[command(hide = true)]
     FakeDify(FakeDifyArgs),
+    /// The operator console on a large store (see `console.rs`).
+    Console(console::ConsoleArgs),
 }
 
 impl Args {
@@ -103,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
     match &args.role {
         Some(Role::Gateway) => return gateway::cli::serve().await,
         Some(Role::FakeDify(fake)) => return testkit::fake_dify::command::run(fake).await,
+        Some(Role::Console(console)) => return console::run(console).await,
         None => {}
     }
     let fd_limit = process::raise_fd_limit(400_000);
