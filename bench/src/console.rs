@@ -111,8 +111,18 @@ fn summary(mut times: Vec<f64>) -> (f64, f64) {
 /// The text of message `n`: ordinary words, and now and then a searched one.
 fn text(n: u64) -> String {
     const WORDS: [&str; 12] = [
-        "balance", "interest", "payment", "schedule", "account", "transfer", "채권", "금리",
-        "예금", "대출", "statement", "rate",
+        "balance",
+        "interest",
+        "payment",
+        "schedule",
+        "account",
+        "transfer",
+        "채권",
+        "금리",
+        "예금",
+        "대출",
+        "statement",
+        "rate",
     ];
     let mut out = String::with_capacity(120);
     let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -196,7 +206,10 @@ async fn failed_turn(
     i: u64,
     at: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    let (conversation, message) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    let (conversation, message) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
     let question = text(i * 100);
     let Begin::Started(started) = store
         .begin_turn(&NewTurn {
@@ -269,7 +282,11 @@ async fn rate_some(store: &dyn Store, args: &ConsoleArgs) -> anyhow::Result<()> 
                 continue;
             };
             let who = Identity::parse(&c.record.system_id, &c.record.user_id)?;
-            let rating = if rated % 3 == 0 { Rating::Dislike } else { Rating::Like };
+            let rating = if rated % 3 == 0 {
+                Rating::Dislike
+            } else {
+                Rating::Like
+            };
             store
                 .set_feedback(&FeedbackChange {
                     owner: &who,
@@ -305,7 +322,11 @@ where
 }
 
 /// A page of 50 and the filter's count, as the list page reads them.
-async fn list(store: &dyn Store, filter: &ConsoleFilter, before: Option<&str>) -> anyhow::Result<u64> {
+async fn list(
+    store: &dyn Store,
+    filter: &ConsoleFilter,
+    before: Option<&str>,
+) -> anyhow::Result<u64> {
     let page = store
         .console_conversations(filter, PageRequest { limit: 50, before })
         .await?;
@@ -327,42 +348,122 @@ async fn measure(store: Arc<dyn Store>, args: &ConsoleArgs) -> anyhow::Result<Ve
         ..ConsoleFilter::default()
     };
     let deep = store
-        .console_conversations(&old, PageRequest { limit: 1, before: None })
+        .console_conversations(
+            &old,
+            PageRequest {
+                limit: 1,
+                before: None,
+            },
+        )
         .await?
         .pop()
         .map(|c| c.record.id);
-    out.push(timed(r, "list: a page 90% deep + count", || list(s, &all, deep.as_deref())).await?);
+    out.push(
+        timed(r, "list: a page 90% deep + count", || {
+            list(s, &all, deep.as_deref())
+        })
+        .await?,
+    );
 
     let filters: Vec<(&str, ConsoleFilter)> = vec![
-        ("filter: system", ConsoleFilter { system_id: Some(SYSTEMS[1].into()), ..all.clone() }),
-        ("filter: user", ConsoleFilter {
-            system_id: Some(SYSTEMS[1].into()),
-            user_id: Some("user-1".into()),
-            ..all.clone()
-        }),
-        ("filter: last 30 days", ConsoleFilter {
-            from: Some(OffsetDateTime::now_utc() - time::Duration::days(30)),
-            ..all.clone()
-        }),
-        ("filter: failed", ConsoleFilter { status: Some(StatusFilter::Failed), ..all.clone() }),
-        ("filter: incomplete", ConsoleFilter { status: Some(StatusFilter::Incomplete), ..all.clone() }),
-        ("filter: any feedback", ConsoleFilter { feedback: Some(FeedbackFilter::Any), ..all.clone() }),
-        ("filter: liked", ConsoleFilter { feedback: Some(FeedbackFilter::Liked), ..all.clone() }),
-        ("filter: disliked", ConsoleFilter { feedback: Some(FeedbackFilter::Disliked), ..all.clone() }),
-        ("filter: with a comment", ConsoleFilter { feedback: Some(FeedbackFilter::Commented), ..all.clone() }),
-        ("search: Latin word", ConsoleFilter { words: SearchWords::parse(LATIN), ..all.clone() }),
-        ("search: Korean word", ConsoleFilter { words: SearchWords::parse(KOREAN), ..all.clone() }),
-        ("search: two words", ConsoleFilter {
-            words: SearchWords::parse(&format!("{LATIN} balance")),
-            ..all.clone()
-        }),
+        (
+            "filter: system",
+            ConsoleFilter {
+                system_id: Some(SYSTEMS[1].into()),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: user",
+            ConsoleFilter {
+                system_id: Some(SYSTEMS[1].into()),
+                user_id: Some("user-1".into()),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: last 30 days",
+            ConsoleFilter {
+                from: Some(OffsetDateTime::now_utc() - time::Duration::days(30)),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: failed",
+            ConsoleFilter {
+                status: Some(StatusFilter::Failed),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: incomplete",
+            ConsoleFilter {
+                status: Some(StatusFilter::Incomplete),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: any feedback",
+            ConsoleFilter {
+                feedback: Some(FeedbackFilter::Any),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: liked",
+            ConsoleFilter {
+                feedback: Some(FeedbackFilter::Liked),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: disliked",
+            ConsoleFilter {
+                feedback: Some(FeedbackFilter::Disliked),
+                ..all.clone()
+            },
+        ),
+        (
+            "filter: with a comment",
+            ConsoleFilter {
+                feedback: Some(FeedbackFilter::Commented),
+                ..all.clone()
+            },
+        ),
+        (
+            "search: Latin word",
+            ConsoleFilter {
+                words: SearchWords::parse(LATIN),
+                ..all.clone()
+            },
+        ),
+        (
+            "search: Korean word",
+            ConsoleFilter {
+                words: SearchWords::parse(KOREAN),
+                ..all.clone()
+            },
+        ),
+        (
+            "search: two words",
+            ConsoleFilter {
+                words: SearchWords::parse(&format!("{LATIN} balance")),
+                ..all.clone()
+            },
+        ),
     ];
     for (name, filter) in &filters {
         out.push(timed(r, &format!("{name} + count"), || list(s, filter, None)).await?);
     }
 
     let first = store
-        .console_conversations(&all, PageRequest { limit: 1, before: None })
+        .console_conversations(
+            &all,
+            PageRequest {
+                limit: 1,
+                before: None,
+            },
+        )
         .await?
         .pop()
         .map(|c| c.record.id)
@@ -370,17 +471,26 @@ async fn measure(store: Arc<dyn Store>, args: &ConsoleArgs) -> anyhow::Result<Ve
     out.push(
         timed(r, "transcript", || async {
             let _ = s.console_conversation(&all, &first).await?;
-            Ok(s.console_messages(std::slice::from_ref(&first)).await?.len() as u64)
+            Ok(s.console_messages(std::slice::from_ref(&first))
+                .await?
+                .len() as u64)
         })
         .await?,
     );
     out.push(
-        timed(1, "export: everything as JSON Lines (rows = bytes)", || async {
-            let bytes = export::export(store.clone(), all.clone(), Format::JsonLines)
-                .try_fold(0u64, |n, chunk| async move { Ok(n + chunk.bytes.len() as u64) })
-                .await?;
-            Ok(bytes)
-        })
+        timed(
+            1,
+            "export: everything as JSON Lines (rows = bytes)",
+            || async {
+                let bytes = export::export(store.clone(), all.clone(), Format::JsonLines)
+                    .try_fold(
+                        0u64,
+                        |n, chunk| async move { Ok(n + chunk.bytes.len() as u64) },
+                    )
+                    .await?;
+                Ok(bytes)
+            },
+        )
         .await?,
     );
     Ok(out)

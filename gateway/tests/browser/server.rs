@@ -158,7 +158,11 @@ impl TestGateway {
             .send()
             .await
             .unwrap();
-        assert!(resp.status().is_success(), "POST feedback: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "POST feedback: {}",
+            resp.status()
+        );
     }
 
     /// The running gateway's state, to run its background jobs now.

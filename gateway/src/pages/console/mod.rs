@@ -37,8 +37,8 @@ mod status;
 
 use self::marks::{Part, mark_html, parts};
 use super::{html, i18n, render_failure, templates};
-use crate::console::query::{FilterQuery, snippet};
 use crate::console::analytics;
+use crate::console::query::{FilterQuery, snippet};
 use crate::error::ApiError;
 use crate::extract::viewer_of;
 use crate::markdown;

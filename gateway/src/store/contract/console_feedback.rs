@@ -72,8 +72,22 @@ pub(super) async fn the_feedback_filter_and_the_transcript(store: &dyn Store) {
     }
     let [liked, disliked, commented, unrated] = [0, 1, 2, 3].map(|i| conversations[i].as_str());
     rate(store, &owner, &answers[0], Rating::Like, None).await;
-    rate(store, &owner, &answers[1], Rating::Dislike, Some("too vague")).await;
-    rate(store, &owner, &answers[2], Rating::Like, Some("clear, thanks")).await;
+    rate(
+        store,
+        &owner,
+        &answers[1],
+        Rating::Dislike,
+        Some("too vague"),
+    )
+    .await;
+    rate(
+        store,
+        &owner,
+        &answers[2],
+        Rating::Like,
+        Some("clear, thanks"),
+    )
+    .await;
 
     // Newest first, as every listing.
     assert_eq!(
@@ -108,8 +122,19 @@ pub(super) async fn the_feedback_filter_and_the_transcript(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert!(listed(store, Some(FeedbackFilter::Disliked)).await.is_empty());
-    rate(store, &owner, &answers[1], Rating::Dislike, Some("too vague")).await;
+    assert!(
+        listed(store, Some(FeedbackFilter::Disliked))
+            .await
+            .is_empty()
+    );
+    rate(
+        store,
+        &owner,
+        &answers[1],
+        Rating::Dislike,
+        Some("too vague"),
+    )
+    .await;
 
     // The transcript carries each answer's feedback, the questions none.
     let messages = store

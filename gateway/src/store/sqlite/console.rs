@@ -62,8 +62,7 @@ const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.sta
      fb.rating, fb.comment, fb.updated_at";
 
 /// The rows [`MESSAGE_COLUMNS`] come from.
-const MESSAGE_ROWS: &str =
-    "messages m LEFT JOIN message_feedback fb ON fb.message_id = m.id";
+const MESSAGE_ROWS: &str = "messages m LEFT JOIN message_feedback fb ON fb.message_id = m.id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ConsoleMessage> {
     let role: String = row.get(2)?;

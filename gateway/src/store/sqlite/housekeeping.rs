@@ -111,8 +111,10 @@ pub(super) fn claim(
     if exists {
         return Ok(false);
     }
-    conn.prepare_cached("INSERT INTO sync_rounds (round, replica, started_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![round, replica, now])?;
+    conn.prepare_cached(
+        "INSERT INTO sync_rounds (round, replica, started_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![round, replica, now])?;
     Ok(true)
 }
 
