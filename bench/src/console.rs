@@ -4,11 +4,12 @@
 //!
 //! ```text
 //! chat-gateway-bench console [--conversations 100000] [--messages 10]
-//!     [--postgres-url postgres://…]
+//!     [--postgres | --postgres-url postgres://…]
 //! ```
 //!
-//! It fills a fresh SQLite file (and the PostgreSQL database named by
-//! `--postgres-url`, which must be empty) through the store's own import
+//! It fills a fresh SQLite file (and, with `--postgres`, a throwaway
+//! PostgreSQL, or the database named by `--postgres-url`, which must be
+//! empty) through the store's own import
 //! path, many conversations at once, then times what the console does: the
 //! first page of the list with its count, a page deep in the keyset order,
 //! each filter, a search for a Latin and a Korean word, a transcript, and a
@@ -45,8 +46,12 @@ pub(crate) struct ConsoleArgs {
     /// Messages per conversation (a question and its answer per turn).
     #[arg(long, default_value_t = 10)]
     messages: u64,
-    /// Also run on this (empty) PostgreSQL database.
+    /// Also run on a throwaway PostgreSQL (started from the system's
+    /// initdb/pg_ctl).
     #[arg(long)]
+    postgres: bool,
+    /// Also run on this (empty) PostgreSQL database.
+    #[arg(long, conflicts_with = "postgres")]
     postgres_url: Option<String>,
     /// Times each read runs.
     #[arg(long, default_value_t = 5)]
@@ -69,8 +74,19 @@ pub(crate) async fn run(args: &ConsoleArgs) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}", dir.path().join("console.db").display());
     let mut stores = vec![("SQLite", sqlite)];
-    if let Some(url) = &args.postgres_url {
-        stores.push(("PostgreSQL", url.clone()));
+    // The throwaway server lives until the end of the run.
+    let throwaway = if args.postgres {
+        note("starting a throwaway PostgreSQL");
+        Some(testkit::postgres::ThrowawayPostgres::start().await?)
+    } else {
+        None
+    };
+    if let Some(url) = throwaway
+        .as_ref()
+        .map(|pg| pg.url())
+        .or(args.postgres_url.clone())
+    {
+        stores.push(("PostgreSQL", url));
     }
     let mut results = Vec::new();
     let mut out = String::new();
@@ -133,7 +149,7 @@ fn text(n: u64) -> String {
         out.push_str(WORDS[(x % WORDS.len() as u64) as usize]);
         out.push(' ');
     }
-    match n % 100 {
+    match n % 97 {
         7 => out.push_str(LATIN),
         43 => out.push_str(KOREAN),
         _ => out.push_str("thanks"),
