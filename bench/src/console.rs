@@ -201,7 +201,7 @@ async fn fill(store: Arc<dyn Store>, args: &ConsoleArgs) -> anyhow::Result<Durat
                         .await?;
                 }
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % 10_000 == 0 {
+                if n.is_multiple_of(10_000) {
                     note(&format!("console: {n} conversations stored"));
                 }
                 i += FILLERS;
@@ -286,7 +286,7 @@ async fn rate_some(store: &dyn Store, args: &ConsoleArgs) -> anyhow::Result<()> 
             .iter()
             .filter(|_| {
                 seen += 1;
-                seen % EVERY == 0
+                seen.is_multiple_of(EVERY)
             })
             .collect();
         let ids: Vec<String> = picked.iter().map(|c| c.record.id.clone()).collect();
@@ -298,7 +298,7 @@ async fn rate_some(store: &dyn Store, args: &ConsoleArgs) -> anyhow::Result<()> 
                 continue;
             };
             let who = Identity::parse(&c.record.system_id, &c.record.user_id)?;
-            let rating = if rated % 3 == 0 {
+            let rating = if rated.is_multiple_of(3) {
                 Rating::Dislike
             } else {
                 Rating::Like
@@ -308,7 +308,7 @@ async fn rate_some(store: &dyn Store, args: &ConsoleArgs) -> anyhow::Result<()> 
                     owner: &who,
                     message_id: &answer.record.id,
                     rating: Some(rating),
-                    comment: (rated % 4 == 0).then_some("the numbers were off"),
+                    comment: rated.is_multiple_of(4).then_some("the numbers were off"),
                     at: OffsetDateTime::now_utc(),
                 })
                 .await?;
