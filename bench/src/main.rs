@@ -30,6 +30,7 @@
 //! of this package is all a run needs.
 
 mod blocking;
+mod console;
 mod http;
 mod openai;
 mod process;
@@ -125,6 +126,8 @@ enum Role {
     /// Serve the fake Dify upstream.
     #[command(hide = true)]
     FakeDify(FakeDifyArgs),
+    /// The operator console on a large store (see `console.rs`).
+    Console(console::ConsoleArgs),
     /// Serve a fake OpenAI upstream (the peer comparison's).
     #[command(hide = true)]
     FakeOpenai(openai::FakeOpenAiArgs),
@@ -149,6 +152,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Role::Gateway) => return gateway::cli::serve().await,
         Some(Role::FakeDify(fake)) => return testkit::fake_dify::command::run(fake).await,
         Some(Role::FakeOpenai(fake)) => return openai::serve_fake(fake).await,
+        Some(Role::Console(console)) => return console::run(console).await,
         None => {}
     }
     let fd_limit = process::raise_fd_limit(400_000);

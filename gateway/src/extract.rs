@@ -182,22 +182,28 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let access = Access::from_request_parts(parts, state).await?;
-        if let crate::operators::Actor::Key(grant) = &access.actor
-            && !(grant.allows(crate::scope::Permission::Read)
-                || grant.allows(crate::scope::Permission::Admin))
-        {
-            return Err(ApiError::Forbidden(
-                "this API key may not read conversations".into(),
-            ));
-        }
-        let scope = match &access.systems {
-            crate::scope::SystemScope::All => SystemScope::All,
-            crate::scope::SystemScope::Only(systems) => {
-                SystemScope::Only(systems.iter().cloned().collect())
-            }
-        };
-        Ok(Viewer { scope })
+        viewer_of(&access)
     }
+}
+
+/// The console's [`Viewer`] for `access` (see its extractor), for pages that
+/// also need who is signed in.
+pub fn viewer_of(access: &Access) -> Result<Viewer, ApiError> {
+    if let crate::operators::Actor::Key(grant) = &access.actor
+        && !(grant.allows(crate::scope::Permission::Read)
+            || grant.allows(crate::scope::Permission::Admin))
+    {
+        return Err(ApiError::Forbidden(
+            "this API key may not read conversations".into(),
+        ));
+    }
+    let scope = match &access.systems {
+        crate::scope::SystemScope::All => SystemScope::All,
+        crate::scope::SystemScope::Only(systems) => {
+            SystemScope::Only(systems.iter().cloned().collect())
+        }
+    };
+    Ok(Viewer { scope })
 }
 
 /// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the

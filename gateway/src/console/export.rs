@@ -64,10 +64,13 @@ struct Line<'a> {
     ttft_ms: Option<u32>,
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
+    /// The user's rating of an answer: `like` or `dislike`.
+    feedback: Option<&'a str>,
+    feedback_comment: Option<&'a str>,
 }
 
 /// The CSV header, in [`Line`]'s field order.
-const HEADER: &str = "conversation_id,system_id,user_id,agent,title,message_id,role,status,content,created_at,upstream_message_id,latency_ms,ttft_ms,prompt_tokens,completion_tokens\n";
+const HEADER: &str = "conversation_id,system_id,user_id,agent,title,message_id,role,status,content,created_at,upstream_message_id,latency_ms,ttft_ms,prompt_tokens,completion_tokens,feedback,feedback_comment\n";
 
 /// A part of an export: the bytes of some conversations.
 #[derive(Debug)]
@@ -160,6 +163,8 @@ fn write_page(
             ttft_ms: m.metrics.ttft_ms,
             prompt_tokens: m.metrics.prompt_tokens,
             completion_tokens: m.metrics.completion_tokens,
+            feedback: m.feedback.as_ref().map(|f| f.rating.as_str()),
+            feedback_comment: m.feedback.as_ref().and_then(|f| f.comment.as_deref()),
         };
         match format {
             Format::JsonLines => {
@@ -176,7 +181,7 @@ fn write_page(
 
 fn csv_row(out: &mut String, l: &Line<'_>) {
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-    let fields: [String; 15] = [
+    let fields: [String; 17] = [
         l.conversation_id.into(),
         l.system_id.into(),
         l.user_id.into(),
@@ -192,6 +197,8 @@ fn csv_row(out: &mut String, l: &Line<'_>) {
         number(l.ttft_ms.map(u64::from)),
         number(l.prompt_tokens),
         number(l.completion_tokens),
+        l.feedback.unwrap_or_default().into(),
+        l.feedback_comment.unwrap_or_default().into(),
     ];
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

@@ -1,12 +1,12 @@
 //! The console's filters as query parameters, shared by the data API and
-//! the pages: `system`, `agent`, `user`, `from`, `to`, `status`, `q`, and
-//! `limit`, `before`, `format`.
+//! the pages: `system`, `agent`, `user`, `from`, `to`, `status`,
+//! `feedback`, `q`, and `limit`, `before`, `format`.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Viewer, date_bound};
-use crate::store::console::{ConsoleFilter, SearchWords, StatusFilter};
+use crate::store::console::{ConsoleFilter, FeedbackFilter, SearchWords, StatusFilter};
 
 /// The console's filters, as query parameters (the pages use the same).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
@@ -18,6 +18,9 @@ pub struct FilterQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub status: Option<String>,
+    /// `any`, `liked`, `disliked` or `commented`: conversations with an
+    /// answer rated so.
+    pub feedback: Option<String>,
     pub q: Option<String>,
     pub limit: Option<u32>,
     pub before: Option<String>,
@@ -58,6 +61,12 @@ impl FilterQuery {
                 return Err("status must be failed or incomplete".into());
             }
         };
+        let feedback = given(&self.feedback)
+            .map(|f| {
+                FeedbackFilter::parse(f)
+                    .ok_or_else(|| "feedback must be any, liked, disliked or commented".to_owned())
+            })
+            .transpose()?;
         let q = self.q.as_deref().unwrap_or_default();
         if q.chars().count() > 200 {
             return Err("q is longer than 200 characters".into());
@@ -72,6 +81,7 @@ impl FilterQuery {
                 .transpose()?,
             to: given(&self.to).map(|d| bound("to", d, true)).transpose()?,
             status,
+            feedback,
             words: SearchWords::parse(q),
         }))
     }
@@ -145,6 +155,19 @@ mod tests {
         let f = q.filter(&analyst).unwrap();
         assert_eq!(f.systems, Some(vec!["a".to_owned()]));
         assert_eq!(f.system_id.as_deref(), Some("b"));
+        let disliked = FilterQuery {
+            feedback: Some("disliked".into()),
+            ..FilterQuery::default()
+        };
+        assert_eq!(
+            disliked.filter(&analyst).unwrap().feedback,
+            Some(FeedbackFilter::Disliked)
+        );
+        let unknown = FilterQuery {
+            feedback: Some("loved".into()),
+            ..FilterQuery::default()
+        };
+        assert!(unknown.filter(&analyst).is_err());
         let bad = FilterQuery {
             status: Some("lost".into()),
             ..FilterQuery::default()

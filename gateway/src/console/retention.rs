@@ -1,7 +1,8 @@
 //! The retention purge: conversations with no activity for longer than
 //! `CHAT_GATEWAY_RETENTION_DAYS` are deleted, at start-up and then every
 //! [`EVERY`]. On PostgreSQL one replica purges at a time (an advisory lock);
-//! the others skip that round.
+//! the others skip that round. The store records each run for the
+//! console's status page.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +19,9 @@ pub const EVERY: Duration = Duration::from_secs(3600);
 pub async fn purge_once(store: &dyn Store, keep: time::Duration) {
     let cutoff = OffsetDateTime::now_utc() - keep;
     match store.purge_inactive(cutoff).await {
-        Ok(Some(n)) => tracing::info!(
-            deleted = n,
+        Ok(Some(purged)) => tracing::info!(
+            deleted = purged.conversations,
+            messages = purged.messages,
             retention_days = keep.whole_days(),
             "retention: purged inactive conversations"
         ),

@@ -25,7 +25,7 @@ use super::assets;
 /// The product name shown in headers and titles.
 const PRODUCT: &str = "TZ-Chat";
 
-const TEMPLATES: [(&str, &str); 23] = [
+const TEMPLATES: [(&str, &str); 24] = [
     (
         "admin.html",
         include_str!("../../assets/templates/admin.html"),
@@ -89,6 +89,10 @@ const TEMPLATES: [(&str, &str); 23] = [
     (
         "console_analytics.html",
         include_str!("../../assets/templates/console_analytics.html"),
+    ),
+    (
+        "console_status.html",
+        include_str!("../../assets/templates/console_status.html"),
     ),
     (
         "console_filters.html",

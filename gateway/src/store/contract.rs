@@ -2,6 +2,7 @@
 //! tests call [`run`] on a fresh, empty store.
 
 mod agents;
+mod console_feedback;
 pub(crate) mod crashes;
 mod feedback;
 mod imports;
@@ -148,6 +149,8 @@ pub(crate) async fn run(store: &dyn Store) {
     operators::operators_and_sessions(store).await;
     operators::failed_logins_are_counted_per_account_and_address(store).await;
     operators::keys_and_audit(store).await;
+    console_feedback::the_feedback_filter_and_the_transcript(store).await;
+    console_feedback::sync_rounds_are_recorded(store).await;
     // Last: it ends with a retention purge.
     search::console(store).await;
 }

@@ -29,6 +29,7 @@
 pub mod catalog;
 pub mod console;
 pub mod feedback;
+pub mod housekeeping;
 pub mod operators;
 pub mod postgres;
 mod probe;
@@ -39,7 +40,7 @@ mod turns;
 mod usage;
 
 pub use self::probe::probe;
-pub use self::sync_rounds::{LocalLease, SyncLease};
+pub use self::sync_rounds::SyncLease;
 pub use self::turns::{UpstreamClaim, UpstreamIds};
 
 use std::sync::Arc;
@@ -405,14 +406,12 @@ pub trait Store: OperatorStore + Send + Sync + 'static {
     // Scheduled sync (see `crate::sync`).
 
     /// Claim round `round` of the scheduled sync for this process, held
-    /// until the lease is finished or dropped. `None` when another process
-    /// is running a round or already ran this one. A store used by one
-    /// process only (SQLite) always grants it; that process keeps its own
+    /// until the lease is finished or dropped, and record it (see
+    /// [`Store::sync_rounds`]). `None` when another process is running a
+    /// round or already ran this one. A store used by one process only
+    /// (SQLite) grants every round not run yet; that process keeps its own
     /// runs apart.
-    async fn claim_sync_round(&self, round: i64) -> Result<Option<Box<dyn SyncLease>>, StoreError> {
-        let _ = round;
-        Ok(Some(Box::new(LocalLease)))
-    }
+    async fn claim_sync_round(&self, round: i64) -> Result<Option<Box<dyn SyncLease>>, StoreError>;
     // ---- Message feedback (see [`feedback`]) ----
 
     /// Give, replace or clear the feedback of one of the owner's assistant
@@ -527,8 +526,26 @@ pub trait Store: OperatorStore + Send + Sync + 'static {
     async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError>;
 
     /// Delete the conversations (and their messages) with no activity since
-    /// `cutoff`. `Ok(None)` when another replica is purging right now.
-    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError>;
+    /// `cutoff`, and record the run (see [`housekeeping`]). `Ok(None)` when
+    /// another replica is purging right now.
+    async fn purge_inactive(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<Option<housekeeping::Purged>, StoreError>;
+
+    // --- Housekeeping shown on the console (see [`housekeeping`]) ---
+
+    /// The latest `limit` retention purges, newest first.
+    async fn retention_runs(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<housekeeping::RetentionRun>, StoreError>;
+
+    /// The latest `limit` scheduled sync rounds, newest first.
+    async fn sync_rounds(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<housekeeping::SyncRoundRecord>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

@@ -13,19 +13,3 @@ pub trait SyncLease: Send {
     /// Record what the round did and give up the right.
     async fn finish(self: Box<Self>, counts: ImportCounts, errors: u64) -> Result<(), StoreError>;
 }
-
-/// The lease of a store that is used by one process only (SQLite): the
-/// process keeps its own runs apart.
-#[derive(Debug)]
-pub struct LocalLease;
-
-#[async_trait]
-impl SyncLease for LocalLease {
-    async fn finish(
-        self: Box<Self>,
-        _counts: ImportCounts,
-        _errors: u64,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-}

@@ -313,3 +313,86 @@ async fn console_pages_render_the_filter_the_transcript_and_the_chart() {
     let (status, _, _) = page(&gw, "/admin/conversations?status=lost").await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn rated_answers_are_filtered_shown_and_exported() {
+    let gw = Gateway::start().await;
+    let mut conversations = Vec::new();
+    for (user, rating) in [("r1", Some("dislike")), ("r2", Some("like")), ("r3", None)] {
+        let (status, body) = gw
+            .chat(
+                json!({"system_id": "drillquiz", "user_id": user, "message": "What is a coupon?"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let conversation = body["conversation_id"].as_str().unwrap().to_owned();
+        let answer = gw.messages("drillquiz", user, &conversation).await[1]
+            .id
+            .clone();
+        if let Some(rating) = rating {
+            let resp = gw
+                .post(&format!("/v1/messages/{answer}/feedback"))
+                .bearer_auth(gw.token("drillquiz", user))
+                .json(&json!({"rating": rating, "comment": format!("{rating} because")}))
+                .send()
+                .await
+                .unwrap();
+            assert!(resp.status().is_success(), "{}", resp.status());
+        }
+        conversations.push((conversation, answer));
+    }
+    let [(disliked, disliked_answer), (liked, _), _] = conversations.try_into().unwrap();
+
+    let (status, found) = admin(&gw, "/v1/admin/conversations?feedback=disliked").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (found["total"].clone(), ids(&found)),
+        (json!(1), vec![disliked.clone()])
+    );
+    let (_, found) = admin(&gw, "/v1/admin/conversations?feedback=any").await;
+    assert_eq!(ids(&found), [liked.clone(), disliked.clone()]);
+    let (_, found) = admin(&gw, "/v1/admin/conversations?feedback=liked").await;
+    assert_eq!(ids(&found), [liked]);
+    let (status, body) = admin(&gw, "/v1/admin/conversations?feedback=loved").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(code(&body), "validation_failed");
+
+    // The transcript: the rating and comment by the answer, none by the question.
+    let (_, transcript) = admin(&gw, &format!("/v1/admin/conversations/{disliked}")).await;
+    let messages = transcript["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["feedback"], Value::Null);
+    assert_eq!(messages[1]["feedback"]["rating"], "dislike");
+    assert_eq!(messages[1]["feedback"]["comment"], "dislike because");
+
+    // The export of the same filter: a column and a field.
+    let (_, _, jsonl) = text(&gw, "/v1/admin/export?format=jsonl&feedback=disliked").await;
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rated: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["message_id"].as_str().unwrap(),
+                l["feedback"].clone(),
+                l["feedback_comment"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rated[1],
+        (
+            disliked_answer.as_str(),
+            json!("dislike"),
+            json!("dislike because")
+        )
+    );
+    assert_eq!((rated.len(), rated[0].1.clone()), (2, Value::Null));
+    let (_, _, csv) = text(&gw, "/v1/admin/export?format=csv&feedback=disliked").await;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let answer_row: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(answer_row[at("feedback")], "dislike");
+    assert_eq!(answer_row[at("feedback_comment")], "dislike because");
+}

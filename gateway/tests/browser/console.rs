@@ -1,7 +1,10 @@
 //! The operator console in Chromium: an admin searches in Korean through the
 //! filter form, reads the transcript, checks the usage totals and the chart,
 //! downloads the filtered export; an analyst limited to one system sees only
-//! that system. Every page is checked by axe-core.
+//! that system. An admin filters by disliked answers and reads the user's
+//! comment in the transcript, sees the retention purge and the sync round on
+//! the status page, and signs out from the header with the keyboard. Every
+//! page is checked by axe-core.
 
 use fantoccini::{Client, Locator};
 use gateway::operators::Role;
@@ -162,6 +165,84 @@ async fn operators_search_read_chart_and_export_conversations_within_their_syste
         assert_eq!(js(&c, "return document.getElementById('total').textContent;").await, "1");
         let systems = js(&c, "return [...document.querySelectorAll('.console-list .meta')].map(m => m.textContent.split(' · ')[0]);").await;
         assert_eq!(systems, json!(["cointutor"]));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_filter_by_feedback_read_the_status_page_and_sign_out() {
+    const COMMENT: &str = "Too vague about coupons";
+    let gw = TestGateway::start(&[("CHAT_GATEWAY_RETENTION_DAYS", "400")]).await;
+    gw.add_operator("ada@example.com", Role::Admin, PASSWORD)
+        .await;
+    let token = gw.token("drillquiz", "rater");
+    let disliked = gw.chat(&token, "What is a coupon?").await;
+    let liked = gw.chat(&token, "What is a yield?").await;
+    let _unrated = gw.chat(&token, "What is a bond?").await;
+    for (conversation, rating, comment) in [(&disliked, "dislike", COMMENT), (&liked, "like", "")] {
+        let answer = gw.messages(&token, conversation).await[1]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        gw.rate(&token, &answer, rating, comment).await;
+    }
+
+    // The housekeeping the timers run: a retention purge and a sync round.
+    let state = gw.state();
+    gateway::console::retention::purge_once(&*state.store, time::Duration::days(400)).await;
+    let round = gateway::sync::schedule::run_round(
+        state.store.as_ref(),
+        &state.catalog.routes(),
+        &state.sync,
+        1,
+    )
+    .await;
+    assert_eq!(round, gateway::sync::schedule::RoundOutcome::Ran);
+
+    let base = gw.base.clone();
+    let transcript = format!("/admin/conversations/{disliked}");
+    with_browser(BrowserOptions::default(), move |c| async move {
+        sign_in(&c, &base, "ada@example.com").await;
+        c.goto(&format!("{base}/admin/conversations?lang=en")).await.unwrap();
+        wait_js(&c, "the list", "return document.getElementById('total')?.textContent;").await;
+        assert_eq!(js(&c, "return document.getElementById('total').textContent;").await, "3");
+        assert_eq!(js(&c, "return document.querySelector('.console-who .who').textContent;").await, "ada@example.com");
+
+        // Disliked answers only, through the form; the address keeps the filter.
+        c.find(Locator::Css(".console-filters select[name=feedback] option[value=disliked]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css(".console-filters button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "the disliked conversations", "return new URLSearchParams(location.search).get('feedback') === 'disliked' && document.getElementById('total');").await;
+        assert_eq!(js(&c, "return document.getElementById('total').textContent;").await, "1");
+        let links = js(&c, "return [...document.querySelectorAll('.console-list li > a')].map(a => new URL(a.href).pathname);").await;
+        assert_eq!(links, json!([transcript]));
+        assert_accessible(&c, "the list filtered by feedback").await;
+
+        // The transcript shows the thumb and the comment by the answer.
+        c.find(Locator::Css(".console-list li > a")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "the transcript", &format!("return location.pathname === '{transcript}' && document.querySelector('.transcript');")).await;
+        let feedback = js(&c, "return [...document.querySelectorAll('.transcript .turn')].map(t => [t.classList.contains('assistant'), t.querySelector('.feedback.disliked .comment')?.textContent ?? null]);").await;
+        assert_eq!(feedback, json!([[false, null], [true, COMMENT]]));
+        assert_eq!(js(&c, "return document.querySelector('.transcript .feedback .thumb').getAttribute('aria-label');").await, "Disliked");
+        assert_accessible(&c, "the transcript with feedback").await;
+
+        // The status page: the policy, the purge and the round.
+        c.find(Locator::Css(".console-head nav a[href^='/admin/status']")).await.unwrap().click().await.unwrap();
+        wait_js(&c, "the status page", "return location.pathname === '/admin/status' && document.querySelector('#sync');").await;
+        let policy = js(&c, "return document.querySelector('#retention .policy').textContent;").await;
+        assert!(policy.as_str().unwrap().contains("400 days"), "{policy}");
+        let purges = js(&c, "return [...document.querySelectorAll('#retention tbody tr')].map(r => r.querySelector('.conversations').textContent);").await;
+        let purges = purges.as_array().unwrap();
+        assert!(!purges.is_empty() && purges.iter().all(|n| n == "0"), "nothing is 400 days old: {purges:?}");
+        let rounds = js(&c, "return [...document.querySelectorAll('#sync tbody tr')].map(r => [r.className, r.querySelector('.errors').textContent]);").await;
+        assert_eq!(rounds, json!([["finished", "0"]]));
+        assert_eq!(js(&c, "return document.querySelector('#sync .rounds-run').textContent;").await, "1");
+        assert_accessible(&c, "the status page").await;
+
+        // Sign out from the header with the keyboard.
+        c.find(Locator::Css(".console-signout button")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+        wait_js(&c, "the sign-in page", "return location.pathname === '/admin/login' && document.querySelector('input[name=email]');").await;
+        let after = fetch(&c, &format!("{base}/admin/status")).await;
+        assert_eq!(after[0], 401, "the session is over: {after}");
     })
     .await;
 }

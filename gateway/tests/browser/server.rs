@@ -148,6 +148,28 @@ impl TestGateway {
         body["conversation_id"].as_str().unwrap().to_owned()
     }
 
+    /// Rate an answer as its user (`rating`: `like` or `dislike`).
+    pub(crate) async fn rate(&self, token: &str, message_id: &str, rating: &str, comment: &str) {
+        let resp = self
+            .http
+            .post(format!("{}/v1/messages/{message_id}/feedback", self.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "rating": rating, "comment": comment }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "POST feedback: {}",
+            resp.status()
+        );
+    }
+
+    /// The running gateway's state, to run its background jobs now.
+    pub(crate) fn state(&self) -> &gateway::state::AppState {
+        self.server.state()
+    }
+
     /// Delete a conversation through the API.
     pub(crate) async fn delete(&self, token: &str, id: &str) {
         let resp = self

@@ -1,15 +1,21 @@
 //! The operator console's pages, rendered on the server (no script needed):
 //!
 //! - `GET /admin/conversations`: the filter form (every filter a query
-//!   parameter, `q` for search words), the count, the matches with the hit
+//!   parameter, `q` for search words, `feedback` for rated answers), the count, the matches with the hit
 //!   highlighted, a next-page link and export links for the same filter;
 //! - `GET /admin/conversations/{id}`: the transcript with status,
 //!   timestamps, latency, time to first token, tokens, upstream ids, the
 //!   words of `q` highlighted; assistant markdown through the chat page's
-//!   sanitiser;
+//!   sanitiser; each answer's feedback (thumb and comment);
 //! - `GET /admin/analytics`: a chart (SVG drawn here), the numbers as a
 //!   table, a CSV link;
+//! - `GET /admin/status`: the retention policy and its last purges, the
+//!   scheduled sync and its last rounds (see [`status`]);
 //! - `GET /cache` (the seed's history page): redirects to the console.
+//!
+//! Every page's header links home (`/admin`), names who is signed in, and
+//! signs an operator out (`POST /admin/logout` with the session's CSRF
+//! token).
 //!
 //! The filter form submits with GET to its own page, so these pages allow
 //! `form-action 'self'`; everything else of the page policy holds.
@@ -27,13 +33,16 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 mod marks;
+mod status;
 
 use self::marks::{Part, mark_html, parts};
 use super::{html, i18n, render_failure, templates};
+use crate::console::analytics;
 use crate::console::query::{FilterQuery, snippet};
-use crate::console::{Viewer, analytics};
 use crate::error::ApiError;
+use crate::extract::viewer_of;
 use crate::markdown;
+use crate::operators::{Access, Actor};
 use crate::state::AppState;
 use crate::store::PageRequest;
 use crate::store::console::SearchWords;
@@ -47,6 +56,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/conversations", get(list))
         .route("/admin/conversations/{id}", get(transcript))
         .route("/admin/analytics", get(usage))
+        .route("/admin/status", get(status::status))
         .route(
             "/cache",
             get(|| async { Redirect::permanent("/admin/conversations") }),
@@ -82,6 +92,7 @@ fn serde_urlencoded_like(raw: &str) -> Result<FilterQuery, ApiError> {
             "from" => q.from = v,
             "to" => q.to = v,
             "status" => q.status = v,
+            "feedback" => q.feedback = v,
             "q" => q.q = v,
             "before" => q.before = v,
             _ => {}
@@ -105,6 +116,7 @@ fn filter_params(q: &FilterQuery, lang: Lang) -> String {
         ("from", &q.from),
         ("to", &q.to),
         ("status", &q.status),
+        ("feedback", &q.feedback),
         ("q", &q.q),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
@@ -119,7 +131,18 @@ fn when(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn page(name: &str, lang: Lang, values: minijinja::Value) -> Response {
+/// Render console page `name` with its header: who is signed in and, for
+/// an operator session, the sign-out form's CSRF token.
+fn page(name: &str, lang: Lang, access: &Access, values: minijinja::Value) -> Response {
+    let who = match &access.actor {
+        Actor::Operator { email, .. } => email.clone(),
+        Actor::Key(_) => access.actor_name(),
+    };
+    let values = context! {
+        who => who,
+        csrf => access.csrf_token.clone(),
+        ..values
+    };
     match templates::render(name, lang, values) {
         Ok(body) => html(StatusCode::OK, body),
         Err(e) => render_failure(&e),
@@ -140,11 +163,12 @@ struct Row {
 
 async fn list(
     State(state): State<AppState>,
-    viewer: Viewer,
+    access: Access,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let (q, lang) = read_query(raw.as_deref(), &headers)?;
+    let viewer = viewer_of(&access)?;
     let filter = q.filter(&viewer).map_err(ApiError::Validation)?;
     let before = q.before.as_deref().filter(|b| !b.is_empty());
     let found = state
@@ -186,6 +210,7 @@ async fn list(
     Ok(page(
         "console_list.html",
         lang,
+        &access,
         context! {
             t => Serde(i18n::console(lang)),
             f => Serde(&q),
@@ -213,17 +238,26 @@ struct Shown {
     parts: Vec<Part>,
     /// An assistant's answer: sanitised HTML with the words marked.
     html: String,
+    /// The user's rating of an answer.
+    feedback: Option<FeedbackShown>,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedbackShown {
+    liked: bool,
+    comment: Option<String>,
 }
 
 async fn transcript(
     State(state): State<AppState>,
-    viewer: Viewer,
+    access: Access,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     check_id("conversation id", &id)?;
     let (q, lang) = read_query(raw.as_deref(), &headers)?;
+    let viewer = viewer_of(&access)?;
     let words = SearchWords::parse(q.q.as_deref().unwrap_or_default());
     let filter = viewer.bound(Default::default());
     let c = state
@@ -248,6 +282,10 @@ async fn transcript(
                 prompt_tokens: m.metrics.prompt_tokens,
                 completion_tokens: m.metrics.completion_tokens,
                 upstream_id: m.record.upstream_message_id,
+                feedback: m.feedback.map(|f| FeedbackShown {
+                    liked: f.rating == sdk::Rating::Like,
+                    comment: f.comment,
+                }),
                 html: if assistant {
                     mark_html(&markdown::render(&m.record.content), &words)
                 } else {
@@ -264,6 +302,7 @@ async fn transcript(
     Ok(page(
         "console_transcript.html",
         lang,
+        &access,
         context! {
             t => Serde(i18n::console(lang)),
             title => c.record.title,
@@ -281,11 +320,12 @@ async fn transcript(
 
 async fn usage(
     State(state): State<AppState>,
-    viewer: Viewer,
+    access: Access,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let (q, lang) = read_query(raw.as_deref(), &headers)?;
+    let viewer = viewer_of(&access)?;
     let filter = q
         .usage_filter(&viewer, OffsetDateTime::now_utc())
         .map_err(ApiError::Validation)?;
@@ -318,6 +358,7 @@ async fn usage(
     Ok(page(
         "console_analytics.html",
         lang,
+        &access,
         context! {
             t => Serde(texts),
             f => Serde(&q),

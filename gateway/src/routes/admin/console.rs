@@ -2,11 +2,12 @@
 //!
 //! - `GET /v1/admin/conversations` — filters `system`, `agent`, `user`,
 //!   `from`, `to` (dates `YYYY-MM-DD`, UTC, `to` inclusive, or RFC 3339),
-//!   `status` (`failed`|`incomplete`), `q` (search words); `limit` (1–200,
+//!   `status` (`failed`|`incomplete`), `feedback`
+//!   (`any`|`liked`|`disliked`|`commented`), `q` (search words); `limit` (1–200,
 //!   default 50) and `before` (a conversation id) page; answers the total
 //!   and `next`, the `before` of the next page;
 //! - `GET /v1/admin/conversations/{id}` — the transcript with each answer's
-//!   metrics; with `q`, where the words occur in each message (`highlights`:
+//!   metrics and each answer's feedback; with `q`, where the words occur in each message (`highlights`:
 //!   `[start, end)` in characters);
 //! - `GET /v1/admin/export?format=csv|jsonl` + the filters — streamed;
 //! - `GET /v1/admin/analytics` + `system`, `agent`, `from`, `to` (default:
@@ -145,6 +146,8 @@ pub(super) struct TranscriptMessage {
     metrics: MetricsView,
     /// Where the search words occur: `[start, end)` in characters.
     highlights: Vec<[usize; 2]>,
+    /// The user's rating of this answer, if any.
+    feedback: Option<sdk::Feedback>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -232,6 +235,7 @@ pub(super) async fn transcript(
                 upstream_message_id: m.record.upstream_message_id,
                 metrics: m.metrics.into(),
                 highlights,
+                feedback: m.feedback.map(sdk::Feedback::from),
             }
         })
         .collect();

@@ -12,6 +12,7 @@ pub(crate) mod usage;
 
 use time::{Date, OffsetDateTime};
 
+use super::feedback::FeedbackRecord;
 use super::{ConversationRecord, MessageRecord};
 
 /// The most search words a query uses; more are ignored.
@@ -112,11 +113,45 @@ pub struct ConsoleFilter {
     /// Created before.
     pub to: Option<OffsetDateTime>,
     pub status: Option<StatusFilter>,
+    /// Only conversations with an answer rated this way.
+    pub feedback: Option<FeedbackFilter>,
     /// Only conversations with a message holding every word.
     pub words: SearchWords,
-    // A feedback filter ("has feedback", "thumbs down") belongs here, next
-    // to `status`, once messages carry feedback; the stores' `filter_sql`
-    // gets one more `EXISTS` clause for it.
+}
+
+/// Conversations having an answer with feedback of this kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedbackFilter {
+    /// Liked or disliked.
+    Any,
+    Liked,
+    Disliked,
+    /// Feedback with a comment, whatever the rating.
+    Commented,
+}
+
+impl FeedbackFilter {
+    /// `any`, `liked`, `disliked` or `commented` (the query parameter).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "any" => Some(Self::Any),
+            "liked" => Some(Self::Liked),
+            "disliked" => Some(Self::Disliked),
+            "commented" => Some(Self::Commented),
+            _ => None,
+        }
+    }
+
+    /// The condition on the feedback row `fb` (the stored spellings are
+    /// those of `message_feedback.rating`).
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Any => "",
+            Self::Liked => " AND fb.rating = 'like'",
+            Self::Disliked => " AND fb.rating = 'dislike'",
+            Self::Commented => " AND fb.comment IS NOT NULL AND fb.comment <> ''",
+        }
+    }
 }
 
 /// A conversation as the console lists it.
@@ -135,6 +170,8 @@ pub struct ConsoleConversation {
 pub struct ConsoleMessage {
     pub record: MessageRecord,
     pub metrics: TurnMetrics,
+    /// The user's rating of an answer, if any.
+    pub feedback: Option<FeedbackRecord>,
 }
 
 /// Use of one system's agent (`None`: its own upstream) on one UTC day.
@@ -257,6 +294,13 @@ impl Where {
             let p = self.arg::<D>(Arg::Text(status.as_str().to_owned()));
             self.text.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND s.status = {p})"
+            ));
+        }
+        if let Some(feedback) = filter.feedback {
+            self.text.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM messages fm JOIN message_feedback fb ON fb.message_id = fm.id \
+                 WHERE fm.conversation_id = c.id{})",
+                feedback.condition()
             ));
         }
         if !filter.words.is_empty() {

@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::store::console::{ConsoleFilter, SearchWords, StatusFilter, TurnMetrics};
+use crate::store::housekeeping::Purged;
 
 /// Midnight (UTC) of the first day of this data.
 pub(super) fn day0() -> OffsetDateTime {
@@ -231,9 +232,22 @@ pub(super) async fn console(store: &dyn Store) {
 
     // Retention: everything not active since the second day goes.
     let cutoff = day0() + Duration::days(1);
-    assert_eq!(store.purge_inactive(cutoff).await.unwrap(), Some(3));
+    let three = Purged {
+        conversations: 3,
+        messages: 6,
+    };
+    assert_eq!(store.purge_inactive(cutoff).await.unwrap(), Some(three));
     assert_eq!(ids(store, &both()).await, [a4.clone(), a3]);
-    assert_eq!(store.purge_inactive(cutoff).await.unwrap(), Some(0));
+    assert_eq!(
+        store.purge_inactive(cutoff).await.unwrap(),
+        Some(Purged::default())
+    );
+    // Each run is recorded, newest first.
+    let runs = store.retention_runs(10).await.unwrap();
+    let recorded: Vec<_> = runs.iter().map(|r| (r.cutoff, r.purged)).collect();
+    assert_eq!(recorded, [(cutoff, Purged::default()), (cutoff, three)]);
+    assert!(runs[0].ran_at >= runs[1].ran_at);
+    assert!(!runs[0].replica.is_empty());
     assert!(store.console_messages(&[a1, a2]).await.unwrap().is_empty());
     assert!(
         ids(store, &searching("서울")).await.is_empty(),

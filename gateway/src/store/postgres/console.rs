@@ -1,4 +1,4 @@
-//! The console's reads and the retention purge on PostgreSQL. Search words
+//! The console's reads on PostgreSQL. Search words
 //! are matched with `ILIKE`, which the `pg_trgm` index (migration 0010)
 //! serves for words of three characters or more.
 
@@ -12,6 +12,7 @@ use crate::store::console::{
     Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
     Where, in_listing_order, like_pattern,
 };
+use crate::store::feedback::{FeedbackRecord, rating_from_str};
 use crate::store::{MessageRecord, StoreError, role_from_str, status_from_str};
 
 /// The PostgreSQL spelling of the console's SQL.
@@ -35,9 +36,6 @@ impl DayOf for Pg {
     }
 }
 
-/// The retention purge's advisory lock: one replica purges at a time.
-const PURGE_LOCK: &str = "tz-chat/retention";
-
 fn bind_all<'q>(
     mut query: Query<'q, Postgres, PgArguments>,
     args: Vec<Arg>,
@@ -53,7 +51,11 @@ fn bind_all<'q>(
 
 /// The message columns [`message_from_row`] reads, on the row `m`.
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.status, \
-     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens";
+     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens, \
+     fb.rating, fb.comment, fb.updated_at";
+
+/// The rows [`MESSAGE_COLUMNS`] come from.
+const MESSAGE_ROWS: &str = "messages m LEFT JOIN message_feedback fb ON fb.message_id = m.id";
 
 fn message_from_row(row: &PgRow) -> Result<ConsoleMessage, sqlx::Error> {
     let role: String = row.try_get(2)?;
@@ -67,6 +69,15 @@ fn message_from_row(row: &PgRow) -> Result<ConsoleMessage, sqlx::Error> {
         Ok(row
             .try_get::<Option<i64>, _>(i)?
             .and_then(|n| u64::try_from(n).ok()))
+    };
+    let rating: Option<String> = row.try_get(11)?;
+    let feedback = match rating {
+        Some(rating) => Some(FeedbackRecord {
+            rating: rating_from_str(&rating),
+            comment: row.try_get(12)?,
+            updated_at: row.try_get(13)?,
+        }),
+        None => None,
     };
     Ok(ConsoleMessage {
         record: MessageRecord {
@@ -84,6 +95,7 @@ fn message_from_row(row: &PgRow) -> Result<ConsoleMessage, sqlx::Error> {
             prompt_tokens: tokens(9)?,
             completion_tokens: tokens(10)?,
         },
+        feedback,
     })
 }
 
@@ -137,7 +149,7 @@ pub(super) async fn conversations(
     w.args.push(Arg::Text(String::new()));
     w.words::<Pg>("m", &filter.words);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id = ANY($1){} ORDER BY m.seq",
         w.text
     );
@@ -174,7 +186,7 @@ pub(super) async fn messages(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id = ANY($1) ORDER BY m.conversation_id, m.seq"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
@@ -208,27 +220,4 @@ pub(super) async fn daily_usage(
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
     }
     Ok(usage::merge(answers))
-}
-
-/// One replica at a time: the purge holds a transaction-scoped advisory
-/// lock; a replica that cannot take it at once skips this round.
-pub(super) async fn purge_inactive(
-    pool: &PgPool,
-    cutoff: time::OffsetDateTime,
-) -> Result<Option<u64>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let locked: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(PURGE_LOCK)
-            .fetch_one(&mut *tx)
-            .await?;
-    if !locked {
-        return Ok(None);
-    }
-    let done = sqlx::query("DELETE FROM conversations WHERE updated_at < $1")
-        .bind(stored(cutoff))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(done.rows_affected()))
 }

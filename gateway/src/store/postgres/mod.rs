@@ -35,6 +35,7 @@
 mod catalog;
 mod console;
 mod feedback;
+mod housekeeping;
 mod limits;
 mod operators;
 pub(crate) mod probe;
@@ -547,8 +548,25 @@ impl Store for PgStore {
         console::daily_usage(&self.pool, filter).await
     }
 
-    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
-        console::purge_inactive(&self.pool, cutoff).await
+    async fn purge_inactive(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<Option<super::housekeeping::Purged>, StoreError> {
+        housekeeping::purge_inactive(&self.pool, cutoff, &self.replica).await
+    }
+
+    async fn retention_runs(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::housekeeping::RetentionRun>, StoreError> {
+        housekeeping::retention_runs(&self.pool, limit).await
+    }
+
+    async fn sync_rounds(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::housekeeping::SyncRoundRecord>, StoreError> {
+        housekeeping::sync_rounds(&self.pool, limit).await
     }
 }
 

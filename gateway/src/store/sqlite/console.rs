@@ -1,15 +1,16 @@
-//! The console's reads and the retention purge on SQLite. Search words of
+//! The console's reads on SQLite. Search words of
 //! three characters or more are answered by the FTS5 trigram index
 //! (`messages_fts`, migration 0011); shorter ones by `LIKE`.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, params_from_iter};
 
 use crate::store::console::usage::{self, DayOf, UsageRow};
 use crate::store::console::{
     Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
     Where, in_listing_order, like_pattern,
 };
+use crate::store::feedback::{FeedbackRecord, rating_from_str};
 use crate::store::{
     MessageRecord, StoreError, from_millis, role_from_str, status_from_str, to_millis,
 };
@@ -57,7 +58,11 @@ fn values(args: Vec<Arg>) -> Vec<Value> {
 
 /// The message columns [`message_from_row`] reads, on the row `m`.
 const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.status, \
-     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens";
+     m.upstream_message_id, m.created_at, m.latency_ms, m.ttft_ms, m.prompt_tokens, m.completion_tokens, \
+     fb.rating, fb.comment, fb.updated_at";
+
+/// The rows [`MESSAGE_COLUMNS`] come from.
+const MESSAGE_ROWS: &str = "messages m LEFT JOIN message_feedback fb ON fb.message_id = m.id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ConsoleMessage> {
     let role: String = row.get(2)?;
@@ -71,6 +76,15 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ConsoleMessage> {
         Ok(row
             .get::<_, Option<i64>>(i)?
             .and_then(|n| u32::try_from(n).ok()))
+    };
+    let rating: Option<String> = row.get(11)?;
+    let feedback = match rating {
+        Some(rating) => Some(FeedbackRecord {
+            rating: rating_from_str(&rating),
+            comment: row.get(12)?,
+            updated_at: from_millis(row.get(13)?),
+        }),
+        None => None,
     };
     Ok(ConsoleMessage {
         record: MessageRecord {
@@ -88,6 +102,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<ConsoleMessage> {
             prompt_tokens: tokens(9)?,
             completion_tokens: tokens(10)?,
         },
+        feedback,
     })
 }
 
@@ -139,7 +154,7 @@ pub(super) fn conversations(
         .collect();
     w.words::<Lite>("m", &filter.words);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id IN ({}){} ORDER BY m.seq",
         ids.join(", "),
         w.text
@@ -180,7 +195,7 @@ pub(super) fn messages(
         .map(Lite::placeholder)
         .collect();
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id IN ({}) ORDER BY m.conversation_id, m.seq",
         list.join(", ")
     );
@@ -209,12 +224,4 @@ pub(super) fn daily_usage(
             .collect::<Result<Vec<_>, _>>()?;
     }
     Ok(usage::merge(answers))
-}
-
-/// On the writer: SQLite serves one process, so no other purge can run.
-pub(super) fn purge_inactive(conn: &Connection, cutoff: i64) -> Result<u64, StoreError> {
-    let n = conn
-        .prepare_cached("DELETE FROM conversations WHERE updated_at < ?1")?
-        .execute(params![cutoff])?;
-    Ok(n as u64)
 }

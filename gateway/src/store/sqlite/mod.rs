@@ -32,6 +32,7 @@ mod catalog;
 mod checkpoint;
 mod console;
 mod feedback;
+mod housekeeping;
 mod limits;
 mod operators;
 pub(crate) mod probe;
@@ -546,12 +547,54 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
+    async fn purge_inactive(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<Option<super::housekeeping::Purged>, StoreError> {
+        // SQLite serves one process, so no other purge can run.
         let cutoff = to_millis(cutoff);
+        let replica = self.process.clone();
+        let now = to_millis(OffsetDateTime::now_utc());
         self.writer
-            .write(move |conn| console::purge_inactive(conn, cutoff))
+            .write(move |conn| housekeeping::purge_inactive(conn, cutoff, &replica, now))
             .await
             .map(Some)
+    }
+
+    async fn retention_runs(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::housekeeping::RetentionRun>, StoreError> {
+        self.readers
+            .read(move |conn| housekeeping::retention_runs(conn, limit))
+            .await
+    }
+
+    async fn sync_rounds(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<super::housekeeping::SyncRoundRecord>, StoreError> {
+        self.readers
+            .read(move |conn| housekeeping::sync_rounds(conn, limit))
+            .await
+    }
+
+    async fn claim_sync_round(
+        &self,
+        round: i64,
+    ) -> Result<Option<Box<dyn super::SyncLease>>, StoreError> {
+        let replica = self.process.clone();
+        let now = to_millis(OffsetDateTime::now_utc());
+        let claimed = self
+            .writer
+            .write(move |conn| housekeeping::claim(conn, round, &replica, now))
+            .await?;
+        Ok(claimed.then(|| {
+            Box::new(housekeeping::LiteLease {
+                writer: self.writer.clone(),
+                round,
+            }) as Box<dyn super::SyncLease>
+        }))
     }
 }
 

@@ -1,0 +1,53 @@
+//! The record of background housekeeping, for the console's status page:
+//! each retention purge (written by
+//! [`Store::purge_inactive`](super::Store::purge_inactive) in the purge's own
+//! transaction) and each scheduled sync round (the `sync_rounds` row its
+//! lease writes).
+//!
+//! Only the latest [`KEEP`] purges are kept.
+
+use time::OffsetDateTime;
+
+/// How many purge runs a store keeps.
+pub const KEEP: i64 = 1000;
+
+/// What one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub conversations: u64,
+    /// Their messages (deleted with them).
+    pub messages: u64,
+}
+
+/// One recorded purge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRun {
+    /// The process (replica) that ran it.
+    pub replica: String,
+    pub ran_at: OffsetDateTime,
+    /// Conversations inactive since before this were deleted.
+    pub cutoff: OffsetDateTime,
+    pub purged: Purged,
+}
+
+/// One scheduled sync round as recorded by the replica that ran it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRoundRecord {
+    /// The round's slot number since the Unix epoch (see `crate::sync`).
+    pub round: i64,
+    pub replica: String,
+    pub started_at: OffsetDateTime,
+    /// `None` while it runs, or when it stopped without finishing.
+    pub finished_at: Option<OffsetDateTime>,
+    /// Conversations created or renamed (with `finished_at`).
+    pub conversations: Option<u64>,
+    /// Messages imported (with `finished_at`).
+    pub messages: Option<u64>,
+    /// Users whose upstream failed (with `finished_at`).
+    pub errors: Option<u64>,
+}
+
+/// A stored count as a count (never negative in the tables).
+pub(crate) fn count(n: Option<i64>) -> Option<u64> {
+    n.and_then(|n| u64::try_from(n).ok())
+}
