@@ -36,6 +36,7 @@ mod catalog;
 mod console;
 mod feedback;
 mod limits;
+mod live;
 mod operators;
 pub(crate) mod probe;
 mod replicas;
@@ -549,6 +550,26 @@ impl Store for PgStore {
 
     async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
         console::purge_inactive(&self.pool, cutoff).await
+    }
+
+    async fn save_partial(
+        &self,
+        partial: &super::live::PartialAnswer<'_>,
+    ) -> Result<(), StoreError> {
+        live::save(&self.pool, partial).await
+    }
+
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError> {
+        live::drop_partial(&self.pool, message_id).await
+    }
+
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<super::live::AnswerProgress>, StoreError> {
+        live::progress(&self.pool, scope, conversation_id, message_id).await
     }
 }
 
