@@ -340,11 +340,7 @@ pub async fn stream_resumable(state: &AppState, turn: Turn) -> ApiResult<TurnEve
     stream_with_grace(state, turn, state.config.resume_grace).await
 }
 
-async fn stream_with_grace(
-    state: &AppState,
-    turn: Turn,
-    grace: Duration,
-) -> ApiResult<TurnEvents> {
+async fn stream_with_grace(state: &AppState, turn: Turn, grace: Duration) -> ApiResult<TurnEvents> {
     let asked = Instant::now();
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,

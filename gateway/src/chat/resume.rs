@@ -203,11 +203,23 @@ impl Have {
         if let Some(rest) = now.strip_prefix(self.text.as_str()) {
             if !rest.is_empty() {
                 self.text.push_str(rest);
-                Self::send(tx, StreamEvent::Delta { text: rest.to_owned() }).await?;
+                Self::send(
+                    tx,
+                    StreamEvent::Delta {
+                        text: rest.to_owned(),
+                    },
+                )
+                .await?;
             }
         } else {
             now.clone_into(&mut self.text);
-            Self::send(tx, StreamEvent::Replace { text: now.to_owned() }).await?;
+            Self::send(
+                tx,
+                StreamEvent::Replace {
+                    text: now.to_owned(),
+                },
+            )
+            .await?;
         }
         Ok(())
     }

@@ -394,9 +394,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
-            resume_grace: Duration::from_secs(
-                vars.number("CHAT_GATEWAY_RESUME_GRACE_SECS", 10)?,
-            ),
+            resume_grace: Duration::from_secs(vars.number("CHAT_GATEWAY_RESUME_GRACE_SECS", 10)?),
             sync_every: background::sync_every(vars)?,
             archive: background::archive(vars)?,
             retention: match vars.number::<u32>("CHAT_GATEWAY_RETENTION_DAYS", 0)? {

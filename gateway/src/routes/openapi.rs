@@ -40,6 +40,7 @@ use crate::state::AppState;
         super::conversations::messages,
         super::conversations::rename,
         super::conversations::delete,
+        super::resume::reattach,
         super::cache::conversations,
         super::cache::messages,
         super::sync::sync_all,

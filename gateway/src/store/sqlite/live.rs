@@ -69,26 +69,23 @@ pub(super) fn progress(
                AND (?3 IS NULL OR (c.system_id = ?3 AND c.user_id = ?4))
              ORDER BY 4 LIMIT 1",
         )?
-        .query_row(
-            params![message_id, conversation_id, system, user],
-            |row| {
-                let role: String = row.get(0)?;
-                let live: i64 = row.get(3)?;
-                let state = if live == 1 {
-                    AnswerState::Streaming {
-                        updated_at: from_millis(row.get(1)?),
-                    }
-                } else {
-                    AnswerState::Finished(status_from_str(&row.get::<_, String>(1)?))
-                };
-                Ok(AnswerProgress {
-                    role: role_from_str(&role),
-                    user_message_id: row.get(4)?,
-                    content: row.get(2)?,
-                    state,
-                })
-            },
-        )
+        .query_row(params![message_id, conversation_id, system, user], |row| {
+            let role: String = row.get(0)?;
+            let live: i64 = row.get(3)?;
+            let state = if live == 1 {
+                AnswerState::Streaming {
+                    updated_at: from_millis(row.get(1)?),
+                }
+            } else {
+                AnswerState::Finished(status_from_str(&row.get::<_, String>(1)?))
+            };
+            Ok(AnswerProgress {
+                role: role_from_str(&role),
+                user_message_id: row.get(4)?,
+                content: row.get(2)?,
+                state,
+            })
+        })
         .optional()?;
     Ok(found)
 }
