@@ -97,14 +97,13 @@ pub async fn resume(
             "the message is a question, not an answer: only answers can be followed".into(),
         ));
     }
-    check_offset(&progress.content, from.offset)?;
+    // A partial may lag behind what the client got from the replica
+    // writing it: only a finished answer's text bounds the offset.
+    if matches!(progress.state, AnswerState::Finished(_)) {
+        check_offset(&progress.content, from.offset)?;
+    }
     let place = Place::new(state, from, progress.user_message_id.clone());
-    tokio::spawn(async move {
-        let mut have = Have::new(from_offset(&progress.content, from.offset));
-        if have.catch_up(&progress.content, &tx).await.is_ok() {
-            follow_stored(place, have, Some(progress), tx).await;
-        }
-    });
+    tokio::spawn(follow_stored(place, from.offset, Some(progress), tx));
     Ok(ResumedEvents { rx })
 }
 
@@ -270,11 +269,11 @@ async fn follow_here(
                     }
                     Ok(())
                 }
-                None => return follow_stored(place, have, None, tx).await,
+                None => return follow_stored(place, have.text.len(), None, tx).await,
             },
             // The pump ended without a last event for followers: the store
             // has the outcome.
-            Followed::Gone => return follow_stored(place, have, None, tx).await,
+            Followed::Gone => return follow_stored(place, have.text.len(), None, tx).await,
         };
         if sent.is_err() {
             return;
@@ -282,10 +281,11 @@ async fn follow_here(
     }
 }
 
-/// Follow an answer through the store until it is final, or silent too long.
+/// Follow an answer through the store until it is final, or silent too long;
+/// the client has `sent` bytes of it.
 async fn follow_stored(
     place: Place,
-    mut have: Have,
+    mut sent: usize,
     mut progress: Option<AnswerProgress>,
     tx: mpsc::Sender<StreamEvent>,
 ) {
@@ -314,12 +314,15 @@ async fn follow_stored(
                 return;
             }
         };
-        if have.catch_up(&current.content, &tx).await.is_err() {
+        let finished = matches!(current.state, AnswerState::Finished(_));
+        if let Some(event) = rest_after(&current.content, &mut sent, finished)
+            && tx.send(event).await.is_err()
+        {
             return;
         }
         match current.state {
             AnswerState::Finished(status) => {
-                let _ = tx.send(place.stored_end(status, &have.text)).await;
+                let _ = tx.send(place.stored_end(status, &current.content)).await;
                 return;
             }
             AnswerState::Streaming { updated_at } => {
@@ -336,5 +339,50 @@ async fn follow_stored(
             () = tx.closed() => return,
             () = tokio::time::sleep(POLL) => {}
         }
+    }
+}
+
+/// What a client with `sent` bytes of an answer lacks of `now`: a `delta`
+/// of the bytes after them; or, for a `finished` answer that does not reach
+/// that far (replaced meanwhile), the whole text as a `replace`. A partial
+/// that does not reach that far yet lags behind the client: nothing yet.
+fn rest_after(now: &str, sent: &mut usize, finished: bool) -> Option<StreamEvent> {
+    if let Some(rest) = now.get(*sent..) {
+        *sent = now.len();
+        return (!rest.is_empty()).then(|| StreamEvent::Delta {
+            text: rest.to_owned(),
+        });
+    }
+    finished.then(|| {
+        *sent = now.len();
+        StreamEvent::Replace {
+            text: now.to_owned(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_of_an_answer_starts_after_the_bytes_the_client_has() {
+        let mut sent = 3;
+        assert_eq!(
+            rest_after("abcdef", &mut sent, false),
+            Some(StreamEvent::Delta { text: "def".into() })
+        );
+        assert_eq!(sent, 6);
+        assert_eq!(rest_after("abcdef", &mut sent, false), None);
+        // A partial behind the client: wait for it.
+        let mut ahead = 10;
+        assert_eq!(rest_after("abcdef", &mut ahead, false), None);
+        assert_eq!(ahead, 10);
+        // A finished answer shorter than what the client has was replaced.
+        assert_eq!(
+            rest_after("abc", &mut ahead, true),
+            Some(StreamEvent::Replace { text: "abc".into() })
+        );
+        assert_eq!(ahead, 3);
     }
 }

@@ -15,6 +15,7 @@ mod history;
 mod limits;
 mod openai;
 mod openapi;
+mod resume;
 mod scheduled_sync;
 mod shared_upstream;
 mod stored_text;
