@@ -48,6 +48,7 @@ pub struct ChatStream {
     decoder: SseDecoder,
     body_done: bool,
     finished: bool,
+    last_event_id: Option<String>,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -66,7 +67,23 @@ impl ChatStream {
             decoder: SseDecoder::new(),
             body_done: false,
             finished: false,
+            last_event_id: None,
         }
+    }
+
+    /// The `id` of the last event read: after a lost connection, pass it to
+    /// [`UserClient::resume_stream`](crate::UserClient::resume_stream) to
+    /// get exactly the rest of the answer. `None` before the first event (or
+    /// from a gateway that does not number its events).
+    ///
+    /// ```no_run
+    /// # async fn run(mut stream: tz_chat_sdk::ChatStream) {
+    /// while let Some(Ok(_)) = stream.next_event().await {}
+    /// println!("resume from {:?}", stream.last_event_id());
+    /// # }
+    /// ```
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_event_id.as_deref()
     }
 
     /// The next event; `None` after the terminal event (or after an error).
@@ -201,7 +218,14 @@ impl Stream for ChatStream {
             };
             match decoded {
                 Err(e) => return this.finish_with(Err(StreamError::Sse(e).into())),
-                Ok(Some(record)) => match this.event_of(record) {
+                Ok(Some(mut record)) => match {
+                    // As a browser's EventSource: an event without an id
+                    // keeps the last one.
+                    if let Some(id) = record.id.take() {
+                        this.last_event_id = Some(id);
+                    }
+                    this.event_of(record)
+                } {
                     None => continue,
                     Some(Ok(event)) => {
                         if event.is_terminal() {
