@@ -161,7 +161,11 @@ impl ChatStream {
     }
 
     /// Turn one decoded SSE record into an event; `None` to skip it.
-    fn event_of(&self, record: SseEvent) -> Option<Result<StreamEvent, Error>> {
+    fn event_of(&mut self, mut record: SseEvent) -> Option<Result<StreamEvent, Error>> {
+        // As a browser's EventSource: an event without an id keeps the last.
+        if let Some(id) = record.id.take() {
+            self.last_event_id = Some(id);
+        }
         if record.data.is_empty() {
             return None;
         }
@@ -218,14 +222,7 @@ impl Stream for ChatStream {
             };
             match decoded {
                 Err(e) => return this.finish_with(Err(StreamError::Sse(e).into())),
-                Ok(Some(mut record)) => match {
-                    // As a browser's EventSource: an event without an id
-                    // keeps the last one.
-                    if let Some(id) = record.id.take() {
-                        this.last_event_id = Some(id);
-                    }
-                    this.event_of(record)
-                } {
+                Ok(Some(record)) => match this.event_of(record) {
                     None => continue,
                     Some(Ok(event)) => {
                         if event.is_terminal() {
