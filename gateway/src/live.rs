@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sdk::StreamEvent;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::identity::Identity;
 
@@ -37,6 +38,8 @@ pub struct LiveTurn {
     pub conversation_id: String,
     pub user_message_id: String,
     state: Mutex<Progress>,
+    /// Cancelled when the owner asks the answer to stop.
+    stop: CancellationToken,
 }
 
 #[derive(Debug)]
@@ -120,6 +123,7 @@ impl LiveTurns {
                 end: None,
                 events: Some(events),
             }),
+            stop: CancellationToken::new(),
         });
         lock(&self.turns).insert(message_id.to_owned(), turn.clone());
         Publisher {
@@ -135,6 +139,19 @@ impl LiveTurns {
         let turn = lock(&self.turns).get(message_id).cloned()?;
         let (snapshot, events) = turn.subscribe()?;
         Some((snapshot, Follower { turn, events }))
+    }
+
+    /// Ask the answer `message_id` of `owner` in `conversation_id` to stop;
+    /// `false` when this process is not streaming such an answer.
+    pub fn stop(&self, message_id: &str, owner: &Identity, conversation_id: &str) -> bool {
+        let turns = lock(&self.turns);
+        match turns.get(message_id) {
+            Some(turn) if turn.owner == *owner && turn.conversation_id == conversation_id => {
+                turn.stop.cancel();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// How many answers are being streamed.
@@ -229,6 +246,11 @@ impl Publisher {
             .events
             .as_ref()
             .map_or(0, broadcast::Sender::receiver_count)
+    }
+
+    /// Completes when the owner asked the answer to stop.
+    pub async fn stopped(&self) {
+        self.turn.stop.cancelled().await;
     }
 
     /// The answer, for the writer of partials.

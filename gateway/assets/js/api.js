@@ -139,6 +139,14 @@ export class Api {
     return readEvents(res, onEvent);
   }
 
+  /** Stop an answer at once (leaving its stream alone lets it go on a while). */
+  stopAnswer(conversationId, messageId) {
+    return this.request(
+      "DELETE",
+      "/v1/conversations/" + encodeURIComponent(conversationId) + "/messages/" + encodeURIComponent(messageId) + "/stream"
+    );
+  }
+
   /**
    * Reattach to the answer `messageId` of `conversationId` (after a reload):
    * from `lastEventId`, or from its start without one. Events and outcomes

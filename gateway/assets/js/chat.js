@@ -36,6 +36,8 @@ function start(boot) {
     currentId: null,
     busy: false,
     controller: null,
+    // The answer in flight ({conversation_id, message_id}), once started.
+    streaming: null,
     composing: false,
     expired: false,
     pending: [],
@@ -219,6 +221,14 @@ function start(boot) {
     tabStore.set(streamingKey, null);
   }
 
+  /** Stop the answer in flight on the server too, not only its stream here. */
+  function stopAnswer() {
+    const answer = state.streaming;
+    state.streaming = null;
+    forgetStreaming();
+    if (answer) api.stopAnswer(answer.conversation_id, answer.message_id).catch(() => {});
+  }
+
   function streamingAnswer() {
     try {
       const saved = JSON.parse(tabStore.get(streamingKey) || "null");
@@ -231,7 +241,7 @@ function start(boot) {
   /** Stop the reply in flight because the user moved on (not a reload). */
   function abandonReply() {
     if (state.busy && state.controller) {
-      forgetStreaming();
+      stopAnswer();
       state.controller.abort();
     }
   }
@@ -357,6 +367,7 @@ function start(boot) {
         thread.mark();
         if (name === "start") {
           rememberStreaming(data.conversation_id, data.message_id);
+          state.streaming = { conversation_id: data.conversation_id, message_id: data.message_id };
           storedIds.set(userMessage, data.user_message_id);
           if (!conversationId) agents.started(data.conversation_id, agent);
           if (data.conversation_id !== state.currentId) setCurrent(data.conversation_id);
@@ -407,6 +418,7 @@ function start(boot) {
     } finally {
       if (state.controller === controller) {
         state.controller = null;
+        state.streaming = null;
         setBusy(false);
       }
     }
@@ -425,6 +437,7 @@ function start(boot) {
     setBusy(true);
     const controller = new AbortController();
     state.controller = controller;
+    state.streaming = pending;
     const reply = thread.addAssistant();
     reply.typing(true);
     let streamError = null;
@@ -461,6 +474,7 @@ function start(boot) {
     } finally {
       if (state.controller === controller) {
         state.controller = null;
+        state.streaming = null;
         setBusy(false);
       }
     }
@@ -484,7 +498,7 @@ function start(boot) {
   });
   el.input.addEventListener("input", autosize);
   el.stop.addEventListener("click", () => {
-    forgetStreaming();
+    stopAnswer();
     if (state.controller) state.controller.abort();
   });
   el.newBtn.addEventListener("click", newConversation);

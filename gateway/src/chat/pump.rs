@@ -118,6 +118,7 @@ pub(super) async fn pump(
             biased;
             () = state.shutdown.cancelled() => { cut = Some(CutBy::Shutdown); continue; }
             () = tx.closed(), if !client_gone => { client_gone = true; continue; }
+            () = live.stopped() => { cut = Some(CutBy::Client); continue; }
             () = sleep_until(give_up), if give_up.is_some() => {
                 if live.followers() == 0 {
                     cut = Some(CutBy::Client);
@@ -200,7 +201,6 @@ pub(super) async fn pump(
         (None, None) => Outcome::Complete,
     };
     if cut == Some(CutBy::Client) {
-        client_gone = true;
         if let Some(task) = ids.task_id.clone() {
             let upstream = turn.upstream.clone();
             let user = turn.upstream_user.clone();

@@ -107,6 +107,45 @@ pub async fn resume(
     Ok(ResumedEvents { rx })
 }
 
+/// What [`stop`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The answer was running here: it is cut now (stored `incomplete`).
+    Now,
+    /// The answer is already stored.
+    AlreadyFinished,
+    /// Another replica streams it: it is cut there once no one has read
+    /// it for `CHAT_GATEWAY_RESUME_GRACE_SECS`.
+    Elsewhere,
+}
+
+/// Stop `who`'s answer `message_id` of `conversation_id` (the page's Stop:
+/// leaving the stream alone would keep it going for the grace period).
+pub async fn stop(
+    state: &AppState,
+    who: &Identity,
+    conversation_id: &str,
+    message_id: &str,
+) -> ApiResult<Stopped> {
+    if state.live.stop(message_id, who, conversation_id) {
+        return Ok(Stopped::Now);
+    }
+    let progress = state
+        .store
+        .answer_progress(Scope::Owner(who), conversation_id, message_id)
+        .await?
+        .ok_or(ApiError::MessageNotFound)?;
+    if progress.role == Role::User {
+        return Err(ApiError::Validation(
+            "the message is a question, not an answer: only answers can be stopped".into(),
+        ));
+    }
+    Ok(match progress.state {
+        AnswerState::Finished(_) => Stopped::AlreadyFinished,
+        AnswerState::Streaming { .. } => Stopped::Elsewhere,
+    })
+}
+
 fn check_offset(text: &str, offset: usize) -> ApiResult<()> {
     if offset <= text.len() && text.is_char_boundary(offset) {
         Ok(())

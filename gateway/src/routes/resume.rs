@@ -11,6 +11,8 @@
 //! `last_event_id` query parameter; without either it starts at the
 //! beginning. It answers the rest of the text as one `delta`, then the live
 //! events, then the turn's `end` or `error` (see [`crate::chat::resume`]).
+//! `DELETE` on the same path stops the answer (Stop: a stream whose client
+//! left goes on for the resume grace otherwise).
 
 use std::convert::Infallible;
 
@@ -25,7 +27,7 @@ use sdk::StreamEvent;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::chat::resume::{self, ResumeFrom};
+use crate::chat::resume::{self, ResumeFrom, Stopped};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::scope::Permission;
@@ -38,7 +40,7 @@ const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 pub(super) fn router() -> Router<AppState> {
     Router::new().route(
         "/v1/conversations/{conversation_id}/messages/{message_id}/stream",
-        get(reattach),
+        get(reattach).delete(stop),
     )
 }
 
@@ -196,6 +198,48 @@ pub(super) async fn reattach(
     )
     .await?;
     Ok(sse(events, EventIds::after(&from)))
+}
+
+/// Owner in the query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OwnerQuery {
+    system_id: Option<String>,
+    user_id: Option<String>,
+}
+
+#[utoipa::path(delete, path = "/v1/conversations/{conversation_id}/messages/{message_id}/stream", tag = "chat",
+    summary = "Stop a streamed answer",
+    description = "What Stop means now that a stream whose client left goes on for a while (so it can be resumed): the answer is cut at once and what arrived is stored as `incomplete` (204). 204 too for an answer already stored. 202 when another replica streams it: that one cuts it once no one has followed it for `CHAT_GATEWAY_RESUME_GRACE_SECS`.",
+    params(
+        ("conversation_id" = String, Path, description = "The gateway's conversation id"),
+        ("message_id" = String, Path, description = "The assistant message (the `message_id` of `start`)"),
+        OwnerQuery),
+    responses(
+        (status = 202, description = "Streamed by another replica; cut there after the grace period"),
+        (status = 204, description = "Stopped, or already finished"),
+        (status = 400, description = "Malformed request", body = sdk::ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
+        (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
+        (status = 404, description = "No such answer for this user", body = sdk::ErrorBody),
+        (status = 422, description = "Not an answer", body = sdk::ErrorBody)),
+    security(("chat_token" = []), ("api_key" = [])))]
+pub(super) async fn stop(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((conversation_id, message_id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<OwnerQuery>,
+) -> ApiResult<Response> {
+    caller.require(Permission::Chat)?;
+    let who = caller.identity(&state.auth, q.system_id.as_deref(), q.user_id.as_deref())?;
+    check_id("conversation id", &conversation_id)?;
+    check_id("message id", &message_id)?;
+    Ok(
+        match resume::stop(&state, &who, &conversation_id, &message_id).await? {
+            Stopped::Now | Stopped::AlreadyFinished => super::no_content(),
+            Stopped::Elsewhere => axum::http::StatusCode::ACCEPTED.into_response(),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -390,3 +390,61 @@ async fn a_client_reattaches_on_another_replica() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn stop_cuts_an_answer_at_once_even_with_a_grace() {
+    let (options, gate) = held();
+    let gw = Gateway::with(
+        Upstream::Dify(options),
+        &[("CHAT_GATEWAY_RESUME_GRACE_SECS", "60")],
+    )
+    .await;
+    let mut first = open(&gw.url, "tell me a story").await;
+    let (conversation, message, _) = first_words(&mut first).await;
+    let path = format!("/v1/conversations/{conversation}/messages/{message}/stream");
+
+    // Someone else cannot stop it.
+    let resp = gw
+        .http
+        .delete(format!("{}{path}", gw.url))
+        .bearer_auth(gw.token("drillquiz", "u2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    let stop = || {
+        gw.http
+            .delete(format!("{}{path}?{OWNER}", gw.url))
+            .header("X-API-Key", API_KEY)
+            .send()
+    };
+    assert_eq!(stop().await.unwrap().status(), StatusCode::NO_CONTENT);
+    // The client still reading is told, and what arrived is stored.
+    let rest = first.rest().await;
+    assert!(
+        matches!(
+            rest.last(),
+            Some((
+                _,
+                StreamEvent::Error {
+                    code: sdk::ErrorCode::Stopped,
+                    ..
+                }
+            ))
+        ),
+        "{rest:?}"
+    );
+    let stored = gw.messages("drillquiz", "u1", &conversation).await;
+    assert_eq!(
+        (stored[1].status, stored[1].content.as_str()),
+        (MessageStatus::Incomplete, words(4).as_str())
+    );
+    assert!(
+        !gw.fake.stopped_tasks().is_empty(),
+        "the upstream was asked to stop"
+    );
+    gate.open();
+    // A stored answer has nothing left to stop.
+    assert_eq!(stop().await.unwrap().status(), StatusCode::NO_CONTENT);
+}
