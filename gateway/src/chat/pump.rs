@@ -200,16 +200,16 @@ pub(super) async fn pump(
         (None, Some(_)) => Outcome::Cut,
         (None, None) => Outcome::Complete,
     };
-    if cut == Some(CutBy::Client) {
-        if let Some(task) = ids.task_id.clone() {
-            let upstream = turn.upstream.clone();
-            let user = turn.upstream_user.clone();
-            state.tasks.spawn(async move {
-                if let Err(e) = upstream.stop(&user, &task).await {
-                    tracing::debug!(error = %e, "asking the upstream to stop failed");
-                }
-            });
-        }
+    if cut == Some(CutBy::Client)
+        && let Some(task) = ids.task_id.clone()
+    {
+        let upstream = turn.upstream.clone();
+        let user = turn.upstream_user.clone();
+        state.tasks.spawn(async move {
+            if let Err(e) = upstream.stop(&user, &task).await {
+                tracing::debug!(error = %e, "asking the upstream to stop failed");
+            }
+        });
     }
     let stored = finish(
         &state,

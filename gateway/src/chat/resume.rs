@@ -192,7 +192,15 @@ impl Place {
                 html: self.html.then(|| markdown::render(text)),
             },
             MessageStatus::Incomplete => error_event(&ApiError::AnswerInterrupted),
-            MessageStatus::Failed => error_event(&ApiError::Upstream(UpstreamError::StreamCut)),
+            // Logged by the replica that saw the upstream fail, not again here.
+            MessageStatus::Failed => {
+                let e = ApiError::Upstream(UpstreamError::StreamCut);
+                StreamEvent::Error {
+                    code: e.code(),
+                    message: e.public_message().into_owned(),
+                    status: e.status().as_u16(),
+                }
+            }
         }
     }
 
