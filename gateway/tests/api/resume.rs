@@ -446,3 +446,66 @@ async fn stop_cuts_an_answer_at_once_even_with_a_grace() {
     // A stored answer has nothing left to stop.
     assert_eq!(stop().await.unwrap().status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_that_stops_moving_ends_as_interrupted() {
+    use gateway::store::Store;
+    use gateway::store::live::PartialAnswer;
+
+    let postgres = ThrowawayPostgres::start().await.unwrap();
+    let gw = TestGateway::builder()
+        .upstream(TestUpstream::Demo)
+        .api_key(API_KEY)
+        .database(Database::Url(postgres.url()))
+        .start()
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/chat", gw.url()))
+        .header("X-API-Key", API_KEY)
+        .json(&json!({"system_id": "drillquiz", "user_id": "u1", "message": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, turn) = json_of(resp).await;
+    assert_eq!(status, StatusCode::OK, "{turn}");
+    let conversation = turn["conversation_id"].as_str().unwrap();
+
+    // What a replica killed mid-answer leaves: a partial nobody writes to.
+    let other = gateway::store::postgres::PgStore::open(&postgres.url())
+        .await
+        .unwrap();
+    let message = uuid::Uuid::now_v7().to_string();
+    other
+        .save_partial(&PartialAnswer {
+            conversation_id: conversation,
+            message_id: &message,
+            user_message_id: turn["user_message_id"].as_str().unwrap(),
+            content: "half an ans",
+            at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+
+    let events = Events::of(reattach(gw.url(), conversation, &message, None).await)
+        .rest()
+        .await;
+    let kinds: Vec<&StreamEvent> = events.iter().map(|(_, e)| e).collect();
+    assert_eq!(
+        kinds[0],
+        &StreamEvent::Delta {
+            text: "half an ans".into()
+        }
+    );
+    assert!(
+        matches!(
+            kinds[1..],
+            [StreamEvent::Error {
+                code: sdk::ErrorCode::ShuttingDown,
+                status: 503,
+                ..
+            }]
+        ),
+        "the follower gives up with an interruption: {kinds:?}"
+    );
+}
