@@ -10,7 +10,12 @@
 //!
 //! A streamed answer is pumped by a task of its own (`pump`), so these rules
 //! hold even when the client disconnects: the pump notices, stores the
-//! partial answer and asks the upstream to stop generating.
+//! partial answer and asks the upstream to stop generating — at once, or,
+//! for a resumable stream ([`stream_resumable`]), once no one has followed
+//! the answer for the resume grace or its owner asked it to stop
+//! ([`resume::stop`]). Meanwhile the answer can be followed from any replica
+//! ([`resume`]; the registry is [`crate::live`], the partials in the store
+//! are written by `partial`).
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
 //! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
