@@ -154,6 +154,10 @@ pub enum ApiError {
     /// The gateway is stopping (503).
     #[error("The chat gateway is restarting. Please try again.")]
     ShuttingDown,
+    /// A reattached stream's answer stopped moving: the process writing it
+    /// went away (503, coded as `shutting_down`: its gateway restarted).
+    #[error("The answer was interrupted; what arrived is kept. Please try again.")]
+    AnswerInterrupted,
     /// A bug (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -215,7 +219,9 @@ impl ApiError {
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             E::Busy | E::AlreadyExists(_) | E::ReadOnly(_) => StatusCode::CONFLICT,
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
-            E::NotConfigured | E::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            E::NotConfigured | E::ShuttingDown | E::AnswerInterrupted => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             E::Upstream(UpstreamError::ConversationGone) => StatusCode::NOT_FOUND,
             E::Upstream(UpstreamError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
             E::Upstream(UpstreamError::ContextTooLong(_)) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -273,7 +279,7 @@ impl ApiError {
             E::Upstream(UpstreamError::Timeout(_)) => ErrorCode::UpstreamTimeout,
             E::Upstream(_) => ErrorCode::UpstreamError,
             E::Store(StoreError::Unavailable(_)) => ErrorCode::DatabaseUnavailable,
-            E::ShuttingDown => ErrorCode::ShuttingDown,
+            E::ShuttingDown | E::AnswerInterrupted => ErrorCode::ShuttingDown,
             E::Store(StoreError::Query(_)) | E::Internal(_) => ErrorCode::Internal,
         }
     }

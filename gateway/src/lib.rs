@@ -55,7 +55,8 @@
 //! upstreams', sync's and the catalog's errors to HTTP; `store` and
 //! `upstream` import neither `error` nor each other. The console:
 //! `routes`, `pages` → `console` → `store`. `metrics`, `request_id` and
-//! `trace_context` are leaves anyone may import.
+//! `trace_context` are leaves anyone may import, and so is [`live`] (the
+//! answers this process is streaming, for reattaching clients).
 
 pub mod archive;
 pub mod auth;
@@ -70,6 +71,7 @@ pub mod extract;
 pub mod feedback;
 pub mod identity;
 pub mod limits;
+pub mod live;
 pub mod logs;
 pub mod markdown;
 pub mod metrics;
@@ -173,6 +175,7 @@ impl App {
                 sockets: TaskTracker::new(),
                 sync: crate::sync::SyncStatus::default(),
                 archive,
+                live: Arc::default(),
             }),
         })
     }

@@ -49,6 +49,8 @@ pub struct Shared {
     pub sync: crate::sync::SyncStatus,
     /// Where finished turns are copied (`CHAT_GATEWAY_ARCHIVE_URL`).
     pub archive: Option<crate::archive::Archive>,
+    /// The answers this process is streaming, for clients that reattach.
+    pub live: Arc<crate::live::LiveTurns>,
 }
 
 impl AppState {

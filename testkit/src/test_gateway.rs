@@ -242,6 +242,9 @@ impl TestGatewayBuilder {
             ("CHAT_GATEWAY_RATE_USER", "off"),
             ("CHAT_GATEWAY_RATE_API_KEY", "off"),
             ("CHAT_GATEWAY_RATE_TOKEN_MINT", "off"),
+            // A client that leaves stops its answer at once, as the tests
+            // of Stop expect, unless a test of resuming sets a grace.
+            ("CHAT_GATEWAY_RESUME_GRACE_SECS", "0"),
         ]);
         let mut stateless = StatelessFakes::default();
         let (fake, fake_url) = match &self.upstream {

@@ -136,34 +136,69 @@ export class Api {
       throw new ApiError("network", String(e && e.message), 0);
     }
     if (!res.ok) throw await errorFrom(res);
-    const reader = res.body.getReader();
-    const text = new TextDecoder();
-    const sse = new SseDecoder();
-    let ended = false;
-    const deliver = (events) => {
-      for (const ev of events) {
-        let data;
-        try {
-          data = JSON.parse(ev.data);
-        } catch (_) {
-          continue;
-        }
-        if (ev.event === "end" || ev.event === "error") ended = true;
-        onEvent(ev.event, data);
-      }
-    };
+    return readEvents(res, onEvent);
+  }
+
+  /** Stop an answer at once (leaving its stream alone lets it go on a while). */
+  stopAnswer(conversationId, messageId) {
+    return this.request(
+      "DELETE",
+      "/v1/conversations/" + encodeURIComponent(conversationId) + "/messages/" + encodeURIComponent(messageId) + "/stream"
+    );
+  }
+
+  /**
+   * Reattach to the answer `messageId` of `conversationId` (after a reload):
+   * from `lastEventId`, or from its start without one. Events and outcomes
+   * as `chat`: the text not yet seen as one `delta`, then the rest.
+   */
+  async resume(conversationId, messageId, lastEventId, signal, onEvent) {
+    const path =
+      "/v1/conversations/" + encodeURIComponent(conversationId) +
+      "/messages/" + encodeURIComponent(messageId) + "/stream?html=true";
+    const headers = this.headers({ Accept: "text/event-stream" });
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+    let res;
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        deliver(sse.push(text.decode(value, { stream: true })));
-      }
+      res = await fetch(path, { headers, cache: "no-store", signal });
     } catch (e) {
       if (isAbort(e)) throw e;
       throw new ApiError("network", String(e && e.message), 0);
     }
-    deliver(sse.push(text.decode()));
-    deliver(sse.finish());
-    if (!ended) throw new ApiError("stream_cut", "", 0);
+    if (!res.ok) throw await errorFrom(res);
+    return readEvents(res, onEvent);
   }
+}
+
+/** Read an event stream to its end: `onEvent(name, data, id)` for each. */
+async function readEvents(res, onEvent) {
+  const reader = res.body.getReader();
+  const text = new TextDecoder();
+  const sse = new SseDecoder();
+  let ended = false;
+  const deliver = (events) => {
+    for (const ev of events) {
+      let data;
+      try {
+        data = JSON.parse(ev.data);
+      } catch (_) {
+        continue;
+      }
+      if (ev.event === "end" || ev.event === "error") ended = true;
+      onEvent(ev.event, data, ev.id);
+    }
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      deliver(sse.push(text.decode(value, { stream: true })));
+    }
+  } catch (e) {
+    if (isAbort(e)) throw e;
+    throw new ApiError("network", String(e && e.message), 0);
+  }
+  deliver(sse.push(text.decode()));
+  deliver(sse.finish());
+  if (!ended) throw new ApiError("stream_cut", "", 0);
 }

@@ -36,6 +36,8 @@ function start(boot) {
     currentId: null,
     busy: false,
     controller: null,
+    // The answer in flight ({conversation_id, message_id}), once started.
+    streaming: null,
     composing: false,
     expired: false,
     pending: [],
@@ -47,6 +49,8 @@ function start(boot) {
   const bridge = new Bridge(boot.parentOrigin);
   const thread = new Thread(texts, (id, rating) => api.feedback(id, rating));
   const conversationKey = "conversation." + boot.systemId + "/" + boot.userId;
+  // The answer being streamed, so a reload follows it instead of showing half.
+  const streamingKey = "streaming." + boot.systemId + "/" + boot.userId;
   const dialogs = new ConversationDialogs(texts, { rename, remove }, () => el.input.focus());
   const panels = new Panels(() => loadConversations());
   const agents = new AgentPicker(el.composer, () => newConversation(), () => texts().agent);
@@ -209,9 +213,42 @@ function start(boot) {
     else renderList();
   }
 
+  function rememberStreaming(conversationId, messageId) {
+    tabStore.set(streamingKey, JSON.stringify({ conversation_id: conversationId, message_id: messageId }));
+  }
+
+  function forgetStreaming() {
+    tabStore.set(streamingKey, null);
+  }
+
+  /** Stop the answer in flight on the server too, not only its stream here. */
+  function stopAnswer() {
+    const answer = state.streaming;
+    state.streaming = null;
+    forgetStreaming();
+    if (answer) api.stopAnswer(answer.conversation_id, answer.message_id).catch(() => {});
+  }
+
+  function streamingAnswer() {
+    try {
+      const saved = JSON.parse(tabStore.get(streamingKey) || "null");
+      return saved && saved.conversation_id && saved.message_id ? saved : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /** Stop the reply in flight because the user moved on (not a reload). */
+  function abandonReply() {
+    if (state.busy && state.controller) {
+      stopAnswer();
+      state.controller.abort();
+    }
+  }
+
   async function openConversation(id, quiet) {
     panels.closeAll();
-    if (state.busy && state.controller) state.controller.abort();
+    abandonReply();
     setCurrent(id);
     thread.clear();
     clearNotice();
@@ -221,6 +258,7 @@ function start(boot) {
       thread.clear();
       for (const m of messages) thread.addStored(m);
       thread.follow(true);
+      return messages;
     } catch (e) {
       if (state.currentId !== id) return;
       if (tokenProblem(e, () => openConversation(id, quiet))) return;
@@ -236,7 +274,7 @@ function start(boot) {
 
   function newConversation() {
     panels.closeAll();
-    if (state.busy && state.controller) state.controller.abort();
+    abandonReply();
     setCurrent(null);
     thread.clear();
     clearNotice();
@@ -328,6 +366,8 @@ function start(boot) {
       await api.chat(body, controller.signal, (name, data) => {
         thread.mark();
         if (name === "start") {
+          rememberStreaming(data.conversation_id, data.message_id);
+          state.streaming = { conversation_id: data.conversation_id, message_id: data.message_id };
           storedIds.set(userMessage, data.user_message_id);
           if (!conversationId) agents.started(data.conversation_id, agent);
           if (data.conversation_id !== state.currentId) setCurrent(data.conversation_id);
@@ -338,10 +378,12 @@ function start(boot) {
         } else if (name === "html") {
           reply.html(String(data.html || ""));
         } else if (name === "end") {
+          forgetStreaming();
           reply.end(data.html, data.message_id);
           announce(reply.plainText());
           bridge.post("reply", { conversation_id: data.conversation_id });
         } else if (name === "error") {
+          forgetStreaming();
           streamError = new ApiError(data.code, data.message, data.status);
         }
         thread.follow();
@@ -376,10 +418,66 @@ function start(boot) {
     } finally {
       if (state.controller === controller) {
         state.controller = null;
+        state.streaming = null;
         setBusy(false);
       }
     }
     if (!state.expired) loadConversations();
+  }
+
+  /**
+   * After a reload: follow the answer that was streaming, shown under the
+   * stored messages of its conversation; nothing when it is stored already.
+   */
+  async function resumeAnswer(pending, messages) {
+    if (messages.some((m) => m.id === pending.message_id)) {
+      forgetStreaming();
+      return;
+    }
+    setBusy(true);
+    const controller = new AbortController();
+    state.controller = controller;
+    state.streaming = pending;
+    const reply = thread.addAssistant();
+    reply.typing(true);
+    let streamError = null;
+    try {
+      await api.resume(pending.conversation_id, pending.message_id, null, controller.signal, (name, data) => {
+        thread.mark();
+        if (name === "delta") {
+          reply.delta(String(data.text || ""));
+        } else if (name === "replace") {
+          reply.replace(String(data.text || ""));
+        } else if (name === "html") {
+          reply.html(String(data.html || ""));
+        } else if (name === "end") {
+          forgetStreaming();
+          reply.end(data.html, data.message_id);
+          announce(reply.plainText());
+        } else if (name === "error") {
+          forgetStreaming();
+          streamError = new ApiError(data.code, data.message, data.status);
+        }
+        thread.follow();
+      });
+      if (streamError) throw streamError;
+    } catch (e) {
+      reply.typing(false);
+      if (isAbort(e)) {
+        reply.note("stopped");
+      } else {
+        forgetStreaming();
+        if (reply.isEmpty) reply.remove();
+        else reply.note("incomplete");
+        tokenProblem(e);
+      }
+    } finally {
+      if (state.controller === controller) {
+        state.controller = null;
+        state.streaming = null;
+        setBusy(false);
+      }
+    }
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -400,6 +498,7 @@ function start(boot) {
   });
   el.input.addEventListener("input", autosize);
   el.stop.addEventListener("click", () => {
+    stopAnswer();
     if (state.controller) state.controller.abort();
   });
   el.newBtn.addEventListener("click", newConversation);
@@ -418,8 +517,13 @@ function start(boot) {
   thread.clear();
   const saved = tabStore.get(conversationKey);
   api.agents().then((list) => agents.show(list && list.agents), () => {});
-  loadConversations().then(() => {
-    if (saved && !state.currentId && !state.expired) openConversation(saved, true);
+  loadConversations().then(async () => {
+    if (!saved || state.currentId || state.expired) return;
+    const messages = await openConversation(saved, true);
+    const pending = streamingAnswer();
+    if (messages && pending && pending.conversation_id === saved && state.currentId === saved) {
+      resumeAnswer(pending, messages);
+    }
   });
   if (!boot.embed) el.input.focus();
 }

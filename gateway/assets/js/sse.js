@@ -1,13 +1,15 @@
 // Incremental text/event-stream decoder, with the same rules as the SDK's
 // `sse` module: `\n`, `\r\n` or `\r` line ends (also split across reads),
 // `data:` with or without the space, comment lines, multi-line data, and an
-// event with a name but no data still counts. Feed it decoded text
+// event with a name but no data still counts. Each event carries the last
+// `id:` seen (`id`, as EventSource's lastEventId). Feed it decoded text
 // (TextDecoder with `stream: true`, so split UTF-8 characters are fine).
 
 export class SseDecoder {
   constructor() {
     this.buf = "";
     this.skipLf = false;
+    this.lastId = "";
     this.reset();
   }
 
@@ -61,7 +63,7 @@ export class SseDecoder {
   line(line) {
     if (line === "") {
       if (!this.hasData && this.event === null) return null;
-      const ev = { event: this.event || "message", data: this.data.join("\n") };
+      const ev = { event: this.event || "message", data: this.data.join("\n"), id: this.lastId };
       this.reset();
       return ev;
     }
@@ -75,6 +77,8 @@ export class SseDecoder {
     } else if (field === "data") {
       this.data.push(value);
       this.hasData = true;
+    } else if (field === "id" && !value.includes("\0")) {
+      this.lastId = value;
     }
     return null;
   }

@@ -10,7 +10,12 @@
 //!
 //! A streamed answer is pumped by a task of its own (`pump`), so these rules
 //! hold even when the client disconnects: the pump notices, stores the
-//! partial answer and asks the upstream to stop generating.
+//! partial answer and asks the upstream to stop generating — at once, or,
+//! for a resumable stream ([`stream_resumable`]), once no one has followed
+//! the answer for the resume grace or its owner asked it to stop
+//! ([`resume::stop`]). Meanwhile the answer can be followed from any replica
+//! ([`resume`]; the registry is [`crate::live`], the partials in the store
+//! are written by `partial`).
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
 //! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
@@ -21,7 +26,9 @@ mod claim;
 mod counted;
 mod history;
 mod input;
+mod partial;
 mod pump;
+pub mod resume;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -328,6 +335,17 @@ pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, Tur
 /// outcome arrives as an event. Dropping the events means the client left:
 /// the partial answer is stored as `incomplete`.
 pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
+    stream_with_grace(state, turn, Duration::ZERO).await
+}
+
+/// [`stream`] for a client that may reattach ([`resume`]): dropping the
+/// events leaves the answer going on for `CHAT_GATEWAY_RESUME_GRACE_SECS`
+/// (and as long as a follower reads it on this process) before it is cut.
+pub async fn stream_resumable(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
+    stream_with_grace(state, turn, state.config.resume_grace).await
+}
+
+async fn stream_with_grace(state: &AppState, turn: Turn, grace: Duration) -> ApiResult<TurnEvents> {
     let asked = Instant::now();
     let upstream = match turn.upstream.stream(&turn.request()).await {
         Ok(s) => s,
@@ -352,6 +370,7 @@ pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
             pump::Upstream {
                 events: upstream,
                 asked,
+                grace,
             },
             tx,
         )));

@@ -9,6 +9,7 @@ use futures::{Stream, StreamExt};
 use sdk::{StreamEvent, Usage};
 use tokio::sync::mpsc;
 
+use super::partial::PartialWriter;
 use super::{Outcome, Turn, finish, millis};
 use crate::error::ApiError;
 use crate::markdown;
@@ -60,6 +61,9 @@ struct UpstreamIds {
 pub(super) struct Upstream {
     pub(super) events: ReplyStream,
     pub(super) asked: Instant,
+    /// How long the answer goes on once no one listens (its client left
+    /// and no follower reattached on this process); zero cuts it at once.
+    pub(super) grace: Duration,
 }
 
 /// Forward the upstream's events to the client and store the outcome.
@@ -73,12 +77,21 @@ pub(super) async fn pump(
     let Upstream {
         events: mut upstream,
         asked,
+        grace,
     } = upstream;
     let mut first_token: Option<Duration> = None;
     let mut text = String::new();
     let mut ids = UpstreamIds::default();
     let mut usage: Option<Usage> = None;
     let mut last_render = Instant::now();
+    // Followers on this process read the registry, others the partials.
+    let live = state.live.publish(
+        &turn.reply_id,
+        turn.identity.clone(),
+        &turn.conversation_id,
+        &turn.user_message_id,
+    );
+    let partials = PartialWriter::start(&state, live.turn(), &turn.reply_id);
     let start = StreamEvent::Start {
         conversation_id: turn.conversation_id.clone(),
         user_message_id: turn.user_message_id.clone(),
@@ -87,16 +100,32 @@ pub(super) async fn pump(
     let mut client_gone = tx.send(Box::new(start)).await.is_err();
 
     let failure: Option<UpstreamError>;
-    let mut cut: Option<CutBy> = client_gone.then_some(CutBy::Client);
+    let mut cut: Option<CutBy> = None;
+    // Since when no one listens: the client left and no follower is here.
+    let mut alone_since: Option<tokio::time::Instant> = None;
     loop {
         if cut.is_some() {
             failure = None;
             break;
         }
+        if !client_gone || live.followers() > 0 {
+            alone_since = None;
+        } else {
+            alone_since.get_or_insert_with(tokio::time::Instant::now);
+        }
+        let give_up = alone_since.map(|since| since + grace);
         let next = tokio::select! {
             biased;
             () = state.shutdown.cancelled() => { cut = Some(CutBy::Shutdown); continue; }
-            () = tx.closed() => { cut = Some(CutBy::Client); continue; }
+            () = tx.closed(), if !client_gone => { client_gone = true; continue; }
+            () = live.stopped() => { cut = Some(CutBy::Client); continue; }
+            () = sleep_until(give_up), if give_up.is_some() => {
+                if live.followers() == 0 {
+                    cut = Some(CutBy::Client);
+                }
+                alone_since = None;
+                continue;
+            }
             next = upstream.next() => next,
         };
         let event = match next {
@@ -116,11 +145,13 @@ pub(super) async fn pump(
             Some(Ok(ReplyEvent::Delta(delta))) => {
                 first_token.get_or_insert_with(|| asked.elapsed());
                 text.push_str(&delta);
+                live.delta(&delta);
                 StreamEvent::Delta { text: delta }
             }
             Some(Ok(ReplyEvent::Replace(all))) => {
                 first_token.get_or_insert_with(|| asked.elapsed());
                 text.clone_from(&all);
+                live.replace(&all);
                 StreamEvent::Replace { text: all }
             }
             Some(Ok(ReplyEvent::End { usage: u })) => {
@@ -137,18 +168,23 @@ pub(super) async fn pump(
                 break;
             }
         };
+        if client_gone {
+            continue;
+        }
         if tx.send(Box::new(event)).await.is_err() {
-            cut = Some(CutBy::Client);
+            client_gone = true;
             continue;
         }
         if turn.html && last_render.elapsed() >= HTML_EVERY {
             last_render = Instant::now();
             let html = markdown::render(&text);
             if tx.send(Box::new(StreamEvent::Html { html })).await.is_err() {
-                cut = Some(CutBy::Client);
+                client_gone = true;
             }
         }
     }
+    // No partial is written after this: the turn's end replaces it.
+    partials.stop().await;
     // Close the upstream connection before the (slower) database write.
     drop(upstream);
     let upstream_took = asked.elapsed();
@@ -164,17 +200,16 @@ pub(super) async fn pump(
         (None, Some(_)) => Outcome::Cut,
         (None, None) => Outcome::Complete,
     };
-    if cut == Some(CutBy::Client) {
-        client_gone = true;
-        if let Some(task) = ids.task_id.clone() {
-            let upstream = turn.upstream.clone();
-            let user = turn.upstream_user.clone();
-            state.tasks.spawn(async move {
-                if let Err(e) = upstream.stop(&user, &task).await {
-                    tracing::debug!(error = %e, "asking the upstream to stop failed");
-                }
-            });
-        }
+    if cut == Some(CutBy::Client)
+        && let Some(task) = ids.task_id.clone()
+    {
+        let upstream = turn.upstream.clone();
+        let user = turn.upstream_user.clone();
+        state.tasks.spawn(async move {
+            if let Err(e) = upstream.stop(&user, &task).await {
+                tracing::debug!(error = %e, "asking the upstream to stop failed");
+            }
+        });
     }
     let stored = finish(
         &state,
@@ -194,13 +229,11 @@ pub(super) async fn pump(
         (Ok(()), None, None) => TurnOutcome::Complete,
     };
     turn.count(counted, upstream_took, first_token);
-    if client_gone {
-        return;
-    }
     let last = match (stored, &failure, cut) {
         (Err(e), _, _) => error_event(&e),
         (Ok(()), Some(e), _) => error_event(&ApiError::Upstream(e.clone())),
-        (Ok(()), None, Some(_)) => error_event(&ApiError::ShuttingDown),
+        (Ok(()), None, Some(CutBy::Client)) => error_event(&ApiError::Stopped),
+        (Ok(()), None, Some(CutBy::Shutdown)) => error_event(&ApiError::ShuttingDown),
         (Ok(()), None, None) => StreamEvent::End {
             conversation_id: turn.conversation_id.clone(),
             message_id: turn.reply_id.clone(),
@@ -209,7 +242,28 @@ pub(super) async fn pump(
             html: turn.html.then(|| markdown::render(&text)),
         },
     };
+    // Followers here get the same last event as the client; the partial
+    // is forgotten once the stored message holds the answer.
+    live.end(last.clone());
+    let (store, reply_id) = (state.store.clone(), turn.reply_id.clone());
+    state.tasks.spawn(async move {
+        if let Err(e) = store.drop_partial(&reply_id).await {
+            tracing::warn!(error = %e, "forgetting a partial answer failed");
+        }
+    });
+    if client_gone {
+        return;
+    }
     let _ = tx.send(Box::new(last)).await;
+}
+
+/// Sleep until `deadline`; forever without one (a disabled `select!` branch
+/// still builds its future).
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Store the upstream ids as soon as they are known, for upstreams that
@@ -236,7 +290,7 @@ async fn record_ids(state: &AppState, turn: &Turn, ids: &UpstreamIds) {
     }
 }
 
-fn error_event(e: &ApiError) -> StreamEvent {
+pub(super) fn error_event(e: &ApiError) -> StreamEvent {
     e.log();
     StreamEvent::Error {
         code: e.code(),

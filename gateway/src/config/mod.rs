@@ -81,6 +81,10 @@ pub struct Config {
     /// After a stop signal: how long open streams may run to their end
     /// before they are cut (their partial answers stored).
     pub shutdown_grace: Duration,
+    /// How long a streamed answer goes on after its client left, for the
+    /// client to reattach (`GET …/messages/{id}/stream`); zero cuts it at
+    /// once.
+    pub resume_grace: Duration,
     /// How often to import upstream history in the background; `None`: never.
     pub sync_every: Option<Duration>,
     /// Where finished turns are archived; `None`: nowhere.
@@ -390,6 +394,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 vars.number("CHAT_GATEWAY_SHUTDOWN_GRACE_SECS", 30)?,
             ),
+            resume_grace: Duration::from_secs(vars.number("CHAT_GATEWAY_RESUME_GRACE_SECS", 10)?),
             sync_every: background::sync_every(vars)?,
             archive: background::archive(vars)?,
             retention: match vars.number::<u32>("CHAT_GATEWAY_RETENTION_DAYS", 0)? {

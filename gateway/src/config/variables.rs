@@ -182,6 +182,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "after SIGTERM, how long open requests and streams may finish, default 30",
     ),
     (
+        "CHAT_GATEWAY_RESUME_GRACE_SECS",
+        "how long a streamed answer goes on after its client left, for it to reattach, default 10 (0: cut at once)",
+    ),
+    (
         "CHAT_GATEWAY_HEADER_READ_TIMEOUT_SECS",
         "longest wait for a request's headers, default 10",
     ),

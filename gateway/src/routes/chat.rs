@@ -5,17 +5,14 @@
 //! The turn itself is [`crate::chat`]'s; this door only authenticates,
 //! checks the request ([`TurnInput::from_request`]) and frames the answer.
 
-use std::convert::Infallible;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use futures::StreamExt;
-use sdk::{ChatRequest, StreamEvent};
+use sdk::ChatRequest;
 
 use crate::auth::{Caller, KeyId};
 use crate::chat::{self, TurnEvents, TurnInput};
@@ -23,9 +20,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::scope::Permission;
 use crate::state::AppState;
-
-/// SSE keep-alive comment interval.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/chat", post(send))
@@ -76,7 +70,7 @@ pub(super) async fn send(
     input.agent = caller.agent(input.agent.take())?;
     let turn = chat::begin(&state, input).await?;
     if wants_stream {
-        Ok(sse(chat::stream(&state, turn).await?))
+        Ok(sse(chat::stream_resumable(&state, turn).await?))
     } else {
         let (reply, timing) = chat::reply(&state, turn).await?;
         let mut resp = Json(reply).into_response();
@@ -87,25 +81,10 @@ pub(super) async fn send(
     }
 }
 
-/// Frame a turn's events as server-sent events, one named event each.
+/// Frame a turn's events as server-sent events, one named event each, with
+/// ids a client can reattach from (see `routes::resume`).
 fn sse(events: TurnEvents) -> Response {
-    let open = crate::metrics::OpenStream::open(crate::metrics::Door::Sse);
-    let events = events.map(move |ev| {
-        let _counted_while_open = &open;
-        Ok::<_, Infallible>(sse_event(&ev))
-    });
-    let mut resp = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
-        .into_response();
-    // Ask reverse proxies (nginx) not to buffer the stream.
-    resp.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
-}
-
-fn sse_event(ev: &StreamEvent) -> Event {
-    let data = serde_json::to_string(ev).unwrap_or_else(|_| "{}".to_owned());
-    Event::default().event(ev.name()).data(data)
+    super::resume::sse(events, super::resume::EventIds::default())
 }
 
 fn accepts_event_stream(headers: &HeaderMap) -> bool {

@@ -20,6 +20,7 @@ mod observe;
 mod openai;
 pub mod openapi;
 mod request_head;
+mod resume;
 mod sync;
 mod tokens;
 mod ws;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(agents::router())
         .merge(conversations::router())
+        .merge(resume::router())
         .merge(feedback::router())
         .merge(chat_token::router())
         .merge(tokens::router())

@@ -40,6 +40,8 @@ use crate::state::AppState;
         super::conversations::messages,
         super::conversations::rename,
         super::conversations::delete,
+        super::resume::reattach,
+        super::resume::stop,
         super::cache::conversations,
         super::cache::messages,
         super::sync::sync_all,

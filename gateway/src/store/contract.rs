@@ -8,6 +8,7 @@ mod feedback;
 mod imports;
 mod limits;
 mod listings;
+mod live;
 mod operators;
 mod races;
 mod search;
@@ -143,6 +144,7 @@ pub(crate) async fn run(store: &dyn Store) {
     turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
     turns::a_sync_completes_turns_a_crash_cut(store).await;
     feedback::feedback_on_answers(store).await;
+    live::partials_until_the_turn_finishes(store).await;
     limits::revocations_are_kept_until_their_time(store).await;
     limits::token_use_adds_up_per_day(store).await;
     systems::systems_and_agents_round_trip(store).await;

@@ -30,6 +30,7 @@ pub mod catalog;
 pub mod console;
 pub mod feedback;
 pub mod housekeeping;
+pub mod live;
 pub mod operators;
 pub mod postgres;
 mod probe;
@@ -546,6 +547,26 @@ pub trait Store: OperatorStore + Send + Sync + 'static {
         &self,
         limit: u32,
     ) -> Result<Vec<housekeeping::SyncRoundRecord>, StoreError>;
+
+    // --- Resumable streams: answers still being written (see `live.rs`) ---
+
+    /// Write the text so far of an answer being streamed (one statement: an
+    /// insert the first time, an update after). Nothing when its
+    /// conversation is gone.
+    async fn save_partial(&self, partial: &live::PartialAnswer<'_>) -> Result<(), StoreError>;
+
+    /// Forget the partial of an answer whose turn is stored as finished.
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError>;
+
+    /// Where the message `message_id` of `conversation_id` stands, if the
+    /// conversation is visible in `scope`: the stored message, else the
+    /// partial of an answer still being written; `None` when neither exists.
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<live::AnswerProgress>, StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

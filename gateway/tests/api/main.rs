@@ -16,6 +16,7 @@ mod history;
 mod limits;
 mod openai;
 mod openapi;
+mod resume;
 mod scheduled_sync;
 mod shared_upstream;
 mod stored_text;

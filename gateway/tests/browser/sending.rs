@@ -66,6 +66,80 @@ async fn a_reply_streams_in_and_the_history_survives_a_reload() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_reply_follows_the_rest_of_it() {
+    use testkit::fake_dify::{FakeAnswer, FakeDify, FakeOptions, Gate};
+    // The upstream holds its 40-word answer after three words: the reload
+    // lands mid-answer however slow the machine is.
+    let gate = Gate::after(3);
+    let fake = FakeDify::new(FakeOptions {
+        answer: FakeAnswer::Words {
+            count: 40,
+            delay: std::time::Duration::ZERO,
+        },
+        gate: Some(gate.clone()),
+        ..Default::default()
+    });
+    let dify = fake.spawn().await.unwrap();
+    let gw = TestGateway::start(&[
+        ("DIFY_BASE_URL", dify.as_str()),
+        ("DIFY_API_KEY", "app-fake"),
+        ("CHAT_GATEWAY_DEMO", "off"),
+        ("CHAT_GATEWAY_RESUME_GRACE_SECS", "60"),
+    ])
+    .await;
+    let token = gw.token("drillquiz", "reloader");
+    let url = gw.chat_url(&token, "lang=en");
+    with_browser(BrowserOptions::default(), move |c| async move {
+        page::open(&c, &url).await;
+        page::send(&c, "Give me a long answer").await;
+        wait_js(
+            &c,
+            "the first words of the reply",
+            "const b = document.querySelector('.msg-assistant .bubble'); \
+             return b && b.innerText.includes('w2');",
+        )
+        .await;
+
+        c.refresh().await.unwrap();
+        // After the reload the page shows what has arrived, still streaming.
+        wait_js(
+            &c,
+            "the part of the reply that arrived, after the reload",
+            "const b = document.querySelector('.msg-assistant .bubble'); \
+             return b && b.innerText.includes('w2') && !document.querySelector('.msg-assistant.done') \
+               && !document.getElementById('stop-btn').hidden;",
+        )
+        .await;
+        gate.open();
+        page::wait_replies(&c, 1).await;
+
+        // One reply, the whole answer, once; the question once.
+        let count = js(&c, "return document.querySelectorAll('.msg-assistant').length;").await;
+        assert_eq!(count.as_u64(), Some(1), "one reply on screen");
+        let shown = page::reply_text(&c, 0).await;
+        let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        // The bubble's text starts with its screen-reader label.
+        let answer: Vec<&str> = shown.split_whitespace().skip_while(|w| !w.starts_with('w')).collect();
+        assert_eq!(answer, words, "{shown}");
+        assert_eq!(page::user_texts(&c).await, ["Give me a long answer"]);
+
+        // The answer was not cut by the reload: it is stored whole.
+        let list = gw.conversations(&token).await;
+        let msgs = gw.messages(&token, list[0]["id"].as_str().unwrap()).await;
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert_eq!(msgs[1]["status"], "complete");
+        assert_eq!(msgs[1]["content"].as_str().unwrap().split_whitespace().count(), 40);
+
+        // A second reload shows the stored reply, and follows nothing.
+        c.refresh().await.unwrap();
+        page::wait_replies(&c, 1).await;
+        let count = js(&c, "return document.querySelectorAll('.msg-assistant').length;").await;
+        assert_eq!(count.as_u64(), Some(1));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_ends_a_long_reply_and_keeps_what_arrived() {
     use testkit::fake_dify::{FakeAnswer, FakeDify, FakeOptions, Gate};
     // The upstream holds its 40-word answer after three words until the test

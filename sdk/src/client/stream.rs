@@ -48,6 +48,7 @@ pub struct ChatStream {
     decoder: SseDecoder,
     body_done: bool,
     finished: bool,
+    last_event_id: Option<String>,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -66,7 +67,23 @@ impl ChatStream {
             decoder: SseDecoder::new(),
             body_done: false,
             finished: false,
+            last_event_id: None,
         }
+    }
+
+    /// The `id` of the last event read: after a lost connection, pass it to
+    /// [`UserClient::resume_stream`](crate::UserClient::resume_stream) to
+    /// get exactly the rest of the answer. `None` before the first event (or
+    /// from a gateway that does not number its events).
+    ///
+    /// ```no_run
+    /// # async fn run(mut stream: tz_chat_sdk::ChatStream) {
+    /// while let Some(Ok(_)) = stream.next_event().await {}
+    /// println!("resume from {:?}", stream.last_event_id());
+    /// # }
+    /// ```
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_event_id.as_deref()
     }
 
     /// The next event; `None` after the terminal event (or after an error).
@@ -144,7 +161,11 @@ impl ChatStream {
     }
 
     /// Turn one decoded SSE record into an event; `None` to skip it.
-    fn event_of(&self, record: SseEvent) -> Option<Result<StreamEvent, Error>> {
+    fn event_of(&mut self, mut record: SseEvent) -> Option<Result<StreamEvent, Error>> {
+        // As a browser's EventSource: an event without an id keeps the last.
+        if let Some(id) = record.id.take() {
+            self.last_event_id = Some(id);
+        }
         if record.data.is_empty() {
             return None;
         }

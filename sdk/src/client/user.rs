@@ -122,6 +122,64 @@ impl UserClient {
         transport::event_stream(req).await
     }
 
+    /// Reattach to an answer whose stream was lost
+    /// (`GET /v1/conversations/{id}/messages/{message_id}/stream`), from the
+    /// last event id seen ([`ChatStream::last_event_id`]; `None`: from the
+    /// start of the answer). The stream yields the text the client lacks as
+    /// one [`Delta`](crate::StreamEvent::Delta), then the answer's further
+    /// events, then its `end` or `error` — on any replica of the gateway.
+    /// It has no `start` event; `message_id` is `start`'s.
+    ///
+    /// ```no_run
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let mut stream = user.chat_stream(tz_chat_sdk::ChatRequest::new("Hello")).await?;
+    /// let mut ids = None;
+    /// while let Some(event) = stream.next_event().await {
+    ///     match event {
+    ///         Ok(tz_chat_sdk::StreamEvent::Start { conversation_id, message_id, .. }) => {
+    ///             ids = Some((conversation_id, message_id));
+    ///         }
+    ///         Ok(_) => {}
+    ///         Err(_) => break, // the connection was lost
+    ///     }
+    /// }
+    /// if let (Some((conversation, message)), Some(last)) = (ids, stream.last_event_id()) {
+    ///     let rest = user.resume_stream(&conversation, &message, Some(last)).await?;
+    ///     # let _ = rest;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn resume_stream(
+        &self,
+        conversation_id: &str,
+        message_id: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<ChatStream, Error> {
+        let conversation = id_segment("conversation id", conversation_id)?;
+        let message = id_segment("message id", message_id)?;
+        let mut req = self
+            .core
+            .stream_request(
+                Method::GET,
+                &[
+                    "v1",
+                    "conversations",
+                    conversation,
+                    "messages",
+                    message,
+                    "stream",
+                ],
+            )?
+            .query(&self.owner_query());
+        if let Some(last) = last_event_id {
+            let value = reqwest::header::HeaderValue::from_str(last).map_err(|_| {
+                Error::InvalidInput(format!("{last:?} cannot be sent as Last-Event-ID"))
+            })?;
+            req = req.header("last-event-id", value);
+        }
+        transport::event_stream(req).await
+    }
+
     /// The user's conversations, most recently active first (the newest 100;
     /// see [`conversations_page`](Self::conversations_page)).
     ///

@@ -251,3 +251,52 @@ async fn a_request_naming_another_user_is_refused_before_sending() {
         .unwrap();
     assert_eq!(reply.answer, "Echo: hi");
 }
+
+#[tokio::test]
+async fn a_stream_resumes_from_its_last_event_id() {
+    let gw = TestGateway::start().await;
+    let user = gw.client().user("drillquiz", "42");
+
+    // Read the start and two pieces of the answer, then lose the stream.
+    let mut stream = user
+        .chat_stream(ChatRequest::new("one two three four"))
+        .await
+        .unwrap();
+    assert_eq!(stream.last_event_id(), None, "nothing read yet");
+    let Some(Ok(StreamEvent::Start {
+        conversation_id,
+        message_id,
+        ..
+    })) = stream.next_event().await
+    else {
+        panic!("no start");
+    };
+    let mut seen = String::new();
+    for _ in 0..2 {
+        if let Some(Ok(StreamEvent::Delta { text })) = stream.next_event().await {
+            seen.push_str(&text);
+        }
+    }
+    let last = stream.last_event_id().expect("numbered events").to_owned();
+    assert!(last.starts_with(&format!("{message_id}:")), "{last}");
+    drop(stream);
+
+    let rest = user
+        .resume_stream(&conversation_id, &message_id, Some(&last))
+        .await
+        .unwrap();
+    // The rest of the text, then the same end as the original stream.
+    let reply = rest.into_response().await.unwrap();
+    assert_eq!(seen + &reply.answer, "Echo: one two three four");
+    assert_eq!(reply.message_id, message_id);
+    assert_eq!(reply.conversation_id, conversation_id);
+
+    // Another user of the system gets the API's 404.
+    let err = gw
+        .client()
+        .user("drillquiz", "43")
+        .resume_stream(&conversation_id, &message_id, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { status: 404, .. }), "{err:?}");
+}

@@ -37,6 +37,7 @@ mod console;
 mod feedback;
 mod housekeeping;
 mod limits;
+mod live;
 mod operators;
 pub(crate) mod probe;
 mod replicas;
@@ -567,6 +568,26 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<super::housekeeping::SyncRoundRecord>, StoreError> {
         housekeeping::sync_rounds(&self.pool, limit).await
+    }
+
+    async fn save_partial(
+        &self,
+        partial: &super::live::PartialAnswer<'_>,
+    ) -> Result<(), StoreError> {
+        live::save(&self.pool, partial).await
+    }
+
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError> {
+        live::drop_partial(&self.pool, message_id).await
+    }
+
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<super::live::AnswerProgress>, StoreError> {
+        live::progress(&self.pool, scope, conversation_id, message_id).await
     }
 }
 

@@ -59,6 +59,12 @@ pub(super) async fn fail_abandoned_turns(
     .execute(pool)
     .await?
     .rows_affected();
+    // Partials of answers being streamed move every few seconds while their
+    // replica lives (see `crate::chat::live`): one that stopped is a leftover.
+    sqlx::query("DELETE FROM live_answers WHERE updated_at <= now() - make_interval(secs => $1)")
+        .bind(expiry.as_secs_f64())
+        .execute(pool)
+        .await?;
     sqlx::query("DELETE FROM gateway_replicas WHERE seen_at <= now() - make_interval(secs => $1)")
         .bind(expiry.as_secs_f64())
         .execute(pool)

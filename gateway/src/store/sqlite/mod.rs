@@ -34,6 +34,7 @@ mod console;
 mod feedback;
 mod housekeeping;
 mod limits;
+mod live;
 mod operators;
 pub(crate) mod probe;
 mod readers;
@@ -595,6 +596,42 @@ impl Store for SqliteStore {
                 round,
             }) as Box<dyn super::SyncLease>
         }))
+    }
+
+    async fn save_partial(
+        &self,
+        partial: &super::live::PartialAnswer<'_>,
+    ) -> Result<(), StoreError> {
+        let partial = live::OwnedPartial {
+            conversation_id: partial.conversation_id.to_owned(),
+            message_id: partial.message_id.to_owned(),
+            user_message_id: partial.user_message_id.to_owned(),
+            content: partial.content.to_owned(),
+            at: to_millis(partial.at),
+        };
+        self.writer
+            .write(move |conn| live::save(conn, &partial))
+            .await
+    }
+
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError> {
+        let id = message_id.to_owned();
+        self.writer
+            .write(move |conn| live::drop_partial(conn, &id))
+            .await
+    }
+
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<super::live::AnswerProgress>, StoreError> {
+        let scope = owned(scope);
+        let (conversation, message) = (conversation_id.to_owned(), message_id.to_owned());
+        self.readers
+            .read(move |conn| live::progress(conn, &scope, &conversation, &message))
+            .await
     }
 }
 

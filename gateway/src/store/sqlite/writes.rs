@@ -235,8 +235,10 @@ pub(super) fn finish_turn(conn: &Connection, e: &OwnedEnd) -> Result<(), StoreEr
 }
 
 /// Mark every turn still open as failed: on SQLite they were all left by a
-/// process that is gone (one process serves a database). Returns how many.
+/// process that is gone (one process serves a database), and so are the
+/// partials of answers being streamed. Returns how many turns.
 pub(super) fn fail_abandoned_turns(conn: &Connection) -> Result<usize, StoreError> {
+    conn.execute("DELETE FROM live_answers", [])?;
     Ok(conn.execute(
         "UPDATE messages SET status = 'failed', open_by = NULL WHERE open_by IS NOT NULL",
         [],
