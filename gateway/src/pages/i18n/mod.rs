@@ -243,6 +243,7 @@ mod tests {
         assert!(en.iter().any(|(k, _)| k == "step2Heading"));
     }
 
+    #[test]
     fn the_systems_pages_are_translated() {
         let strings = |t: &SystemsTexts| match serde_json::to_value(t).unwrap() {
             serde_json::Value::Object(map) => map
