@@ -4,6 +4,7 @@
 mod agents;
 pub(crate) mod crashes;
 mod feedback;
+pub(crate) mod idempotency;
 mod imports;
 mod limits;
 mod listings;
@@ -148,6 +149,7 @@ pub(crate) async fn run(store: &dyn Store) {
     operators::operators_and_sessions(store).await;
     operators::failed_logins_are_counted_per_account_and_address(store).await;
     operators::keys_and_audit(store).await;
+    idempotency::a_key_has_one_winner_and_keeps_its_result(store).await;
     // Last: it ends with a retention purge.
     search::console(store).await;
 }

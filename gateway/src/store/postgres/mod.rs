@@ -35,6 +35,7 @@
 mod catalog;
 mod console;
 mod feedback;
+mod idempotency;
 mod limits;
 mod operators;
 pub(crate) mod probe;
@@ -549,6 +550,29 @@ impl Store for PgStore {
 
     async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<u64>, StoreError> {
         console::purge_inactive(&self.pool, cutoff).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        claim: &crate::store::idempotency::KeyClaim<'_>,
+    ) -> Result<crate::store::idempotency::Claim, StoreError> {
+        idempotency::claim(&self.pool, claim, &self.replica).await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+        outcome: &crate::store::idempotency::KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        idempotency::finish(&self.pool, key, outcome, at, &self.replica).await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+    ) -> Result<(), StoreError> {
+        idempotency::release(&self.pool, key, &self.replica).await
     }
 }
 
