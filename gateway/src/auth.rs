@@ -102,6 +102,11 @@ impl KeyId {
             .or_else(|| bearer_token(headers))
             .map(Self::of)
     }
+
+    /// The digest, for scoping what belongs to one key.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for KeyId {

@@ -14,13 +14,16 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use sdk::{ChatRequest, StreamEvent};
+use serde_json::json;
 
 use crate::auth::{Caller, KeyId};
-use crate::chat::{self, TurnEvents, TurnInput};
+use super::idempotent;
+use crate::chat::{self, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::idempotency::{self, Begun, KeptResult};
 use crate::scope::Permission;
 use crate::state::AppState;
 
@@ -68,17 +71,64 @@ pub(super) async fn send(
         Caller::Server(_) => KeyId::presented(&headers),
         Caller::User(..) => None,
     };
+    let idempotency_key = idempotent::key_of(&headers)?;
     state
         .limits
         .admit_turn(&identity, key.as_ref())
         .map_err(ApiError::RateLimited)?;
+    let html = req.html;
+    // What the key is checked against: the caller, and the request as read.
+    let keyed = idempotency_key.map(|k| {
+        let scope = idempotency::scope(&identity, key.as_ref());
+        (k, scope, serde_json::to_value(&req).unwrap_or_default())
+    });
     let mut input = TurnInput::from_request(&state.config.limits, identity, req)?;
     input.agent = caller.agent(input.agent.take())?;
+    let held = match keyed {
+        Some((k, scope, request)) => {
+            let request =
+                json!({ "request": request, "stream": wants_stream, "agent": input.agent });
+            let body_hash = idempotency::fingerprint("chat", &request);
+            match idempotency::begin(&state, scope, &k, &body_hash).await? {
+                Begun::Fresh(held) => Some(held),
+                Begun::Replay(result) => return Ok(replay(result, wants_stream, html)),
+            }
+        }
+        None => None,
+    };
     let turn = chat::begin(&state, input).await?;
     if wants_stream {
-        Ok(sse(chat::stream(&state, turn).await?))
+        let events = match (chat::stream(&state, turn).await, held) {
+            (Ok(events), held) => (events, held),
+            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
+                return Ok(idempotent::keep_refusal(held, e.into_response()).await);
+            }
+            (Err(e), _) => return Err(e),
+        };
+        Ok(match events {
+            (events, Some(held)) => sse(idempotent::recorded(events, held)),
+            (events, None) => sse(events),
+        })
     } else {
-        let (reply, timing) = chat::reply(&state, turn).await?;
+        let (reply, timing) = match (chat::reply(&state, turn).await, held) {
+            (Ok(answered), Some(held)) => {
+                let (reply, _) = &answered;
+                let at = time::OffsetDateTime::now_utc();
+                held.answered(
+                    &reply.conversation_id,
+                    &reply.user_message_id,
+                    &reply.message_id,
+                    at,
+                )
+                .await;
+                answered
+            }
+            (Ok(answered), None) => answered,
+            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
+                return Ok(idempotent::keep_refusal(held, e.into_response()).await);
+            }
+            (Err(e), _) => return Err(e),
+        };
         let mut resp = Json(reply).into_response();
         if let Ok(value) = HeaderValue::from_str(&timing.header(started.elapsed())) {
             resp.headers_mut().insert("server-timing", value);
@@ -87,8 +137,25 @@ pub(super) async fn send(
     }
 }
 
+/// Answer again what a keyed request answered the first time.
+fn replay(result: KeptResult, wants_stream: bool, html: bool) -> Response {
+    let resp = match result {
+        KeptResult::Answered(answer) if wants_stream => {
+            sse(futures::stream::iter(idempotent::events(answer, html)))
+        }
+        KeptResult::Answered(answer) => Json(idempotent::chat_response(answer, html)).into_response(),
+        KeptResult::Refused { status, body, .. } => {
+            match idempotent::stream_error(status, &body) {
+                Some(event) => sse(futures::stream::iter([event])),
+                None => return idempotent::refusal(status, body),
+            }
+        }
+    };
+    idempotent::replayed(resp)
+}
+
 /// Frame a turn's events as server-sent events, one named event each.
-fn sse(events: TurnEvents) -> Response {
+fn sse(events: impl Stream<Item = StreamEvent> + Send + 'static) -> Response {
     let open = crate::metrics::OpenStream::open(crate::metrics::Door::Sse);
     let events = events.map(move |ev| {
         let _counted_while_open = &open;

@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sdk::{ChatRequest, ErrorCode};
+use serde_json::json;
 use time::OffsetDateTime;
 
 use self::wire::{
@@ -35,10 +36,12 @@ use self::wire::{
     ModelList, Usage,
 };
 use crate::auth::{Auth, Caller, KeyId, bearer_token};
+use super::idempotent;
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::extract::key_grant;
+use crate::idempotency::{self, Begun, KeptResult};
 use crate::identity::SystemId;
 use crate::scope::Permission;
 use crate::state::AppState;
@@ -218,6 +221,21 @@ pub(super) async fn completions(
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
         });
+    let idempotency_key = idempotent::key_of(&headers)?;
+    // What the key is checked against: the caller, and the fields of the
+    // request this door reads.
+    let keyed = idempotency_key.map(|k| {
+        let scope = idempotency::scope(&identity, key.as_ref());
+        let request = json!({
+            "model": req.model.trim(),
+            "user": user,
+            "message": message,
+            "conversation_id": conversation_id,
+            "stream": req.stream,
+            "include_usage": req.stream_options.as_ref().is_some_and(|o| o.include_usage),
+        });
+        (k, scope, idempotency::fingerprint("openai", &request))
+    });
     let request = ChatRequest {
         message,
         conversation_id,
@@ -228,37 +246,112 @@ pub(super) async fn completions(
     input.agent = caller
         .agent(agent.map(str::to_owned))
         .map_err(|e| OpenAiError::at("model", e))?;
+    let held = match keyed {
+        Some((k, scope, body_hash)) => {
+            match idempotency::begin(&state, scope, &k, &body_hash).await? {
+                Begun::Fresh(held) => Some(held),
+                Begun::Replay(result) => return Ok(replay(result, &req)),
+            }
+        }
+        None => None,
+    };
     let turn = chat::begin(&state, input).await?;
     let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
     let mut resp = if req.stream {
-        let events = chat::stream(&state, turn).await?;
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-        stream::sse(events, req.model, include_usage)
+        match (chat::stream(&state, turn).await, held) {
+            (Ok(events), Some(held)) => {
+                stream::sse(idempotent::recorded(events, held), req.model, include_usage)
+            }
+            (Ok(events), None) => stream::sse(events, req.model, include_usage),
+            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
+                let refused = OpenAiError::from(e).into_response();
+                return Ok(idempotent::keep_refusal(held, refused).await);
+            }
+            (Err(e), _) => return Err(e.into()),
+        }
     } else {
-        let (reply, _) = chat::reply(&state, turn).await?;
+        let at = OffsetDateTime::now_utc();
+        let reply = match (chat::reply(&state, turn).await, held) {
+            (Ok((reply, _)), Some(held)) => {
+                let (conversation, question, answer) =
+                    (&reply.conversation_id, &reply.user_message_id, &reply.message_id);
+                held.answered(conversation, question, answer, at).await;
+                reply
+            }
+            (Ok((reply, _)), None) => reply,
+            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
+                let refused = OpenAiError::from(e).into_response();
+                return Ok(idempotent::keep_refusal(held, refused).await);
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
         let usage = reply.usage.map(Usage::from).unwrap_or_default();
-        Json(Completion {
-            id: reply.message_id,
-            object: "chat.completion",
-            created: now(),
-            model: req.model,
-            choices: vec![Choice {
-                index: 0,
-                message: AssistantMessage {
-                    role: "assistant",
-                    content: reply.answer,
-                },
-                finish_reason: "stop",
-                logprobs: None,
-            }],
-            usage,
-        })
-        .into_response()
+        completion(reply.message_id, reply.answer, usage, req.model, at).into_response()
     };
     if let Some(value) = conversation {
         resp.headers_mut().insert(CONVERSATION_HEADER, value);
     }
     Ok(resp)
+}
+
+/// A blocking completion's body; `at` is when it was answered.
+fn completion(
+    id: String,
+    content: String,
+    usage: Usage,
+    model: String,
+    at: OffsetDateTime,
+) -> Json<Completion> {
+    Json(Completion {
+        id,
+        object: "chat.completion",
+        created: at.unix_timestamp(),
+        model,
+        choices: vec![Choice {
+            index: 0,
+            message: AssistantMessage {
+                role: "assistant",
+                content,
+            },
+            finish_reason: "stop",
+            logprobs: None,
+        }],
+        usage,
+    })
+}
+
+/// Answer again what a keyed request answered the first time.
+fn replay(result: KeptResult, req: &CompletionRequest) -> Response {
+    let (resp, conversation) = match result {
+        KeptResult::Answered(answer) => {
+            let conversation = HeaderValue::from_str(&answer.conversation_id).ok();
+            let resp = if req.stream {
+                let include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
+                let events = futures::stream::iter(idempotent::events(answer, false));
+                stream::sse(events, req.model.clone(), include_usage)
+            } else {
+                let usage = idempotent::usage_of(&answer).map(Usage::from).unwrap_or_default();
+                let at = answer.finished_at;
+                completion(answer.message_id, answer.content, usage, req.model.clone(), at)
+                    .into_response()
+            };
+            (resp, conversation)
+        }
+        KeptResult::Refused { status, body, .. } => match idempotent::stream_error(status, &body) {
+            Some(event) => {
+                let include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
+                let events = futures::stream::iter([event]);
+                (stream::sse(events, req.model.clone(), include_usage), None)
+            }
+            None => return idempotent::refusal(status, body),
+        },
+    };
+    let mut resp = idempotent::replayed(resp);
+    if let Some(value) = conversation {
+        resp.headers_mut().insert(CONVERSATION_HEADER, value);
+    }
+    resp
 }
 
 /// The text of the last `user` message.
