@@ -17,13 +17,14 @@ use axum::{Json, Router};
 use futures::{Stream, StreamExt};
 use sdk::{ChatRequest, StreamEvent};
 use serde_json::json;
+use time::OffsetDateTime;
 
 use crate::auth::{Caller, KeyId};
 use super::idempotent;
 use crate::chat::{self, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::idempotency::{self, Begun, KeptResult};
+use crate::idempotency::{self, Begun, Held, KeptResult};
 use crate::scope::Permission;
 use crate::state::AppState;
 
@@ -38,6 +39,8 @@ pub(super) fn router() -> Router<AppState> {
     summary = "Send a message; the answer as JSON or as server-sent events",
     description = "With `\"stream\": true` or `Accept: text/event-stream` the answer streams as SSE: each record's `event:` is the event type and its `data:` a `StreamEvent`; the stream ends with exactly one `end` or `error` event. The user's message is stored before the upstream is called.",
     request_body = sdk::ChatRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters, chosen by the client per request. A retry with the same key and body within 24 hours of the first request's end gets its result again (a stream is streamed again) without a second upstream call, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422 `idempotency_key_reused`, and while the first request runs with 409 `idempotency_key_in_flight` and `Retry-After`.")),
     responses(
         (status = 200, description = "The answer", content(
             (sdk::ChatResponse = "application/json"),
@@ -46,8 +49,9 @@ pub(super) fn router() -> Router<AppState> {
         (status = 401, description = "Missing or invalid credentials", body = sdk::ErrorBody),
         (status = 403, description = "Not allowed for this caller (identity mismatch, origin, agent)", body = sdk::ErrorBody),
         (status = 404, description = "No such conversation or route", body = sdk::ErrorBody),
+        (status = 409, description = "The request first sent with this Idempotency-Key is still running (`idempotency_key_in_flight`, Retry-After)", body = sdk::ErrorBody),
         (status = 413, description = "Body too large", body = sdk::ErrorBody),
-        (status = 422, description = "Invalid input (the message names the field)", body = sdk::ErrorBody),
+        (status = 422, description = "Invalid input (the message names the field), or a malformed (`idempotency_key_invalid`) or reused (`idempotency_key_reused`) Idempotency-Key", body = sdk::ErrorBody),
         (status = 429, description = "Too many requests (Retry-After)", body = sdk::ErrorBody),
         (status = 502, description = "The upstream failed; the user's message is kept", body = sdk::ErrorBody),
         (status = 503, description = "Not ready, or the upstream is unavailable", body = sdk::ErrorBody),
@@ -98,42 +102,41 @@ pub(super) async fn send(
     };
     let turn = chat::begin(&state, input).await?;
     if wants_stream {
-        let events = match (chat::stream(&state, turn).await, held) {
-            (Ok(events), held) => (events, held),
-            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
-                return Ok(idempotent::keep_refusal(held, e.into_response()).await);
-            }
-            (Err(e), _) => return Err(e),
+        let events = match chat::stream(&state, turn).await {
+            Ok(events) => events,
+            Err(e) => return refuse(e, held).await,
         };
-        Ok(match events {
-            (events, Some(held)) => sse(idempotent::recorded(events, held)),
-            (events, None) => sse(events),
+        Ok(match held {
+            Some(held) => sse(idempotent::recorded(events, held)),
+            None => sse(events),
         })
     } else {
-        let (reply, timing) = match (chat::reply(&state, turn).await, held) {
-            (Ok(answered), Some(held)) => {
-                let (reply, _) = &answered;
-                let at = time::OffsetDateTime::now_utc();
-                held.answered(
-                    &reply.conversation_id,
-                    &reply.user_message_id,
-                    &reply.message_id,
-                    at,
-                )
-                .await;
-                answered
-            }
-            (Ok(answered), None) => answered,
-            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
-                return Ok(idempotent::keep_refusal(held, e.into_response()).await);
-            }
-            (Err(e), _) => return Err(e),
+        let (reply, timing) = match chat::reply(&state, turn).await {
+            Ok(answered) => answered,
+            Err(e) => return refuse(e, held).await,
         };
+        if let Some(held) = held {
+            let at = OffsetDateTime::now_utc();
+            let (conversation, question) = (&reply.conversation_id, &reply.user_message_id);
+            held.answered(conversation, question, &reply.message_id, at)
+                .await;
+        }
         let mut resp = Json(reply).into_response();
         if let Ok(value) = HeaderValue::from_str(&timing.header(started.elapsed())) {
             resp.headers_mut().insert("server-timing", value);
         }
         Ok(resp)
+    }
+}
+
+/// Answer `e`; a keyed request keeps it for replays when the question was
+/// stored (the error names it), and frees its key otherwise.
+async fn refuse(e: ApiError, held: Option<Held>) -> ApiResult<Response> {
+    match (e, held) {
+        (e @ ApiError::Turn { .. }, Some(held)) => {
+            Ok(idempotent::keep_refusal(held, e.into_response()).await)
+        }
+        (e, _) => Err(e),
     }
 }
 

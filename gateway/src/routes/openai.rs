@@ -18,6 +18,7 @@
 //! append, so a replacement that does not extend what was sent is dropped
 //! from the stream (the stored answer is the replaced one).
 
+mod keyed;
 mod stream;
 mod wire;
 
@@ -32,7 +33,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use self::wire::{
-    AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
+    CompletionRequest, ErrorBody, ErrorDetail, Model,
     ModelList, Usage,
 };
 use crate::auth::{Auth, Caller, KeyId, bearer_token};
@@ -41,7 +42,7 @@ use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::extract::key_grant;
-use crate::idempotency::{self, Begun, KeptResult};
+use crate::idempotency::{self, Begun};
 use crate::identity::SystemId;
 use crate::scope::Permission;
 use crate::state::AppState;
@@ -156,6 +157,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
     summary = "OpenAI-compatible chat completions",
     description = "`model` is a system id, or `system/agent`. Streams as OpenAI chunks with `\"stream\": true`, ending with `data: [DONE]`. Errors use OpenAI's error shape.",
     request_body = wire::CompletionRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "As on `POST /v1/chat`: a retry with the same key and the same request (model, user, last user message, conversation, stream options) within 24 hours replays the first result without a second upstream call, marked `Idempotent-Replayed: true`; 422 `idempotency_key_reused` for another request, 409 `idempotency_key_in_flight` with `Retry-After` while the first runs.")),
     responses(
         (status = 200, description = "The completion", content(
             (wire::Completion = "application/json"),
@@ -164,7 +167,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
         (status = 401, description = "Missing or invalid credentials", body = wire::ErrorBody),
         (status = 403, description = "Not allowed for this caller", body = wire::ErrorBody),
         (status = 404, description = "No such model", body = wire::ErrorBody),
-        (status = 422, description = "Context too long", body = wire::ErrorBody),
+        (status = 409, description = "The request first sent with this Idempotency-Key is still running (Retry-After)", body = wire::ErrorBody),
+        (status = 422, description = "Context too long, or a malformed or reused Idempotency-Key", body = wire::ErrorBody),
         (status = 429, description = "Too many requests", body = wire::ErrorBody),
         (status = 502, description = "The upstream failed", body = wire::ErrorBody)),
     security(("chat_token" = []), ("api_key" = [])))]
@@ -250,7 +254,7 @@ pub(super) async fn completions(
         Some((k, scope, body_hash)) => {
             match idempotency::begin(&state, scope, &k, &body_hash).await? {
                 Begun::Fresh(held) => Some(held),
-                Begun::Replay(result) => return Ok(replay(result, &req)),
+                Begun::Replay(result) => return Ok(keyed::replay(result, &req)),
             }
         }
         None => None,
@@ -259,99 +263,32 @@ pub(super) async fn completions(
     let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
     let mut resp = if req.stream {
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-        match (chat::stream(&state, turn).await, held) {
-            (Ok(events), Some(held)) => {
-                stream::sse(idempotent::recorded(events, held), req.model, include_usage)
-            }
-            (Ok(events), None) => stream::sse(events, req.model, include_usage),
-            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
-                let refused = OpenAiError::from(e).into_response();
-                return Ok(idempotent::keep_refusal(held, refused).await);
-            }
-            (Err(e), _) => return Err(e.into()),
+        let events = match chat::stream(&state, turn).await {
+            Ok(events) => events,
+            Err(e) => return keyed::refuse(e, held).await,
+        };
+        match held {
+            Some(held) => stream::sse(idempotent::recorded(events, held), req.model, include_usage),
+            None => stream::sse(events, req.model, include_usage),
         }
     } else {
         let at = OffsetDateTime::now_utc();
-        let reply = match (chat::reply(&state, turn).await, held) {
-            (Ok((reply, _)), Some(held)) => {
-                let (conversation, question, answer) =
-                    (&reply.conversation_id, &reply.user_message_id, &reply.message_id);
-                held.answered(conversation, question, answer, at).await;
-                reply
-            }
-            (Ok((reply, _)), None) => reply,
-            (Err(e @ ApiError::Turn { .. }), Some(held)) => {
-                let refused = OpenAiError::from(e).into_response();
-                return Ok(idempotent::keep_refusal(held, refused).await);
-            }
-            (Err(e), _) => return Err(e.into()),
+        let reply = match chat::reply(&state, turn).await {
+            Ok((reply, _)) => reply,
+            Err(e) => return keyed::refuse(e, held).await,
         };
+        if let Some(held) = held {
+            let (conversation, question) = (&reply.conversation_id, &reply.user_message_id);
+            held.answered(conversation, question, &reply.message_id, at)
+                .await;
+        }
         let usage = reply.usage.map(Usage::from).unwrap_or_default();
-        completion(reply.message_id, reply.answer, usage, req.model, at).into_response()
+        keyed::completion(reply.message_id, reply.answer, usage, req.model, at).into_response()
     };
     if let Some(value) = conversation {
         resp.headers_mut().insert(CONVERSATION_HEADER, value);
     }
     Ok(resp)
-}
-
-/// A blocking completion's body; `at` is when it was answered.
-fn completion(
-    id: String,
-    content: String,
-    usage: Usage,
-    model: String,
-    at: OffsetDateTime,
-) -> Json<Completion> {
-    Json(Completion {
-        id,
-        object: "chat.completion",
-        created: at.unix_timestamp(),
-        model,
-        choices: vec![Choice {
-            index: 0,
-            message: AssistantMessage {
-                role: "assistant",
-                content,
-            },
-            finish_reason: "stop",
-            logprobs: None,
-        }],
-        usage,
-    })
-}
-
-/// Answer again what a keyed request answered the first time.
-fn replay(result: KeptResult, req: &CompletionRequest) -> Response {
-    let (resp, conversation) = match result {
-        KeptResult::Answered(answer) => {
-            let conversation = HeaderValue::from_str(&answer.conversation_id).ok();
-            let resp = if req.stream {
-                let include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
-                let events = futures::stream::iter(idempotent::events(answer, false));
-                stream::sse(events, req.model.clone(), include_usage)
-            } else {
-                let usage = idempotent::usage_of(&answer).map(Usage::from).unwrap_or_default();
-                let at = answer.finished_at;
-                completion(answer.message_id, answer.content, usage, req.model.clone(), at)
-                    .into_response()
-            };
-            (resp, conversation)
-        }
-        KeptResult::Refused { status, body, .. } => match idempotent::stream_error(status, &body) {
-            Some(event) => {
-                let include_usage = req.stream_options.as_ref().is_some_and(|o| o.include_usage);
-                let events = futures::stream::iter([event]);
-                (stream::sse(events, req.model.clone(), include_usage), None)
-            }
-            None => return idempotent::refusal(status, body),
-        },
-    };
-    let mut resp = idempotent::replayed(resp);
-    if let Some(value) = conversation {
-        resp.headers_mut().insert(CONVERSATION_HEADER, value);
-    }
-    resp
 }
 
 /// The text of the last `user` message.

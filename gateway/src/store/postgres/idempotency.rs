@@ -58,8 +58,8 @@ pub(super) async fn claim(pool: &PgPool, c: &KeyClaim<'_>, me: &str) -> Result<C
         "SELECT k.body_hash, k.finished_at, k.conversation_id, k.user_message_id,
                 k.message_id, k.error_status, k.error_body,
                 m.content, m.prompt_tokens, m.completion_tokens,
-                (k.held_by = $3 OR k.held_by IN (SELECT id FROM gateway_replicas
-                     WHERE seen_at > now() - make_interval(secs => $4))) AS alive
+                coalesce(k.held_by = $3 OR k.held_by IN (SELECT id FROM gateway_replicas
+                     WHERE seen_at > now() - make_interval(secs => $4)), false) AS alive
          FROM idempotency_keys k LEFT JOIN messages m ON m.id = k.message_id
          WHERE k.scope = $1 AND k.key = $2
          FOR UPDATE OF k",
