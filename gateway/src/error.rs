@@ -396,7 +396,8 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"tz-chat\""),
             );
         }
-        if status == StatusCode::TOO_MANY_REQUESTS || matches!(self, ApiError::IdempotencyKeyInFlight)
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || matches!(self, ApiError::IdempotencyKeyInFlight)
         {
             let seconds = self.retry_after().unwrap_or(5);
             resp.headers_mut()

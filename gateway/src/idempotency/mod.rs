@@ -176,7 +176,11 @@ impl Held {
     /// A failure to record is logged: the client has its answer, and a
     /// retry then runs as a new request once this process's key is freed.
     async fn record(&mut self, outcome: &KeyOutcome<'_>, at: OffsetDateTime) {
-        match self.store.finish_idempotency_key(&self.key(), outcome, at).await {
+        match self
+            .store
+            .finish_idempotency_key(&self.key(), outcome, at)
+            .await
+        {
             Ok(()) => self.armed = false,
             Err(e) => tracing::warn!(error = %e, "recording an idempotency key's result failed"),
         }
@@ -211,9 +215,18 @@ mod tests {
     fn keys_are_visible_ascii_up_to_255() {
         assert!(IdempotencyKey::parse(b"order-42/retry:1").is_ok());
         assert!(IdempotencyKey::parse(&[b'k'; 255]).is_ok());
-        for bad in [&b""[..], &[b'k'; 256], b"two words", b"tab\there", "caf\u{e9}".as_bytes()] {
+        for bad in [
+            &b""[..],
+            &[b'k'; 256],
+            b"two words",
+            b"tab\there",
+            "caf\u{e9}".as_bytes(),
+        ] {
             assert!(
-                matches!(IdempotencyKey::parse(bad), Err(ApiError::IdempotencyKeyInvalid)),
+                matches!(
+                    IdempotencyKey::parse(bad),
+                    Err(ApiError::IdempotencyKeyInvalid)
+                ),
                 "{bad:?}"
             );
         }
@@ -241,10 +254,12 @@ mod tests {
 
     #[test]
     fn a_fingerprint_ignores_spelling_but_not_content() {
-        let a: serde_json::Value = serde_json::from_str(r#"{"message":"hi","stream":true}"#).unwrap();
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"message":"hi","stream":true}"#).unwrap();
         let b: serde_json::Value =
             serde_json::from_str(r#"{ "stream": true, "message": "hi" }"#).unwrap();
-        let c: serde_json::Value = serde_json::from_str(r#"{"message":"hi!","stream":true}"#).unwrap();
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"message":"hi!","stream":true}"#).unwrap();
         assert_eq!(fingerprint("chat", &a), fingerprint("chat", &b));
         assert_ne!(fingerprint("chat", &a), fingerprint("chat", &c));
         assert_ne!(fingerprint("chat", &a), fingerprint("openai", &a));

@@ -19,8 +19,8 @@ use sdk::{ChatRequest, StreamEvent};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::auth::{Caller, KeyId};
 use super::idempotent;
+use crate::auth::{Caller, KeyId};
 use crate::chat::{self, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -146,13 +146,13 @@ fn replay(result: KeptResult, wants_stream: bool, html: bool) -> Response {
         KeptResult::Answered(answer) if wants_stream => {
             sse(futures::stream::iter(idempotent::events(answer, html)))
         }
-        KeptResult::Answered(answer) => Json(idempotent::chat_response(answer, html)).into_response(),
-        KeptResult::Refused { status, body, .. } => {
-            match idempotent::stream_error(status, &body) {
-                Some(event) => sse(futures::stream::iter([event])),
-                None => return idempotent::refusal(status, body),
-            }
+        KeptResult::Answered(answer) => {
+            Json(idempotent::chat_response(answer, html)).into_response()
         }
+        KeptResult::Refused { status, body, .. } => match idempotent::stream_error(status, &body) {
+            Some(event) => sse(futures::stream::iter([event])),
+            None => return idempotent::refusal(status, body),
+        },
     };
     idempotent::replayed(resp)
 }

@@ -82,35 +82,32 @@ pub(super) fn recorded(
     events: impl Stream<Item = StreamEvent> + Send + Unpin + 'static,
     held: Held,
 ) -> impl Stream<Item = StreamEvent> + Send + 'static {
-    futures::stream::unfold(
-        (events, Some(held)),
-        |(mut events, mut held)| async move {
-            let event = events.next().await?;
-            match &event {
-                StreamEvent::End {
-                    conversation_id,
-                    message_id,
-                    user_message_id,
-                    ..
-                } => {
-                    if let Some(held) = held.take() {
-                        let at = OffsetDateTime::now_utc();
-                        held.answered(conversation_id, user_message_id, message_id, at)
-                            .await;
-                    }
+    futures::stream::unfold((events, Some(held)), |(mut events, mut held)| async move {
+        let event = events.next().await?;
+        match &event {
+            StreamEvent::End {
+                conversation_id,
+                message_id,
+                user_message_id,
+                ..
+            } => {
+                if let Some(held) = held.take() {
+                    let at = OffsetDateTime::now_utc();
+                    held.answered(conversation_id, user_message_id, message_id, at)
+                        .await;
                 }
-                StreamEvent::Error { .. } => {
-                    if let Some(held) = held.take() {
-                        let body = serde_json::to_string(&event).unwrap_or_default();
-                        let at = OffsetDateTime::now_utc();
-                        held.refused(StatusCode::OK.as_u16(), &body, at).await;
-                    }
-                }
-                _ => {}
             }
-            Some((event, (events, held)))
-        },
-    )
+            StreamEvent::Error { .. } => {
+                if let Some(held) = held.take() {
+                    let body = serde_json::to_string(&event).unwrap_or_default();
+                    let at = OffsetDateTime::now_utc();
+                    held.refused(StatusCode::OK.as_u16(), &body, at).await;
+                }
+            }
+            _ => {}
+        }
+        Some((event, (events, held)))
+    })
 }
 
 /// The usage a stored answer reported, as the first answer gave it.

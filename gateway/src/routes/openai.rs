@@ -32,12 +32,9 @@ use sdk::{ChatRequest, ErrorCode};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use self::wire::{
-    CompletionRequest, ErrorBody, ErrorDetail, Model,
-    ModelList, Usage,
-};
-use crate::auth::{Auth, Caller, KeyId, bearer_token};
+use self::wire::{CompletionRequest, ErrorBody, ErrorDetail, Model, ModelList, Usage};
 use super::idempotent;
+use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use sdk::StreamEvent;
 use serde_json::{Value, json};
-use testkit::fake_dify::{Fault, FakeDify, FakeOptions, Gate};
+use testkit::fake_dify::{FakeDify, FakeOptions, Fault, Gate};
 use testkit::postgres::ThrowawayPostgres;
 use testkit::{Database, TestGateway, Upstream};
 
@@ -283,9 +283,19 @@ async fn the_openai_door_replays_both_ways(db: Db) {
     // The replay is marked; the first answer is not.
     let body = json!({"model": "drillquiz", "user": "alice",
         "messages": [{"role": "user", "content": "Marked?"}]});
-    let first = k.post("/v1/chat/completions", "c-3").json(&body).send().await.unwrap();
+    let first = k
+        .post("/v1/chat/completions", "c-3")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert!(!replayed(&first));
-    let again = k.post("/v1/chat/completions", "c-3").json(&body).send().await.unwrap();
+    let again = k
+        .post("/v1/chat/completions", "c-3")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert!(replayed(&again));
     assert_eq!(
         again.headers().get("x-conversation-id"),
@@ -353,7 +363,10 @@ async fn a_running_key_is_refused_with_retry_after(db: Db) {
         (status, code(&refused)),
         (StatusCode::CONFLICT, "idempotency_key_in_flight")
     );
-    assert!(refused["error"]["message"].is_string(), "OpenAI's shape: {refused}");
+    assert!(
+        refused["error"]["message"].is_string(),
+        "OpenAI's shape: {refused}"
+    );
 
     gate.open();
     let first = read_events(first).await;
@@ -503,8 +516,14 @@ async fn the_sdk_client_sends_the_key() {
     let client = sdk::Client::with_api_key(k.gw.url(), API_KEY).unwrap();
     let user = client.user("drillquiz", "erin");
     let request = sdk::ChatRequest::new("Once only");
-    let first = user.chat_idempotent(request.clone(), "sdk-1").await.unwrap();
-    let again = user.chat_idempotent(request.clone(), "sdk-1").await.unwrap();
+    let first = user
+        .chat_idempotent(request.clone(), "sdk-1")
+        .await
+        .unwrap();
+    let again = user
+        .chat_idempotent(request.clone(), "sdk-1")
+        .await
+        .unwrap();
     assert_eq!(again, first);
     let streamed = user
         .chat_stream_idempotent(request.clone(), "sdk-2")

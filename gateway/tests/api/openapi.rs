@@ -82,7 +82,10 @@ async fn the_document_is_valid_openapi_3_1() {
             .unwrap_or_else(|| panic!("{path} documents Idempotency-Key"));
         assert_eq!(header["in"], "header", "{path}");
         for status in ["409", "422"] {
-            assert!(operation["responses"][status].is_object(), "{path} {status}");
+            assert!(
+                operation["responses"][status].is_object(),
+                "{path} {status}"
+            );
         }
     }
     // The ways to authenticate.

@@ -41,7 +41,9 @@ async fn until_close(ws: &mut Socket) -> (Vec<Value>, CloseCode, String) {
 }
 
 fn assert_closed_for_revocation((frames, code, reason): (Vec<Value>, CloseCode, String)) {
-    let last = frames.last().unwrap_or_else(|| panic!("no frame before the close"));
+    let last = frames
+        .last()
+        .unwrap_or_else(|| panic!("no frame before the close"));
     assert_eq!(last["type"], "error", "{frames:?}");
     assert_eq!(last["data"]["code"], "token_revoked");
     assert_eq!(code, CloseCode::Policy);
@@ -63,7 +65,9 @@ async fn revoke(url: &str, body: Value) {
 /// A minted token (it has a `jti`) for `user`, and its `jti`.
 async fn minted(gw: &Gateway, user: &str) -> (String, String) {
     let resp = gw
-        .get(&format!("/v1/chat-token?system_id=drillquiz&user_id={user}"))
+        .get(&format!(
+            "/v1/chat-token?system_id=drillquiz&user_id={user}"
+        ))
         .header("X-API-Key", API_KEY)
         .send()
         .await
@@ -78,7 +82,10 @@ async fn minted(gw: &Gateway, user: &str) -> (String, String) {
 }
 
 async fn socket_with(gw_url: &str, token: &str) -> Socket {
-    let url = format!("{}/v1/ws?token={token}", gw_url.replacen("http://", "ws://", 1));
+    let url = format!(
+        "{}/v1/ws?token={token}",
+        gw_url.replacen("http://", "ws://", 1)
+    );
     let mut ws = tokio_tungstenite::connect_async(url).await.unwrap().0;
     let frame = next(&mut ws).await;
     assert_eq!(frame["type"], "ready", "{frame}");

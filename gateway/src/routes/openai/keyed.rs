@@ -48,10 +48,18 @@ pub(super) fn replay(result: KeptResult, req: &CompletionRequest) -> Response {
                 let events = futures::stream::iter(idempotent::events(answer, false));
                 stream::sse(events, req.model.clone(), include_usage)
             } else {
-                let usage = idempotent::usage_of(&answer).map(Usage::from).unwrap_or_default();
+                let usage = idempotent::usage_of(&answer)
+                    .map(Usage::from)
+                    .unwrap_or_default();
                 let at = answer.finished_at;
-                completion(answer.message_id, answer.content, usage, req.model.clone(), at)
-                    .into_response()
+                completion(
+                    answer.message_id,
+                    answer.content,
+                    usage,
+                    req.model.clone(),
+                    at,
+                )
+                .into_response()
             };
             (resp, conversation)
         }
@@ -83,4 +91,3 @@ pub(super) async fn refuse(e: ApiError, held: Option<Held>) -> Result<Response, 
         (e, _) => Err(e.into()),
     }
 }
-

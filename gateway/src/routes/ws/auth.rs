@@ -57,9 +57,7 @@ pub(super) async fn credentials(
         .or_else(|| bearer_token(headers));
     if let Some(token) = token {
         return match state.auth.verify_revocable(token) {
-            Ok((identity, pinned, revocable)) => {
-                Credentials::Verified(identity, pinned, revocable)
-            }
+            Ok((identity, pinned, revocable)) => Credentials::Verified(identity, pinned, revocable),
             Err(e) => Credentials::Refused(e),
         };
     }

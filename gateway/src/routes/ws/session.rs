@@ -116,12 +116,14 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
             Ok((identity, None))
         }
         Credentials::Refused(e) => Err(Some(e)),
-        Credentials::Later => await_auth(&state, &mut incoming)
-            .await
-            .map(|(identity, pinned, token)| {
-                revocable = Some(token);
-                (identity, pinned)
-            }),
+        Credentials::Later => {
+            await_auth(&state, &mut incoming)
+                .await
+                .map(|(identity, pinned, token)| {
+                    revocable = Some(token);
+                    (identity, pinned)
+                })
+        }
     };
     let (identity, pinned) = match identity {
         Ok(verified) => verified,

@@ -16,16 +16,25 @@ fn claim<'a>(scope: &'a str, key: &'a str, body_hash: &'a str, at: OffsetDateTim
 pub(super) async fn a_key_has_one_winner_and_keeps_its_result(store: &dyn Store) {
     let (scope, other_scope) = ("scope-a", "scope-b");
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k1", "h1", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k1", "h1", t0()))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
     // The same request again while the first runs; another request body.
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k1", "h1", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k1", "h1", t0()))
+            .await
+            .unwrap(),
         Claim::Running
     );
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k1", "h2", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k1", "h2", t0()))
+            .await
+            .unwrap(),
         Claim::Reused
     );
     // Another caller's key of the same name is its own.
@@ -83,7 +92,10 @@ pub(super) async fn a_key_has_one_winner_and_keeps_its_result(store: &dyn Store)
     );
     // Still another body's key, finished or not.
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k1", "h2", later)).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k1", "h2", later))
+            .await
+            .unwrap(),
         Claim::Reused
     );
 
@@ -117,7 +129,10 @@ pub(super) async fn a_key_has_one_winner_and_keeps_its_result(store: &dyn Store)
 
     // A released key is free again; finishing a key not held changes nothing.
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k2", "h1", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k2", "h1", t0()))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
     store
@@ -136,15 +151,26 @@ pub(super) async fn a_key_has_one_winner_and_keeps_its_result(store: &dyn Store)
         .await
         .unwrap();
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k2", "h9", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k2", "h9", t0()))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
 
     // A key whose answer was deleted with its conversation has nothing to
     // replay: the next request runs.
-    assert!(store.delete_conversation(&owner, &turn.conversation).await.unwrap());
+    assert!(
+        store
+            .delete_conversation(&owner, &turn.conversation)
+            .await
+            .unwrap()
+    );
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, "k1", "h1", later)).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, "k1", "h1", later))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
 
@@ -163,7 +189,10 @@ pub(super) async fn a_key_has_one_winner_and_keeps_its_result(store: &dyn Store)
 pub(crate) async fn hold_key(store: &dyn Store) -> (&'static str, &'static str) {
     let (scope, key) = ("crash-scope", "crash-key");
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, key, "h", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, key, "h", t0()))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
     assert_still_held(store, (scope, key)).await;
@@ -173,7 +202,10 @@ pub(crate) async fn hold_key(store: &dyn Store) -> (&'static str, &'static str) 
 /// The key is running: the same request must wait.
 pub(crate) async fn assert_still_held(store: &dyn Store, (scope, key): (&str, &str)) {
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, key, "h", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, key, "h", t0()))
+            .await
+            .unwrap(),
         Claim::Running
     );
 }
@@ -182,7 +214,10 @@ pub(crate) async fn assert_still_held(store: &dyn Store, (scope, key): (&str, &s
 /// it wins the key, once.
 pub(crate) async fn assert_taken_over(store: &dyn Store, (scope, key): (&str, &str)) {
     assert_eq!(
-        store.claim_idempotency_key(&claim(scope, key, "h", t0())).await.unwrap(),
+        store
+            .claim_idempotency_key(&claim(scope, key, "h", t0()))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
     assert_still_held(store, (scope, key)).await;

@@ -13,9 +13,7 @@ use time::OffsetDateTime;
 
 use super::{replicas, stored};
 use crate::store::StoreError;
-use crate::store::idempotency::{
-    Claim, KeptAnswer, KeptResult, KeyClaim, KeyOutcome, KeyRef,
-};
+use crate::store::idempotency::{Claim, KeptAnswer, KeptResult, KeyClaim, KeyOutcome, KeyRef};
 
 #[derive(FromRow)]
 struct Row {
