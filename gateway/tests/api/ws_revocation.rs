@@ -37,7 +37,9 @@ async fn until_close(ws: &mut Socket) -> (Vec<Value>, CloseCode, String) {
     };
     tokio::time::timeout(CLOSE_WAIT, read)
         .await
-        .expect("the socket of a revoked token is closed")
+        .unwrap_or_else(|_| {
+            panic!("the socket of a revoked token is not closed within {CLOSE_WAIT:?}")
+        })
 }
 
 fn assert_closed_for_revocation((frames, code, reason): (Vec<Value>, CloseCode, String)) {
