@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::directory::{Directory, SystemStatus};
 use crate::error::ApiError;
 use crate::identity::{Identity, SystemId, UserId};
-use crate::revocation::Revocations;
+use crate::revocation::{Revocable, Revocations};
 use crate::scope::{Grant, Permission};
 use sdk::jwt::{ChatClaims, JwtError, Signer, Verifier};
 
@@ -101,6 +101,11 @@ impl KeyId {
             .and_then(|v| v.to_str().ok())
             .or_else(|| bearer_token(headers))
             .map(Self::of)
+    }
+
+    /// The digest, for scoping what belongs to one key.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
     }
 }
 
@@ -184,6 +189,16 @@ impl Auth {
     /// [`Self::verify_token`], also returning the agent the token pins, if
     /// any.
     pub fn verify_caller(&self, token: &str) -> Result<(Identity, Option<String>), ApiError> {
+        self.verify_revocable(token)
+            .map(|(identity, pinned, _)| (identity, pinned))
+    }
+
+    /// [`Self::verify_caller`], also returning what can revoke the token
+    /// later (an open WebSocket watches it).
+    pub fn verify_revocable(
+        &self,
+        token: &str,
+    ) -> Result<(Identity, Option<String>, Revocable), ApiError> {
         let claims = self.verifier.verify(token)?;
         let ahead = self.clock_ahead.load(Ordering::Relaxed);
         if ahead > 0 {
@@ -202,7 +217,12 @@ impl Auth {
             return Err(ApiError::TokenRevoked);
         }
         self.check_allowed(&identity.system)?;
-        Ok((identity, claims.agent.filter(|a| !a.is_empty())))
+        let revocable = Revocable {
+            identity: identity.clone(),
+            jti: claims.jti,
+            iat: claims.iat,
+        };
+        Ok((identity, claims.agent.filter(|a| !a.is_empty()), revocable))
     }
 
     /// The revoked tokens this replica honours (refreshed from the store by

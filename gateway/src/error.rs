@@ -21,6 +21,10 @@ use crate::upstream::UpstreamError;
 /// Seed-compatible message for a chat token signed with another secret.
 const BAD_SIGNATURE: &str = "Invalid token signature. Ensure server CHAT_GATEWAY_JWT_SECRET matches the value used when issuing the token. Try issuing a new token after restarting the server.";
 
+/// Seconds a request waits before retrying one whose `Idempotency-Key` is
+/// still running: a turn takes seconds, and the retry is then replayed.
+const IN_FLIGHT_RETRY_AFTER: u64 = 1;
+
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -142,6 +146,15 @@ pub enum ApiError {
     /// file defines (409).
     #[error("{0}")]
     ReadOnly(String),
+    /// The `Idempotency-Key` header is malformed (422).
+    #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
+    IdempotencyKeyInvalid,
+    /// The `Idempotency-Key` was first sent with another body (422).
+    #[error("This Idempotency-Key was used with a different request; use a new key")]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running (409).
+    #[error("The request with this Idempotency-Key is still running; retry shortly")]
+    IdempotencyKeyInFlight,
     /// No upstream for this system (503).
     #[error("Chat is not configured for this app.")]
     NotConfigured,
@@ -194,7 +207,10 @@ impl ApiError {
         match self {
             E::Turn { error, .. } => error.status(),
             E::BadRequest(_) | E::InvalidJson(_) => StatusCode::BAD_REQUEST,
-            E::Validation(_) | E::AgentMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Validation(_)
+            | E::AgentMismatch(_)
+            | E::IdempotencyKeyInvalid
+            | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             E::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -217,7 +233,9 @@ impl ApiError {
             | E::AgentNotFound(_)
             | E::AdminNotFound(_) => StatusCode::NOT_FOUND,
             E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            E::Busy | E::AlreadyExists(_) | E::ReadOnly(_) => StatusCode::CONFLICT,
+            E::Busy | E::AlreadyExists(_) | E::ReadOnly(_) | E::IdempotencyKeyInFlight => {
+                StatusCode::CONFLICT
+            }
             E::Stopped => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             E::NotConfigured | E::ShuttingDown | E::AnswerInterrupted => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -267,6 +285,9 @@ impl ApiError {
             E::ReadOnly(_) => ErrorCode::ReadOnly,
             E::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             E::Busy => ErrorCode::Busy,
+            E::IdempotencyKeyInvalid => ErrorCode::IdempotencyKeyInvalid,
+            E::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            E::IdempotencyKeyInFlight => ErrorCode::IdempotencyKeyInFlight,
             E::Stopped => ErrorCode::Stopped,
             E::ConversationNotFound | E::Upstream(UpstreamError::ConversationGone) => {
                 ErrorCode::ConversationNotFound
@@ -338,6 +359,7 @@ impl ApiError {
             ApiError::RateLimited(refusal) => Some(refusal.retry_after.as_secs()),
             ApiError::BudgetExhausted(exhausted) => Some(exhausted.retry_after.as_secs()),
             ApiError::LoginThrottled { retry_after } => Some(*retry_after),
+            ApiError::IdempotencyKeyInFlight => Some(IN_FLIGHT_RETRY_AFTER),
             _ => None,
         }
     }
@@ -380,7 +402,9 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"tz-chat\""),
             );
         }
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || matches!(self, ApiError::IdempotencyKeyInFlight)
+        {
             let seconds = self.retry_after().unwrap_or(5);
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -27,6 +27,8 @@
 //! - [`chat`]: one chat turn — input checks, persistence rules, and the
 //!   stream of turn events a door frames;
 //! - [`feedback`]: users' ratings of answers, stored and passed upstream;
+//! - [`idempotency`]: `Idempotency-Key` on the chat doors (claimed keys,
+//!   kept results);
 //! - [`routes`]: the HTTP API (framing turns as JSON, SSE, WebSocket frames
 //!   or OpenAI chat completions); [`extract`]:
 //!   request extractors, callers included; [`error`]: how failures become
@@ -47,7 +49,7 @@
 //!   error body and upstream calls together.
 //!
 //! Dependencies point one way, with no cycles: `routes` → `extract`,
-//! `chat`, `feedback` → `state` → `operators`, `sync`, `archive`, `catalog`, `auth`,
+//! `chat`, `feedback`, `idempotency` → `state` → `operators`, `sync`, `archive`, `catalog`, `auth`,
 //! `store`, `upstream`, `origins`; `catalog` → `store`, `upstream`,
 //! `directory`; `auth`, `origins` → `directory`, `scope` → `identity`; `config` →
 //! `sealing`, `identity` (`sync` uses `store` and `upstream`, never `state`;
@@ -69,6 +71,7 @@ pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod feedback;
+pub mod idempotency;
 pub mod identity;
 pub mod limits;
 pub mod live;

@@ -10,20 +10,52 @@
 //!
 //! A stored revocation is kept as long as a token it revokes could still be
 //! valid (the maximum token lifetime), then forgotten.
+//!
+//! A WebSocket outlives the check of its token at the upgrade: it keeps
+//! the token's [`Revocable`] and wakes on every change of the copy
+//! ([`Revocations::watch`]), so a socket whose token is revoked is closed
+//! within one refresh interval too.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::identity::Identity;
 use crate::store::{RevocationList, Store, StoreError};
 
 /// The revocations one replica honours.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Revocations {
     current: RwLock<Revoked>,
+    /// Bumped on every change (and every reload), for open sockets.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self {
+            current: RwLock::default(),
+            changed: watch::Sender::new(0),
+        }
+    }
+}
+
+/// What a verified chat token can be revoked by: its user, `jti` and `iat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocable {
+    pub identity: Identity,
+    pub jti: Option<String>,
+    pub iat: Option<i64>,
+}
+
+impl Revocable {
+    /// Whether `revocations` now refuse this token.
+    pub fn is_revoked(&self, revocations: &Revocations) -> bool {
+        revocations.refuses(&self.identity, self.jti.as_deref(), self.iat)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -56,12 +88,22 @@ impl Revocations {
             .is_some_and(|before| iat.unwrap_or(i64::MIN) <= *before)
     }
 
+    /// A receiver that sees a new value after every change or reload.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn announce(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Honour a revocation of one token at once (before the next reload).
     pub fn add_token_id(&self, jti: &str) {
         if let Ok(mut current) = self.current.write() {
             current.token_ids.insert(jti.to_owned());
             current.generation += 1;
         }
+        self.announce();
     }
 
     /// Honour a revocation of `who`'s tokens at once.
@@ -72,6 +114,7 @@ impl Revocations {
             *before = (*before).max(issued_before);
             current.generation += 1;
         }
+        self.announce();
     }
 
     /// A mark to take before reading the store, for [`Self::replace`].
@@ -103,6 +146,8 @@ impl Revocations {
             // Replace outright next time.
             current.generation = current.generation.wrapping_add(1);
         }
+        drop(current);
+        self.announce();
     }
 }
 
@@ -199,5 +244,28 @@ mod tests {
         );
         revocations.add_token_id("j2");
         assert!(revocations.refuses(&who("alice"), Some("j2"), None));
+    }
+
+    #[test]
+    fn watchers_see_every_change() {
+        let revocations = Revocations::default();
+        let token = Revocable {
+            identity: who("carol"),
+            jti: Some("j-carol".into()),
+            iat: Some(2_000),
+        };
+        let mut watcher = revocations.watch();
+        assert!(!watcher.has_changed().unwrap());
+        revocations.add_token_id("j-other");
+        assert!(watcher.has_changed().unwrap());
+        watcher.mark_unchanged();
+        assert!(!token.is_revoked(&revocations));
+        revocations.add_user(&who("carol"), 2_000);
+        assert!(watcher.has_changed().unwrap());
+        assert!(token.is_revoked(&revocations));
+        watcher.mark_unchanged();
+        let read_at = revocations.generation();
+        revocations.replace(RevocationList::default(), read_at);
+        assert!(watcher.has_changed().unwrap(), "a reload is announced too");
     }
 }

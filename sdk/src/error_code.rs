@@ -97,6 +97,14 @@ pub enum ErrorCode {
     /// 403: a state-changing request from an operator session without its
     /// CSRF token.
     CsrfRejected,
+    /// 422: the `Idempotency-Key` header is empty, longer than 255
+    /// characters, or not visible ASCII.
+    IdempotencyKeyInvalid,
+    /// 422: the `Idempotency-Key` was used with another request body.
+    IdempotencyKeyReused,
+    /// 409: the request first sent with this `Idempotency-Key` is still
+    /// running; retry after `Retry-After` seconds.
+    IdempotencyKeyInFlight,
     /// A code this version of the SDK does not know.
     #[serde(other)]
     Unknown,
@@ -145,6 +153,9 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::CsrfRejected => "csrf_rejected",
+            ErrorCode::IdempotencyKeyInvalid => "idempotency_key_invalid",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -338,6 +349,9 @@ mod tests {
             ErrorCode::Forbidden,
             ErrorCode::InvalidCredentials,
             ErrorCode::CsrfRejected,
+            ErrorCode::IdempotencyKeyInvalid,
+            ErrorCode::IdempotencyKeyReused,
+            ErrorCode::IdempotencyKeyInFlight,
             ErrorCode::Unknown,
         ];
         for code in all {

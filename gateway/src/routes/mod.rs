@@ -15,6 +15,7 @@ mod chat_token;
 mod conversations;
 mod feedback;
 mod health;
+mod idempotent;
 mod metrics;
 mod observe;
 mod openai;

@@ -18,6 +18,7 @@
 //! append, so a replacement that does not extend what was sent is dropped
 //! from the stream (the stored answer is the replaced one).
 
+mod keyed;
 mod stream;
 mod wire;
 
@@ -28,17 +29,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sdk::{ChatRequest, ErrorCode};
+use serde_json::json;
 use time::OffsetDateTime;
 
-use self::wire::{
-    AssistantMessage, Choice, Completion, CompletionRequest, ErrorBody, ErrorDetail, Model,
-    ModelList, Usage,
-};
+use self::wire::{CompletionRequest, ErrorBody, ErrorDetail, Model, ModelList, Usage};
+use super::idempotent;
 use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::chat::{self, TurnInput};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::extract::key_grant;
+use crate::idempotency::{self, Begun};
 use crate::identity::SystemId;
 use crate::scope::Permission;
 use crate::state::AppState;
@@ -153,6 +154,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
     summary = "OpenAI-compatible chat completions",
     description = "`model` is a system id, or `system/agent`. Streams as OpenAI chunks with `\"stream\": true`, ending with `data: [DONE]`. Errors use OpenAI's error shape.",
     request_body = wire::CompletionRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "As on `POST /v1/chat`: a retry with the same key and the same request (model, user, last user message, conversation, stream options) within 24 hours replays the first result without a second upstream call, marked `Idempotent-Replayed: true`; 422 `idempotency_key_reused` for another request, 409 `idempotency_key_in_flight` with `Retry-After` while the first runs.")),
     responses(
         (status = 200, description = "The completion", content(
             (wire::Completion = "application/json"),
@@ -161,7 +164,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErro
         (status = 401, description = "Missing or invalid credentials", body = wire::ErrorBody),
         (status = 403, description = "Not allowed for this caller", body = wire::ErrorBody),
         (status = 404, description = "No such model", body = wire::ErrorBody),
-        (status = 422, description = "Context too long", body = wire::ErrorBody),
+        (status = 409, description = "The request first sent with this Idempotency-Key is still running (Retry-After)", body = wire::ErrorBody),
+        (status = 422, description = "Context too long, or a malformed or reused Idempotency-Key", body = wire::ErrorBody),
         (status = 429, description = "Too many requests", body = wire::ErrorBody),
         (status = 502, description = "The upstream failed", body = wire::ErrorBody)),
     security(("chat_token" = []), ("api_key" = [])))]
@@ -218,6 +222,21 @@ pub(super) async fn completions(
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
         });
+    let idempotency_key = idempotent::key_of(&headers)?;
+    // What the key is checked against: the caller, and the fields of the
+    // request this door reads.
+    let keyed = idempotency_key.map(|k| {
+        let scope = idempotency::scope(&identity, key.as_ref());
+        let request = json!({
+            "model": req.model.trim(),
+            "user": user,
+            "message": message,
+            "conversation_id": conversation_id,
+            "stream": req.stream,
+            "include_usage": req.stream_options.as_ref().is_some_and(|o| o.include_usage),
+        });
+        (k, scope, idempotency::fingerprint("openai", &request))
+    });
     let request = ChatRequest {
         message,
         conversation_id,
@@ -228,32 +247,40 @@ pub(super) async fn completions(
     input.agent = caller
         .agent(agent.map(str::to_owned))
         .map_err(|e| OpenAiError::at("model", e))?;
+    let held = match keyed {
+        Some((k, scope, body_hash)) => {
+            match idempotency::begin(&state, scope, &k, &body_hash).await? {
+                Begun::Fresh(held) => Some(held),
+                Begun::Replay(result) => return Ok(keyed::replay(result, &req)),
+            }
+        }
+        None => None,
+    };
     let turn = chat::begin(&state, input).await?;
     let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
     let mut resp = if req.stream {
-        let events = chat::stream(&state, turn).await?;
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-        stream::sse(events, req.model, include_usage)
+        let events = match chat::stream(&state, turn).await {
+            Ok(events) => events,
+            Err(e) => return keyed::refuse(e, held).await,
+        };
+        match held {
+            Some(held) => stream::sse(idempotent::recorded(events, held), req.model, include_usage),
+            None => stream::sse(events, req.model, include_usage),
+        }
     } else {
-        let (reply, _) = chat::reply(&state, turn).await?;
+        let at = OffsetDateTime::now_utc();
+        let reply = match chat::reply(&state, turn).await {
+            Ok((reply, _)) => reply,
+            Err(e) => return keyed::refuse(e, held).await,
+        };
+        if let Some(held) = held {
+            let (conversation, question) = (&reply.conversation_id, &reply.user_message_id);
+            held.answered(conversation, question, &reply.message_id, at)
+                .await;
+        }
         let usage = reply.usage.map(Usage::from).unwrap_or_default();
-        Json(Completion {
-            id: reply.message_id,
-            object: "chat.completion",
-            created: now(),
-            model: req.model,
-            choices: vec![Choice {
-                index: 0,
-                message: AssistantMessage {
-                    role: "assistant",
-                    content: reply.answer,
-                },
-                finish_reason: "stop",
-                logprobs: None,
-            }],
-            usage,
-        })
-        .into_response()
+        keyed::completion(reply.message_id, reply.answer, usage, req.model, at).into_response()
     };
     if let Some(value) = conversation {
         resp.headers_mut().insert(CONVERSATION_HEADER, value);

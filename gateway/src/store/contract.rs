@@ -5,6 +5,7 @@ mod agents;
 mod console_feedback;
 pub(crate) mod crashes;
 mod feedback;
+pub(crate) mod idempotency;
 mod imports;
 mod limits;
 mod listings;
@@ -153,6 +154,7 @@ pub(crate) async fn run(store: &dyn Store) {
     operators::keys_and_audit(store).await;
     console_feedback::the_feedback_filter_and_the_transcript(store).await;
     console_feedback::sync_rounds_are_recorded(store).await;
+    idempotency::a_key_has_one_winner_and_keeps_its_result(store).await;
     // Last: it ends with a retention purge.
     search::console(store).await;
 }

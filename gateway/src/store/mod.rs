@@ -31,6 +31,7 @@ pub mod console;
 pub mod feedback;
 pub mod housekeeping;
 pub mod live;
+pub mod idempotency;
 pub mod operators;
 pub mod postgres;
 mod probe;
@@ -567,6 +568,28 @@ pub trait Store: OperatorStore + Send + Sync + 'static {
         conversation_id: &str,
         message_id: &str,
     ) -> Result<Option<live::AnswerProgress>, StoreError>;
+
+    // --- Idempotency keys of chat requests (see [`idempotency`]) ---
+    /// Claim a key for a request (forgetting keys finished before
+    /// `claim.forget_before` first), or say why not.
+    async fn claim_idempotency_key(
+        &self,
+        claim: &idempotency::KeyClaim<'_>,
+    ) -> Result<idempotency::Claim, StoreError>;
+    /// Record how the request holding `key` ended. A key this process no
+    /// longer holds is left alone.
+    async fn finish_idempotency_key(
+        &self,
+        key: &idempotency::KeyRef<'_>,
+        outcome: &idempotency::KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Forget a key this process holds and has not finished (its request
+    /// stored nothing worth replaying), so a retry runs afresh.
+    async fn release_idempotency_key(
+        &self,
+        key: &idempotency::KeyRef<'_>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Open the store named by `database_url` and bring its schema up to date.

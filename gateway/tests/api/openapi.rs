@@ -102,11 +102,31 @@ async fn the_document_is_valid_openapi_3_1() {
         "system_disabled",
         "forbidden",
         "not_found",
+        "idempotency_key_invalid",
+        "idempotency_key_reused",
+        "idempotency_key_in_flight",
     ] {
         assert!(
             codes.as_array().unwrap().contains(&json!(code)),
             "{code} in {codes}"
         );
+    }
+    // Both chat doors take an Idempotency-Key and say what it refuses.
+    for path in ["/v1/chat", "/v1/chat/completions"] {
+        let operation = &doc["paths"][path]["post"];
+        let header = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("{path} documents Idempotency-Key"));
+        assert_eq!(header["in"], "header", "{path}");
+        for status in ["409", "422"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{path} {status}"
+            );
+        }
     }
     // The ways to authenticate.
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();

@@ -19,6 +19,9 @@ use crate::{
     RenameRequest,
 };
 
+/// The request header that makes a chat request safe to retry.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 /// The API of one end user: from [`Client::user`](crate::Client::user)
 /// (API key) or [`Client::me`](crate::Client::me) (the user's own token).
 /// Cheap to clone.
@@ -85,12 +88,52 @@ impl UserClient {
     /// # Ok(()) }
     /// ```
     pub async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, Error> {
+        self.send_chat(request, None).await
+    }
+
+    /// [`chat`](Self::chat) under an `Idempotency-Key`, so the request can
+    /// be retried safely (after a timeout or a dropped connection): a retry
+    /// with the same key and request within 24 hours gets the first
+    /// answer again instead of a second turn. `key` is 1 to 255 visible
+    /// ASCII characters, new for each message (a UUID, say). While the
+    /// first request still runs a retry fails with
+    /// [`ErrorCode::IdempotencyKeyInFlight`](crate::ErrorCode::IdempotencyKeyInFlight)
+    /// (status 409); the same key with another request with
+    /// [`ErrorCode::IdempotencyKeyReused`](crate::ErrorCode::IdempotencyKeyReused).
+    ///
+    /// ```no_run
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let key = "order-42-question-1";
+    /// let request = tz_chat_sdk::ChatRequest::new("Where is my parcel?");
+    /// let reply = match user.chat_idempotent(request.clone(), key).await {
+    ///     Err(e) if e.is_timeout() => user.chat_idempotent(request, key).await?,
+    ///     other => other?,
+    /// };
+    /// println!("{}", reply.answer);
+    /// # Ok(()) }
+    /// ```
+    pub async fn chat_idempotent(
+        &self,
+        request: ChatRequest,
+        key: &str,
+    ) -> Result<ChatResponse, Error> {
+        self.send_chat(request, Some(key)).await
+    }
+
+    async fn send_chat(
+        &self,
+        request: ChatRequest,
+        key: Option<&str>,
+    ) -> Result<ChatResponse, Error> {
         let mut body = self.own(request)?;
         body.stream = false;
-        let req = self
+        let mut req = self
             .core
             .request(Method::POST, &["v1", "chat"])?
             .json(&body);
+        if let Some(key) = key {
+            req = req.header(IDEMPOTENCY_KEY, key);
+        }
         transport::json(req).await
     }
 
@@ -113,12 +156,42 @@ impl UserClient {
     /// # Ok(()) }
     /// ```
     pub async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, Error> {
+        self.send_chat_stream(request, None).await
+    }
+
+    /// [`chat_stream`](Self::chat_stream) under an `Idempotency-Key` (see
+    /// [`chat_idempotent`](Self::chat_idempotent)): a retry of a stream
+    /// that ended streams the stored answer again, with the same ids.
+    ///
+    /// ```no_run
+    /// # async fn run(user: tz_chat_sdk::UserClient) -> Result<(), tz_chat_sdk::Error> {
+    /// let request = tz_chat_sdk::ChatRequest::new("Hello");
+    /// let reply = user.chat_stream_idempotent(request, "hello-1").await?.into_response().await?;
+    /// println!("{}", reply.answer);
+    /// # Ok(()) }
+    /// ```
+    pub async fn chat_stream_idempotent(
+        &self,
+        request: ChatRequest,
+        key: &str,
+    ) -> Result<ChatStream, Error> {
+        self.send_chat_stream(request, Some(key)).await
+    }
+
+    async fn send_chat_stream(
+        &self,
+        request: ChatRequest,
+        key: Option<&str>,
+    ) -> Result<ChatStream, Error> {
         let mut body = self.own(request)?;
         body.stream = true;
-        let req = self
+        let mut req = self
             .core
             .stream_request(Method::POST, &["v1", "chat"])?
             .json(&body);
+        if let Some(key) = key {
+            req = req.header(IDEMPOTENCY_KEY, key);
+        }
         transport::event_stream(req).await
     }
 

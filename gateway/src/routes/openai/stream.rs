@@ -9,18 +9,21 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use sdk::StreamEvent;
 
 use super::wire::{self, ChunkChoice, Delta, ErrorBody, Usage};
 use super::{detail, now};
-use crate::chat::TurnEvents;
 
 /// SSE keep-alive comment interval.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Frame a turn's events as `chat.completion.chunk` records and `[DONE]`.
-pub(super) fn sse(events: TurnEvents, model: String, include_usage: bool) -> Response {
+pub(super) fn sse(
+    events: impl Stream<Item = StreamEvent> + Send + 'static,
+    model: String,
+    include_usage: bool,
+) -> Response {
     let mut framer = Framer {
         id: String::new(),
         model,

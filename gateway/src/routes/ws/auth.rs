@@ -16,6 +16,7 @@ use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::error::ApiError;
 use crate::extract::key_grant;
 use crate::identity::Identity;
+use crate::revocation::Revocable;
 use crate::scope::Permission;
 use crate::state::AppState;
 
@@ -33,8 +34,9 @@ pub(in crate::routes) struct WsQuery {
 
 /// Who the socket is for, as far as the upgrade request tells.
 pub(super) enum Credentials {
-    /// The user, and the agent their chat token pins, if any.
-    Verified(Identity, Option<String>),
+    /// The user, the agent their chat token pins, if any, and what can
+    /// revoke the token.
+    Verified(Identity, Option<String>, Revocable),
     /// The user a server named, with the API key it used (its turns count
     /// against that key's rate limit).
     ForServer(Identity, KeyId),
@@ -54,8 +56,8 @@ pub(super) async fn credentials(
         .filter(|t| !t.is_empty())
         .or_else(|| bearer_token(headers));
     if let Some(token) = token {
-        return match state.auth.verify_caller(token) {
-            Ok((identity, pinned)) => Credentials::Verified(identity, pinned),
+        return match state.auth.verify_revocable(token) {
+            Ok((identity, pinned, revocable)) => Credentials::Verified(identity, pinned, revocable),
             Err(e) => Credentials::Refused(e),
         };
     }
@@ -86,7 +88,7 @@ pub(super) async fn credentials(
 pub(super) async fn await_auth(
     state: &AppState,
     incoming: &mut SplitStream<WebSocket>,
-) -> Result<(Identity, Option<String>), Option<ApiError>> {
+) -> Result<(Identity, Option<String>, Revocable), Option<ApiError>> {
     let first = timeout(AUTH_WAIT, async {
         loop {
             match incoming.next().await {
@@ -105,7 +107,9 @@ pub(super) async fn await_auth(
     match first {
         Err(_) => Err(Some(ApiError::MissingCredentials)),
         Ok(None) => Err(None),
-        Ok(Some(Ok(ClientFrame::Auth { token }))) => state.auth.verify_caller(&token).map_err(Some),
+        Ok(Some(Ok(ClientFrame::Auth { token }))) => {
+            state.auth.verify_revocable(&token).map_err(Some)
+        }
         Ok(Some(Ok(_))) => Err(Some(ApiError::MissingCredentials)),
         Ok(Some(Err(e))) => Err(Some(e)),
     }

@@ -26,6 +26,7 @@ use crate::auth::KeyId;
 use crate::chat::{self, NewConversation, TurnEvents, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
+use crate::revocation::Revocable;
 use crate::state::AppState;
 
 /// How often the gateway pings an open socket (proxies close quiet ones).
@@ -104,15 +105,25 @@ enum Next {
 /// Serve one socket until it closes.
 pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credentials) {
     let (mut out, mut incoming) = socket.split();
-    let mut key = None;
+    let (mut key, mut revocable) = (None, None);
     let identity = match credentials {
-        Credentials::Verified(identity, pinned) => Ok((identity, pinned)),
+        Credentials::Verified(identity, pinned, token) => {
+            revocable = Some(token);
+            Ok((identity, pinned))
+        }
         Credentials::ForServer(identity, server_key) => {
             key = Some(server_key);
             Ok((identity, None))
         }
         Credentials::Refused(e) => Err(Some(e)),
-        Credentials::Later => await_auth(&state, &mut incoming).await,
+        Credentials::Later => {
+            await_auth(&state, &mut incoming)
+                .await
+                .map(|(identity, pinned, token)| {
+                    revocable = Some(token);
+                    (identity, pinned)
+                })
+        }
     };
     let (identity, pinned) = match identity {
         Ok(verified) => verified,
@@ -137,15 +148,26 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
         system_id: session.identity.system.as_str().to_owned(),
         user_id: session.identity.user.as_str().to_owned(),
     };
+    // A chat token revoked while the socket is open closes it: every change
+    // to the revocations this replica honours wakes the socket to check.
+    let mut revocations = state.auth.revocations().watch();
     let mut next = session.send(&ready).await;
     let mut ping = interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     while next == Next::Continue {
         let idle = matches!(session.running, Running::Idle);
         next = tokio::select! {
+            changed = revocations.changed(), if revocable.is_some() => match changed {
+                Ok(()) => session.unless_revoked(revocable.as_ref()).await,
+                // The revocations live as long as the gateway.
+                Err(_) => Next::Continue,
+            },
             () = session.state.draining.cancelled(), if idle => Next::Close(close_code::AWAY, "the gateway is restarting"),
             () = session.state.shutdown.cancelled(), if idle => Next::Close(close_code::AWAY, "the gateway is restarting"),
             progress = session.running.progress() => session.progress(progress).await,
-            message = incoming.next() => session.receive(message).await,
+            message = incoming.next() => match session.unless_revoked(revocable.as_ref()).await {
+                Next::Continue => session.receive(message).await,
+                closing => closing,
+            },
             _ = ping.tick() => match session.out.send(Message::Ping(Bytes::new())).await {
                 Ok(()) => Next::Continue,
                 Err(_) => Next::Gone,
@@ -191,6 +213,18 @@ async fn close(
 }
 
 impl Session {
+    /// Close the socket (after a `token_revoked` error frame) if its chat
+    /// token is revoked now.
+    async fn unless_revoked(&mut self, token: Option<&Revocable>) -> Next {
+        if !token.is_some_and(|t| t.is_revoked(self.state.auth.revocations())) {
+            return Next::Continue;
+        }
+        match self.send(&frames::error(&ApiError::TokenRevoked)).await {
+            Next::Continue => Next::Close(close_code::POLICY, "the chat token was revoked"),
+            gone => gone,
+        }
+    }
+
     async fn send(&mut self, frame: &ServerFrame) -> Next {
         match self.out.send(frames::message(frame)).await {
             Ok(()) => Next::Continue,

@@ -36,6 +36,7 @@ mod catalog;
 mod console;
 mod feedback;
 mod housekeeping;
+mod idempotency;
 mod limits;
 mod live;
 mod operators;
@@ -588,6 +589,29 @@ impl Store for PgStore {
         message_id: &str,
     ) -> Result<Option<super::live::AnswerProgress>, StoreError> {
         live::progress(&self.pool, scope, conversation_id, message_id).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        claim: &crate::store::idempotency::KeyClaim<'_>,
+    ) -> Result<crate::store::idempotency::Claim, StoreError> {
+        idempotency::claim(&self.pool, claim, &self.replica).await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+        outcome: &crate::store::idempotency::KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        idempotency::finish(&self.pool, key, outcome, at, &self.replica).await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+    ) -> Result<(), StoreError> {
+        idempotency::release(&self.pool, key, &self.replica).await
     }
 }
 

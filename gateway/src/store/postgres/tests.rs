@@ -141,6 +141,23 @@ async fn turns_of_a_stopped_replica_are_failed_and_a_live_ones_are_not() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_of_a_stopped_replica_is_taken_over_and_a_live_ones_is_not() {
+    use crate::store::contract::idempotency;
+    let (server, first) = server_and_store().await;
+    let held = idempotency::hold_key(&first).await;
+    let second = PgStore::open(&server.url()).await.unwrap();
+    idempotency::assert_still_held(&second, held).await;
+    let dead = first.replica.to_string();
+    drop(first);
+    sqlx::query("UPDATE gateway_replicas SET seen_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(&dead)
+        .execute(second.pool())
+        .await
+        .unwrap();
+    idempotency::assert_taken_over(&second, held).await;
+}
+
+#[tokio::test]
 async fn a_read_only_database_makes_ping_unavailable() {
     let (_server, store) = server_and_store().await;
     store.ping().await.unwrap();

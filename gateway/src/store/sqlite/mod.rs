@@ -33,6 +33,7 @@ mod checkpoint;
 mod console;
 mod feedback;
 mod housekeeping;
+mod idempotency;
 mod limits;
 mod live;
 mod operators;
@@ -631,6 +632,48 @@ impl Store for SqliteStore {
         let (conversation, message) = (conversation_id.to_owned(), message_id.to_owned());
         self.readers
             .read(move |conn| live::progress(conn, &scope, &conversation, &message))
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        claim: &crate::store::idempotency::KeyClaim<'_>,
+    ) -> Result<crate::store::idempotency::Claim, StoreError> {
+        let claim = idempotency::OwnedClaim {
+            scope: claim.scope.to_owned(),
+            key: claim.key.to_owned(),
+            body_hash: claim.body_hash.to_owned(),
+            at: to_millis(claim.at),
+            forget_before: to_millis(claim.forget_before),
+        };
+        let me = self.process.clone();
+        self.writer
+            .write(move |conn| idempotency::claim(conn, &claim, &me))
+            .await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+        outcome: &crate::store::idempotency::KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (scope, key) = (key.scope.to_owned(), key.key.to_owned());
+        let outcome = idempotency::OwnedOutcome::from(outcome);
+        let (at, me) = (to_millis(at), self.process.clone());
+        self.writer
+            .write(move |conn| idempotency::finish(conn, &scope, &key, &outcome, at, &me))
+            .await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        key: &crate::store::idempotency::KeyRef<'_>,
+    ) -> Result<(), StoreError> {
+        let (scope, key) = (key.scope.to_owned(), key.key.to_owned());
+        let me = self.process.clone();
+        self.writer
+            .write(move |conn| idempotency::release(conn, &scope, &key, &me))
             .await
     }
 }

@@ -68,6 +68,19 @@ async fn a_turn_cut_by_a_crash_is_failed_on_reopening_and_retry_reuses_it() {
     crashes::assert_failed_and_retried(&reopened, &open).await;
 }
 
+#[tokio::test]
+async fn an_idempotency_key_left_running_by_a_stopped_process_is_taken_over() {
+    use crate::store::contract::idempotency;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let held = {
+        let store = SqliteStore::open(&url).await.unwrap();
+        idempotency::hold_key(&store).await
+    };
+    let reopened = SqliteStore::open(&url).await.unwrap();
+    idempotency::assert_taken_over(&reopened, held).await;
+}
+
 #[test]
 fn urls() {
     let loc = Location::parse("sqlite://chat_gateway.db").unwrap();
