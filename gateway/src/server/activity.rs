@@ -83,8 +83,6 @@ impl Service<Request<hyper::body::Incoming>> for Counted {
 
     fn call(&mut self, mut req: Request<hyper::body::Incoming>) -> Self::Future {
         req.extensions_mut().insert(self.peer);
-        req.extensions_mut()
-            .insert(super::ClientAddr(self.peer.0.ip()));
         let in_progress = InProgress::new(self.activity.clone());
         let response = self.inner.call(req);
         Box::pin(async move {

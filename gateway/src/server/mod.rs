@@ -48,11 +48,6 @@ use self::gate::Gate;
 use self::lingering::Lingering;
 use crate::config::ConnectionLimits;
 
-/// The address a request's connection came from (a request extension).
-/// Behind a reverse proxy this is the proxy's address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub std::net::IpAddr);
-
 /// More request headers than this are refused by the HTTP parser itself;
 /// the routes refuse fewer, with the JSON error shape (see `routes`).
 const PARSER_MAX_HEADERS: usize = 256;

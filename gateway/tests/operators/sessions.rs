@@ -245,6 +245,42 @@ async fn five_failures_from_one_address_lock_that_address() {
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Behind a trusted reverse proxy every sign-in comes from the proxy's
+/// address; the failures count against the client the proxy names in
+/// `X-Forwarded-For`, so one client's guessing locks out only that client.
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_address() {
+    let gw = TestGateway::builder()
+        .upstream(Upstream::Demo)
+        .database(Database::SqliteFile)
+        .env("CHAT_GATEWAY_TRUSTED_PROXIES", "127.0.0.1")
+        .start()
+        .await
+        .unwrap();
+    add_operator(&gw, "ada@example.com", Role::Admin, None).await;
+    let sign_in = |from: &'static str, email: String| {
+        client()
+            .post(format!("{}/admin/login", gw.url()))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+    };
+    for i in 0..5 {
+        let resp = sign_in("203.0.113.1", format!("guess{i}@example.com"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = sign_in("203.0.113.1", "ada@example.com".into())
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let other = sign_in("203.0.113.2", "ada@example.com".into())
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn analysts_see_their_systems_and_no_admin_api() {
     let gw = gateway(Database::SqliteFile).await;

@@ -15,10 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
-use crate::extract::parse_json;
+use crate::extract::{ClientAddr, parse_json};
 use crate::operators::sessions::{self, CookiePolicy, Login};
 use crate::operators::{Access, Actor, audit};
-use crate::server::ClientAddr;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -84,7 +83,7 @@ fn form_credentials(body: &[u8]) -> Credentials {
         (status = 429, description = "Too many requests (Retry-After)", body = sdk::ErrorBody)))]
 pub(super) async fn login(
     State(state): State<AppState>,
-    address: Option<axum::Extension<ClientAddr>>,
+    ClientAddr(address): ClientAddr,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -116,7 +115,7 @@ pub(super) async fn login(
             Err(e) => return e.into_response(),
         }
     };
-    let address = address.map(|a| a.0.0.to_string()).unwrap_or_default();
+    let address = address.map(|a| a.to_string()).unwrap_or_default();
     let cookies = CookiePolicy::for_public_url(&state.config.public_url);
     let previous = cookies.read(&headers);
     let outcome = sessions::login(
