@@ -242,19 +242,18 @@ fn check_response(doc: &Value, method: &str, path: &str, status: u16, body: &Val
     );
 }
 
+/// The JSON body of a GET, whatever its status (the caller checks it
+/// against the documented schema).
+async fn json_of_get(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn real_responses_match_the_documented_schemas() {
     let mut gw = Gateway::with(Upstream::Demo, &[("CHAT_GATEWAY_DEMO_DELAY_MS", "0")]).await;
     let doc = document(&gw).await;
 
-    let health: Value = gw
-        .get("/health")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = json_of_get(gw.get("/health")).await;
     check_response(&doc, "get", "/health", 200, &health);
 
     let (status, reply) = gw
@@ -263,28 +262,16 @@ async fn real_responses_match_the_documented_schemas() {
     assert_eq!(status, 200, "{reply}");
     check_response(&doc, "post", "/v1/chat", 200, &reply);
 
-    let list: Value = gw
-        .get("/v1/conversations?system_id=demo&user_id=doc")
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = json_of_get(
+        gw.get("/v1/conversations?system_id=demo&user_id=doc")
+            .header("x-api-key", API_KEY),
+    )
+    .await;
     check_response(&doc, "get", "/v1/conversations", 200, &list);
 
     let conversation = reply["conversation_id"].as_str().unwrap();
     let path = format!("/v1/conversations/{conversation}/messages?system_id=demo&user_id=doc");
-    let messages: Value = gw
-        .get(&path)
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages: Value = json_of_get(gw.get(&path).header("x-api-key", API_KEY)).await;
     check_response(
         &doc,
         "get",
@@ -298,26 +285,11 @@ async fn real_responses_match_the_documented_schemas() {
     let refused: Value = resp.json().await.unwrap();
     check_response(&doc, "get", "/v1/conversations", 401, &refused);
 
-    let systems: Value = gw
-        .get("/v1/admin/systems")
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let systems: Value =
+        json_of_get(gw.get("/v1/admin/systems").header("x-api-key", API_KEY)).await;
     check_response(&doc, "get", "/v1/admin/systems", 200, &systems);
 
-    let models: Value = gw
-        .get("/v1/models")
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = json_of_get(gw.get("/v1/models").header("x-api-key", API_KEY)).await;
     check_response(&doc, "get", "/v1/models", 200, &models);
     gw.stop().await;
 }
