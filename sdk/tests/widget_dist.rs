@@ -51,7 +51,7 @@ fn gzipped(name: &str) -> usize {
         .args(["-9", "-c"])
         .arg(&path)
         .output()
-        .expect("gzip (a system tool) runs");
+        .unwrap_or_else(|e| panic!("gzip (a system tool) runs: {e}"));
     assert!(gzip.status.success(), "gzip {name}");
     gzip.stdout.len()
 }
@@ -81,7 +81,7 @@ fn the_loader_fits_in_five_kilobytes_gzipped() {
         .args(["-9", "-c"])
         .arg(&loader)
         .output()
-        .expect("gzip (a system tool) runs");
+        .unwrap_or_else(|e| panic!("gzip (a system tool) runs: {e}"));
     assert!(gzip.status.success());
     assert!(
         gzip.stdout.len() <= 5_000,

@@ -49,11 +49,14 @@ pub(super) async fn list(
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath(system): ApiPath<String>,
     ApiJson(input): ApiJson<AgentInput>,
 ) -> ApiResult<Response> {
     let created = state.catalog.create_agent(&system, input).await?;
+    admin
+        .audit(&state, "agent.create", &format!("{system}/{}", created.id))
+        .await;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -86,13 +89,15 @@ pub(super) async fn show(
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn update(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath((system, agent)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<AgentInput>,
 ) -> ApiResult<Json<AgentView>> {
-    Ok(Json(
-        state.catalog.update_agent(&system, &agent, input).await?,
-    ))
+    let updated = state.catalog.update_agent(&system, &agent, input).await?;
+    admin
+        .audit(&state, "agent.update", &format!("{system}/{agent}"))
+        .await;
+    Ok(Json(updated))
 }
 
 #[utoipa::path(delete, path = "/v1/admin/systems/{id}/agents/{agent}", tag = "admin",
@@ -105,9 +110,12 @@ pub(super) async fn update(
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn delete(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath((system, agent)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     state.catalog.delete_agent(&system, &agent).await?;
+    admin
+        .audit(&state, "agent.delete", &format!("{system}/{agent}"))
+        .await;
     Ok(crate::routes::no_content())
 }

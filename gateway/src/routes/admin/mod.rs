@@ -41,8 +41,23 @@ use crate::state::AppState;
 
 /// An admin: an operator with the `admin` role, or an API key with the
 /// `admin` permission (root keys have every permission). Anyone else gets
-/// 403 `forbidden`.
-pub(crate) struct Admin;
+/// 403 `forbidden`. Changes it makes are recorded with [`Admin::audit`].
+pub(crate) struct Admin(Access);
+
+impl Admin {
+    /// Record `action` on `target` in the audit log, as this admin, from
+    /// its address.
+    pub(super) async fn audit(&self, state: &AppState, action: &str, target: &str) {
+        crate::operators::audit::record(
+            &*state.store,
+            &self.0.actor_name(),
+            action,
+            target,
+            &self.0.address(),
+        )
+        .await;
+    }
+}
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
@@ -50,7 +65,7 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let access = Access::from_request_parts(parts, state).await?;
         access.require_admin()?;
-        Ok(Admin)
+        Ok(Admin(access))
     }
 }
 

@@ -40,10 +40,11 @@ pub(super) async fn list(State(state): State<AppState>, _: Admin) -> ApiResult<J
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn create(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiJson(input): ApiJson<SystemInput>,
 ) -> ApiResult<Response> {
     let created = state.catalog.create_system(input).await?;
+    admin.audit(&state, "system.create", &created.id).await;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -77,11 +78,13 @@ pub(super) async fn show(
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn update(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<SystemInput>,
 ) -> ApiResult<Json<SystemView>> {
-    Ok(Json(state.catalog.update_system(&id, input).await?))
+    let updated = state.catalog.update_system(&id, input).await?;
+    admin.audit(&state, "system.update", &id).await;
+    Ok(Json(updated))
 }
 
 #[utoipa::path(delete, path = "/v1/admin/systems/{id}", tag = "admin",
@@ -94,9 +97,10 @@ pub(super) async fn update(
     security(("session" = []), ("api_key" = [])))]
 pub(super) async fn delete(
     State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     state.catalog.delete_system(&id).await?;
+    admin.audit(&state, "system.delete", &id).await;
     Ok(crate::routes::no_content())
 }
