@@ -77,6 +77,30 @@ async fn systems_are_created_listed_changed_and_deleted() {
     assert_eq!(status, 204);
     let (status, body) = call(&gw, Method::GET, "/v1/admin/systems/cointutor", None).await;
     assert_eq!((status, code(&body)), (404, "not_found"));
+
+    // Each change is in the audit log, newest first, by the key that made it.
+    let (status, lines) = call(&gw, Method::GET, "/v1/admin/audit", None).await;
+    assert_eq!(status, 200, "{lines}");
+    let actions: Vec<_> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["actor"].as_str().unwrap(),
+                l["action"].as_str().unwrap(),
+                l["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("root key", "system.delete", "cointutor"),
+            ("root key", "system.update", "cointutor"),
+            ("root key", "system.create", "cointutor"),
+        ]
+    );
 }
 
 #[tokio::test]
