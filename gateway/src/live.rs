@@ -5,7 +5,8 @@
 //!
 //! Memory stays bounded: an entry lives only while its turn runs (the
 //! [`Publisher`] removes it when dropped), each entry holds the answer's
-//! text once, and the broadcast keeps at most [`BACKLOG`] events. A follower
+//! text once, and the broadcast (made only when someone follows) keeps at
+//! most [`BACKLOG`] events. A follower
 //! that falls further behind is told so ([`Followed::Lagged`]) and
 //! re-reads the text instead of being buffered for.
 //!
@@ -47,8 +48,12 @@ struct Progress {
     text: String,
     /// The last event of the turn, once it is known.
     end: Option<StreamEvent>,
+    /// Made when the first follower arrives: most answers never have one,
+    /// and a channel's [`BACKLOG`] slots cost kilobytes per open stream.
     /// Dropped with the publisher: followers then see the turn gone.
     events: Option<broadcast::Sender<Change>>,
+    /// Whether the publisher is still there.
+    publishing: bool,
 }
 
 impl Progress {
@@ -113,7 +118,6 @@ impl LiveTurns {
         conversation_id: &str,
         user_message_id: &str,
     ) -> Publisher {
-        let (events, _) = broadcast::channel(BACKLOG);
         let turn = Arc::new(LiveTurn {
             owner,
             conversation_id: conversation_id.to_owned(),
@@ -121,7 +125,8 @@ impl LiveTurns {
             state: Mutex::new(Progress {
                 text: String::new(),
                 end: None,
-                events: Some(events),
+                events: None,
+                publishing: true,
             }),
             stop: CancellationToken::new(),
         });
@@ -170,8 +175,14 @@ impl LiveTurn {
     /// the lock the publisher writes under: nothing falls between the two.
     /// `None` once the publisher is gone.
     fn subscribe(&self) -> Option<(Snapshot, broadcast::Receiver<Change>)> {
-        let progress = lock(&self.state);
-        let events = progress.events.as_ref()?.subscribe();
+        let mut progress = lock(&self.state);
+        if !progress.publishing {
+            return None;
+        }
+        let events = progress
+            .events
+            .get_or_insert_with(|| broadcast::channel(BACKLOG).0)
+            .subscribe();
         let snapshot = Snapshot {
             text: progress.text.clone(),
             end: progress.end.clone(),
@@ -261,7 +272,11 @@ impl Publisher {
 
 impl Drop for Publisher {
     fn drop(&mut self) {
-        lock(&self.turn.state).events = None;
+        {
+            let mut progress = lock(&self.turn.state);
+            progress.publishing = false;
+            progress.events = None;
+        }
         let mut turns = lock(&self.registry.turns);
         if turns
             .get(&self.message_id)
@@ -314,6 +329,20 @@ mod tests {
         assert_eq!(now.text, expected);
         publisher.delta("more");
         assert!(matches!(follower.next().await, Followed::Change(Change::Delta(t)) if t == "more"));
+    }
+
+    #[tokio::test]
+    async fn an_answer_holds_no_broadcast_until_someone_follows_it() {
+        let registry = Arc::new(LiveTurns::default());
+        let publisher = registry.publish("m1", owner(), "c1", "q1");
+        publisher.delta("Hel");
+        assert!(lock(&publisher.turn.state).events.is_none());
+        assert_eq!(publisher.followers(), 0);
+        let (snapshot, mut follower) = registry.follow("m1").expect("registered");
+        assert_eq!(snapshot.text, "Hel");
+        assert_eq!(publisher.followers(), 1);
+        publisher.delta("lo");
+        assert!(matches!(follower.next().await, Followed::Change(Change::Delta(t)) if t == "lo"));
     }
 
     #[tokio::test]

@@ -315,6 +315,31 @@ async fn analysts_see_their_systems_and_no_admin_api() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // The shell's navigation lists what an analyst may open, the status
+    // page among it, and none of the admin pages.
+    let shell = client()
+        .get(format!("{}/admin?lang=en", gw.url()))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let nav = &shell[shell.find("admin-nav").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    for path in ["/admin/conversations", "/admin/analytics", "/admin/status"] {
+        assert!(nav.contains(&format!("href=\"{path}")), "{path} in {nav}");
+    }
+    assert!(nav.contains(">Status<"), "{nav}");
+    for path in [
+        "/admin/systems",
+        "/admin/operators",
+        "/admin/keys",
+        "/admin/audit",
+    ] {
+        assert!(!nav.contains(&format!("href=\"{path}")), "{path} in {nav}");
+    }
     // Pages: the shell yes, admin pages no.
     for (path, expected) in [("/admin", 200), ("/admin/keys", 403), ("/admin/audit", 403)] {
         let resp = client()

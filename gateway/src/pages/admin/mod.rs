@@ -72,6 +72,11 @@ const NAV: &[NavItem] = &[
         admin_only: false,
     },
     NavItem {
+        path: "/admin/status",
+        label: "navStatus",
+        admin_only: false,
+    },
+    NavItem {
         path: "/admin/systems",
         label: "navSystems",
         admin_only: true,

@@ -23,6 +23,7 @@ pub struct AdminTexts {
     pub nav_systems: &'static str,
     pub nav_conversations: &'static str,
     pub nav_analytics: &'static str,
+    pub nav_status: &'static str,
     pub welcome: &'static str,
     pub role: &'static str,
     pub role_admin: &'static str,

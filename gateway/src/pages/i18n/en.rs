@@ -146,6 +146,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_systems: "Systems",
     nav_conversations: "Conversations",
     nav_analytics: "Analytics",
+    nav_status: "Status",
     welcome: "Signed in as {name}.",
     role: "Role",
     role_admin: "Admin",

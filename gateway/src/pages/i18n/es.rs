@@ -146,6 +146,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_systems: "Sistemas",
     nav_conversations: "Conversaciones",
     nav_analytics: "Analítica",
+    nav_status: "Estado",
     welcome: "Sesión iniciada como {name}.",
     role: "Rol",
     role_admin: "Administrador",

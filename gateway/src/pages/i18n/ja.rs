@@ -146,6 +146,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_systems: "システム",
     nav_conversations: "会話",
     nav_analytics: "分析",
+    nav_status: "ステータス",
     welcome: "{name} としてサインインしています。",
     role: "ロール",
     role_admin: "管理者",

@@ -146,6 +146,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_systems: "시스템",
     nav_conversations: "대화",
     nav_analytics: "분석",
+    nav_status: "상태",
     welcome: "{name}(으)로 로그인했습니다.",
     role: "역할",
     role_admin: "관리자",

@@ -146,6 +146,7 @@ pub(super) const ADMIN: AdminTexts = AdminTexts {
     nav_systems: "系统",
     nav_conversations: "对话",
     nav_analytics: "统计",
+    nav_status: "状态",
     welcome: "已登录为 {name}。",
     role: "角色",
     role_admin: "管理员",

@@ -238,9 +238,21 @@ pub(crate) enum Arg {
 pub(crate) trait Dialect {
     /// The placeholder of the `n`th argument (from 1).
     fn placeholder(n: usize) -> String;
-    /// A condition on the message row `m` that `word` occurs in its content;
-    /// pushes its arguments.
-    fn contains(m: &str, word: &str, sql: &mut Where);
+
+    /// ` AND` the message row `m` holds every word of `words`; pushes the
+    /// arguments.
+    fn holds_words(m: &str, words: &SearchWords, sql: &mut Where);
+
+    /// ` AND` the conversation row `c` has a message holding every word of
+    /// `words`. By default a correlated `EXISTS`, which stops at the first
+    /// page's worth of matches; a store whose index answers a word for the
+    /// whole table at once overrides it.
+    fn has_message_with(words: &SearchWords, sql: &mut Where) {
+        sql.text
+            .push_str(" AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id");
+        Self::holds_words("h", words, sql);
+        sql.text.push(')');
+    }
 }
 
 /// A `WHERE` clause under construction and its arguments.
@@ -304,18 +316,7 @@ impl Where {
             ));
         }
         if !filter.words.is_empty() {
-            self.text
-                .push_str(" AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id");
-            self.words::<D>("h", &filter.words);
-            self.text.push(')');
-        }
-    }
-
-    /// ` AND` the message row `m` holds every word.
-    pub(crate) fn words<D: Dialect>(&mut self, m: &str, words: &SearchWords) {
-        for w in words.words() {
-            self.text.push_str(" AND ");
-            D::contains(m, w, self);
+            D::has_message_with(&filter.words, self);
         }
     }
 }

@@ -264,6 +264,14 @@ async fn search_in_every_script(store: &dyn Store, s: &Seeded) {
     // Every word in one message: "reset" and "settings" are in two.
     assert_eq!(ids(store, &searching("settings password")).await, [a1]);
     assert!(ids(store, &searching("reset settings")).await.is_empty());
+    // Also when one word is too short for an index: "ok" is in b1's
+    // answer, "password" in its question.
+    assert!(ids(store, &searching("password ok")).await.is_empty());
+    assert_eq!(ids(store, &searching("ag PASS")).await, [b1]);
+    assert_eq!(
+        store.console_count(&searching("password")).await.unwrap(),
+        2
+    );
     // Korean: two-character words, and three.
     assert_eq!(ids(store, &searching("서울")).await, [a2]);
     assert_eq!(ids(store, &searching("날씨 알려줘")).await, [a2]);

@@ -9,8 +9,8 @@ use sqlx::{AssertSqlSafe, Postgres, Row};
 use super::{ConversationRow, stored};
 use crate::store::console::usage::{self, DayOf, UsageRow};
 use crate::store::console::{
-    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
-    Where, in_listing_order, like_pattern,
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, SearchWords,
+    TurnMetrics, Where, in_listing_order, like_pattern,
 };
 use crate::store::feedback::{FeedbackRecord, rating_from_str};
 use crate::store::{MessageRecord, StoreError, role_from_str, status_from_str};
@@ -23,10 +23,12 @@ impl Dialect for Pg {
         format!("${n}")
     }
 
-    fn contains(m: &str, word: &str, sql: &mut Where) {
-        let p = sql.arg::<Pg>(Arg::Text(like_pattern(word)));
-        sql.text
-            .push_str(&format!("{m}.content ILIKE {p} ESCAPE '\\'"));
+    fn holds_words(m: &str, words: &SearchWords, sql: &mut Where) {
+        for word in words.words() {
+            let p = sql.arg::<Pg>(Arg::Text(like_pattern(word)));
+            sql.text
+                .push_str(&format!(" AND {m}.content ILIKE {p} ESCAPE '\\'"));
+        }
     }
 }
 
@@ -147,7 +149,7 @@ pub(super) async fn conversations(
     let mut w = Where::default();
     // `$1` is the id list, bound first.
     w.args.push(Arg::Text(String::new()));
-    w.words::<Pg>("m", &filter.words);
+    Pg::holds_words("m", &filter.words, &mut w);
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id = ANY($1){} ORDER BY m.seq",

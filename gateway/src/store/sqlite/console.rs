@@ -7,8 +7,8 @@ use rusqlite::{Connection, Row, params_from_iter};
 
 use crate::store::console::usage::{self, DayOf, UsageRow};
 use crate::store::console::{
-    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, TurnMetrics,
-    Where, in_listing_order, like_pattern,
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, SearchWords,
+    TurnMetrics, Where, in_listing_order, like_pattern,
 };
 use crate::store::feedback::{FeedbackRecord, rating_from_str};
 use crate::store::{
@@ -20,24 +20,57 @@ use super::reads::conversation_from_row;
 /// The SQLite spelling of the console's SQL.
 pub(super) struct Lite;
 
+/// The shortest word the trigram index can answer.
+const TRIGRAM: usize = 3;
+
 impl Dialect for Lite {
     fn placeholder(n: usize) -> String {
         format!("?{n}")
     }
 
-    fn contains(m: &str, word: &str, sql: &mut Where) {
-        if word.chars().count() >= 3 {
-            // An FTS5 string is a phrase; on a trigram index, a substring.
-            let phrase = format!("\"{}\"", word.replace('"', "\"\""));
-            let p = sql.arg::<Lite>(Arg::Text(phrase));
+    fn holds_words(m: &str, words: &SearchWords, sql: &mut Where) {
+        let (indexed, short): (Vec<&String>, Vec<&String>) = words
+            .words()
+            .iter()
+            .partition(|w| w.chars().count() >= TRIGRAM);
+        if !indexed.is_empty() {
+            // One FTS5 query for every indexed word: each string is a
+            // phrase, on a trigram index a substring, and `AND` wants them
+            // all in the same message.
+            let query = indexed
+                .iter()
+                .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let p = sql.arg::<Lite>(Arg::Text(query));
             sql.text.push_str(&format!(
-                "{m}.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p})"
+                " AND {m}.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p})"
             ));
-        } else {
+        }
+        for word in short {
             let p = sql.arg::<Lite>(Arg::Text(like_pattern(word)));
             sql.text
-                .push_str(&format!("{m}.content LIKE {p} ESCAPE '\\'"));
+                .push_str(&format!(" AND {m}.content LIKE {p} ESCAPE '\\'"));
         }
+    }
+
+    fn has_message_with(words: &SearchWords, sql: &mut Where) {
+        if words.words().iter().all(|w| w.chars().count() < TRIGRAM) {
+            // Nothing for the index to answer: scan conversation by
+            // conversation, newest first, and stop at the page's end.
+            sql.text
+                .push_str(" AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id");
+            Self::holds_words("h", words, sql);
+            sql.text.push(')');
+            return;
+        }
+        // Not correlated, so SQLite asks the index once per query rather
+        // than once per conversation (a correlated `EXISTS` around the
+        // `MATCH` took minutes on a few thousand conversations).
+        sql.text
+            .push_str(" AND c.id IN (SELECT h.conversation_id FROM messages h WHERE 1 = 1");
+        Self::holds_words("h", words, sql);
+        sql.text.push(')');
     }
 }
 
@@ -152,7 +185,7 @@ pub(super) fn conversations(
         .iter()
         .map(|c| w.arg::<Lite>(Arg::Text(c.record.id.clone())))
         .collect();
-    w.words::<Lite>("m", &filter.words);
+    Lite::holds_words("m", &filter.words, &mut w);
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_ROWS}
          WHERE m.conversation_id IN ({}){} ORDER BY m.seq",
