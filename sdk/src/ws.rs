@@ -114,7 +114,8 @@ impl WsClient {
     async fn open(
         request: tokio_tungstenite::tungstenite::handshake::client::Request,
     ) -> Result<Self, WsError> {
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        // A chat sends small frames and wants each out at once: no Nagle.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
         let mut client = Self { socket };
         match client.next_frame().await? {
             Some(ServerFrame::Ready { .. }) => Ok(client),
