@@ -1,5 +1,5 @@
 //! Timing what the console reads: list pages, filters, searches, a
-//! transcript and a whole export.
+//! transcript, the analytics and a whole export.
 
 use std::sync::Arc;
 
@@ -195,6 +195,25 @@ pub(super) async fn measure(
             Ok(s.console_messages(std::slice::from_ref(&first))
                 .await?
                 .len() as u64)
+        })
+        .await?,
+    );
+    out.push(
+        timed(
+            r,
+            "analytics: a year per system, agent and day (rows = days)",
+            || async { Ok(s.daily_usage(&all).await?.len() as u64) },
+        )
+        .await?,
+    );
+    let one_system = ConsoleFilter {
+        system_id: Some(SYSTEMS[0].into()),
+        from: Some(OffsetDateTime::now_utc() - time::Duration::days(30)),
+        ..all.clone()
+    };
+    out.push(
+        timed(r, "analytics: one system, last 30 days", || async {
+            Ok(s.daily_usage(&one_system).await?.len() as u64)
         })
         .await?,
     );

@@ -12,8 +12,9 @@
 //! empty) through the store's own import
 //! path, many conversations at once, then times what the console does: the
 //! first page of the list with its count, a page deep in the keyset order,
-//! each filter, a search for a Latin and a Korean word, a transcript, and a
-//! whole export streamed as JSON Lines. Each read runs several times; the
+//! each filter, searches (a Latin and a Korean word, a word too short for
+//! the index, two words), a transcript, the analytics, and a whole export
+//! streamed as JSON Lines. Each read runs several times; the
 //! table shows the median and the slowest.
 
 mod measure;
