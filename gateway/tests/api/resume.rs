@@ -449,7 +449,7 @@ async fn stop_cuts_an_answer_at_once_even_with_a_grace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partial_that_stops_moving_ends_as_interrupted() {
-    use gateway::store::Store;
+    use gateway::store::LiveStore;
     use gateway::store::live::PartialAnswer;
 
     let postgres = ThrowawayPostgres::start().await.unwrap();
