@@ -17,6 +17,7 @@ mod dev_secrets;
 mod env;
 mod file;
 mod observability;
+mod operators;
 mod rates;
 mod upstream_kinds;
 mod upstreams;
@@ -34,6 +35,7 @@ pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
 use self::observability::observability;
 pub use self::observability::{LogFormat, Observability};
+pub use self::operators::SessionLifetimes;
 pub use self::rates::{Budgets, Rate, RateLimits, SystemRates};
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
@@ -101,14 +103,6 @@ pub struct Config {
     pub secret_key: Option<crate::sealing::SecretKey>,
     /// Logs and metrics.
     pub observability: Observability,
-}
-
-/// Expiry of operator sessions (`/admin`): a session ends after `idle`
-/// without a request, and `absolute` after sign-in whatever happens.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionLifetimes {
-    pub idle: Duration,
-    pub absolute: Duration,
 }
 
 /// Development or production behaviour.
@@ -361,17 +355,6 @@ impl Config {
                     .into(),
             ));
         }
-        let sessions = SessionLifetimes {
-            idle: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_IDLE_SECS", 1800)?),
-            absolute: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_MAX_SECS", 43_200)?),
-        };
-        if sessions.idle.is_zero() || sessions.absolute < sessions.idle {
-            return Err(ConfigError(
-                "CHAT_GATEWAY_SESSION_IDLE_SECS must be > 0 and at most CHAT_GATEWAY_SESSION_MAX_SECS"
-                    .into(),
-            ));
-        }
-
         Ok(Config {
             mode,
             listen,
@@ -401,13 +384,9 @@ impl Config {
                 0 => None,
                 days => Some(time::Duration::days(i64::from(days))),
             },
-            sessions,
+            sessions: operators::session_lifetimes(vars)?,
             dev,
-            secret_key: vars
-                .get_nonempty("CHAT_GATEWAY_SECRET_KEY")
-                .map(|key| crate::sealing::SecretKey::parse(&key))
-                .transpose()
-                .map_err(|e| ConfigError(format!("CHAT_GATEWAY_SECRET_KEY: {e}")))?,
+            secret_key: operators::secret_key(vars)?,
             observability: observability(vars, mode)?,
         })
     }
