@@ -6,7 +6,7 @@
 
 use sdk::{MessageStatus, Role};
 
-use super::{Turn, answer, assert_messages, retry, start, t0, who};
+use super::seed::{Turn, answer, assert_messages, retry, start, t0, who};
 use crate::identity::Identity;
 use crate::store::{Begin, Store};
 
