@@ -18,7 +18,7 @@
 //! are written by `partial`).
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
-//! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
+//! `input`), a [`sdk::ChatResponse`] or a stream of [`sdk::StreamEvent`]s
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 

@@ -17,7 +17,7 @@ pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
     stream_with_grace(state, turn, Duration::ZERO).await
 }
 
-/// [`stream`] for a client that may reattach ([`resume`]): dropping the
+/// [`stream`] for a client that may reattach ([`super::resume`]): dropping the
 /// events leaves the answer going on for `CHAT_GATEWAY_RESUME_GRACE_SECS`
 /// (and as long as a follower reads it on this process) before it is cut.
 pub async fn stream_resumable(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {

@@ -1,6 +1,6 @@
 //! Answers still being streamed, on SQLite: the statements behind
-//! [`Store::save_partial`](crate::store::Store::save_partial) and
-//! [`Store::answer_progress`](crate::store::Store::answer_progress).
+//! [`LiveStore::save_partial`](crate::store::LiveStore::save_partial) and
+//! [`LiveStore::answer_progress`](crate::store::LiveStore::answer_progress).
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};

@@ -1,11 +1,11 @@
 //! [`Store`] on SQLite: the zero-set-up default for one gateway process.
 //!
-//! - **Writes** use one connection with group commit ([`writer`]): when
+//! - **Writes** use one connection with group commit (`writer.rs`): when
 //!   quiet a write runs at once on the caller's thread; under load many turns
 //!   share one transaction and one commit; every caller is answered only
 //!   after its own rows are committed.
 //! - **Reads** use a small pool of read-only connections on blocking threads
-//!   ([`readers`]); in WAL mode they never wait for the writer.
+//!   (`readers.rs`); in WAL mode they never wait for the writer.
 //! - The schema is migrated with sqlx's migrator (`migrations/sqlite`, the
 //!   same tooling as PostgreSQL); everything after that talks to SQLite
 //!   through `rusqlite`, whose calls cost about a microsecond where sqlx's
