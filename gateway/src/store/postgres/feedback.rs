@@ -1,5 +1,5 @@
 //! Message feedback on PostgreSQL: the statements behind
-//! [`FeedbackStore::set_feedback`](crate::store::FeedbackStore::set_feedback) and its reads.
+//! [`FeedbackStore::set_feedback`] and its reads.
 //!
 //! The check and the write share one transaction, and the check locks the
 //! message row (`FOR SHARE`), so a conversation deleted meanwhile on another

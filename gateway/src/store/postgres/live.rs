@@ -1,6 +1,6 @@
 //! Answers still being streamed, on PostgreSQL: the statements behind
-//! [`LiveStore::save_partial`](crate::store::LiveStore::save_partial) and
-//! [`LiveStore::answer_progress`](crate::store::LiveStore::answer_progress).
+//! [`LiveStore::save_partial`] and
+//! [`LiveStore::answer_progress`].
 //!
 //! `save_partial` is one statement on the row of the answer alone: it takes
 //! no owner lock, so the turn's own writes never wait for it.

@@ -1,5 +1,5 @@
 //! Message feedback on SQLite: the statements behind
-//! [`FeedbackStore::set_feedback`](crate::store::FeedbackStore::set_feedback) and its reads.
+//! [`FeedbackStore::set_feedback`] and its reads.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};

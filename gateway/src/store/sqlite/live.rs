@@ -1,6 +1,6 @@
 //! Answers still being streamed, on SQLite: the statements behind
-//! [`LiveStore::save_partial`](crate::store::LiveStore::save_partial) and
-//! [`LiveStore::answer_progress`](crate::store::LiveStore::answer_progress).
+//! [`LiveStore::save_partial`] and
+//! [`LiveStore::answer_progress`].
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
