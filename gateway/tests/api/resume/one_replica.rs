@@ -2,9 +2,25 @@
 
 use reqwest::StatusCode;
 use sdk::{MessageStatus, Role, StreamEvent};
+use testkit::fake_dify::Gate;
 
 use super::{Events, OWNER, first_words, held, open, parts, reattach, start_of, text_of, words};
 use crate::support::{API_KEY, Gateway, Upstream, code, eventually, json_of};
+
+/// A gateway that lets an answer run a minute after its client left, whose
+/// upstream holds its answer after four words (until `Gate::open`); a story
+/// asked of it, read up to the hold; what `first_words` read.
+async fn a_held_story() -> (Gateway, Gate, Events, (String, String, String)) {
+    let (options, gate) = held();
+    let gw = Gateway::with(
+        Upstream::Dify(options),
+        &[("CHAT_GATEWAY_RESUME_GRACE_SECS", "60")],
+    )
+    .await;
+    let mut first = open(&gw.url, "tell me a story").await;
+    let read = first_words(&mut first).await;
+    (gw, gate, first, read)
+}
 
 #[tokio::test]
 async fn the_ids_of_a_stream_grow_and_count_the_answer_bytes() {
@@ -30,14 +46,7 @@ async fn the_ids_of_a_stream_grow_and_count_the_answer_bytes() {
 
 #[tokio::test]
 async fn a_client_that_left_reattaches_to_the_answer_in_progress() {
-    let (options, gate) = held();
-    let gw = Gateway::with(
-        Upstream::Dify(options),
-        &[("CHAT_GATEWAY_RESUME_GRACE_SECS", "60")],
-    )
-    .await;
-    let mut first = open(&gw.url, "tell me a story").await;
-    let (conversation, message, last) = first_words(&mut first).await;
+    let (gw, gate, first, (conversation, message, last)) = a_held_story().await;
     drop(first); // the connection is lost
 
     let again = Events::of(reattach(&gw.url, &conversation, &message, Some(&last)).await);
@@ -170,14 +179,7 @@ async fn an_offset_inside_a_character_is_refused() {
 
 #[tokio::test]
 async fn stop_cuts_an_answer_at_once_even_with_a_grace() {
-    let (options, gate) = held();
-    let gw = Gateway::with(
-        Upstream::Dify(options),
-        &[("CHAT_GATEWAY_RESUME_GRACE_SECS", "60")],
-    )
-    .await;
-    let mut first = open(&gw.url, "tell me a story").await;
-    let (conversation, message, _) = first_words(&mut first).await;
+    let (gw, gate, first, (conversation, message, _)) = a_held_story().await;
     let path = format!("/v1/conversations/{conversation}/messages/{message}/stream");
 
     // Someone else cannot stop it.
