@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use crate::auth::{Auth, Caller, ServerKey, bearer_token};
-use crate::console::{SystemScope, Viewer};
+use crate::console::Viewer;
 use crate::error::ApiError;
 use crate::operators::Access;
 use crate::operators::keys::PREFIX;
@@ -197,13 +197,9 @@ pub fn viewer_of(access: &Access) -> Result<Viewer, ApiError> {
             "this API key may not read conversations".into(),
         ));
     }
-    let scope = match &access.systems {
-        crate::scope::SystemScope::All => SystemScope::All,
-        crate::scope::SystemScope::Only(systems) => {
-            SystemScope::Only(systems.iter().cloned().collect())
-        }
-    };
-    Ok(Viewer { scope })
+    Ok(Viewer {
+        scope: access.systems.clone(),
+    })
 }
 
 /// A JSON body. Any `Content-Type` is accepted (so `curl -d` works); the

@@ -7,7 +7,7 @@
 //! 2. the gateway's store is the record (one feedback per message, the
 //!    latest wins) and answers the request; nothing upstream can fail it;
 //! 3. when the message's upstream keeps ratings too
-//!    ([`UpstreamFeedback`]: Dify), the rating is passed on in the
+//!    ([`UpstreamFeedback`](crate::upstream::UpstreamFeedback): Dify), the rating is passed on in the
 //!    background, retried a few times. Each attempt sends what is stored
 //!    *at that moment*, so a quick like-then-clear ends with the upstream
 //!    cleared as well, whatever order the attempts run in. Other upstreams

@@ -105,3 +105,36 @@ impl TurnInput {
         })
     }
 }
+
+/// A conversation's first title: the first line of the first message,
+/// shortened to 60 characters.
+pub fn title_of(message: &str) -> String {
+    const MAX: usize = 60;
+    let line = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() <= MAX {
+        return line.to_owned();
+    }
+    let mut title: String = line.chars().take(MAX - 1).collect();
+    title.truncate(title.trim_end().len());
+    title.push('…');
+    title
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_of;
+
+    #[test]
+    fn titles() {
+        assert_eq!(title_of("  \n Hello there \nsecond line"), "Hello there");
+        let long = "word ".repeat(30);
+        let t = title_of(&long);
+        assert_eq!(t.chars().count(), 60);
+        assert!(t.ends_with("word…"), "{t}");
+        assert_eq!(title_of(&"가".repeat(100)).chars().count(), 60);
+    }
+}

@@ -18,7 +18,7 @@
 //! are written by `partial`).
 //!
 //! The turn speaks in domain values: [`TurnInput`] in (checked once, in
-//! `input`), a [`ChatResponse`] or a stream of [`sdk::StreamEvent`]s
+//! `input`), a [`sdk::ChatResponse`] or a stream of [`sdk::StreamEvent`]s
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 
@@ -28,21 +28,21 @@ mod history;
 mod input;
 mod partial;
 mod pump;
+mod reply;
 pub mod resume;
+mod stream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sdk::{ChatResponse, MessageStatus, Usage};
+use sdk::{MessageStatus, Usage};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 
 use crate::archive::ArchivedTurn;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::limits::budget;
-use crate::markdown;
 use crate::metrics::{TurnLabels, TurnOutcome};
 use crate::state::AppState;
 use crate::store::console::TurnMetrics;
@@ -51,32 +51,10 @@ use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError,
 
 pub use self::counted::system_label;
 use self::counted::timed_write;
-pub use self::input::{NewConversation, TurnInput};
+pub use self::input::{NewConversation, TurnInput, title_of};
 pub use self::pump::TurnEvents;
-
-/// Where a blocking turn's time went, reported in the `Server-Timing`
-/// response header so operators (and the benchmark) can tell the gateway's
-/// own cost from the upstream's.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TurnTiming {
-    /// Storing the question and the answer.
-    pub store: Duration,
-    /// Waiting for the upstream's answer.
-    pub upstream: Duration,
-}
-
-impl TurnTiming {
-    /// The header value, given the handler's total time.
-    pub fn header(&self, total: Duration) -> String {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        format!(
-            "store;dur={:.3}, upstream;dur={:.3}, total;dur={:.3}",
-            ms(self.store),
-            ms(self.upstream),
-            ms(total)
-        )
-    }
-}
+pub use self::reply::{TurnTiming, reply};
+pub use self::stream::{stream, stream_resumable};
 
 /// A turn whose user message is stored and whose upstream is known.
 pub struct Turn {
@@ -276,107 +254,6 @@ pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
     })
 }
 
-/// Call the upstream and wait for the whole answer.
-pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, TurnTiming)> {
-    let asked = Instant::now();
-    let answered = turn.upstream.reply(&turn.request()).await;
-    let upstream = asked.elapsed();
-    match answered {
-        Ok(reply) => {
-            let storing = Instant::now();
-            let stored = finish(
-                state,
-                &turn,
-                Outcome::Complete,
-                &reply.answer,
-                reply.conversation_id.as_deref(),
-                reply.message_id.as_deref(),
-                TurnMetrics {
-                    latency_ms: Some(millis(upstream)),
-                    ttft_ms: None,
-                    prompt_tokens: reply.usage.as_ref().map(|u| u.prompt_tokens),
-                    completion_tokens: reply.usage.as_ref().map(|u| u.completion_tokens),
-                },
-            )
-            .await;
-            let outcome = match stored {
-                Ok(()) => TurnOutcome::Complete,
-                Err(_) => TurnOutcome::Failed,
-            };
-            turn.count(outcome, upstream, None);
-            stored?;
-            count_usage(state, &turn.identity, reply.usage).await;
-            let timing = TurnTiming {
-                store: turn.stored_in + storing.elapsed(),
-                upstream,
-            };
-            let response = ChatResponse {
-                html: turn.html.then(|| markdown::render(&reply.answer)),
-                conversation_id: turn.conversation_id,
-                message_id: turn.reply_id,
-                user_message_id: turn.user_message_id,
-                answer: reply.answer,
-                usage: reply.usage,
-            };
-            Ok((response, timing))
-        }
-        Err(e) => {
-            let metrics = TurnMetrics::default();
-            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await;
-            turn.count(TurnOutcome::Failed, upstream, None);
-            stored?;
-            Err(turn.failed(e.into()))
-        }
-    }
-}
-
-/// Call the upstream and stream the answer as turn events. Errors before the
-/// upstream starts answering are returned here; once it has started, every
-/// outcome arrives as an event. Dropping the events means the client left:
-/// the partial answer is stored as `incomplete`.
-pub async fn stream(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
-    stream_with_grace(state, turn, Duration::ZERO).await
-}
-
-/// [`stream`] for a client that may reattach ([`resume`]): dropping the
-/// events leaves the answer going on for `CHAT_GATEWAY_RESUME_GRACE_SECS`
-/// (and as long as a follower reads it on this process) before it is cut.
-pub async fn stream_resumable(state: &AppState, turn: Turn) -> ApiResult<TurnEvents> {
-    stream_with_grace(state, turn, state.config.resume_grace).await
-}
-
-async fn stream_with_grace(state: &AppState, turn: Turn, grace: Duration) -> ApiResult<TurnEvents> {
-    let asked = Instant::now();
-    let upstream = match turn.upstream.stream(&turn.request()).await {
-        Ok(s) => s,
-        Err(e) => {
-            let upstream = asked.elapsed();
-            let metrics = TurnMetrics::default();
-            let stored = finish(state, &turn, Outcome::Failed(&e), "", None, None, metrics).await;
-            turn.count(TurnOutcome::Failed, upstream, None);
-            stored?;
-            return Err(turn.failed(e.into()));
-        }
-    };
-    // Boxed: a channel allocates its slots 32 at a time, so this keeps an
-    // idle stream's channel to 32 pointers instead of 32 events.
-    let (tx, rx) = mpsc::channel(32);
-    // The pump logs in the request's span (its id), though it outlives it.
-    state
-        .tasks
-        .spawn(tracing::Instrument::in_current_span(pump::pump(
-            state.clone(),
-            turn,
-            pump::Upstream {
-                events: upstream,
-                asked,
-                grace,
-            },
-            tx,
-        )));
-    Ok(TurnEvents::new(rx))
-}
-
 /// Count a turn's reported usage against the daily budgets (when they are
 /// on), before the client hears the end, so its next turn sees the count. A
 /// failure is logged: the answer is stored already.
@@ -462,45 +339,39 @@ async fn finish(
     Ok(())
 }
 
+/// Store a turn whose upstream failed before answering anything and count
+/// it; the error for the client: the store's, else `error` saying where the
+/// user's message is stored.
+async fn unanswered(
+    state: &AppState,
+    turn: &Turn,
+    error: UpstreamError,
+    upstream: Duration,
+) -> ApiError {
+    let metrics = TurnMetrics::default();
+    let stored = finish(
+        state,
+        turn,
+        Outcome::Failed(&error),
+        "",
+        None,
+        None,
+        metrics,
+    )
+    .await;
+    turn.count(TurnOutcome::Failed, upstream, None);
+    match stored {
+        Ok(()) => turn.failed(error.into()),
+        Err(e) => e,
+    }
+}
+
 /// `d` in whole milliseconds, saturating.
 fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-/// A conversation's first title: the first line of the first message,
-/// shortened to 60 characters.
-pub fn title_of(message: &str) -> String {
-    const MAX: usize = 60;
-    let line = message
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    if line.chars().count() <= MAX {
-        return line.to_owned();
-    }
-    let mut title: String = line.chars().take(MAX - 1).collect();
-    title.truncate(title.trim_end().len());
-    title.push('…');
-    title
-}
-
 /// A fresh id for a message or a conversation.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::title_of;
-
-    #[test]
-    fn titles() {
-        assert_eq!(title_of("  \n Hello there \nsecond line"), "Hello there");
-        let long = "word ".repeat(30);
-        let t = title_of(&long);
-        assert_eq!(t.chars().count(), 60);
-        assert!(t.ends_with("word…"), "{t}");
-        assert_eq!(title_of(&"가".repeat(100)).chars().count(), 60);
-    }
 }

@@ -17,24 +17,26 @@ mod dev_secrets;
 mod env;
 mod file;
 mod observability;
+mod operators;
 mod rates;
+mod secrets;
 mod upstream_kinds;
 mod upstreams;
 mod variables;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
-
-use sdk::jwt::JwtSecret;
 
 pub use self::background::ArchiveSettings;
 pub use self::env::EnvVars;
 pub use self::file::ConfiguredAgent;
 use self::observability::observability;
 pub use self::observability::{LogFormat, Observability};
+pub use self::operators::SessionLifetimes;
 pub use self::rates::{Budgets, Rate, RateLimits, SystemRates};
+use self::secrets::Credentials;
+pub use self::secrets::{DevValues, JwtSettings, MIN_SECRET_BYTES};
 pub use self::upstream_kinds::{HistoryLimits, N8nTarget, OPENAI_DEFAULT_BASE_URL, OpenAiTarget};
 use self::upstreams::upstream_settings;
 pub use self::upstreams::{
@@ -103,14 +105,6 @@ pub struct Config {
     pub observability: Observability,
 }
 
-/// Expiry of operator sessions (`/admin`): a session ends after `idle`
-/// without a request, and `absolute` after sign-in whatever happens.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionLifetimes {
-    pub idle: Duration,
-    pub absolute: Duration,
-}
-
 /// Development or production behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -118,21 +112,6 @@ pub enum Mode {
     Development,
     /// Strict: every secret must be given.
     Production,
-}
-
-/// Chat-token (JWT) settings.
-#[derive(Debug, Clone)]
-pub struct JwtSettings {
-    /// The HS256 secret.
-    pub secret: JwtSecret,
-    /// Required `iss`, when set.
-    pub issuer: Option<String>,
-    /// Required `aud`, when set.
-    pub audience: Option<String>,
-    /// Lifetime of tokens minted by `GET /v1/chat-token`.
-    pub token_ttl: Duration,
-    /// Longest lifetime of any token accepted (`exp - iat`).
-    pub max_lifetime: Duration,
 }
 
 /// Size limits on requests.
@@ -158,23 +137,10 @@ pub struct ConnectionLimits {
     pub max_per_address: usize,
 }
 
-/// Variables that were given development values, and where those live.
-#[derive(Debug, Clone, Default)]
-pub struct DevValues {
-    /// The variables filled in.
-    pub generated: Vec<&'static str>,
-    /// The file holding them.
-    pub file: Option<PathBuf>,
-}
-
 /// A configuration error, naming the variable and what is expected.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
-
-/// Shortest JWT secret accepted (a development secret left unset is
-/// generated instead).
-pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
     /// Read `.env`, then the process environment.
@@ -235,92 +201,7 @@ impl Config {
             ));
         }
 
-        let mut dev = DevValues::default();
-        let secret_var = vars.get("CHAT_GATEWAY_JWT_SECRET");
-        if let Some(secret) = secret_var.as_deref().filter(|s| !s.is_empty())
-            && secret.len() < MIN_SECRET_BYTES
-            && mode == Mode::Development
-        {
-            return Err(ConfigError(format!(
-                "CHAT_GATEWAY_JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are needed, or leave it unset in development for a generated one (`chat-gateway secrets` prints a good one)",
-                secret.len()
-            )));
-        }
-        let api_key_var = vars.get("CHAT_GATEWAY_API_KEY");
-        let (secret, api_key_var) = match mode {
-            Mode::Production => {
-                let secret = secret_var.unwrap_or_default();
-                if secret.len() < MIN_SECRET_BYTES {
-                    return Err(ConfigError(format!(
-                        "CHAT_GATEWAY_JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes in production (`chat-gateway secrets` prints a good one)"
-                    )));
-                }
-                (secret, api_key_var)
-            }
-            Mode::Development if secret_var.is_some() && api_key_var.is_some() => {
-                (secret_var.unwrap_or_default(), api_key_var)
-            }
-            Mode::Development => {
-                let file = vars
-                    .get_nonempty("CHAT_GATEWAY_DEV_SECRETS_FILE")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from(dev_secrets::DEFAULT_FILE));
-                let stored = dev_secrets::load_or_create(&file)?;
-                if secret_var.is_none() {
-                    dev.generated.push("CHAT_GATEWAY_JWT_SECRET");
-                }
-                if api_key_var.is_none() {
-                    dev.generated.push("CHAT_GATEWAY_API_KEY");
-                }
-                dev.file = Some(file);
-                (
-                    secret_var.unwrap_or(stored.jwt_secret),
-                    Some(api_key_var.unwrap_or(stored.api_key)),
-                )
-            }
-        };
-        if secret.is_empty() {
-            return Err(ConfigError(
-                "CHAT_GATEWAY_JWT_SECRET is empty: chat tokens could be forged".into(),
-            ));
-        }
-        let api_keys = comma_list(api_key_var.as_deref().unwrap_or(""));
-        if mode == Mode::Production && api_keys.is_empty() {
-            return Err(ConfigError(
-                "CHAT_GATEWAY_API_KEY must hold at least one key in production".into(),
-            ));
-        }
-        if let Some(short) = api_keys.iter().find(|k| k.len() < 16)
-            && mode == Mode::Production
-        {
-            return Err(ConfigError(format!(
-                "CHAT_GATEWAY_API_KEY: a key of {} characters is too short (at least 16)",
-                short.len()
-            )));
-        }
-
-        let jwt = JwtSettings {
-            secret: JwtSecret::new(secret),
-            issuer: vars.get_nonempty("CHAT_GATEWAY_JWT_ISSUER"),
-            audience: vars.get_nonempty("CHAT_GATEWAY_JWT_AUDIENCE"),
-            token_ttl: Duration::from_secs(vars.number("CHAT_GATEWAY_TOKEN_TTL_SECS", 86_400)?),
-            max_lifetime: Duration::from_secs(vars.number(
-                "CHAT_GATEWAY_TOKEN_MAX_LIFETIME_SECS",
-                sdk::jwt::Verifier::DEFAULT_MAX_LIFETIME_SECS,
-            )?),
-        };
-        if jwt.token_ttl.is_zero() {
-            return Err(ConfigError(
-                "CHAT_GATEWAY_TOKEN_TTL_SECS must be > 0".into(),
-            ));
-        }
-        if jwt.token_ttl > jwt.max_lifetime {
-            return Err(ConfigError(format!(
-                "CHAT_GATEWAY_TOKEN_TTL_SECS ({}) exceeds CHAT_GATEWAY_TOKEN_MAX_LIFETIME_SECS ({}): the gateway would mint tokens it refuses",
-                jwt.token_ttl.as_secs(),
-                jwt.max_lifetime.as_secs()
-            )));
-        }
+        let Credentials { jwt, api_keys, dev } = secrets::credentials(vars, mode)?;
 
         let allowed: HashSet<String> =
             comma_list(&vars.get("ALLOWED_SYSTEM_IDS").unwrap_or_default())
@@ -361,17 +242,6 @@ impl Config {
                     .into(),
             ));
         }
-        let sessions = SessionLifetimes {
-            idle: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_IDLE_SECS", 1800)?),
-            absolute: Duration::from_secs(vars.number("CHAT_GATEWAY_SESSION_MAX_SECS", 43_200)?),
-        };
-        if sessions.idle.is_zero() || sessions.absolute < sessions.idle {
-            return Err(ConfigError(
-                "CHAT_GATEWAY_SESSION_IDLE_SECS must be > 0 and at most CHAT_GATEWAY_SESSION_MAX_SECS"
-                    .into(),
-            ));
-        }
-
         Ok(Config {
             mode,
             listen,
@@ -401,13 +271,9 @@ impl Config {
                 0 => None,
                 days => Some(time::Duration::days(i64::from(days))),
             },
-            sessions,
+            sessions: operators::session_lifetimes(vars)?,
             dev,
-            secret_key: vars
-                .get_nonempty("CHAT_GATEWAY_SECRET_KEY")
-                .map(|key| crate::sealing::SecretKey::parse(&key))
-                .transpose()
-                .map_err(|e| ConfigError(format!("CHAT_GATEWAY_SECRET_KEY: {e}")))?,
+            secret_key: operators::secret_key(vars)?,
             observability: observability(vars, mode)?,
         })
     }

@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
+use crate::scope::SystemScope;
 use crate::store::console::ConsoleFilter;
 
 /// A bound of a date range: a date (`YYYY-MM-DD`, UTC; as an end bound it
@@ -31,30 +32,19 @@ pub fn date_bound(raw: &str, end: bool) -> Option<OffsetDateTime> {
     Some(date.midnight().assume_utc())
 }
 
-/// The systems a viewer may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SystemScope {
-    /// Every system (the root API key, administrators).
-    All,
-    /// Only these systems (analysts).
-    Only(Vec<String>),
-}
-
 /// Someone allowed into the console. Today only the root API key
 /// (`X-API-Key`) makes one, seeing every system; operator sessions will
 /// make one with their role's systems.
 #[derive(Debug, Clone)]
 pub struct Viewer {
+    /// The systems the viewer may see.
     pub scope: SystemScope,
 }
 
 impl Viewer {
     /// `filter`, bounded to the systems this viewer may see.
     pub fn bound(&self, mut filter: ConsoleFilter) -> ConsoleFilter {
-        filter.systems = match &self.scope {
-            SystemScope::All => None,
-            SystemScope::Only(systems) => Some(systems.clone()),
-        };
+        filter.systems = self.scope.to_list();
         filter
     }
 }

@@ -129,7 +129,7 @@ pub fn snippet(text: &str, words: &SearchWords) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::SystemScope;
+    use crate::scope::SystemScope;
 
     #[test]
     fn snippets_center_the_first_hit() {
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn a_viewer_bounds_the_filter_and_bad_values_are_refused() {
         let analyst = Viewer {
-            scope: SystemScope::Only(vec!["a".into()]),
+            scope: SystemScope::Only(["a".to_owned()].into()),
         };
         let q = FilterQuery {
             system: Some("B".into()),

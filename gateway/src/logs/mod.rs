@@ -8,7 +8,7 @@
 //! the path only, and the database URL is printed redacted.
 //!
 //! With the `otel` feature, spans are also exported as OpenTelemetry traces
-//! over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set ([`otel`]).
+//! over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (`otel.rs`).
 
 #[cfg(feature = "otel")]
 pub mod otel;

@@ -4,9 +4,12 @@
 //! credential arrives already sealed (see `crate::sealing`) and leaves the
 //! same way. Every successful write also bumps one version number in the
 //! same transaction, so replicas learn of a change with one cheap read
-//! ([`super::Store::catalog_version`]).
+//! ([`CatalogStore::catalog_version`]).
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
+
+use super::StoreError;
 
 /// A system created at runtime.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,4 +90,34 @@ pub enum CatalogWrite {
     NotFound,
     /// Create of a row that already exists.
     Exists,
+}
+
+/// Systems and agents managed at runtime. See the module docs.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// The catalog's version: changes with every catalog write.
+    async fn catalog_version(&self) -> Result<i64, StoreError>;
+
+    /// Every stored system and agent, with the version they are as of.
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError>;
+
+    /// Create or replace a system (an update keeps `created_at`).
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
+
+    /// Delete a system and its agents.
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError>;
+
+    /// Create or replace an agent (an update keeps `created_at`).
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError>;
+
+    /// Delete one agent.
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError>;
 }

@@ -2,9 +2,11 @@
 //! assistant message. One per message; a new one replaces the old, a
 //! cleared one is deleted. Deleting the conversation deletes its feedback.
 
+use async_trait::async_trait;
 use sdk::Rating;
 use time::OffsetDateTime;
 
+use super::StoreError;
 use crate::identity::Identity;
 
 /// The stored feedback of one message.
@@ -40,7 +42,7 @@ pub struct FeedbackChange<'a> {
     pub at: OffsetDateTime,
 }
 
-/// What [`Store::set_feedback`](super::Store::set_feedback) did.
+/// What [`FeedbackStore::set_feedback`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedbackOutcome {
     /// No such message for this owner (missing, or someone else's).
@@ -71,4 +73,28 @@ pub(crate) fn rating_from_str(s: &str) -> Rating {
     } else {
         Rating::Dislike
     }
+}
+
+/// Feedback on assistant messages. See the module docs.
+#[async_trait]
+pub trait FeedbackStore: Send + Sync {
+    /// Give, replace or clear the feedback of one of the owner's assistant
+    /// messages, in one transaction with the checks.
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError>;
+
+    /// The feedback of every rated message of a conversation, by message id.
+    /// Callers check ownership first (as `list_messages` does).
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError>;
+
+    /// The feedback of one message, as stored now.
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError>;
 }

@@ -1,12 +1,15 @@
 //! The record of background housekeeping, for the console's status page:
 //! each retention purge (written by
-//! [`Store::purge_inactive`](super::Store::purge_inactive) in the purge's own
+//! [`HousekeepingStore::purge_inactive`] in the purge's own
 //! transaction) and each scheduled sync round (the `sync_rounds` row its
 //! lease writes).
 //!
 //! Only the latest [`KEEP`] purges are kept.
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
+
+use super::StoreError;
 
 /// How many purge runs a store keeps.
 pub const KEEP: i64 = 1000;
@@ -50,4 +53,20 @@ pub struct SyncRoundRecord {
 /// A stored count as a count (never negative in the tables).
 pub(crate) fn count(n: Option<i64>) -> Option<u64> {
     n.and_then(|n| u64::try_from(n).ok())
+}
+
+/// The retention purge and the records of housekeeping runs shown on the
+/// console. See the module docs.
+#[async_trait]
+pub trait HousekeepingStore: Send + Sync {
+    /// Delete the conversations (and their messages) with no activity since
+    /// `cutoff`, and record the run. `Ok(None)` when another replica is
+    /// purging right now.
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<Purged>, StoreError>;
+
+    /// The latest `limit` retention purges, newest first.
+    async fn retention_runs(&self, limit: u32) -> Result<Vec<RetentionRun>, StoreError>;
+
+    /// The latest `limit` scheduled sync rounds, newest first.
+    async fn sync_rounds(&self, limit: u32) -> Result<Vec<SyncRoundRecord>, StoreError>;
 }

@@ -8,7 +8,10 @@
 //! `0003_open_turns.sql`) is taken over by the next request with it. When
 //! the turn ends the row records the turn's ids, or the refusal answered.
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
+
+use super::StoreError;
 
 /// A request's claim on a key.
 #[derive(Debug, Clone, Copy)]
@@ -82,4 +85,25 @@ pub enum KeyOutcome<'a> {
     },
     /// The request was refused with this status and body.
     Refused { status: u16, body: &'a str },
+}
+
+/// Idempotency keys of chat requests. See the module docs.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claim a key for a request (forgetting keys finished before
+    /// `claim.forget_before` first), or say why not.
+    async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StoreError>;
+
+    /// Record how the request holding `key` ended. A key this process no
+    /// longer holds is left alone.
+    async fn finish_idempotency_key(
+        &self,
+        key: &KeyRef<'_>,
+        outcome: &KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Forget a key this process holds and has not finished (its request
+    /// stored nothing worth replaying), so a retry runs afresh.
+    async fn release_idempotency_key(&self, key: &KeyRef<'_>) -> Result<(), StoreError>;
 }

@@ -2,14 +2,17 @@
 //! `crate::chat::live` for the whole story).
 //!
 //! The process generating an answer writes its text so far every so often
-//! ([`super::Store::save_partial`]); a reader on any process asks where an
-//! answer stands ([`super::Store::answer_progress`]): finished (the stored
+//! ([`LiveStore::save_partial`]); a reader on any process asks where an
+//! answer stands ([`LiveStore::answer_progress`]): finished (the stored
 //! message), still running (the last partial), or unknown. One statement
 //! reads both places, so an answer that finishes meanwhile is seen in one
 //! of them, never in neither.
 
+use async_trait::async_trait;
 use sdk::{MessageStatus, Role};
 use time::OffsetDateTime;
+
+use super::{Scope, StoreError};
 
 /// The text so far of an answer still being streamed.
 #[derive(Debug, Clone, Copy)]
@@ -45,4 +48,26 @@ pub enum AnswerState {
     Finished(MessageStatus),
     /// Still being written; the partial was last written at this time.
     Streaming { updated_at: OffsetDateTime },
+}
+
+/// Answers still being written. See the module docs.
+#[async_trait]
+pub trait LiveStore: Send + Sync {
+    /// Write the text so far of an answer being streamed (one statement: an
+    /// insert the first time, an update after). Nothing when its
+    /// conversation is gone.
+    async fn save_partial(&self, partial: &PartialAnswer<'_>) -> Result<(), StoreError>;
+
+    /// Forget the partial of an answer whose turn is stored as finished.
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError>;
+
+    /// Where the message `message_id` of `conversation_id` stands, if the
+    /// conversation is visible in `scope`: the stored message, else the
+    /// partial of an answer still being written; `None` when neither exists.
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<AnswerProgress>, StoreError>;
 }

@@ -4,7 +4,7 @@
 //! Rounds are numbered by time: round `n` covers `[n × every, (n + 1) ×
 //! every)` since the Unix epoch, and each process wakes at the start of
 //! each round. Of several replicas, the one that claims the round in the
-//! store runs it ([`crate::store::Store::claim_sync_round`]: a PostgreSQL
+//! store runs it ([`crate::store::SyncStore::claim_sync_round`]: a PostgreSQL
 //! advisory lock held for the run, plus a row per round, so a replica whose
 //! timer fires late does not run the same round again). SQLite is one
 //! process, which keeps its own rounds apart.

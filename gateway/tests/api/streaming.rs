@@ -291,7 +291,7 @@ async fn shutting_down_mid_stream_stores_the_partial_answer() {
         .await
         .unwrap();
     let owner = gateway::identity::Identity::parse("drillquiz", "u1").unwrap();
-    use gateway::store::{PageRequest, Scope, Store};
+    use gateway::store::{ConversationStore, PageRequest, Scope};
     let page = PageRequest {
         limit: 10,
         before: None,

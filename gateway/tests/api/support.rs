@@ -215,7 +215,14 @@ pub(crate) async fn read_events(resp: reqwest::Response) -> Vec<StreamEvent> {
 
 /// The answer text carried by a list of events.
 pub(crate) fn answer_of(events: &[StreamEvent]) -> String {
-    let mut text = String::new();
+    text_of(String::new(), events)
+}
+
+/// `text` with what `events` add to it, as a client puts an answer together.
+pub(crate) fn text_of<'a>(
+    mut text: String,
+    events: impl IntoIterator<Item = &'a StreamEvent>,
+) -> String {
     for ev in events {
         match ev {
             StreamEvent::Delta { text: t } => text.push_str(t),

@@ -209,7 +209,7 @@ async fn shutdown_past_the_grace_cuts_the_answer_and_keeps_it() {
     let store = gateway::store::sqlite::SqliteStore::open(&gw.database_url)
         .await
         .unwrap();
-    use gateway::store::{PageRequest, Scope, Store};
+    use gateway::store::{ConversationStore, PageRequest, Scope};
     let owner = gateway::identity::Identity::parse("drillquiz", "u1").unwrap();
     let page = PageRequest {
         limit: 10,

@@ -137,7 +137,7 @@ pub(super) fn front(lang: Lang) -> PageTexts<FrontTexts> {
 }
 
 /// The systems and agents pages' own texts for `lang` (beside
-/// [`admin`]'s, which their shell uses).
+/// [`admin()`]'s, which their shell uses).
 pub(super) fn systems(lang: Lang) -> &'static SystemsTexts {
     match lang {
         Lang::En => &admin::SYSTEMS_EN,

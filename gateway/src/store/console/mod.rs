@@ -8,12 +8,15 @@
 //! with `LIKE`; PostgreSQL uses `ILIKE`, which its `pg_trgm` index serves.
 //! A conversation matches when one of its messages holds every word.
 
+mod sql;
 pub(crate) mod usage;
 
+use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
+pub(crate) use self::sql::{Arg, Dialect, Where, like_pattern};
 use super::feedback::FeedbackRecord;
-use super::{ConversationRecord, MessageRecord};
+use super::{ConversationRecord, MessageRecord, PageRequest, StoreError};
 
 /// The most search words a query uses; more are ignored.
 pub const MAX_WORDS: usize = 8;
@@ -197,6 +200,39 @@ pub struct DailyUsage {
     pub completion_tokens: u64,
 }
 
+/// What the operator console reads. See the module docs.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// Conversations matching `filter`, newest first (by creation);
+    /// `page.before` is the id of one already listed.
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError>;
+
+    /// One conversation, if it matches `filter` (the viewer's systems).
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError>;
+
+    /// How many conversations match `filter`.
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError>;
+
+    /// Every message of these conversations with its metrics: conversation
+    /// by conversation in the order of `conversation_ids`, each in order.
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError>;
+
+    /// Use per day, system and agent. `from`/`to` bound the messages' (and
+    /// started conversations') time; the other filters pick conversations.
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError>;
+}
+
 /// Put `messages` (grouped by conversation, each in order) in the order of
 /// `conversation_ids`.
 pub(crate) fn in_listing_order(
@@ -227,114 +263,6 @@ pub(crate) fn day_from_number(n: i64) -> Date {
         .unwrap_or(time::macros::date!(1970 - 01 - 01))
 }
 
-/// A value bound to a console query, whichever store runs it.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Text(String),
-    Time(OffsetDateTime),
-}
-
-/// How a store spells what the console's SQL needs.
-pub(crate) trait Dialect {
-    /// The placeholder of the `n`th argument (from 1).
-    fn placeholder(n: usize) -> String;
-
-    /// ` AND` the message row `m` holds every word of `words`; pushes the
-    /// arguments.
-    fn holds_words(m: &str, words: &SearchWords, sql: &mut Where);
-
-    /// ` AND` the conversation row `c` has a message holding every word of
-    /// `words`. By default a correlated `EXISTS`, which stops at the first
-    /// page's worth of matches; a store whose index answers a word for the
-    /// whole table at once overrides it.
-    fn has_message_with(words: &SearchWords, sql: &mut Where) {
-        sql.text
-            .push_str(" AND EXISTS (SELECT 1 FROM messages h WHERE h.conversation_id = c.id");
-        Self::holds_words("h", words, sql);
-        sql.text.push(')');
-    }
-}
-
-/// A `WHERE` clause under construction and its arguments.
-#[derive(Debug, Default)]
-pub(crate) struct Where {
-    pub(crate) text: String,
-    pub(crate) args: Vec<Arg>,
-}
-
-impl Where {
-    /// Add `arg` and return its placeholder.
-    pub(crate) fn arg<D: Dialect>(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        D::placeholder(self.args.len())
-    }
-
-    /// The conditions of `filter` on the conversation row `c`, each starting
-    /// with ` AND `.
-    pub(crate) fn filter<D: Dialect>(&mut self, filter: &ConsoleFilter) {
-        if let Some(systems) = &filter.systems {
-            if systems.is_empty() {
-                self.text.push_str(" AND 1 = 0");
-            } else {
-                let list: Vec<String> = systems
-                    .iter()
-                    .map(|s| self.arg::<D>(Arg::Text(s.clone())))
-                    .collect();
-                self.text
-                    .push_str(&format!(" AND c.system_id IN ({})", list.join(", ")));
-            }
-        }
-        for (column, value) in [
-            ("c.system_id", &filter.system_id),
-            ("c.agent", &filter.agent),
-            ("c.user_id", &filter.user_id),
-        ] {
-            if let Some(v) = value {
-                let p = self.arg::<D>(Arg::Text(v.clone()));
-                self.text.push_str(&format!(" AND {column} = {p}"));
-            }
-        }
-        if let Some(from) = filter.from {
-            let p = self.arg::<D>(Arg::Time(from));
-            self.text.push_str(&format!(" AND c.created_at >= {p}"));
-        }
-        if let Some(to) = filter.to {
-            let p = self.arg::<D>(Arg::Time(to));
-            self.text.push_str(&format!(" AND c.created_at < {p}"));
-        }
-        if let Some(status) = filter.status {
-            let p = self.arg::<D>(Arg::Text(status.as_str().to_owned()));
-            self.text.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND s.status = {p})"
-            ));
-        }
-        if let Some(feedback) = filter.feedback {
-            self.text.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM messages fm JOIN message_feedback fb ON fb.message_id = fm.id \
-                 WHERE fm.conversation_id = c.id{})",
-                feedback.condition()
-            ));
-        }
-        if !filter.words.is_empty() {
-            D::has_message_with(&filter.words, self);
-        }
-    }
-}
-
-/// `word` as a `LIKE` pattern matching it anywhere, with `\` as the escape.
-pub(crate) fn like_pattern(word: &str) -> String {
-    let mut p = String::with_capacity(word.len() + 2);
-    p.push('%');
-    for ch in word.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,11 +283,6 @@ mod tests {
         let ranges = w.find_in(text);
         let found: Vec<&str> = ranges.iter().map(|r| &text[r.clone()]).collect();
         assert_eq!(found, ["ello", "서울", "ello"]);
-    }
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

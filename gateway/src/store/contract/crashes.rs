@@ -1,12 +1,13 @@
 //! Turns cut by a crash: the process answering died between
-//! [`Store::begin_turn`] and [`Store::finish_turn`]. Each backend's tests
+//! [`TurnStore::begin_turn`](crate::store::TurnStore::begin_turn) and
+//! [`TurnStore::finish_turn`](crate::store::TurnStore::finish_turn). Each backend's tests
 //! start such a turn with [`leave_open`], make its process go away (reopen
 //! the SQLite file; let a PostgreSQL replica's heartbeat expire), and check
 //! the store that opens next with [`assert_failed_and_retried`].
 
 use sdk::{MessageStatus, Role};
 
-use super::{Turn, answer, assert_messages, retry, start, t0, who};
+use super::seed::{Turn, answer, assert_messages, retry, start, t0, who};
 use crate::identity::Identity;
 use crate::store::{Begin, Store};
 

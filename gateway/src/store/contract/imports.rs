@@ -5,7 +5,7 @@
 use sdk::Role;
 use time::Duration;
 
-use super::{ALL, answer, start, t0, who};
+use super::seed::{ALL, answer, start, t0, who};
 use crate::store::{ImportCounts, ImportedConversation, ImportedTurn, Scope, Store};
 
 pub(super) async fn visits_and_sync_targets(store: &dyn Store) {

@@ -4,7 +4,7 @@
 
 use time::Duration;
 
-use super::{ALL, answer, id, start, t0, who};
+use super::seed::{ALL, answer, id, start, t0, who};
 use crate::store::{ConversationFilter, PageRequest, Scope, Store};
 
 pub(super) async fn order_and_pages(store: &dyn Store) {

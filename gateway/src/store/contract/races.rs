@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sdk::{MessageStatus, Role};
 use time::Duration;
 
-use super::{ALL, id, start, t0, who};
+use super::seed::{ALL, answer, id, start, t0, who};
 use crate::store::{
     ImportCounts, ImportedConversation, ImportedTurn, Scope, Store, StoredReply, TurnEnd,
 };
@@ -188,4 +188,44 @@ pub(super) async fn imports_racing_live_turns(store: Arc<dyn Store>) {
             .unwrap();
         assert_eq!(again, ImportCounts::default());
     }
+}
+
+/// Forty turns at once in one conversation: every message stored once.
+pub(super) async fn turns_in_one_conversation(store: Arc<dyn Store>) {
+    let owner = who("race", "u");
+    let first = start(&*store, &owner, None, "first", t0()).await.unwrap();
+    let conversation = first.conversation.clone();
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = store.clone();
+            let owner = owner.clone();
+            let conversation = conversation.clone();
+            tokio::spawn(async move {
+                let turn = start(&*store, &owner, Some(&conversation), &format!("q{i}"), t0())
+                    .await
+                    .unwrap();
+                answer(
+                    &*store,
+                    &turn,
+                    &format!("a{i}"),
+                    ("up-race", &format!("m{i}")),
+                    t0(),
+                )
+                .await;
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let messages = store
+        .list_messages(Scope::Owner(&owner), &conversation, ALL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(messages.len(), 81, "first question plus 40 turns of two");
+    let mut contents: Vec<_> = messages.iter().map(|m| m.content.clone()).collect();
+    contents.sort();
+    contents.dedup();
+    assert_eq!(contents.len(), 81, "no duplicates");
 }

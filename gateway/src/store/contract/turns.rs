@@ -5,7 +5,7 @@
 
 use sdk::{MessageStatus, Role};
 
-use super::{ALL, Turn, assert_messages, start, t0, who};
+use super::seed::{ALL, Turn, assert_messages, start, t0, who};
 use crate::identity::Identity;
 use crate::store::{
     ImportedConversation, ImportedTurn, Scope, Store, StoredReply, TurnEnd, UpstreamClaim,
@@ -34,7 +34,7 @@ async fn record(store: &dyn Store, turn: &Turn, conversation: Option<&str>, mess
 /// End `turn` as a turn whose upstream never answered (or, after a crash,
 /// as the store marks it).
 async fn fail(store: &dyn Store, turn: &Turn, partial: Option<&str>) {
-    let reply_id = super::id();
+    let reply_id = super::seed::id();
     store
         .finish_turn(&TurnEnd {
             conversation_id: &turn.conversation,
@@ -198,7 +198,7 @@ pub(super) async fn a_sync_completes_turns_a_crash_cut(store: &dyn Store) {
     // stored: the part becomes the upstream's whole answer.
     let owner = who("cut", "partial");
     let first = start(store, &owner, None, "one", t0()).await.unwrap();
-    super::answer(store, &first, "first answer", ("up-cut-3", "m3a"), t0()).await;
+    super::seed::answer(store, &first, "first answer", ("up-cut-3", "m3a"), t0()).await;
     let second = start(store, &owner, Some(&first.conversation), "two", t0())
         .await
         .unwrap();

@@ -2,14 +2,16 @@
 //! bumps `catalog_version` in its own transaction; the row lock on that one
 //! row also serialises catalog writes across replicas, which are rare.
 
+use async_trait::async_trait;
 use sqlx::FromRow;
 use sqlx::postgres::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use super::stored;
+use super::{PgStore, stored};
 use crate::store::StoreError;
 use crate::store::catalog::{
-    AgentRecord, CatalogRecords, CatalogWrite, PutMode, SealedCredential, SystemRecord,
+    AgentRecord, CatalogRecords, CatalogStore, CatalogWrite, PutMode, SealedCredential,
+    SystemRecord,
 };
 
 pub(super) async fn version(pool: &PgPool) -> Result<i64, StoreError> {
@@ -258,4 +260,39 @@ pub(super) async fn delete_agent(
     bump(&mut tx).await?;
     tx.commit().await?;
     Ok(CatalogWrite::Done)
+}
+
+#[async_trait]
+impl CatalogStore for PgStore {
+    async fn catalog_version(&self) -> Result<i64, StoreError> {
+        version(&self.pool).await
+    }
+
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError> {
+        load(&self.pool).await
+    }
+
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        put_system(&self.pool, system, mode).await
+    }
+
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError> {
+        delete_system(&self.pool, id).await
+    }
+
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        put_agent(&self.pool, agent, mode).await
+    }
+
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
+        delete_agent(&self.pool, system_id, id).await
+    }
 }

@@ -2,18 +2,20 @@
 //! are matched with `ILIKE`, which the `pg_trgm` index (migration 0010)
 //! serves for words of three characters or more.
 
+use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Postgres, Row};
 
-use super::{ConversationRow, stored};
+use super::conversations::ConversationRow;
+use super::{PgStore, stored};
 use crate::store::console::usage::{self, DayOf, UsageRow};
 use crate::store::console::{
-    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, SearchWords,
-    TurnMetrics, Where, in_listing_order, like_pattern,
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, ConsoleStore, DailyUsage, Dialect,
+    SearchWords, TurnMetrics, Where, in_listing_order, like_pattern,
 };
 use crate::store::feedback::{FeedbackRecord, rating_from_str};
-use crate::store::{MessageRecord, StoreError, role_from_str, status_from_str};
+use crate::store::{MessageRecord, PageRequest, StoreError, role_from_str, status_from_str};
 
 /// The PostgreSQL spelling of the console's SQL.
 pub(super) struct Pg;
@@ -222,4 +224,40 @@ pub(super) async fn daily_usage(
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
     }
     Ok(usage::merge(answers))
+}
+
+#[async_trait]
+impl ConsoleStore for PgStore {
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        conversations(&self.pool, filter, page.limit, page.before, None).await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        conversations(&self.pool, filter, 1, None, Some(id))
+            .await
+            .map(|found| found.into_iter().next())
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        count(&self.pool, filter).await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        messages(&self.pool, conversation_ids).await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        daily_usage(&self.pool, filter).await
+    }
 }

@@ -1,15 +1,16 @@
 //! Message feedback on PostgreSQL: the statements behind
-//! [`Store::set_feedback`](crate::store::Store::set_feedback) and its reads.
+//! [`FeedbackStore::set_feedback`] and its reads.
 //!
 //! The check and the write share one transaction, and the check locks the
 //! message row (`FOR SHARE`), so a conversation deleted meanwhile on another
 //! replica waits for this write instead of failing it.
 
+use async_trait::async_trait;
 use sqlx::{FromRow, PgPool};
 
-use super::stored;
+use super::{PgStore, stored};
 use crate::store::feedback::{
-    FeedbackChange, FeedbackOutcome, FeedbackRecord, FeedbackSaved, rating_from_str,
+    FeedbackChange, FeedbackOutcome, FeedbackRecord, FeedbackSaved, FeedbackStore, rating_from_str,
 };
 use crate::store::{StoreError, role_from_str};
 
@@ -133,4 +134,32 @@ pub(super) async fn of_message(
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Into::into))
+}
+
+#[async_trait]
+impl FeedbackStore for PgStore {
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let change = FeedbackChange {
+            comment: change.comment.filter(|_| change.rating.is_some()),
+            ..*change
+        };
+        set(&self.pool, &change).await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError> {
+        of_conversation(&self.pool, conversation_id).await
+    }
+
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError> {
+        of_message(&self.pool, message_id).await
+    }
 }

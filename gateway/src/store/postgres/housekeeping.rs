@@ -2,12 +2,15 @@
 //! a time) with its record, and the reads of purges and sync rounds (see
 //! `store::housekeeping`; rounds are claimed in `sync_rounds.rs`).
 
+use async_trait::async_trait;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
-use super::stored;
+use super::{PgStore, stored};
 use crate::store::StoreError;
-use crate::store::housekeeping::{KEEP, Purged, RetentionRun, SyncRoundRecord, count};
+use crate::store::housekeeping::{
+    HousekeepingStore, KEEP, Purged, RetentionRun, SyncRoundRecord, count,
+};
 
 /// The retention purge's advisory lock: one replica purges at a time.
 const PURGE_LOCK: &str = "tz-chat/retention";
@@ -117,4 +120,19 @@ pub(super) async fn sync_rounds(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(StoreError::from)
+}
+
+#[async_trait]
+impl HousekeepingStore for PgStore {
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<Purged>, StoreError> {
+        purge_inactive(&self.pool, cutoff, &self.replica).await
+    }
+
+    async fn retention_runs(&self, limit: u32) -> Result<Vec<RetentionRun>, StoreError> {
+        retention_runs(&self.pool, limit).await
+    }
+
+    async fn sync_rounds(&self, limit: u32) -> Result<Vec<SyncRoundRecord>, StoreError> {
+        sync_rounds(&self.pool, limit).await
+    }
 }

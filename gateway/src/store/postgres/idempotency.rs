@@ -8,12 +8,15 @@
 //! running key is alive while the replica holding it keeps its heartbeat
 //! (the rule that fails its open turns, see `replicas.rs`).
 
+use async_trait::async_trait;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
-use super::{replicas, stored};
+use super::{PgStore, replicas, stored};
 use crate::store::StoreError;
-use crate::store::idempotency::{Claim, KeptAnswer, KeptResult, KeyClaim, KeyOutcome, KeyRef};
+use crate::store::idempotency::{
+    Claim, IdempotencyStore, KeptAnswer, KeptResult, KeyClaim, KeyOutcome, KeyRef,
+};
 
 #[derive(FromRow)]
 struct Row {
@@ -191,4 +194,24 @@ pub(super) async fn release(pool: &PgPool, key: &KeyRef<'_>, me: &str) -> Result
     .execute(pool)
     .await?;
     Ok(())
+}
+
+#[async_trait]
+impl IdempotencyStore for PgStore {
+    async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StoreError> {
+        self::claim(&self.pool, claim, &self.replica).await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &KeyRef<'_>,
+        outcome: &KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        finish(&self.pool, key, outcome, at, &self.replica).await
+    }
+
+    async fn release_idempotency_key(&self, key: &KeyRef<'_>) -> Result<(), StoreError> {
+        release(&self.pool, key, &self.replica).await
+    }
 }

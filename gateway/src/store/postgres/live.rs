@@ -1,14 +1,16 @@
 //! Answers still being streamed, on PostgreSQL: the statements behind
-//! [`Store::save_partial`](crate::store::Store::save_partial) and
-//! [`Store::answer_progress`](crate::store::Store::answer_progress).
+//! [`LiveStore::save_partial`] and
+//! [`LiveStore::answer_progress`].
 //!
 //! `save_partial` is one statement on the row of the answer alone: it takes
 //! no owner lock, so the turn's own writes never wait for it.
 
+use async_trait::async_trait;
 use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
 
-use crate::store::live::{AnswerProgress, AnswerState, PartialAnswer};
+use super::PgStore;
+use crate::store::live::{AnswerProgress, AnswerState, LiveStore, PartialAnswer};
 use crate::store::{Scope, StoreError, role_from_str, status_from_str};
 
 pub(super) async fn save(pool: &PgPool, p: &PartialAnswer<'_>) -> Result<(), StoreError> {
@@ -92,4 +94,24 @@ pub(super) async fn progress(
             AnswerState::Finished(status_from_str(r.status.as_deref().unwrap_or("failed")))
         },
     }))
+}
+
+#[async_trait]
+impl LiveStore for PgStore {
+    async fn save_partial(&self, partial: &PartialAnswer<'_>) -> Result<(), StoreError> {
+        save(&self.pool, partial).await
+    }
+
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError> {
+        drop_partial(&self.pool, message_id).await
+    }
+
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<AnswerProgress>, StoreError> {
+        progress(&self.pool, scope, conversation_id, message_id).await
+    }
 }

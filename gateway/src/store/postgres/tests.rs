@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::identity::Identity;
+use crate::store::*;
 use testkit::postgres::ThrowawayPostgres;
 
 async fn server_and_store() -> (ThrowawayPostgres, PgStore) {

@@ -1,9 +1,9 @@
 //! The PostgreSQL transactions that several replicas may run against the
 //! same rows at once: a turn's two writes and the import of upstream
-//! history.
+//! history (in `sync.rs`).
 //!
-//! Only [`finish_turn`], [`import_conversation`] and `turns::record_upstream_ids`
-//! write upstream ids. All three
+//! Only [`finish_turn`], `sync::import_conversation` and
+//! `turns::record_upstream_ids` write upstream ids. All three
 //! start by taking `pg_advisory_xact_lock` on the conversation's owner
 //! (`system_id/user_id`; `/` cannot occur in a system id, so the key text is
 //! unambiguous). The lock is held until the transaction ends, and under READ
@@ -24,17 +24,13 @@
 //! conversation row first like everyone else.
 
 use sqlx::postgres::{PgConnection, PgPool};
-use time::OffsetDateTime;
 
-use super::{stored, turns};
+use super::stored;
 use crate::identity::Identity;
-use crate::store::{
-    Begin, ImportCounts, ImportedConversation, ImportedTurn, NewTurn, StoreError, TurnEnd,
-    TurnStart,
-};
+use crate::store::{Begin, NewTurn, StoreError, TurnEnd, TurnStart};
 use sdk::MessageStatus;
 
-/// See [`crate::store::Store::begin_turn`]. `replica` answers the turn: the
+/// See [`crate::store::TurnStore::begin_turn`]. `replica` answers the turn: the
 /// user message is marked open by it until [`finish_turn`] (see
 /// `migrations/postgres/0003_open_turns.sql`).
 pub(super) async fn begin_turn(
@@ -239,7 +235,7 @@ async fn begin_new_message(
     Ok(Begin::Started(start))
 }
 
-/// See [`crate::store::Store::finish_turn`]: one call of `tz_finish_turn`
+/// See [`crate::store::TurnStore::finish_turn`]: one call of `tz_finish_turn`
 /// (migration `0002`), which takes the owner's advisory lock, then the
 /// conversation row, then writes the messages — one round trip instead of
 /// a transaction of seven.
@@ -269,87 +265,16 @@ pub(super) async fn finish_turn(pool: &PgPool, end: &TurnEnd<'_>) -> Result<(), 
     Ok(())
 }
 
-/// See [`crate::store::Store::import_conversation`].
-pub(super) async fn import_conversation(
-    pool: &PgPool,
-    owner: &Identity,
-    conversation: &ImportedConversation,
-    messages: &[ImportedTurn],
-    at: OffsetDateTime,
-) -> Result<ImportCounts, StoreError> {
-    let system = owner.system.as_str();
-    let user = owner.user.as_str();
-    let created_at = stored(conversation.created_at.unwrap_or(at));
-    let mut counts = ImportCounts::default();
-    let mut tx = pool.begin().await?;
-    lock_owner(&mut tx, owner).await?;
-    if let Some(first) = messages.first() {
-        turns::adopt_conversation(&mut tx, (system, user), &conversation.id, first).await?;
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO conversations
-             (id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
-         ON CONFLICT (system_id, user_id, upstream_conversation_id)
-             WHERE upstream_conversation_id IS NOT NULL DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(system)
-    .bind(user)
-    .bind(&conversation.id)
-    .bind(&conversation.name)
-    .bind(created_at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let (conversation_id, title): (String, String) = sqlx::query_as(
-        "SELECT id, title FROM conversations
-         WHERE system_id = $1 AND user_id = $2 AND upstream_conversation_id = $3
-         FOR UPDATE",
-    )
-    .bind(system)
-    .bind(user)
-    .bind(&conversation.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if inserted > 0 {
-        counts.conversations = 1;
-    } else if !conversation.name.is_empty() && conversation.name != title {
-        sqlx::query("UPDATE conversations SET title = $1 WHERE id = $2")
-            .bind(&conversation.name)
-            .bind(&conversation_id)
-            .execute(&mut *tx)
-            .await?;
-        counts.conversations = 1;
-    }
-    let mut last = created_at;
-    for turn in messages {
-        let when = turn.created_at.map(stored).unwrap_or(last);
-        last = last.max(when);
-        counts.messages += turns::import_turn(&mut tx, &conversation_id, turn, when).await?;
-    }
-    if counts.messages > 0 {
-        sqlx::query("UPDATE conversations SET updated_at = GREATEST(updated_at, $1) WHERE id = $2")
-            .bind(last)
-            .bind(&conversation_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(counts)
-}
-
 /// Serialise this transaction with every other writer of `owner`'s upstream
 /// ids, until it ends (see the module docs).
-async fn lock_owner(conn: &mut PgConnection, owner: &Identity) -> Result<(), StoreError> {
+pub(super) async fn lock_owner(
+    conn: &mut PgConnection,
+    owner: &Identity,
+) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
         .bind(owner.system.as_str())
         .bind(owner.user.as_str())
         .execute(conn)
         .await?;
     Ok(())
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }

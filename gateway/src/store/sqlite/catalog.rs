@@ -1,10 +1,13 @@
 //! The systems and agents managed at runtime, on SQLite. Origins and
 //! options are JSON text; timestamps milliseconds, as everywhere here.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, Row, params};
 
+use super::SqliteStore;
 use crate::store::catalog::{
-    AgentRecord, CatalogRecords, CatalogWrite, PutMode, SealedCredential, SystemRecord,
+    AgentRecord, CatalogRecords, CatalogStore, CatalogWrite, PutMode, SealedCredential,
+    SystemRecord,
 };
 use crate::store::{StoreError, from_millis, to_millis};
 
@@ -209,4 +212,51 @@ pub(super) fn delete_agent(
     }
     bump(conn)?;
     Ok(CatalogWrite::Done)
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn catalog_version(&self) -> Result<i64, StoreError> {
+        self.readers.read(version).await
+    }
+
+    async fn load_catalog(&self) -> Result<CatalogRecords, StoreError> {
+        self.readers.read(load).await
+    }
+
+    async fn put_system(
+        &self,
+        system: &SystemRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        let system = system.clone();
+        self.writer
+            .write(move |conn| put_system(conn, &system, mode))
+            .await
+    }
+
+    async fn delete_system(&self, id: &str) -> Result<CatalogWrite, StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .write(move |conn| delete_system(conn, &id))
+            .await
+    }
+
+    async fn put_agent(
+        &self,
+        agent: &AgentRecord,
+        mode: PutMode,
+    ) -> Result<CatalogWrite, StoreError> {
+        let agent = agent.clone();
+        self.writer
+            .write(move |conn| put_agent(conn, &agent, mode))
+            .await
+    }
+
+    async fn delete_agent(&self, system_id: &str, id: &str) -> Result<CatalogWrite, StoreError> {
+        let (system_id, id) = (system_id.to_owned(), id.to_owned());
+        self.writer
+            .write(move |conn| delete_agent(conn, &system_id, &id))
+            .await
+    }
 }

@@ -2,19 +2,21 @@
 //! three characters or more are answered by the FTS5 trigram index
 //! (`messages_fts`, migration 0011); shorter ones by `LIKE`.
 
+use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
 
 use crate::store::console::usage::{self, DayOf, UsageRow};
 use crate::store::console::{
-    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, DailyUsage, Dialect, SearchWords,
-    TurnMetrics, Where, in_listing_order, like_pattern,
+    Arg, ConsoleConversation, ConsoleFilter, ConsoleMessage, ConsoleStore, DailyUsage, Dialect,
+    SearchWords, TurnMetrics, Where, in_listing_order, like_pattern,
 };
 use crate::store::feedback::{FeedbackRecord, rating_from_str};
 use crate::store::{
-    MessageRecord, StoreError, from_millis, role_from_str, status_from_str, to_millis,
+    MessageRecord, PageRequest, StoreError, from_millis, role_from_str, status_from_str, to_millis,
 };
 
+use super::SqliteStore;
 use super::reads::conversation_from_row;
 
 /// The SQLite spelling of the console's SQL.
@@ -257,4 +259,50 @@ pub(super) fn daily_usage(
             .collect::<Result<Vec<_>, _>>()?;
     }
     Ok(usage::merge(answers))
+}
+
+#[async_trait]
+impl ConsoleStore for SqliteStore {
+    async fn console_conversations(
+        &self,
+        filter: &ConsoleFilter,
+        page: PageRequest<'_>,
+    ) -> Result<Vec<ConsoleConversation>, StoreError> {
+        let (filter, limit, before) = (filter.clone(), page.limit, page.before.map(str::to_owned));
+        self.readers
+            .read(move |conn| conversations(conn, &filter, limit, before.as_deref(), None))
+            .await
+    }
+
+    async fn console_conversation(
+        &self,
+        filter: &ConsoleFilter,
+        id: &str,
+    ) -> Result<Option<ConsoleConversation>, StoreError> {
+        let (filter, id) = (filter.clone(), id.to_owned());
+        self.readers
+            .read(move |conn| conversations(conn, &filter, 1, None, Some(&id)))
+            .await
+            .map(|found| found.into_iter().next())
+    }
+
+    async fn console_count(&self, filter: &ConsoleFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.readers.read(move |conn| count(conn, &filter)).await
+    }
+
+    async fn console_messages(
+        &self,
+        conversation_ids: &[String],
+    ) -> Result<Vec<ConsoleMessage>, StoreError> {
+        let ids = conversation_ids.to_vec();
+        self.readers.read(move |conn| messages(conn, &ids)).await
+    }
+
+    async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |conn| daily_usage(conn, &filter))
+            .await
+    }
 }

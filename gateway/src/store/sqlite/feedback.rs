@@ -1,11 +1,15 @@
 //! Message feedback on SQLite: the statements behind
-//! [`Store::set_feedback`](crate::store::Store::set_feedback) and its reads.
+//! [`FeedbackStore::set_feedback`] and its reads.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use crate::identity::Identity;
-use crate::store::feedback::{FeedbackOutcome, FeedbackRecord, FeedbackSaved, rating_from_str};
-use crate::store::{StoreError, from_millis, role_from_str};
+use crate::store::feedback::{
+    FeedbackChange, FeedbackOutcome, FeedbackRecord, FeedbackSaved, FeedbackStore, rating_from_str,
+};
+use crate::store::{StoreError, from_millis, role_from_str, to_millis};
 
 /// A feedback change, owned (writes run on another thread).
 #[derive(Debug, Clone)]
@@ -105,4 +109,42 @@ pub(super) fn of_message(
         )?
         .query_row(params![message_id], |row| record_from_row(row, 0))
         .optional()?)
+}
+
+#[async_trait]
+impl FeedbackStore for SqliteStore {
+    async fn set_feedback(
+        &self,
+        change: &FeedbackChange<'_>,
+    ) -> Result<FeedbackOutcome, StoreError> {
+        let change = OwnedChange {
+            owner: change.owner.clone(),
+            message_id: change.message_id.to_owned(),
+            rating: change.rating,
+            comment: change
+                .comment
+                .filter(|_| change.rating.is_some())
+                .map(str::to_owned),
+            at: to_millis(change.at),
+        };
+        self.writer.write(move |conn| set(conn, &change)).await
+    }
+
+    async fn conversation_feedback(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<(String, FeedbackRecord)>, StoreError> {
+        let id = conversation_id.to_owned();
+        self.readers
+            .read(move |conn| of_conversation(conn, &id))
+            .await
+    }
+
+    async fn message_feedback(
+        &self,
+        message_id: &str,
+    ) -> Result<Option<FeedbackRecord>, StoreError> {
+        let id = message_id.to_owned();
+        self.readers.read(move |conn| of_message(conn, &id)).await
+    }
 }

@@ -1,13 +1,17 @@
-//! Housekeeping records on SQLite: retention purges and scheduled sync
-//! rounds (see `store::housekeeping`). One process uses the database, so
+//! Housekeeping on SQLite: the retention purge and the records of purges
+//! and scheduled sync rounds (see `store::housekeeping`; rounds are claimed
+//! in `sync.rs`). One process uses the database, so
 //! the writer's order is the only lock needed.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
+use time::OffsetDateTime;
 
-use super::writer::Writer;
-use crate::store::housekeeping::{KEEP, Purged, RetentionRun, SyncRoundRecord, count};
-use crate::store::{ImportCounts, StoreError, SyncLease, from_millis};
+use super::SqliteStore;
+use crate::store::housekeeping::{
+    HousekeepingStore, KEEP, Purged, RetentionRun, SyncRoundRecord, count,
+};
+use crate::store::{StoreError, from_millis, to_millis};
 
 /// On the writer: delete what is inactive since `cutoff` (milliseconds)
 /// and record the run.
@@ -96,54 +100,28 @@ pub(super) fn sync_rounds(
     Ok(rounds)
 }
 
-/// On the writer: `true` when `round` had not run yet and is now claimed.
-pub(super) fn claim(
-    conn: &Connection,
-    round: i64,
-    replica: &str,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM sync_rounds WHERE round = ?1")?
-        .query_row(params![round], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if exists {
-        return Ok(false);
-    }
-    conn.prepare_cached(
-        "INSERT INTO sync_rounds (round, replica, started_at) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![round, replica, now])?;
-    Ok(true)
-}
-
-/// The right to run a claimed round; finishing records what it did.
-pub(super) struct LiteLease {
-    pub(super) writer: Writer,
-    pub(super) round: i64,
-}
-
 #[async_trait]
-impl SyncLease for LiteLease {
-    async fn finish(self: Box<Self>, counts: ImportCounts, errors: u64) -> Result<(), StoreError> {
-        let round = self.round;
-        let now = crate::store::to_millis(time::OffsetDateTime::now_utc());
+impl HousekeepingStore for SqliteStore {
+    async fn purge_inactive(&self, cutoff: OffsetDateTime) -> Result<Option<Purged>, StoreError> {
+        // SQLite serves one process, so no other purge can run.
+        let cutoff = to_millis(cutoff);
+        let replica = self.process.clone();
+        let now = to_millis(OffsetDateTime::now_utc());
         self.writer
-            .write(move |conn| {
-                conn.prepare_cached(
-                    "UPDATE sync_rounds SET finished_at = ?2, conversations = ?3, messages = ?4,
-                         errors = ?5 WHERE round = ?1",
-                )?
-                .execute(params![
-                    round,
-                    now,
-                    i64::try_from(counts.conversations).unwrap_or(i64::MAX),
-                    i64::try_from(counts.messages).unwrap_or(i64::MAX),
-                    i64::try_from(errors).unwrap_or(i64::MAX),
-                ])?;
-                Ok(())
-            })
+            .write(move |conn| purge_inactive(conn, cutoff, &replica, now))
+            .await
+            .map(Some)
+    }
+
+    async fn retention_runs(&self, limit: u32) -> Result<Vec<RetentionRun>, StoreError> {
+        self.readers
+            .read(move |conn| retention_runs(conn, limit))
+            .await
+    }
+
+    async fn sync_rounds(&self, limit: u32) -> Result<Vec<SyncRoundRecord>, StoreError> {
+        self.readers
+            .read(move |conn| sync_rounds(conn, limit))
             .await
     }
 }

@@ -4,10 +4,15 @@
 //! One process serves a database: a running key held by any other process
 //! was left by one that is gone.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
 
-use crate::store::idempotency::{Claim, KeptAnswer, KeptResult, KeyOutcome};
-use crate::store::{StoreError, from_millis};
+use super::SqliteStore;
+use crate::store::idempotency::{
+    Claim, IdempotencyStore, KeptAnswer, KeptResult, KeyClaim, KeyOutcome, KeyRef,
+};
+use crate::store::{StoreError, from_millis, to_millis};
 
 /// A claim, owned for the writer thread.
 pub(super) struct OwnedClaim {
@@ -218,4 +223,43 @@ pub(super) fn release(
     )?
     .execute(params![scope, key, me])?;
     Ok(())
+}
+
+#[async_trait]
+impl IdempotencyStore for SqliteStore {
+    async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StoreError> {
+        let claim = OwnedClaim {
+            scope: claim.scope.to_owned(),
+            key: claim.key.to_owned(),
+            body_hash: claim.body_hash.to_owned(),
+            at: to_millis(claim.at),
+            forget_before: to_millis(claim.forget_before),
+        };
+        let me = self.process.clone();
+        self.writer
+            .write(move |conn| self::claim(conn, &claim, &me))
+            .await
+    }
+
+    async fn finish_idempotency_key(
+        &self,
+        key: &KeyRef<'_>,
+        outcome: &KeyOutcome<'_>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (scope, key) = (key.scope.to_owned(), key.key.to_owned());
+        let outcome = OwnedOutcome::from(outcome);
+        let (at, me) = (to_millis(at), self.process.clone());
+        self.writer
+            .write(move |conn| finish(conn, &scope, &key, &outcome, at, &me))
+            .await
+    }
+
+    async fn release_idempotency_key(&self, key: &KeyRef<'_>) -> Result<(), StoreError> {
+        let (scope, key) = (key.scope.to_owned(), key.key.to_owned());
+        let me = self.process.clone();
+        self.writer
+            .write(move |conn| release(conn, &scope, &key, &me))
+            .await
+    }
 }

@@ -1,12 +1,14 @@
 //! Answers still being streamed, on SQLite: the statements behind
-//! [`Store::save_partial`](crate::store::Store::save_partial) and
-//! [`Store::answer_progress`](crate::store::Store::answer_progress).
+//! [`LiveStore::save_partial`] and
+//! [`LiveStore::answer_progress`].
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::SqliteStore;
 use super::reads::OwnedScope;
-use crate::store::live::{AnswerProgress, AnswerState};
-use crate::store::{StoreError, from_millis, role_from_str, status_from_str};
+use crate::store::live::{AnswerProgress, AnswerState, LiveStore, PartialAnswer};
+use crate::store::{Scope, StoreError, from_millis, role_from_str, status_from_str, to_millis};
 
 /// A partial answer, owned (writes run on another thread).
 #[derive(Debug, Clone)]
@@ -88,4 +90,36 @@ pub(super) fn progress(
         })
         .optional()?;
     Ok(found)
+}
+
+#[async_trait]
+impl LiveStore for SqliteStore {
+    async fn save_partial(&self, partial: &PartialAnswer<'_>) -> Result<(), StoreError> {
+        let partial = OwnedPartial {
+            conversation_id: partial.conversation_id.to_owned(),
+            message_id: partial.message_id.to_owned(),
+            user_message_id: partial.user_message_id.to_owned(),
+            content: partial.content.to_owned(),
+            at: to_millis(partial.at),
+        };
+        self.writer.write(move |conn| save(conn, &partial)).await
+    }
+
+    async fn drop_partial(&self, message_id: &str) -> Result<(), StoreError> {
+        let id = message_id.to_owned();
+        self.writer.write(move |conn| drop_partial(conn, &id)).await
+    }
+
+    async fn answer_progress(
+        &self,
+        scope: Scope<'_>,
+        conversation_id: &str,
+        message_id: &str,
+    ) -> Result<Option<AnswerProgress>, StoreError> {
+        let scope = super::owned(scope);
+        let (conversation, message) = (conversation_id.to_owned(), message_id.to_owned());
+        self.readers
+            .read(move |conn| progress(conn, &scope, &conversation, &message))
+            .await
+    }
 }

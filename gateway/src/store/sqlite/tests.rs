@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::identity::Identity;
+use crate::store::*;
 
 async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

@@ -8,13 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sdk::MessageStatus;
 
 use super::reads::conversation_from_row;
-use super::turns;
 use crate::identity::Identity;
 use crate::store::console::TurnMetrics;
-use crate::store::{
-    Begin, ConversationRecord, ImportCounts, ImportedConversation, ImportedTurn, NewTurn,
-    StoreError, TurnEnd, TurnStart, to_millis,
-};
+use crate::store::{Begin, ConversationRecord, NewTurn, StoreError, TurnEnd, TurnStart, to_millis};
 
 /// A [`NewTurn`] that owns its data, so it can travel to the writer thread.
 pub(super) struct OwnedTurn {
@@ -292,68 +288,4 @@ pub(super) fn record_visit(conn: &Connection, who: &Identity, at: i64) -> Result
     )?
     .execute(params![who.system.as_str(), who.user.as_str(), at])?;
     Ok(())
-}
-
-pub(super) fn import_conversation(
-    conn: &Connection,
-    owner: &Identity,
-    conversation: &ImportedConversation,
-    turns: &[ImportedTurn],
-    at: i64,
-) -> Result<ImportCounts, StoreError> {
-    let system = owner.system.as_str();
-    let user = owner.user.as_str();
-    let created_at = conversation.created_at.map(to_millis).unwrap_or(at);
-    let mut counts = ImportCounts::default();
-    if let Some(first) = turns.first() {
-        turns::adopt_conversation(conn, (system, user), &conversation.id, first)?;
-    }
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO conversations
-                 (id, system_id, user_id, upstream_conversation_id, title, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT (system_id, user_id, upstream_conversation_id)
-                 WHERE upstream_conversation_id IS NOT NULL DO NOTHING",
-        )?
-        .execute(params![
-            new_id(),
-            system,
-            user,
-            conversation.id,
-            conversation.name,
-            created_at
-        ])?;
-    let (conversation_id, title): (String, String) = conn
-        .prepare_cached(
-            "SELECT id, title FROM conversations
-             WHERE system_id = ?1 AND user_id = ?2 AND upstream_conversation_id = ?3",
-        )?
-        .query_row(params![system, user, conversation.id], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-    if inserted > 0 {
-        counts.conversations = 1;
-    } else if !conversation.name.is_empty() && conversation.name != title {
-        conn.prepare_cached("UPDATE conversations SET title = ?1 WHERE id = ?2")?
-            .execute(params![conversation.name, conversation_id])?;
-        counts.conversations = 1;
-    }
-    let mut last = created_at;
-    for turn in turns {
-        let when = turn.created_at.map(to_millis).unwrap_or(last);
-        last = last.max(when);
-        counts.messages += turns::import_turn(conn, &conversation_id, turn, when)?;
-    }
-    if counts.messages > 0 {
-        conn.prepare_cached(
-            "UPDATE conversations SET updated_at = MAX(updated_at, ?1) WHERE id = ?2",
-        )?
-        .execute(params![last, conversation_id])?;
-    }
-    Ok(counts)
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }

@@ -8,7 +8,7 @@
 //! one memory per conversation; the gateway's store stays the record.
 //!
 //! What comes back depends on the workflow, and the reply is read by its
-//! content type and first bytes (see [`body`]): a JSON answer (`output`,
+//! content type and first bytes (see `body.rs`): a JSON answer (`output`,
 //! `text`, `answer`, `message` or `response`; or an array of such items),
 //! plain text, n8n's streaming (JSON lines of `begin`/`item`/`end`/`error`),
 //! or the SSE of the chat service this gateway replaces

@@ -1,10 +1,11 @@
-//! Revoked tokens and token use in PostgreSQL (the records are in
-//! `crate::store::revocation` and `crate::store::usage`).
+//! Revoked tokens in PostgreSQL (the records are in `crate::store::revocation`).
 
+use async_trait::async_trait;
 use sqlx::PgPool;
 
+use super::PgStore;
 use crate::identity::Identity;
-use crate::store::{RevocationList, StoreError, TokenUsage, UserRevocation};
+use crate::store::{RevocationList, RevocationStore, StoreError, UserRevocation};
 
 pub(super) async fn revoke_token_id(
     pool: &PgPool,
@@ -87,43 +88,28 @@ pub(super) async fn revocations(pool: &PgPool, now: i64) -> Result<RevocationLis
     })
 }
 
-pub(super) async fn add_token_usage(
-    pool: &PgPool,
-    who: &Identity,
-    day: time::Date,
-    tokens: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO token_usage (day, system_id, user_id, tokens) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (day, system_id, user_id) DO UPDATE SET
-             tokens = token_usage.tokens + excluded.tokens",
-    )
-    .bind(day)
-    .bind(who.system.as_str())
-    .bind(who.user.as_str())
-    .bind(tokens)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
+#[async_trait]
+impl RevocationStore for PgStore {
+    async fn revoke_token_id(
+        &self,
+        jti: &str,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        revoke_token_id(&self.pool, jti, now, keep_until).await
+    }
 
-pub(super) async fn token_usage(
-    pool: &PgPool,
-    who: &Identity,
-    day: time::Date,
-) -> Result<TokenUsage, StoreError> {
-    let (system, user): (i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(tokens), 0)::BIGINT,
-                coalesce(sum(tokens) FILTER (WHERE user_id = $3), 0)::BIGINT
-         FROM token_usage WHERE day = $1 AND system_id = $2",
-    )
-    .bind(day)
-    .bind(who.system.as_str())
-    .bind(who.user.as_str())
-    .fetch_one(pool)
-    .await?;
-    Ok(TokenUsage {
-        system: u64::try_from(system).unwrap_or(0),
-        user: u64::try_from(user).unwrap_or(0),
-    })
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        revoke_user_tokens(&self.pool, who, issued_before, now, keep_until).await
+    }
+
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError> {
+        revocations(&self.pool, now).await
+    }
 }

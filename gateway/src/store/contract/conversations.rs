@@ -1,214 +1,14 @@
-//! The behaviour every [`Store`] implementation must have. Each backend's
-//! tests call [`run`] on a fresh, empty store.
-
-mod agents;
-mod console_feedback;
-pub(crate) mod crashes;
-mod feedback;
-pub(crate) mod idempotency;
-mod imports;
-mod limits;
-mod listings;
-mod live;
-mod operators;
-mod races;
-mod search;
-mod systems;
-mod turns;
-mod usage;
-
-use std::sync::Arc;
+//! A conversation's life through the chat API: turns and their outcomes,
+//! ownership, a delete while answering, and retrying a failed message. Run
+//! by [`super::run`].
 
 use sdk::{MessageStatus, Role};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::*;
-use crate::identity::Identity;
+use super::seed::{ALL, Turn, answer, assert_messages, id, retry, start, t0, who};
+use crate::store::{Begin, NewTurn, Scope, Store, StoredReply, TurnEnd};
 
-fn id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-fn who(system: &str, user: &str) -> Identity {
-    Identity::parse(system, user).unwrap()
-}
-
-/// A fixed base time with millisecond precision (what stores keep).
-fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap() + Duration::milliseconds(123)
-}
-
-struct Turn {
-    conversation: String,
-    user_message: String,
-}
-
-async fn start(
-    store: &dyn Store,
-    owner: &Identity,
-    conversation: Option<&str>,
-    text: &str,
-    at: OffsetDateTime,
-) -> Option<Turn> {
-    let new_id = id();
-    let message = id();
-    let started = store
-        .begin_turn(&NewTurn {
-            owner,
-            conversation_id: conversation,
-            new_conversation_id: &new_id,
-            title: text,
-            message_id: &message,
-            content: text,
-            retry_of: None,
-            agent: None,
-            at,
-        })
-        .await
-        .unwrap();
-    let Begin::Started(started) = started else {
-        return None;
-    };
-    assert_eq!(started.created, conversation.is_none());
-    assert_eq!(started.user_message_id, message);
-    Some(Turn {
-        conversation: started.conversation_id,
-        user_message: message,
-    })
-}
-
-async fn answer(
-    store: &dyn Store,
-    turn: &Turn,
-    text: &str,
-    upstream: (&str, &str),
-    at: OffsetDateTime,
-) -> String {
-    let reply_id = id();
-    store
-        .finish_turn(&TurnEnd {
-            conversation_id: &turn.conversation,
-            user_message_id: &turn.user_message,
-            user_status: MessageStatus::Complete,
-            reply: Some(StoredReply {
-                message_id: &reply_id,
-                content: text,
-                status: MessageStatus::Complete,
-                metrics: Default::default(),
-            }),
-            upstream_conversation_id: Some(upstream.0),
-            upstream_message_id: Some(upstream.1),
-            at,
-        })
-        .await
-        .unwrap();
-    reply_id
-}
-
-/// Assert the (role, status, text) of every message in `conversation`.
-async fn assert_messages(
-    store: &dyn Store,
-    owner: &Identity,
-    conversation: &str,
-    expected: &[(Role, MessageStatus, &str)],
-) {
-    let msgs = store
-        .list_messages(Scope::Owner(owner), conversation, ALL)
-        .await
-        .unwrap()
-        .unwrap();
-    let summary: Vec<_> = msgs
-        .iter()
-        .map(|m| (m.role, m.status, m.content.as_str()))
-        .collect();
-    assert_eq!(summary, expected);
-}
-
-const ALL: PageRequest<'static> = PageRequest {
-    limit: 1000,
-    before: None,
-};
-
-/// Run every contract check against `store`, which must be empty.
-pub(crate) async fn run(store: &dyn Store) {
-    store.ping().await.unwrap();
-    turns_and_outcomes(store).await;
-    ownership_is_enforced(store).await;
-    listings::order_and_pages(store).await;
-    listings::rename_and_delete(store).await;
-    deleted_while_answering(store).await;
-    retrying_a_failed_message(store).await;
-    imports::visits_and_sync_targets(store).await;
-    imports::import_is_idempotent(store).await;
-    listings::operator_search(store).await;
-    agents::a_conversation_is_bound_to_its_agent(store).await;
-    turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
-    turns::a_sync_completes_turns_a_crash_cut(store).await;
-    feedback::feedback_on_answers(store).await;
-    live::partials_until_the_turn_finishes(store).await;
-    limits::revocations_are_kept_until_their_time(store).await;
-    limits::token_use_adds_up_per_day(store).await;
-    systems::systems_and_agents_round_trip(store).await;
-    operators::operators_and_sessions(store).await;
-    operators::failed_logins_are_counted_per_account_and_address(store).await;
-    operators::keys_and_audit(store).await;
-    console_feedback::the_feedback_filter_and_the_transcript(store).await;
-    console_feedback::sync_rounds_are_recorded(store).await;
-    idempotency::a_key_has_one_winner_and_keeps_its_result(store).await;
-    // Last: it ends with a retention purge.
-    search::console(store).await;
-}
-
-/// Concurrent writes, as several replicas (or several tasks of one) make
-/// them: turns in one conversation, imports of one upstream conversation,
-/// and imports racing live turns. Nothing lost, nothing duplicated, no
-/// write fails. `store` must be empty.
-pub(crate) async fn concurrent_turns(store: Arc<dyn Store>) {
-    turns_in_one_conversation(store.clone()).await;
-    races::imports_of_one_conversation(store.clone()).await;
-    races::imports_racing_live_turns(store).await;
-}
-
-async fn turns_in_one_conversation(store: Arc<dyn Store>) {
-    let owner = who("race", "u");
-    let first = start(&*store, &owner, None, "first", t0()).await.unwrap();
-    let conversation = first.conversation.clone();
-    let tasks: Vec<_> = (0..40)
-        .map(|i| {
-            let store = store.clone();
-            let owner = owner.clone();
-            let conversation = conversation.clone();
-            tokio::spawn(async move {
-                let turn = start(&*store, &owner, Some(&conversation), &format!("q{i}"), t0())
-                    .await
-                    .unwrap();
-                answer(
-                    &*store,
-                    &turn,
-                    &format!("a{i}"),
-                    ("up-race", &format!("m{i}")),
-                    t0(),
-                )
-                .await;
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let messages = store
-        .list_messages(Scope::Owner(&owner), &conversation, ALL)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(messages.len(), 81, "first question plus 40 turns of two");
-    let mut contents: Vec<_> = messages.iter().map(|m| m.content.clone()).collect();
-    contents.sort();
-    contents.dedup();
-    assert_eq!(contents.len(), 81, "no duplicates");
-}
-
-async fn turns_and_outcomes(store: &dyn Store) {
+pub(super) async fn turns_and_outcomes(store: &dyn Store) {
     let owner = who("drillquiz", "12345");
     let turn = start(store, &owner, None, "Hello 한국어 😀", t0())
         .await
@@ -339,7 +139,7 @@ async fn turns_and_outcomes(store: &dyn Store) {
     .await;
 }
 
-async fn ownership_is_enforced(store: &dyn Store) {
+pub(super) async fn ownership_is_enforced(store: &dyn Store) {
     let alice = who("own", "alice");
     let bob = who("own", "bob");
     let other_system = who("other", "alice");
@@ -400,7 +200,7 @@ async fn ownership_is_enforced(store: &dyn Store) {
     assert_eq!(msgs.len(), 1);
 }
 
-async fn deleted_while_answering(store: &dyn Store) {
+pub(super) async fn deleted_while_answering(store: &dyn Store) {
     let owner = who("gone", "u");
     let turn = start(store, &owner, None, "question", t0()).await.unwrap();
     assert!(
@@ -421,7 +221,7 @@ async fn deleted_while_answering(store: &dyn Store) {
     );
 }
 
-async fn retrying_a_failed_message(store: &dyn Store) {
+pub(super) async fn retrying_a_failed_message(store: &dyn Store) {
     let owner = who("retry", "u");
     let first = start(store, &owner, None, "question", t0()).await.unwrap();
     store
@@ -468,22 +268,4 @@ async fn retrying_a_failed_message(store: &dyn Store) {
         retry(store, &owner, &other.conversation, retry_of).await,
         Begin::RetryTargetNotFound
     );
-}
-
-/// Begin a turn that retries `retry_of` in `conversation`.
-async fn retry(store: &dyn Store, owner: &Identity, conversation: &str, retry_of: &str) -> Begin {
-    store
-        .begin_turn(&NewTurn {
-            owner,
-            conversation_id: Some(conversation),
-            new_conversation_id: &id(),
-            title: "",
-            message_id: &id(),
-            content: "question, edited",
-            retry_of: Some(retry_of),
-            agent: None,
-            at: t0(),
-        })
-        .await
-        .unwrap()
 }

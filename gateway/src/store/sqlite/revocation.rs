@@ -1,10 +1,11 @@
-//! Revoked tokens and token use in SQLite (the records are in
-//! `crate::store::revocation` and `crate::store::usage`).
+//! Revoked tokens in SQLite (the records are in `crate::store::revocation`).
 
+use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
+use super::SqliteStore;
 use crate::identity::Identity;
-use crate::store::{RevocationList, StoreError, TokenUsage, UserRevocation};
+use crate::store::{RevocationList, RevocationStore, StoreError, UserRevocation};
 
 pub(super) fn revoke_token_id(
     conn: &Connection,
@@ -73,37 +74,34 @@ pub(super) fn revocations(conn: &Connection, now: i64) -> Result<RevocationList,
     Ok(RevocationList { token_ids, users })
 }
 
-pub(super) fn add_token_usage(
-    conn: &Connection,
-    who: &Identity,
-    day: &str,
-    tokens: i64,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO token_usage (day, system_id, user_id, tokens) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (day, system_id, user_id) DO UPDATE SET tokens = tokens + excluded.tokens",
-    )?
-    .execute(params![day, who.system.as_str(), who.user.as_str(), tokens])?;
-    Ok(())
-}
+#[async_trait]
+impl RevocationStore for SqliteStore {
+    async fn revoke_token_id(
+        &self,
+        jti: &str,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let jti = jti.to_owned();
+        self.writer
+            .write(move |conn| revoke_token_id(conn, &jti, now, keep_until))
+            .await
+    }
 
-pub(super) fn token_usage(
-    conn: &Connection,
-    who: &Identity,
-    day: &str,
-) -> Result<TokenUsage, StoreError> {
-    let (system, user): (i64, i64) = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(tokens), 0),
-                    coalesce(sum(CASE WHEN user_id = ?3 THEN tokens END), 0)
-             FROM token_usage WHERE day = ?1 AND system_id = ?2",
-        )?
-        .query_row(
-            params![day, who.system.as_str(), who.user.as_str()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?;
-    Ok(TokenUsage {
-        system: u64::try_from(system).unwrap_or(0),
-        user: u64::try_from(user).unwrap_or(0),
-    })
+    async fn revoke_user_tokens(
+        &self,
+        who: &Identity,
+        issued_before: i64,
+        now: i64,
+        keep_until: i64,
+    ) -> Result<(), StoreError> {
+        let who = who.clone();
+        self.writer
+            .write(move |conn| revoke_user_tokens(conn, &who, issued_before, now, keep_until))
+            .await
+    }
+
+    async fn revocations(&self, now: i64) -> Result<RevocationList, StoreError> {
+        self.readers.read(move |conn| revocations(conn, now)).await
+    }
 }

@@ -1,0 +1,84 @@
+//! A blocking turn: call the upstream, wait for the whole answer, store it.
+
+use std::time::{Duration, Instant};
+
+use sdk::ChatResponse;
+
+use super::{Outcome, Turn, count_usage, finish, millis, unanswered};
+use crate::error::ApiResult;
+use crate::markdown;
+use crate::metrics::TurnOutcome;
+use crate::state::AppState;
+use crate::store::console::TurnMetrics;
+
+/// Where a blocking turn's time went, reported in the `Server-Timing`
+/// response header so operators (and the benchmark) can tell the gateway's
+/// own cost from the upstream's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TurnTiming {
+    /// Storing the question and the answer.
+    pub store: Duration,
+    /// Waiting for the upstream's answer.
+    pub upstream: Duration,
+}
+
+impl TurnTiming {
+    /// The header value, given the handler's total time.
+    pub fn header(&self, total: Duration) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "store;dur={:.3}, upstream;dur={:.3}, total;dur={:.3}",
+            ms(self.store),
+            ms(self.upstream),
+            ms(total)
+        )
+    }
+}
+
+/// Call the upstream and wait for the whole answer.
+pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, TurnTiming)> {
+    let asked = Instant::now();
+    let answered = turn.upstream.reply(&turn.request()).await;
+    let upstream = asked.elapsed();
+    match answered {
+        Ok(reply) => {
+            let storing = Instant::now();
+            let stored = finish(
+                state,
+                &turn,
+                Outcome::Complete,
+                &reply.answer,
+                reply.conversation_id.as_deref(),
+                reply.message_id.as_deref(),
+                TurnMetrics {
+                    latency_ms: Some(millis(upstream)),
+                    ttft_ms: None,
+                    prompt_tokens: reply.usage.as_ref().map(|u| u.prompt_tokens),
+                    completion_tokens: reply.usage.as_ref().map(|u| u.completion_tokens),
+                },
+            )
+            .await;
+            let outcome = match stored {
+                Ok(()) => TurnOutcome::Complete,
+                Err(_) => TurnOutcome::Failed,
+            };
+            turn.count(outcome, upstream, None);
+            stored?;
+            count_usage(state, &turn.identity, reply.usage).await;
+            let timing = TurnTiming {
+                store: turn.stored_in + storing.elapsed(),
+                upstream,
+            };
+            let response = ChatResponse {
+                html: turn.html.then(|| markdown::render(&reply.answer)),
+                conversation_id: turn.conversation_id,
+                message_id: turn.reply_id,
+                user_message_id: turn.user_message_id,
+                answer: reply.answer,
+                usage: reply.usage,
+            };
+            Ok((response, timing))
+        }
+        Err(e) => Err(unanswered(state, &turn, e, upstream).await),
+    }
+}
