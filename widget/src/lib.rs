@@ -54,6 +54,15 @@ mod view;
 
 use wasm_bindgen::prelude::*;
 
+/// The bundle's allocator (feature `talc`): less code than dlmalloc.
+#[cfg(all(
+    feature = "talc",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(feature = "yew")]
 pub use components::{ChatWidget, ChatWidgetProps};
 pub use config::{ConfigError, RawConfig, TokenSource, WidgetConfig};
