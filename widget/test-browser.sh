@@ -20,6 +20,9 @@ if ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
 fi
 
 cd "$here"
-CHROMEDRIVER="$driver" \
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --locked -p widget --target wasm32-unknown-unknown --test browser
+export CHROMEDRIVER="$driver"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+# With the default feature `yew` (the Yew component's test runs too), then
+# as the shipped bundle is built (index.html): without it, with talc.
+cargo test --locked -p widget --target wasm32-unknown-unknown --test browser
+cargo test --locked -p widget --target wasm32-unknown-unknown --no-default-features --features talc --test browser

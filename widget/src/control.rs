@@ -8,10 +8,12 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use sdk::Lang;
-use yew::Callback;
 
 use crate::config::TokenSource;
-use crate::state::Action;
+use crate::state::{Action, State};
+
+/// Where a mounted widget takes its commands.
+pub(crate) type Receiver = Rc<dyn Fn(Command)>;
 
 /// A command for a mounted widget.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +45,24 @@ pub struct Snapshot {
     pub ready: bool,
 }
 
-/// A handle to send [`Command`]s to one mounted [`crate::ChatWidget`].
+impl Snapshot {
+    /// What `state` shows a controller.
+    ///
+    /// ```
+    /// let state = widget::State::new(sdk::Lang::En, "").apply(widget::Action::Open);
+    /// assert!(widget::Snapshot::of(&state).open);
+    /// ```
+    pub fn of(state: &State) -> Self {
+        Self {
+            open: state.open,
+            unread: state.unread,
+            ready: state.frame.as_ref().is_some_and(|f| f.ready),
+        }
+    }
+}
+
+/// A handle to send [`Command`]s to one mounted widget (the Yew
+/// `ChatWidget`, or the one `mount()` made).
 ///
 /// ```
 /// let control = widget::WidgetControl::default();
@@ -57,7 +76,7 @@ pub struct WidgetControl {
 
 #[derive(Default)]
 struct Inner {
-    receiver: RefCell<Option<Callback<Command>>>,
+    receiver: RefCell<Option<Receiver>>,
     queue: RefCell<Vec<Command>>,
     snapshot: Cell<Snapshot>,
 }
@@ -81,7 +100,7 @@ impl WidgetControl {
     pub fn send(&self, command: Command) {
         let receiver = self.inner.receiver.borrow().clone();
         match receiver {
-            Some(receiver) => receiver.emit(command),
+            Some(receiver) => receiver(command),
             None => self.inner.queue.borrow_mut().push(command),
         }
     }
@@ -112,11 +131,11 @@ impl WidgetControl {
     }
 
     /// Connect the mounted widget; queued commands are delivered now.
-    pub(crate) fn connect(&self, receiver: &Callback<Command>) {
-        *self.inner.receiver.borrow_mut() = Some(receiver.clone());
+    pub(crate) fn connect(&self, receiver: Receiver) {
+        *self.inner.receiver.borrow_mut() = Some(receiver);
         let queued = std::mem::take(&mut *self.inner.queue.borrow_mut());
         for command in queued {
-            receiver.emit(command);
+            self.send(command);
         }
     }
 
@@ -141,7 +160,7 @@ mod tests {
         control.set_lang(Lang::Ko);
         let seen = Rc::new(RefCell::new(Vec::new()));
         let sink = seen.clone();
-        control.connect(&Callback::from(move |c| sink.borrow_mut().push(c)));
+        control.connect(Rc::new(move |c| sink.borrow_mut().push(c)));
         control.close();
         assert_eq!(
             *seen.borrow(),

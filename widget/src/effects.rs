@@ -12,7 +12,7 @@ use sdk::Lang;
 use crate::json::Json;
 use crate::state::{Fetch, State};
 
-/// A side effect for [`crate::components`] to carry out.
+/// A side effect for the renderer (Yew component or `mount()`) to carry out.
 #[derive(Clone, PartialEq)]
 pub enum Effect {
     /// Ask the token source for a token in `lang`; answer with ticket `ticket`.

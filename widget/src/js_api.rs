@@ -3,7 +3,8 @@
 //! `setTokenSource`, `on`, `off`, `destroy`).
 //!
 //! This module only translates between JavaScript values and the widget's
-//! Rust types; the behaviour lives in [`crate::components::ChatWidget`].
+//! Rust types; the widget itself is [`crate::mounted::Mounted`] (direct DOM
+//! calls, no Yew), driven through a [`WidgetControl`].
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,12 +13,11 @@ use std::rc::Rc;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
-use yew::{AppHandle, Callback};
 
-use crate::components::{ChatWidget, ChatWidgetProps};
 use crate::config::{ConfigError, RawConfig, normalise_base_url, parse_lang};
 use crate::control::{Command, WidgetControl};
 use crate::effects::WidgetEvent;
+use crate::mounted::Mounted;
 
 type Listeners = Rc<RefCell<HashMap<String, Vec<Function>>>>;
 
@@ -26,7 +26,7 @@ type Listeners = Rc<RefCell<HashMap<String, Vec<Function>>>>;
 pub struct ChatHandle {
     control: WidgetControl,
     listeners: Listeners,
-    app: RefCell<Option<AppHandle<ChatWidget>>>,
+    widget: RefCell<Option<Mounted>>,
 }
 
 /// Mount the widget. `target` is an element, a CSS selector, or
@@ -38,28 +38,18 @@ pub(crate) fn mount(target: &JsValue, config: &JsValue) -> Result<ChatHandle, Js
         .and_then(|w| w.document())
         .ok_or_else(|| JsError::new("no document"))?;
     let container = resolve_target(&document, target)?;
-    // The component renders through a portal into its own shadow root; this
-    // detached element only anchors the Yew app.
-    let anchor = document
-        .create_element("div")
-        .map_err(|_| JsError::new("cannot create elements"))?;
     let control = WidgetControl::default();
     let listeners = Listeners::default();
     let on_event = {
         let listeners = listeners.clone();
-        Callback::from(move |event: WidgetEvent| notify(&listeners, &event))
+        Rc::new(move |event: &WidgetEvent| notify(&listeners, event))
     };
-    let props = ChatWidgetProps {
-        config,
-        on_event,
-        control: Some(control.clone()),
-        container: Some(container),
-    };
-    let app = yew::Renderer::<ChatWidget>::with_root_and_props(anchor, props).render();
+    let widget = Mounted::new(&container, config, control.clone(), on_event)
+        .map_err(|_| JsError::new("cannot create the widget's elements"))?;
     Ok(ChatHandle {
         control,
         listeners,
-        app: RefCell::new(Some(app)),
+        widget: RefCell::new(Some(widget)),
     })
 }
 
@@ -154,8 +144,8 @@ impl ChatHandle {
 
     /// Remove the widget from the page and stop its timers and listeners.
     pub fn destroy(&self) {
-        if let Some(app) = self.app.borrow_mut().take() {
-            app.destroy();
+        if let Some(widget) = self.widget.borrow_mut().take() {
+            widget.destroy();
         }
         self.listeners.borrow_mut().clear();
     }

@@ -18,8 +18,10 @@
 //!   </script>
 //!   ```
 //!
-//! - **a Yew app**: render [`ChatWidget`] with a [`WidgetConfig`] (and
+//! - **a Yew app**: render `ChatWidget` with a [`WidgetConfig`] (and
 //!   optionally a [`WidgetControl`] to open/close it from your own code).
+//!   The component is behind the cargo feature `yew` (on by default); the
+//!   shipped bundle is built without it, and [`mount`] never uses Yew.
 //!
 //! Where things are:
 //! - [`config`]: the host's configuration and token sources;
@@ -28,12 +30,14 @@
 //! - [`state`]: the reducer; [`effects`]: what each state change makes the
 //!   browser do; [`bridge`]: the postMessage protocol v1 (pure);
 //! - [`json`]: JSON values without `serde` in the wasm (the browser parses);
-//! - [`components`]: the Yew components; `runner`: carries out effects;
-//!   [`dom`]: shadow root, styles,
+//! - `components` (feature `yew`): the Yew components; `view` and
+//!   `mounted`: the same widget for [`mount`], in direct DOM calls;
+//!   `runner`: carries out effects for both; [`dom`]: shadow root, styles,
 //!   postMessage and DOM events; [`control`]: the imperative handle;
 //!   [`i18n`]: texts the SDK's table lacks.
 
 pub mod bridge;
+#[cfg(feature = "yew")]
 pub mod components;
 pub mod config;
 pub mod control;
@@ -42,12 +46,24 @@ pub mod effects;
 pub mod i18n;
 mod js_api;
 pub mod json;
+mod mounted;
 mod runner;
 pub mod state;
 pub mod token;
+mod view;
 
 use wasm_bindgen::prelude::*;
 
+/// The bundle's allocator (feature `talc`): less code than dlmalloc.
+#[cfg(all(
+    feature = "talc",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+#[cfg(feature = "yew")]
 pub use components::{ChatWidget, ChatWidgetProps};
 pub use config::{ConfigError, RawConfig, TokenSource, WidgetConfig};
 pub use control::{Command, Snapshot, WidgetControl};

@@ -1,6 +1,10 @@
 //! Carrying out [`Effect`]s in the browser: token requests (with a
 //! deadline), messages to the chat page, the refresh timer, focus, and events
-//! for the host page; and turning `message` events into actions.
+//! for the host page; turning `message` events and [`Command`]s into actions.
+//!
+//! Framework-free: both renderers (the Yew component and the direct-DOM
+//! `mount()`) hand it their elements through [`Elements`] and their dispatch
+//! as a plain function, so the behaviour is written once.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,10 +13,10 @@ use gloo_timers::callback::Timeout;
 use sdk::Lang;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlIFrameElement, MessageEvent};
-use yew::{Callback, NodeRef, UseReducerDispatcher};
 
 use crate::bridge::{WidgetMessage, is_trusted, parse_page_message};
-use crate::config::WidgetConfig;
+use crate::config::{TokenSource, WidgetConfig, resolve_lang};
+use crate::control::Command;
 use crate::dom::{self, ShadowHost};
 use crate::effects::{Effect, WidgetEvent};
 use crate::json::Json;
@@ -23,12 +27,20 @@ use crate::token::fetch::fetch_grant;
 /// Give up on a token request after this long (the user can Retry).
 const FETCH_TIMEOUT_MS: u32 = 20_000;
 
-/// Elements the effects need.
-#[derive(Clone, Default, PartialEq)]
-pub(crate) struct Refs {
-    pub(crate) launcher: NodeRef,
-    pub(crate) close: NodeRef,
-    pub(crate) frame: NodeRef,
+/// Reduces an action (the renderer's dispatch).
+pub(crate) type Dispatch = Rc<dyn Fn(Action)>;
+
+/// Tells the host page's listeners about an event.
+pub(crate) type Notify = Rc<dyn Fn(&WidgetEvent)>;
+
+/// The rendered elements effects act on.
+pub(crate) trait Elements {
+    /// The launcher button.
+    fn launcher(&self) -> Option<Element>;
+    /// The panel's close button.
+    fn close(&self) -> Option<Element>;
+    /// The chat page's iframe, when there is one.
+    fn frame(&self) -> Option<HtmlIFrameElement>;
 }
 
 /// Live timers; dropping one cancels it.
@@ -38,12 +50,26 @@ pub(crate) struct Timers {
     fetch_deadline: Option<Timeout>,
 }
 
+/// The state a widget starts in: the configured language (else the page's,
+/// else the browser's), closed, no token.
+pub(crate) fn initial_state(config: &WidgetConfig) -> State {
+    let lang = resolve_lang(
+        config.lang,
+        dom::page_lang().as_deref(),
+        &dom::browser_langs(),
+    );
+    State::new(lang, dom::page_origin())
+}
+
 /// The action for a `message` event, if it is a trusted chat-page message.
-pub(crate) fn page_action(event: &Event, state: &State, frame_ref: &NodeRef) -> Option<Action> {
+pub(crate) fn page_action(
+    event: &Event,
+    state: &State,
+    frame_element: Option<HtmlIFrameElement>,
+) -> Option<Action> {
     let event = event.dyn_ref::<MessageEvent>()?;
     let frame = state.frame.as_ref()?;
-    let from_our_frame = frame_ref
-        .cast::<HtmlIFrameElement>()
+    let from_our_frame = frame_element
         .and_then(|f| f.content_window())
         .zip(event.source())
         .is_some_and(|(ours, sender)| JsValue::from(ours) == JsValue::from(sender));
@@ -54,14 +80,42 @@ pub(crate) fn page_action(event: &Event, state: &State, frame_ref: &NodeRef) -> 
     parse_page_message(&data).ok().map(Action::Page)
 }
 
+/// Carry out a [`Command`] from a [`crate::WidgetControl`]: source and user
+/// changes go to `live` (read by the next token request), then reset.
+pub(crate) fn apply_command(
+    dispatch: &dyn Fn(Action),
+    live: &RefCell<WidgetConfig>,
+    command: Command,
+) {
+    match command {
+        Command::Act(action) => dispatch(action),
+        Command::SetUser(user) => {
+            if let TokenSource::ApiKey { user_id, .. } = &mut live.borrow_mut().source {
+                *user_id = user;
+            }
+            dispatch(Action::Reset);
+        }
+        Command::SetSource { source, gateway } => {
+            {
+                let mut live = live.borrow_mut();
+                live.source = source;
+                if gateway.is_some() {
+                    live.gateway = gateway;
+                }
+            }
+            dispatch(Action::Reset);
+        }
+    }
+}
+
 /// Carries out effects.
 pub(crate) struct Runner {
-    pub(crate) dispatcher: UseReducerDispatcher<State>,
+    pub(crate) dispatch: Dispatch,
     pub(crate) live: Rc<RefCell<WidgetConfig>>,
     pub(crate) timers: Rc<RefCell<Timers>>,
-    pub(crate) refs: Refs,
+    pub(crate) elements: Rc<dyn Elements>,
     pub(crate) shadow: Option<ShadowHost>,
-    pub(crate) on_event: Callback<WidgetEvent>,
+    pub(crate) on_event: Notify,
 }
 
 impl Runner {
@@ -73,20 +127,16 @@ impl Runner {
             }
             Effect::PostLang { lang, origin } => self.post(&WidgetMessage::Lang { lang }, &origin),
             Effect::ScheduleRefresh(at) => {
-                let dispatcher = self.dispatcher.clone();
-                self.timers.borrow_mut().refresh = at.map(|at| {
-                    Timeout::new(delay_until(at), move || {
-                        dispatcher.dispatch(Action::RefreshDue)
-                    })
-                });
+                let dispatch = self.dispatch.clone();
+                self.timers.borrow_mut().refresh = at
+                    .map(|at| Timeout::new(delay_until(at), move || dispatch(Action::RefreshDue)));
             }
             Effect::FocusPanel => {
                 let target = self
-                    .refs
-                    .frame
-                    .get()
-                    .or_else(|| self.refs.close.get())
-                    .and_then(|n| n.dyn_into::<Element>().ok());
+                    .elements
+                    .frame()
+                    .map(Element::from)
+                    .or_else(|| self.elements.close());
                 dom::focus(target);
             }
             Effect::ReturnFocus => {
@@ -95,14 +145,14 @@ impl Runner {
                     .as_ref()
                     .is_some_and(|s| s.root.active_element().is_some());
                 if inside {
-                    dom::focus(self.refs.launcher.cast::<Element>());
+                    dom::focus(self.elements.launcher());
                 }
             }
             Effect::Emit(event) => {
                 if let Some(shadow) = &self.shadow {
                     dom::dispatch(&shadow.host, &event);
                 }
-                self.on_event.emit(event);
+                (self.on_event)(&event);
             }
         }
     }
@@ -112,19 +162,19 @@ impl Runner {
             let live = self.live.borrow();
             (live.source.clone(), live.gateway.clone())
         };
-        let dispatcher = self.dispatcher.clone();
+        let dispatch = self.dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let result = fetch_grant(&source, gateway.as_deref(), lang).await;
-            dispatcher.dispatch(Action::TokenFetched {
+            dispatch(Action::TokenFetched {
                 ticket,
                 result,
                 now_ms: js_sys::Date::now(),
             });
         });
         // Whichever answers first wins; the reducer drops the other.
-        let dispatcher = self.dispatcher.clone();
+        let dispatch = self.dispatch.clone();
         self.timers.borrow_mut().fetch_deadline = Some(Timeout::new(FETCH_TIMEOUT_MS, move || {
-            dispatcher.dispatch(Action::TokenFetched {
+            dispatch(Action::TokenFetched {
                 ticket,
                 result: Err(TokenError::Network("no answer within 20 s".into())),
                 now_ms: js_sys::Date::now(),
@@ -133,7 +183,7 @@ impl Runner {
     }
 
     fn post(&self, message: &WidgetMessage, origin: &str) {
-        if let Some(frame) = self.refs.frame.cast::<HtmlIFrameElement>() {
+        if let Some(frame) = self.elements.frame() {
             dom::post(&frame, message, origin);
         }
     }

@@ -1,6 +1,8 @@
 //! The widget in a real browser: mount, open, the iframe URL, Esc, error and
-//! Retry, destroy. Runs in headless Chromium through `wasm-bindgen-test`
-//! (`widget/test-browser.sh`); on other targets this file is empty.
+//! Retry, destroy; and the Yew component (feature `yew`), which renders the
+//! same widget its own way. Runs in headless Chromium through
+//! `wasm-bindgen-test` (`widget/test-browser.sh`, with and without the
+//! feature); on other targets this file is empty.
 #![cfg(target_arch = "wasm32")]
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
@@ -77,6 +79,18 @@ fn click(element: &Element) {
     element.dyn_ref::<HtmlElement>().unwrap().click();
 }
 
+fn press_escape(element: &Element) {
+    let init = KeyboardEventInit::new();
+    init.set_key("Escape");
+    init.set_bubbles(true);
+    init.set_composed(true);
+    element
+        .dispatch_event(
+            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn opens_loads_the_chat_page_and_closes_with_escape() {
     let calls = Rc::new(Cell::new(0));
@@ -115,17 +129,19 @@ async fn opens_loads_the_chat_page_and_closes_with_escape() {
     assert_eq!(launcher.get_attribute("aria-expanded").unwrap(), "true");
     assert!(find(".panel.open").is_some());
 
+    let panel = find(".panel").unwrap();
+    assert_eq!(panel.get_attribute("role").unwrap(), "dialog");
+    assert_eq!(
+        panel.get_attribute("aria-labelledby").unwrap(),
+        "tz-chat-title"
+    );
+    assert_eq!(
+        find("#tz-chat-title").unwrap().text_content().unwrap(),
+        "채팅"
+    );
+
     // Esc on the close button closes the panel; the iframe stays.
-    let close = find(".close").unwrap();
-    let init = KeyboardEventInit::new();
-    init.set_key("Escape");
-    init.set_bubbles(true);
-    init.set_composed(true);
-    close
-        .dispatch_event(
-            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
-        )
-        .unwrap();
+    press_escape(&find(".close").unwrap());
     wait_until("the panel closed", || !handle.is_open()).await;
     assert!(find(".panel.open").is_none());
     assert!(find("iframe").is_some(), "the conversation stays loaded");
@@ -179,4 +195,52 @@ fn a_bad_config_throws() {
         )
         .is_err()
     );
+}
+
+#[cfg(feature = "yew")]
+#[wasm_bindgen_test]
+async fn the_yew_component_opens_from_its_control_and_closes_with_escape() {
+    let calls = Rc::new(Cell::new(0));
+    let config = widget::RawConfig {
+        get_token: Some(get_token(false, calls.clone())),
+        lang: Some("en".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let control = widget::WidgetControl::default();
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let on_event = {
+        let events = events.clone();
+        yew::Callback::from(move |e: widget::WidgetEvent| events.borrow_mut().push(e))
+    };
+    let anchor = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .create_element("div")
+        .unwrap();
+    let props = widget::ChatWidgetProps {
+        config,
+        on_event,
+        control: Some(control.clone()),
+        container: None,
+    };
+    let app = yew::Renderer::<widget::ChatWidget>::with_root_and_props(anchor, props).render();
+    control.open();
+    let frame = wait_for("iframe").await;
+    assert_eq!(calls.get(), 1);
+    assert_eq!(frame.get_attribute("title").unwrap(), "Chat");
+    let launcher = find(".launcher").unwrap();
+    assert_eq!(launcher.get_attribute("aria-expanded").unwrap(), "true");
+    assert_eq!(launcher.get_attribute("aria-label").unwrap(), "Close");
+    assert!(control.snapshot().open);
+
+    press_escape(&find(".close").unwrap());
+    wait_until("the panel closed", || !control.snapshot().open).await;
+    assert!(find(".panel.open").is_none());
+    assert!(events.borrow().contains(&widget::WidgetEvent::Closed));
+
+    app.destroy();
+    wait_until("destroy removed the widget", || shadow().is_none()).await;
 }

@@ -6,21 +6,49 @@
 //! `crate::runner` carry out [`crate::effects::plan`]: token requests,
 //! messages to the chat page, timers, focus, and events for the host page.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::EventListener;
-use web_sys::Element;
+use web_sys::{Element, HtmlIFrameElement};
 use yew::prelude::*;
 
 use super::{Launcher, Panel, PanelStatus};
-use crate::config::{TokenSource, WidgetConfig, resolve_lang};
-use crate::control::{Command, Snapshot, WidgetControl};
-use crate::dom::{self, ShadowHost};
+use crate::config::WidgetConfig;
+use crate::control::{Snapshot, WidgetControl};
+use crate::dom::ShadowHost;
 use crate::effects::{WidgetEvent, plan};
 use crate::i18n;
-use crate::runner::{Refs, Runner, Timers, page_action};
+use crate::runner::{
+    Dispatch, Elements, Runner, Timers, apply_command, initial_state, page_action,
+};
 use crate::state::{Action, Body, State};
+
+/// The elements effects need, as Yew renders them.
+#[derive(Clone, Default, PartialEq)]
+struct Refs {
+    launcher: NodeRef,
+    close: NodeRef,
+    frame: NodeRef,
+}
+
+impl Elements for Refs {
+    fn launcher(&self) -> Option<Element> {
+        self.launcher.cast()
+    }
+
+    fn close(&self) -> Option<Element> {
+        self.close.cast()
+    }
+
+    fn frame(&self) -> Option<HtmlIFrameElement> {
+        self.frame.cast()
+    }
+}
+
+/// The reducer's dispatcher as the runner's plain function.
+fn dispatch_fn(dispatcher: UseReducerDispatcher<State>) -> Dispatch {
+    Rc::new(move |action| dispatcher.dispatch(action))
+}
 
 /// Properties of [`ChatWidget`].
 #[derive(Debug, Clone, PartialEq, Properties)]
@@ -62,22 +90,15 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
             .and_then(|d| ShadowHost::create(&d).ok())
     });
     let state = use_reducer({
-        let configured = props.config.lang;
-        move || {
-            let lang = resolve_lang(
-                configured,
-                dom::page_lang().as_deref(),
-                &dom::browser_langs(),
-            );
-            State::new(lang, dom::page_origin())
-        }
+        let config = props.config.clone();
+        move || initial_state(&config)
     });
     let live = use_mut_ref(|| props.config.clone());
     let last_props = use_mut_ref(|| props.config.clone());
     let current = use_mut_ref(|| (*state).clone());
     let previous = use_mut_ref(|| None::<State>);
     let timers = use_mut_ref(Timers::default);
-    let refs = use_memo((), |_| Refs::default());
+    let refs = use_memo((), |_| Rc::new(Refs::default()));
 
     // Put the host element in the page while mounted.
     {
@@ -117,13 +138,13 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
 
     // Commands from a WidgetControl.
     {
-        let dispatcher = state.dispatcher();
+        let dispatch = dispatch_fn(state.dispatcher());
         let live = live.clone();
         use_effect_with(props.control.clone(), move |control| {
             let control = control.clone();
             if let Some(control) = &control {
-                control.connect(&Callback::from(move |command| {
-                    apply_command(&dispatcher, &live, command);
+                control.connect(Rc::new(move |command| {
+                    apply_command(&*dispatch, &live, command);
                 }));
             }
             move || {
@@ -164,7 +185,7 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|window| {
                 EventListener::new(&window, "message", move |event| {
-                    if let Some(action) = page_action(event, &current.borrow(), &frame_ref) {
+                    if let Some(action) = page_action(event, &current.borrow(), frame_ref.cast()) {
                         dispatcher.dispatch(action);
                     }
                 })
@@ -176,23 +197,20 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
     // Effects of the last state change.
     {
         let next = (*state).clone();
+        let on_event = props.on_event.clone();
         let runner = Runner {
-            dispatcher: state.dispatcher(),
+            dispatch: dispatch_fn(state.dispatcher()),
             live: live.clone(),
             timers: timers.clone(),
-            refs: (*refs).clone(),
+            elements: Rc::clone(&*refs) as Rc<dyn Elements>,
             shadow: (*shadow).clone(),
-            on_event: props.on_event.clone(),
+            on_event: Rc::new(move |event: &WidgetEvent| on_event.emit(event.clone())),
         };
         let control = props.control.clone();
         use_effect(move || {
             *current.borrow_mut() = next.clone();
             if let Some(control) = &control {
-                control.report(Snapshot {
-                    open: next.open,
-                    unread: next.unread,
-                    ready: next.frame.as_ref().is_some_and(|f| f.ready),
-                });
+                control.report(Snapshot::of(&next));
             }
             let before = previous.replace(Some(next.clone()));
             if let Some(before) = before {
@@ -268,31 +286,4 @@ pub fn chat_widget(props: &ChatWidgetProps) -> Html {
         </div>
     };
     create_portal(content, shadow.mount)
-}
-
-/// Carry out a [`Command`] from a [`WidgetControl`].
-fn apply_command(
-    dispatcher: &UseReducerDispatcher<State>,
-    live: &Rc<RefCell<WidgetConfig>>,
-    command: Command,
-) {
-    match command {
-        Command::Act(action) => dispatcher.dispatch(action),
-        Command::SetUser(user) => {
-            if let TokenSource::ApiKey { user_id, .. } = &mut live.borrow_mut().source {
-                *user_id = user;
-            }
-            dispatcher.dispatch(Action::Reset);
-        }
-        Command::SetSource { source, gateway } => {
-            {
-                let mut live = live.borrow_mut();
-                live.source = source;
-                if gateway.is_some() {
-                    live.gateway = gateway;
-                }
-            }
-            dispatcher.dispatch(Action::Reset);
-        }
-    }
 }

@@ -3,6 +3,8 @@
 
 use yew::prelude::*;
 
+use crate::view::badge_text;
+
 /// Properties of [`Launcher`].
 #[derive(Debug, Clone, PartialEq, Properties)]
 pub struct LauncherProps {
@@ -49,26 +51,5 @@ pub fn launcher(props: &LauncherProps) -> Html {
                 <span class="badge" aria-hidden="true">{ badge_text(props.unread) }</span>
             }
         </button>
-    }
-}
-
-/// The badge shows at most "99+".
-fn badge_text(unread: u32) -> String {
-    if unread > 99 {
-        "99+".to_owned()
-    } else {
-        unread.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::badge_text;
-
-    #[test]
-    fn badge_caps_at_99() {
-        assert_eq!(badge_text(3), "3");
-        assert_eq!(badge_text(99), "99");
-        assert_eq!(badge_text(100), "99+");
     }
 }

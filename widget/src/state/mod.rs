@@ -19,7 +19,6 @@
 //!   token, the iframe and the unread count.
 
 use std::fmt;
-use std::rc::Rc;
 
 use sdk::{Lang, UiTexts};
 
@@ -346,12 +345,17 @@ impl State {
     }
 }
 
+#[cfg(feature = "yew")]
 impl yew::Reducible for State {
     type Action = Action;
 
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+    fn reduce(self: std::rc::Rc<Self>, action: Action) -> std::rc::Rc<Self> {
         let next = (*self).clone().apply(action);
-        if next == *self { self } else { Rc::new(next) }
+        if next == *self {
+            self
+        } else {
+            std::rc::Rc::new(next)
+        }
     }
 }
 
