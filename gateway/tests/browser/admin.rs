@@ -38,7 +38,7 @@ async fn an_admin_signs_in_creates_and_revokes_a_key_and_signs_out() {
         let nav = js(&c, "return [...document.querySelectorAll('.admin-nav a')].map(a => a.textContent);").await;
         assert_eq!(
             nav,
-            serde_json::json!(["Overview", "Conversations", "Analytics", "Systems", "Operators", "API keys", "Audit log"])
+            serde_json::json!(["Overview", "Conversations", "Analytics", "Status", "Systems", "Operators", "API keys", "Audit log"])
         );
 
         c.find(Locator::LinkText("API keys")).await.unwrap().click().await.unwrap();
