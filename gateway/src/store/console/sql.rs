@@ -80,16 +80,20 @@ impl Where {
             let p = self.arg::<D>(Arg::Time(to));
             self.text.push_str(&format!(" AND c.created_at < {p}"));
         }
+        // Not correlated: the set of conversations is found once per query.
+        // SQLite runs a correlated `EXISTS` once per conversation it counts
+        // (seconds on 100,000 conversations); both stores plan `IN` well.
         if let Some(status) = filter.status {
             let p = self.arg::<D>(Arg::Text(status.as_str().to_owned()));
             self.text.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id AND s.status = {p})"
+                " AND c.id IN (SELECT s.conversation_id FROM messages s WHERE s.status = {p})"
             ));
         }
         if let Some(feedback) = filter.feedback {
+            // Feedback is rare: start from it.
             self.text.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM messages fm JOIN message_feedback fb ON fb.message_id = fm.id \
-                 WHERE fm.conversation_id = c.id{})",
+                " AND c.id IN (SELECT fm.conversation_id FROM message_feedback fb \
+                 JOIN messages fm ON fm.id = fb.message_id WHERE 1 = 1{})",
                 feedback.condition()
             ));
         }
