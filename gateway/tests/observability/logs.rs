@@ -66,6 +66,7 @@ async fn json_lines_carry_the_request_id_and_no_secret() {
     const REQUEST_ID: &str = "req-fail-42";
     let postgres = ThrowawayPostgres::start().await.unwrap();
     let database = postgres.url().replacen('@', &format!(":{DB_PASSWORD}@"), 1);
+    crate::keep_callsites_alive();
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(
         gateway::logs::layer(LogFormat::Json, captured.clone())

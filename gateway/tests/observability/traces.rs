@@ -32,6 +32,7 @@ async fn the_upstream_continues_the_incoming_trace() {
     use tracing_subscriber::layer::SubscriberExt as _;
     const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
+    crate::keep_callsites_alive();
     let traces = gateway::logs::otel::Traces::local();
     let subscriber = tracing_subscriber::registry().with(traces.layer());
     let _guard = tracing::subscriber::set_default(subscriber);
