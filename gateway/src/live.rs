@@ -46,6 +46,9 @@ pub struct LiveTurn {
 #[derive(Debug)]
 struct Progress {
     text: String,
+    /// Bytes of text received so far, counting a replacement whole: how the
+    /// writer of partials tells new text from old without a copy.
+    received: u64,
     /// The last event of the turn, once it is known.
     end: Option<StreamEvent>,
     /// Made when the first follower arrives: most answers never have one,
@@ -124,6 +127,7 @@ impl LiveTurns {
             user_message_id: user_message_id.to_owned(),
             state: Mutex::new(Progress {
                 text: String::new(),
+                received: 0,
                 end: None,
                 events: None,
                 publishing: true,
@@ -194,6 +198,12 @@ impl LiveTurn {
     pub fn text(&self) -> String {
         lock(&self.state).text.clone()
     }
+
+    /// Bytes of text received so far (appended, or replacing the whole):
+    /// it grows with every change, and only with a change.
+    pub fn received(&self) -> u64 {
+        lock(&self.state).received
+    }
 }
 
 impl Follower {
@@ -233,6 +243,7 @@ impl Publisher {
     pub fn delta(&self, text: &str) {
         let mut progress = lock(&self.turn.state);
         progress.text.push_str(text);
+        progress.received += text.len() as u64;
         progress.send(|| Change::Delta(text.to_owned()));
     }
 
@@ -240,6 +251,8 @@ impl Publisher {
     pub fn replace(&self, text: &str) {
         let mut progress = lock(&self.turn.state);
         text.clone_into(&mut progress.text);
+        // An empty replacement is a change too.
+        progress.received += text.len().max(1) as u64;
         progress.send(|| Change::Replace(text.to_owned()));
     }
 
@@ -343,6 +356,19 @@ mod tests {
         assert_eq!(publisher.followers(), 1);
         publisher.delta("lo");
         assert!(matches!(follower.next().await, Followed::Change(Change::Delta(t)) if t == "lo"));
+    }
+
+    #[test]
+    fn received_counts_every_change_and_only_changes() {
+        let registry = Arc::new(LiveTurns::default());
+        let publisher = registry.publish("m1", owner(), "c1", "q1");
+        let turn = publisher.turn();
+        assert_eq!(turn.received(), 0);
+        publisher.delta("Hello");
+        assert_eq!(turn.received(), 5);
+        assert_eq!(turn.received(), 5, "reading is not a change");
+        publisher.replace("Hi");
+        assert_eq!((turn.received(), turn.text().as_str()), (7, "Hi"));
     }
 
     #[tokio::test]

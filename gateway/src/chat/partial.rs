@@ -28,7 +28,7 @@ use crate::store::live::PartialAnswer;
 /// Shortest time between two writes of new text.
 pub(super) const WRITE_EVERY: Duration = Duration::from_millis(250);
 /// Fewest new bytes worth a write.
-pub(super) const WRITE_AT_LEAST: usize = 64;
+pub(super) const WRITE_AT_LEAST: u64 = 64;
 /// Longest time between two writes while the turn runs.
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(5);
 
@@ -62,15 +62,13 @@ impl PartialWriter {
 }
 
 async fn run(state: AppState, turn: Arc<LiveTurn>, message_id: String, stop: CancellationToken) {
-    let mut written: Option<String> = None;
+    // How much of the answer had arrived at the last write; the text itself
+    // is copied only to be written.
+    let mut written: Option<u64> = None;
     let mut since_write = Duration::ZERO;
     loop {
-        let text = turn.text();
-        let new_bytes = match &written {
-            None => usize::MAX,
-            Some(before) if *before == text => 0,
-            Some(before) => text.len().abs_diff(before.len()).max(1),
-        };
+        let received = turn.received();
+        let new_bytes = written.map_or(u64::MAX, |at| received.saturating_sub(at));
         let due = written.is_none()
             || (new_bytes >= WRITE_AT_LEAST && since_write >= WRITE_EVERY)
             || since_write >= HEARTBEAT;
@@ -81,13 +79,13 @@ async fn run(state: AppState, turn: Arc<LiveTurn>, message_id: String, stop: Can
                     conversation_id: &turn.conversation_id,
                     message_id: &message_id,
                     user_message_id: &turn.user_message_id,
-                    content: &text,
+                    content: &turn.text(),
                     at: OffsetDateTime::now_utc(),
                 })
                 .await;
             match saved {
                 Ok(()) => {
-                    written = Some(text);
+                    written = Some(received);
                     since_write = Duration::ZERO;
                 }
                 Err(e) => tracing::warn!(error = %e, "writing a partial answer failed"),
