@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as TungsteniteError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -115,7 +116,11 @@ impl WsClient {
         request: tokio_tungstenite::tungstenite::handshake::client::Request,
     ) -> Result<Self, WsError> {
         // A chat sends small frames and wants each out at once: no Nagle.
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+        // tungstenite zero-fills its whole read buffer before each read, so
+        // the buffer is sized for chat frames (a larger frame grows it).
+        let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         let mut client = Self { socket };
         match client.next_frame().await? {
             Some(ServerFrame::Ready { .. }) => Ok(client),

@@ -28,6 +28,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
+/// The socket's read buffer. tungstenite zero-fills the whole buffer before
+/// each read, so its default (128 KiB) is 128 KiB of memory per socket and a
+/// 128 KiB fill per read; chat frames are small, and a larger one grows the
+/// buffer for as long as it needs.
+const READ_BUFFER: usize = 4 * 1024;
+
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/v1/ws", get(upgrade))
 }
@@ -59,6 +65,7 @@ pub(super) async fn upgrade(
     // The socket's log lines keep the upgrade request's span (its id).
     let span = tracing::Span::current();
     Ok(ws
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(cap)
         .max_frame_size(cap)
         .on_upgrade(move |socket| {
