@@ -194,7 +194,13 @@ async fn main() -> anyhow::Result<()> {
         results["concurrency"] = json;
     }
     if args.runs(Part::Ws) {
-        let (table, json) = ws::part(args.seconds, args.door_streams).await?;
+        let (table, json) = ws::part(
+            args.door_rate,
+            args.stream_rate,
+            args.seconds,
+            args.door_streams,
+        )
+        .await?;
         out.push_str(&table);
         results["ws"] = json;
     }

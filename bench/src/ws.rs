@@ -2,10 +2,10 @@
 //! SSE door: added time to a complete answer, added time to first token,
 //! and streams held at once (one socket, one running turn each).
 //!
-//! A socket carries many turns, so the latency runs keep a few sockets open
-//! and send turns one after another on each (the handshake is not part of
-//! any number); the direct path is the same number of concurrent loops of
-//! streamed requests straight to the fake.
+//! A socket carries many turns, so the latency runs keep a pool of sockets
+//! open and start each turn, at a fixed rate, on a free one (the handshake
+//! is not part of any number); the direct path is streamed requests
+//! straight to the fake on the same schedule.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,8 +25,14 @@ use crate::process::{API_KEY, GatewayProcess, UpstreamProcess};
 use crate::report::{Percentiles, Table, ms, round};
 use crate::streams::one_stream;
 
-/// Sockets (and direct loops) sending turns at once in the latency runs.
-const LOOPS: usize = 8;
+/// Sockets open for a latency run at `rate` turns a second: twice as many as
+/// turns of up to two seconds need (rate × turn time), within bounds.
+fn pool_size(rate: u32) -> usize {
+    (usize::try_from(rate)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2))
+    .clamp(8, 512)
+}
 
 /// Timings of one turn on a socket.
 struct Turn {
@@ -122,76 +128,124 @@ fn take(shared: &Mutex<Gathered>) -> (Percentiles, Percentiles, u64, u64) {
     )
 }
 
-/// `LOOPS` sockets, each sending turns one after another for `window`.
-async fn socket_loops(gateway_url: &str, window: Duration) -> Arc<Mutex<Gathered>> {
+/// Turns started at `rate` a second for `window` on a pool of open sockets
+/// (an open model, as the other doors: a turn leaves on time whether or not
+/// earlier ones were answered). A turn due when every socket is busy counts
+/// as failed: the door is overloaded, and that is reported, not waited out.
+async fn socket_open_loop(gateway_url: &str, rate: u32, window: Duration) -> Arc<Mutex<Gathered>> {
     let shared = gathered();
-    let end = Instant::now() + window;
+    let size = pool_size(rate);
+    let mut pool = Vec::with_capacity(size);
+    for _ in 0..size {
+        match connect(gateway_url).await {
+            Some(ws) => pool.push(ws),
+            None => record(&shared, None, None),
+        }
+    }
+    let pool = Arc::new(Mutex::new(pool));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..LOOPS {
-        let (url, shared) = (gateway_url.to_owned(), shared.clone());
+    for at in ticks(rate, window) {
+        tokio::time::sleep_until(at).await;
+        let free = pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let Some(mut ws) = free else {
+            record(&shared, None, None);
+            continue;
+        };
+        let (pool, shared) = (pool.clone(), shared.clone());
         tasks.spawn(async move {
-            let Some(mut ws) = connect(&url).await else {
-                record(&shared, None, None);
-                return;
-            };
-            while Instant::now() < end {
-                match turn(&mut ws, None).await {
-                    Some(t) => record(&shared, t.ttft, Some(t.total)),
-                    None => {
-                        record(&shared, None, None);
-                        return;
-                    }
+            match turn(&mut ws, None).await {
+                Some(t) => {
+                    record(&shared, t.ttft, Some(t.total));
+                    pool.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(ws);
                 }
+                None => record(&shared, None, None),
             }
-            let _ = ws.close().await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let open = std::mem::take(
+        &mut *pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for ws in open {
+        let _ = ws.close().await;
+    }
+    shared
+}
+
+/// The same schedule of streamed requests straight to the fake.
+async fn direct_open_loop(
+    client: &Client,
+    target: &Target,
+    rate: u32,
+    window: Duration,
+) -> Arc<Mutex<Gathered>> {
+    let shared = gathered();
+    let mut tasks = tokio::task::JoinSet::new();
+    for at in ticks(rate, window) {
+        tokio::time::sleep_until(at).await;
+        let (client, target, shared) = (client.clone(), target.clone(), shared.clone());
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let t = one_stream(&client, &target).await;
+            let total = t.as_ref().map(|_| sent.elapsed());
+            record(&shared, t.and_then(|t| t.ttft), total);
         });
     }
     while tasks.join_next().await.is_some() {}
     shared
 }
 
-/// `LOOPS` loops of streamed requests straight to the fake.
-async fn direct_loops(client: &Client, target: &Target, window: Duration) -> Arc<Mutex<Gathered>> {
-    let shared = gathered();
-    let end = Instant::now() + window;
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..LOOPS {
-        let (client, target, shared) = (client.clone(), target.clone(), shared.clone());
-        tasks.spawn(async move {
-            while Instant::now() < end {
-                let sent = Instant::now();
-                let t = one_stream(&client, &target).await;
-                let total = t.as_ref().map(|_| sent.elapsed());
-                record(&shared, t.and_then(|t| t.ttft), total);
-            }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-    shared
+/// When each turn of a run at `rate` a second for `window` is due.
+fn ticks(rate: u32, window: Duration) -> impl Iterator<Item = Instant> {
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let start = Instant::now();
+    (0u32..)
+        .map(move |i| start + interval * i)
+        .take_while(move |at| *at < start + window)
 }
 
 /// The WebSocket door's part: added time to a complete answer (an instant
-/// upstream), added time to first token (64 deltas 20 ms apart), and `held`
-/// sockets each streaming a turn of 30 deltas 1 s apart.
-pub(crate) async fn part(seconds: u64, held: usize) -> anyhow::Result<(String, Value)> {
+/// upstream, `rate` turns a second), added time to first token (64 deltas
+/// 20 ms apart, `stream_rate` turns a second), and `held` sockets each
+/// streaming a turn of 30 deltas 1 s apart.
+pub(crate) async fn part(
+    rate: u32,
+    stream_rate: u32,
+    seconds: u64,
+    held: usize,
+) -> anyhow::Result<(String, Value)> {
     let client = crate::http::client();
     let window = Duration::from_secs(seconds);
 
     let echo = UpstreamProcess::start(None, Duration::ZERO).await?;
     let gw = GatewayProcess::start(&echo.url, None, &[]).await?;
-    note("WebSocket door: complete answers, direct");
-    let direct = direct_loops(&client, &Target::direct(&echo.url, true)?, window).await;
-    note("WebSocket door: complete answers, through the door");
-    let door = socket_loops(&gw.url, window).await;
+    note(&format!(
+        "WebSocket door: complete answers at {rate}/s, direct"
+    ));
+    let direct = direct_open_loop(&client, &Target::direct(&echo.url, true)?, rate, window).await;
+    note(&format!(
+        "WebSocket door: complete answers at {rate}/s, through the door"
+    ));
+    let door = socket_open_loop(&gw.url, rate, window).await;
     gw.stop().await;
     let (d_total, _, _, _) = take(&direct);
     let (g_total, _, g_ok, g_failed) = take(&door);
 
     let paced = UpstreamProcess::start(Some(64), Duration::from_millis(20)).await?;
     let gw = GatewayProcess::start(&paced.url, None, &[]).await?;
-    note("WebSocket door: time to first token");
-    let direct = direct_loops(&client, &Target::direct(&paced.url, true)?, window).await;
-    let door = socket_loops(&gw.url, window).await;
+    note(&format!(
+        "WebSocket door: time to first token at {stream_rate}/s"
+    ));
+    let paced_target = Target::direct(&paced.url, true)?;
+    let direct = direct_open_loop(&client, &paced_target, stream_rate, window).await;
+    let door = socket_open_loop(&gw.url, stream_rate, window).await;
     gw.stop().await;
     let (_, d_ttft, _, _) = take(&direct);
     let (_, g_ttft, _, _) = take(&door);
@@ -213,8 +267,11 @@ pub(crate) async fn part(seconds: u64, held: usize) -> anyhow::Result<(String, V
     gw.stop().await;
     let per_socket = h.rss_peak.saturating_sub(h.rss_base) as f64 / held.max(1) as f64 / 1024.0;
 
+    let title = format!(
+        "WebSocket door (GET /v1/ws), same fake Dify: added = door − direct, ms; answers at {rate}/s, first tokens at {stream_rate}/s; held sockets stream 30 deltas 1 s apart"
+    );
     let mut table = Table::new(
-        "WebSocket door (GET /v1/ws), same fake Dify: added = door − direct, ms; held sockets stream 30 deltas 1 s apart",
+        &title,
         &[
             "answer added p50",
             "answer added p99",
@@ -239,6 +296,7 @@ pub(crate) async fn part(seconds: u64, held: usize) -> anyhow::Result<(String, V
         format!("{per_socket:.1}"),
     ]);
     let json = json!({
+        "rate": rate, "stream_rate": stream_rate,
         "answer": {"direct": d_total.json(), "door": g_total.json(),
             "added": g_total.minus(d_total).json(), "ok": g_ok, "failed": g_failed},
         "ttft": {"direct": d_ttft.json(), "door": g_ttft.json(), "added": g_ttft.minus(d_ttft).json()},
