@@ -154,6 +154,7 @@ pub(crate) async fn part(
     rates: &[u32],
     seconds: u64,
     stores: &[StoreUnderTest],
+    gateway_env: &[(String, String)],
 ) -> anyhow::Result<(String, Value)> {
     let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
     let upstream = upstream_process.url.clone();
@@ -183,7 +184,11 @@ pub(crate) async fn part(
     );
     let mut rows = Vec::new();
     for under_test in stores {
-        let gw = GatewayProcess::start(&upstream, under_test.url.as_deref(), &[]).await?;
+        let env: Vec<(&str, &str)> = gateway_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let gw = GatewayProcess::start(&upstream, under_test.url.as_deref(), &env).await?;
         let through = Target::gateway(&gw.url, false)?;
         for &rate in rates {
             note(&format!("blocking at {rate} req/s: direct"));

@@ -108,8 +108,9 @@ struct Args {
     /// Requests per metric in the peer comparison (one at a time).
     #[arg(long, default_value_t = 300)]
     peer_requests: usize,
-    /// Extra environment for the gateways of the concurrency part
-    /// (`KEY=VALUE`, repeatable), for memory experiments.
+    /// Extra environment for the gateways of the blocking and concurrency
+    /// parts (`KEY=VALUE`, repeatable), for memory experiments and their
+    /// cost in latency.
     #[arg(long, value_parser = key_value)]
     gateway_env: Vec<(String, String)>,
     /// Where to write the JSON results.
@@ -178,7 +179,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     if args.runs(Part::Blocking) {
-        let (table, json) = blocking::part(&args.rates, args.seconds, &stores).await?;
+        let (table, json) =
+            blocking::part(&args.rates, args.seconds, &stores, &args.gateway_env).await?;
         out.push_str(&table);
         results["blocking"] = json;
     }
