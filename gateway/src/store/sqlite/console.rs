@@ -1,6 +1,7 @@
 //! The console's reads on SQLite. Search words of
 //! three characters or more are answered by the FTS5 trigram index
-//! (`messages_fts`, migration 0011); shorter ones by `LIKE`.
+//! (`messages_fts`, migration 0011) and, for the messages still queued for
+//! it (`search_index`), by `LIKE`; shorter ones by `LIKE`.
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
@@ -46,8 +47,19 @@ impl Dialect for Lite {
                 .join(" AND ");
             let p = sql.arg::<Lite>(Arg::Text(query));
             sql.text.push_str(&format!(
-                " AND {m}.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p})"
+                " AND {m}.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {p}
+                     UNION ALL SELECT q.seq FROM messages_to_index q
+                     CROSS JOIN messages t ON t.seq = q.seq WHERE 1 = 1"
             ));
+            // Messages not indexed yet (see `search_index`): the few in
+            // the queue are read directly. `CROSS JOIN` keeps the queue
+            // the outer loop: the planner would otherwise scan `messages`.
+            for word in &indexed {
+                let p = sql.arg::<Lite>(Arg::Text(like_pattern(word)));
+                sql.text
+                    .push_str(&format!(" AND t.content LIKE {p} ESCAPE '\\'"));
+            }
+            sql.text.push(')');
         }
         for word in short {
             let p = sql.arg::<Lite>(Arg::Text(like_pattern(word)));

@@ -41,6 +41,7 @@ pub(crate) mod probe;
 mod readers;
 mod reads;
 mod revocation;
+mod search_index;
 mod sync;
 mod turns;
 mod usage;
@@ -75,6 +76,8 @@ pub struct SqliteStore {
     readers: Readers,
     /// Runs WAL checkpoints until the last clone of the store is dropped.
     _checkpointer: Option<Arc<checkpoint::Checkpointer>>,
+    /// Feeds the search index until the last clone of the store is dropped.
+    _search_index: Option<Arc<search_index::Indexer>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -125,6 +128,13 @@ impl Location {
 impl SqliteStore {
     /// Open (creating if missing) the database at `url` and migrate it.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, true).await
+    }
+
+    /// [`Self::open`], without the background indexer when `index_search`
+    /// is false: the writer then runs only the jobs a test gives it (search
+    /// still finds everything, from the queue).
+    async fn open_with(url: &str, index_search: bool) -> Result<Self, StoreError> {
         let location = Location::parse(url)?;
         let migrator = sqlx::migrate!("migrations/sqlite");
         let conn = match &location.file {
@@ -188,6 +198,14 @@ impl SqliteStore {
             )?)),
             None => None,
         };
+        let search_index = if index_search {
+            Some(Arc::new(search_index::Indexer::start(
+                writer.clone(),
+                tokio::runtime::Handle::current(),
+            )?))
+        } else {
+            None
+        };
         let readers = match location.file {
             Some(file) => Readers::pool(file),
             None => Readers::Writer(writer.clone()),
@@ -197,6 +215,7 @@ impl SqliteStore {
             process: uuid::Uuid::now_v7().to_string().into(),
             readers,
             _checkpointer: checkpointer,
+            _search_index: search_index,
         })
     }
 }

@@ -16,6 +16,14 @@ async fn contract_on_a_file() {
     crate::store::contract::run(&store).await;
 }
 
+#[tokio::test]
+async fn contract_with_every_message_still_queued_for_the_search_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = SqliteStore::open_with(&url, false).await.unwrap();
+    crate::store::contract::run(&store).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_turns_lose_nothing() {
     let (store, _dir) = temp_store().await;
@@ -182,7 +190,10 @@ async fn until(mut ready: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_queued_behind_a_busy_writer_share_one_commit_and_none_is_lost() {
-    let (store, _dir) = temp_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    // Only this test's writes: no batches of the search indexer among them.
+    let store = SqliteStore::open_with(&url, false).await.unwrap();
     let owner = Identity::parse("batch", "queued").unwrap();
     // A first write holds the connection until the test lets it go, so
     // every later write queues behind it, whatever the machine's speed.
@@ -307,4 +318,102 @@ async fn synchronous_full_in_the_url_reaches_the_writers_connection() {
             .unwrap();
         assert_eq!(level, want, "{url}");
     }
+}
+
+/// Conversations holding every word of `q`, as the console finds them.
+async fn found(store: &SqliteStore, q: &str) -> Vec<String> {
+    use crate::store::console::{ConsoleFilter, ConsoleStore, SearchWords};
+    let filter = ConsoleFilter {
+        words: SearchWords::parse(q),
+        ..ConsoleFilter::default()
+    };
+    let page = PageRequest {
+        limit: 10,
+        before: None,
+    };
+    let listed = store.console_conversations(&filter, page).await.unwrap();
+    listed.into_iter().map(|c| c.record.id).collect()
+}
+
+/// Messages waiting for the search index, and whether FTS5 finds its index
+/// in step with `messages` (its own `integrity-check`).
+async fn search_index_state(store: &SqliteStore) -> (i64, bool) {
+    store
+        .writer
+        .write(|conn| {
+            let queued =
+                conn.query_row("SELECT COUNT(*) FROM messages_to_index", [], |r| r.get(0))?;
+            let sound = conn
+                .execute(
+                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
+                    [],
+                )
+                .is_ok();
+            Ok((queued, sound))
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn search_finds_messages_before_and_after_they_are_indexed() {
+    let (store, _dir) = temp_store().await;
+    let owner = Identity::parse("s", "u").unwrap();
+    let (first, second) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    for (conversation, words) in [(&first, "quick brown fox"), (&second, "lazy dog")] {
+        let message = uuid::Uuid::now_v7().to_string();
+        let mut t = turn(&owner, conversation, &message);
+        t.content = words;
+        assert!(matches!(
+            store.begin_turn(&t).await.unwrap(),
+            Begin::Started(_)
+        ));
+    }
+    // Whether or not the indexer has run yet, both are found.
+    assert_eq!(found(&store, "brown").await, [first.as_str()]);
+    assert_eq!(found(&store, "LAZY dog").await, [second.as_str()]);
+
+    // Once indexed, they are found the same way, from the index.
+    let mut queued = i64::MAX;
+    while queued > 0 {
+        store
+            .writer
+            .write(|conn| search_index::index_queued(conn, search_index::BATCH))
+            .await
+            .unwrap();
+        (queued, _) = search_index_state(&store).await;
+    }
+    assert_eq!(found(&store, "brown").await, [first.as_str()]);
+
+    // Edits and deletes of indexed messages keep the index in step.
+    store
+        .writer
+        .write(|conn| {
+            conn.execute(
+                "UPDATE messages SET content = 'slow grey turtle' WHERE content = 'quick brown fox'",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert!(found(&store, "brown").await.is_empty());
+    assert_eq!(found(&store, "turtle").await, [first.as_str()]);
+    assert!(store.delete_conversation(&owner, &second).await.unwrap());
+    assert!(found(&store, "lazy").await.is_empty());
+
+    // A message deleted while still queued leaves the queue, not the index.
+    let (third, message) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    let mut t = turn(&owner, &third, &message);
+    t.content = "queued then gone";
+    store.begin_turn(&t).await.unwrap();
+    assert!(store.delete_conversation(&owner, &third).await.unwrap());
+    assert!(found(&store, "gone").await.is_empty());
+    assert_eq!(search_index_state(&store).await, (0, true));
 }
