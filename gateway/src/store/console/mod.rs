@@ -231,6 +231,13 @@ pub trait ConsoleStore: Send + Sync {
     /// Use per day, system and agent. `from`/`to` bound the messages' (and
     /// started conversations') time; the other filters pick conversations.
     async fn daily_usage(&self, filter: &ConsoleFilter) -> Result<Vec<DailyUsage>, StoreError>;
+
+    /// Messages stored but not yet in the search index (found all the same,
+    /// only more slowly): SQLite indexes in the background; PostgreSQL as it
+    /// writes, so it has none.
+    async fn search_backlog(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }
 
 /// Put `messages` (grouped by conversation, each in order) in the order of

@@ -275,6 +275,16 @@ pub(super) fn daily_usage(
 
 #[async_trait]
 impl ConsoleStore for SqliteStore {
+    async fn search_backlog(&self) -> Result<u64, StoreError> {
+        self.readers
+            .read(|conn| {
+                let n: i64 =
+                    conn.query_row("SELECT COUNT(*) FROM messages_to_index", [], |r| r.get(0))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+            .await
+    }
+
     async fn console_conversations(
         &self,
         filter: &ConsoleFilter,

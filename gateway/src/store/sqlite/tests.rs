@@ -357,7 +357,12 @@ async fn search_index_state(store: &SqliteStore) -> (i64, bool) {
 
 #[tokio::test]
 async fn search_finds_messages_before_and_after_they_are_indexed() {
-    let (store, _dir) = temp_store().await;
+    use crate::store::console::ConsoleStore;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    // The test moves the queue into the index itself, so each way of
+    // finding a message is tried on its own.
+    let store = SqliteStore::open_with(&url, false).await.unwrap();
     let owner = Identity::parse("s", "u").unwrap();
     let (first, second) = (
         uuid::Uuid::now_v7().to_string(),
@@ -372,21 +377,22 @@ async fn search_finds_messages_before_and_after_they_are_indexed() {
             Begin::Started(_)
         ));
     }
-    // Whether or not the indexer has run yet, both are found.
+    // Not indexed yet, both are found.
+    assert_eq!(store.search_backlog().await.unwrap(), 2);
     assert_eq!(found(&store, "brown").await, [first.as_str()]);
     assert_eq!(found(&store, "LAZY dog").await, [second.as_str()]);
 
     // Once indexed, they are found the same way, from the index.
-    let mut queued = i64::MAX;
-    while queued > 0 {
-        store
-            .writer
-            .write(|conn| search_index::index_queued(conn, search_index::BATCH))
-            .await
-            .unwrap();
-        (queued, _) = search_index_state(&store).await;
-    }
+    let indexed = store
+        .writer
+        .write(|conn| search_index::index_queued(conn, search_index::BATCH))
+        .await
+        .unwrap();
+    assert_eq!(indexed, 2);
+    assert_eq!(search_index_state(&store).await, (0, true));
+    assert_eq!(store.search_backlog().await.unwrap(), 0);
     assert_eq!(found(&store, "brown").await, [first.as_str()]);
+    assert_eq!(found(&store, "LAZY dog").await, [second.as_str()]);
 
     // Edits and deletes of indexed messages keep the index in step.
     store
@@ -413,7 +419,33 @@ async fn search_finds_messages_before_and_after_they_are_indexed() {
     let mut t = turn(&owner, &third, &message);
     t.content = "queued then gone";
     store.begin_turn(&t).await.unwrap();
+    assert_eq!(store.search_backlog().await.unwrap(), 1);
     assert!(store.delete_conversation(&owner, &third).await.unwrap());
     assert!(found(&store, "gone").await.is_empty());
     assert_eq!(search_index_state(&store).await, (0, true));
+}
+
+#[tokio::test]
+async fn the_background_indexer_empties_the_queue() {
+    use crate::store::console::ConsoleStore;
+    let (store, _dir) = temp_store().await;
+    let owner = Identity::parse("s", "u").unwrap();
+    for i in 0..(search_index::BATCH + 5) {
+        let (conversation, message) = (format!("c{i}"), format!("m{i}"));
+        store
+            .begin_turn(&turn(&owner, &conversation, &message))
+            .await
+            .unwrap();
+    }
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.search_backlog().await.unwrap() > 0 {
+        assert!(std::time::Instant::now() < limit, "the queue never emptied");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(search_index_state(&store).await, (0, true));
+    assert_eq!(
+        found(&store, "ordinary length").await.len(),
+        10,
+        "a page of them"
+    );
 }
