@@ -4,7 +4,7 @@ use super::*;
 use crate::identity::Identity;
 use crate::store::*;
 
-async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
+pub(super) async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     (SqliteStore::open(&url).await.unwrap(), dir)
@@ -165,7 +165,7 @@ async fn a_failing_job_does_not_undo_the_others_in_its_batch() {
     assert_eq!(all.len(), 181);
 }
 
-fn turn<'a>(owner: &'a Identity, id: &'a str, message_id: &'a str) -> NewTurn<'a> {
+pub(super) fn turn<'a>(owner: &'a Identity, id: &'a str, message_id: &'a str) -> NewTurn<'a> {
     NewTurn {
         owner,
         conversation_id: None,
@@ -318,134 +318,4 @@ async fn synchronous_full_in_the_url_reaches_the_writers_connection() {
             .unwrap();
         assert_eq!(level, want, "{url}");
     }
-}
-
-/// Conversations holding every word of `q`, as the console finds them.
-async fn found(store: &SqliteStore, q: &str) -> Vec<String> {
-    use crate::store::console::{ConsoleFilter, ConsoleStore, SearchWords};
-    let filter = ConsoleFilter {
-        words: SearchWords::parse(q),
-        ..ConsoleFilter::default()
-    };
-    let page = PageRequest {
-        limit: 10,
-        before: None,
-    };
-    let listed = store.console_conversations(&filter, page).await.unwrap();
-    listed.into_iter().map(|c| c.record.id).collect()
-}
-
-/// Messages waiting for the search index, and whether FTS5 finds its index
-/// in step with `messages` (its own `integrity-check`).
-async fn search_index_state(store: &SqliteStore) -> (i64, bool) {
-    store
-        .writer
-        .write(|conn| {
-            let queued =
-                conn.query_row("SELECT COUNT(*) FROM messages_to_index", [], |r| r.get(0))?;
-            let sound = conn
-                .execute(
-                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
-                    [],
-                )
-                .is_ok();
-            Ok((queued, sound))
-        })
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn search_finds_messages_before_and_after_they_are_indexed() {
-    use crate::store::console::ConsoleStore;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    // The test moves the queue into the index itself, so each way of
-    // finding a message is tried on its own.
-    let store = SqliteStore::open_with(&url, false).await.unwrap();
-    let owner = Identity::parse("s", "u").unwrap();
-    let (first, second) = (
-        uuid::Uuid::now_v7().to_string(),
-        uuid::Uuid::now_v7().to_string(),
-    );
-    for (conversation, words) in [(&first, "quick brown fox"), (&second, "lazy dog")] {
-        let message = uuid::Uuid::now_v7().to_string();
-        let mut t = turn(&owner, conversation, &message);
-        t.content = words;
-        assert!(matches!(
-            store.begin_turn(&t).await.unwrap(),
-            Begin::Started(_)
-        ));
-    }
-    // Not indexed yet, both are found.
-    assert_eq!(store.search_backlog().await.unwrap(), 2);
-    assert_eq!(found(&store, "brown").await, [first.as_str()]);
-    assert_eq!(found(&store, "LAZY dog").await, [second.as_str()]);
-
-    // Once indexed, they are found the same way, from the index.
-    let indexed = store
-        .writer
-        .write(|conn| search_index::index_queued(conn, search_index::BATCH))
-        .await
-        .unwrap();
-    assert_eq!(indexed, 2);
-    assert_eq!(search_index_state(&store).await, (0, true));
-    assert_eq!(store.search_backlog().await.unwrap(), 0);
-    assert_eq!(found(&store, "brown").await, [first.as_str()]);
-    assert_eq!(found(&store, "LAZY dog").await, [second.as_str()]);
-
-    // Edits and deletes of indexed messages keep the index in step.
-    store
-        .writer
-        .write(|conn| {
-            conn.execute(
-                "UPDATE messages SET content = 'slow grey turtle' WHERE content = 'quick brown fox'",
-                [],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    assert!(found(&store, "brown").await.is_empty());
-    assert_eq!(found(&store, "turtle").await, [first.as_str()]);
-    assert!(store.delete_conversation(&owner, &second).await.unwrap());
-    assert!(found(&store, "lazy").await.is_empty());
-
-    // A message deleted while still queued leaves the queue, not the index.
-    let (third, message) = (
-        uuid::Uuid::now_v7().to_string(),
-        uuid::Uuid::now_v7().to_string(),
-    );
-    let mut t = turn(&owner, &third, &message);
-    t.content = "queued then gone";
-    store.begin_turn(&t).await.unwrap();
-    assert_eq!(store.search_backlog().await.unwrap(), 1);
-    assert!(store.delete_conversation(&owner, &third).await.unwrap());
-    assert!(found(&store, "gone").await.is_empty());
-    assert_eq!(search_index_state(&store).await, (0, true));
-}
-
-#[tokio::test]
-async fn the_background_indexer_empties_the_queue() {
-    use crate::store::console::ConsoleStore;
-    let (store, _dir) = temp_store().await;
-    let owner = Identity::parse("s", "u").unwrap();
-    for i in 0..(search_index::BATCH + 5) {
-        let (conversation, message) = (format!("c{i}"), format!("m{i}"));
-        store
-            .begin_turn(&turn(&owner, &conversation, &message))
-            .await
-            .unwrap();
-    }
-    let limit = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while store.search_backlog().await.unwrap() > 0 {
-        assert!(std::time::Instant::now() < limit, "the queue never emptied");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(search_index_state(&store).await, (0, true));
-    assert_eq!(
-        found(&store, "ordinary length").await.len(),
-        10,
-        "a page of them"
-    );
 }
