@@ -84,7 +84,7 @@ pub(super) fn index_queued(conn: &Connection, limit: i64) -> Result<i64, StoreEr
 #[cfg(test)]
 mod tests {
     use super::super::SqliteStore;
-    use super::super::tests::{temp_store, turn};
+    use super::super::tests::{temp_store, temp_store_indexing, turn};
     use super::{BATCH, index_queued};
     use crate::identity::Identity;
     use crate::store::*;
@@ -127,11 +127,9 @@ mod tests {
     #[tokio::test]
     async fn search_finds_messages_before_and_after_they_are_indexed() {
         use crate::store::console::ConsoleStore;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("store.db").display());
         // The test moves the queue into the index itself, so each way of
         // finding a message is tried on its own.
-        let store = SqliteStore::open_with(&url, false).await.unwrap();
+        let (store, _dir) = temp_store_indexing(false).await;
         let owner = Identity::parse("s", "u").unwrap();
         let (first, second) = (
             uuid::Uuid::now_v7().to_string(),

@@ -5,9 +5,15 @@ use crate::identity::Identity;
 use crate::store::*;
 
 pub(super) async fn temp_store() -> (SqliteStore, tempfile::TempDir) {
+    temp_store_indexing(true).await
+}
+
+/// A store in a fresh file; `index_search`: with the background indexer.
+pub(super) async fn temp_store_indexing(index_search: bool) -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    (SqliteStore::open(&url).await.unwrap(), dir)
+    let store = SqliteStore::open_with(&url, index_search).await.unwrap();
+    (store, dir)
 }
 
 #[tokio::test]
@@ -18,9 +24,7 @@ async fn contract_on_a_file() {
 
 #[tokio::test]
 async fn contract_with_every_message_still_queued_for_the_search_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = SqliteStore::open_with(&url, false).await.unwrap();
+    let (store, _dir) = temp_store_indexing(false).await;
     crate::store::contract::run(&store).await;
 }
 
@@ -190,10 +194,8 @@ async fn until(mut ready: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_queued_behind_a_busy_writer_share_one_commit_and_none_is_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
     // Only this test's writes: no batches of the search indexer among them.
-    let store = SqliteStore::open_with(&url, false).await.unwrap();
+    let (store, _dir) = temp_store_indexing(false).await;
     let owner = Identity::parse("batch", "queued").unwrap();
     // A first write holds the connection until the test lets it go, so
     // every later write queues behind it, whatever the machine's speed.
