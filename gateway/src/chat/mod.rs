@@ -1,6 +1,9 @@
 //! One chat turn, and the rules that keep it from losing anything:
 //!
-//! 1. the user's message is stored before the upstream is called;
+//! 1. the user's message is stored before the upstream is called — or, for a
+//!    blocking turn that starts a conversation ([`ask`]), while it is called:
+//!    nothing stored is read to ask it, and its answer is stored and given
+//!    only once the question is;
 //! 2. a complete answer is stored when it ends;
 //! 3. when the upstream fails, the user's message stays (marked `failed` if no
 //!    answer arrived) and the caller gets a clear error;
@@ -22,6 +25,7 @@
 //! ([`TurnEvents`]) out. Framing them (SSE, WebSocket frames, OpenAI-style
 //! chunks) is the routes' business.
 
+mod begin;
 mod claim;
 mod counted;
 mod history;
@@ -46,14 +50,15 @@ use crate::limits::budget;
 use crate::metrics::{TurnLabels, TurnOutcome};
 use crate::state::AppState;
 use crate::store::console::TurnMetrics;
-use crate::store::{Begin, NewTurn, PageRequest, Scope, StoredReply, TurnEnd};
-use crate::upstream::{PriorTurn, RouteKey, TurnContext, Upstream, UpstreamError, UpstreamRequest};
+use crate::store::{StoredReply, TurnEnd};
+use crate::upstream::{PriorTurn, TurnContext, Upstream, UpstreamError, UpstreamRequest};
 
+pub use self::begin::begin;
 pub use self::counted::system_label;
 use self::counted::timed_write;
 pub use self::input::{NewConversation, TurnInput, title_of};
 pub use self::pump::TurnEvents;
-pub use self::reply::{TurnTiming, reply};
+pub use self::reply::{TurnTiming, ask};
 pub use self::stream::{stream, stream_resumable};
 
 /// A turn whose user message is stored and whose upstream is known.
@@ -111,147 +116,6 @@ impl Turn {
             },
         }
     }
-}
-
-/// Resolve the upstream and store the user's message.
-pub async fn begin(state: &AppState, input: TurnInput) -> ApiResult<Turn> {
-    let began = Instant::now();
-    if state.shutdown.is_cancelled() {
-        return Err(ApiError::ShuttingDown);
-    }
-    let budgets = &state.config.budgets;
-    let now = OffsetDateTime::now_utc();
-    if let Err(exhausted) =
-        budget::check(state.store.as_ref(), budgets, &input.identity, now).await?
-    {
-        return Err(ApiError::BudgetExhausted(exhausted));
-    }
-    // One view of the routing table for the whole turn: a change to
-    // systems or agents while it runs does not change its upstream.
-    let routes = state.catalog.routes();
-    if let Some(agent) = &input.agent
-        && !routes.has_agent(&input.identity.system, agent)
-    {
-        return Err(ApiError::AgentNotFound(agent.clone()));
-    }
-    let route = RouteKey {
-        system: &input.identity.system,
-        agent: input.agent.as_deref(),
-    };
-    let mut upstream = routes
-        .resolve(&route)
-        .ok_or(ApiError::NotConfigured)?
-        .clone();
-    if let Some(id) = &input.conversation_id
-        && uuid::Uuid::try_parse(id).is_err()
-    {
-        return Err(ApiError::ConversationNotFound);
-    }
-    let new_message_id = new_id();
-    let (new_conversation_id, title) = match &input.new_conversation {
-        Some(NewConversation { id, title }) => (
-            id.clone(),
-            title.clone().unwrap_or_else(|| title_of(&input.message)),
-        ),
-        None => (new_id(), title_of(&input.message)),
-    };
-    let storing = Instant::now();
-    let begun = timed_write(
-        "begin_turn",
-        state.store.begin_turn(&NewTurn {
-            owner: &input.identity,
-            conversation_id: input.conversation_id.as_deref(),
-            new_conversation_id: &new_conversation_id,
-            title: &title,
-            message_id: &new_message_id,
-            content: &input.message,
-            retry_of: input.retry_of.as_deref(),
-            agent: input.agent.as_deref(),
-            at: OffsetDateTime::now_utc(),
-        }),
-    )
-    .await?;
-    let started = match begun {
-        Begin::Started(started) => started,
-        Begin::ConversationNotFound => return Err(ApiError::ConversationNotFound),
-        Begin::RetryTargetNotFound => {
-            return Err(ApiError::Validation(
-                "retry_message_id is not a user message of this conversation".into(),
-            ));
-        }
-        Begin::AgentMismatch(bound) => {
-            return Err(ApiError::AgentMismatch(
-                bound.unwrap_or_else(|| "the app's default".to_owned()),
-            ));
-        }
-    };
-    // A conversation continued without naming an agent stays with the one
-    // it started with.
-    if input.agent.is_none()
-        && let Some(bound) = started.agent.as_deref()
-    {
-        let key = RouteKey {
-            system: &input.identity.system,
-            agent: Some(bound),
-        };
-        match routes.resolve(&key) {
-            Some(own) => upstream = own.clone(),
-            None => tracing::warn!(
-                agent = bound,
-                "a conversation's agent is no longer configured; the app's default answers"
-            ),
-        }
-    }
-    let user_message_id = started.user_message_id;
-    // Another turn of this conversation may be starting its upstream
-    // conversation right now: continue that one rather than start another.
-    let mut upstream_conversation_id = started.upstream_conversation_id;
-    if upstream_conversation_id.is_none() && !started.created && upstream.history().is_some() {
-        upstream_conversation_id =
-            claim::upstream_conversation(state, &started.conversation_id, &user_message_id).await?;
-    }
-    // Stateless upstreams get the conversation's earlier turns: one read of
-    // the messages stored before this turn's question.
-    let history = match upstream.wants_history() {
-        Some(window) if input.conversation_id.is_some() => {
-            let earlier = state
-                .store
-                .list_messages(
-                    Scope::Owner(&input.identity),
-                    &started.conversation_id,
-                    PageRequest {
-                        limit: history::messages_to_read(window),
-                        before: Some(&user_message_id),
-                    },
-                )
-                .await?
-                .unwrap_or_default();
-            history::prior_turns(&earlier, window)
-        }
-        _ => Vec::new(),
-    };
-    let labels = TurnLabels::new(
-        &system_label(state, &input.identity.system),
-        started.agent.as_deref(),
-        upstream.kind(),
-    );
-    Ok(Turn {
-        upstream,
-        upstream_user: input.identity.upstream_user(),
-        identity: input.identity,
-        agent: started.agent,
-        upstream_conversation_id,
-        conversation_id: started.conversation_id,
-        user_message_id,
-        reply_id: new_id(),
-        message: input.message,
-        inputs: input.inputs,
-        history,
-        html: input.html,
-        stored_in: storing.elapsed(),
-        began,
-        labels,
-    })
 }
 
 /// Count a turn's reported usage against the daily budgets (when they are

@@ -4,12 +4,13 @@ use std::time::{Duration, Instant};
 
 use sdk::ChatResponse;
 
-use super::{Outcome, Turn, count_usage, finish, millis, unanswered};
-use crate::error::ApiResult;
+use super::{Outcome, Turn, TurnInput, begin, count_usage, finish, millis, unanswered};
+use crate::error::{ApiError, ApiResult};
 use crate::markdown;
 use crate::metrics::TurnOutcome;
 use crate::state::AppState;
 use crate::store::console::TurnMetrics;
+use crate::upstream::{Reply, UpstreamError};
 
 /// Where a blocking turn's time went, reported in the `Server-Timing`
 /// response header so operators (and the benchmark) can tell the gateway's
@@ -35,11 +36,49 @@ impl TurnTiming {
     }
 }
 
-/// Call the upstream and wait for the whole answer.
-pub async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, TurnTiming)> {
+/// A blocking turn from its input: store the question, call the upstream,
+/// wait for the whole answer, store it.
+///
+/// A turn that starts a conversation reads nothing stored before its
+/// upstream is called, so the upstream is called while its question is
+/// being stored. Its answer is stored and given only once the question is:
+/// if the question cannot be stored, the client gets the store's error and
+/// the answer is dropped.
+pub async fn ask(state: &AppState, input: TurnInput) -> ApiResult<(ChatResponse, TurnTiming)> {
+    let plan = begin::plan(state, input).await?;
+    if !plan.starts_conversation() {
+        let turn = begin::begin_planned(state, plan).await?;
+        return reply(state, turn).await;
+    }
+    let (mut turn, storing) = begin::store_in_background(state, plan);
     let asked = Instant::now();
     let answered = turn.upstream.reply(&turn.request()).await;
     let upstream = asked.elapsed();
+    let waiting = Instant::now();
+    storing
+        .await
+        .map_err(|e| ApiError::Internal(format!("storing a question stopped: {e}")))??;
+    // The gateway's own time: what storing the question added after the
+    // upstream had answered.
+    turn.stored_in = waiting.elapsed();
+    settle(state, turn, answered, upstream).await
+}
+
+/// Call the upstream of a turn whose question is stored, and wait for the
+/// whole answer.
+async fn reply(state: &AppState, turn: Turn) -> ApiResult<(ChatResponse, TurnTiming)> {
+    let asked = Instant::now();
+    let answered = turn.upstream.reply(&turn.request()).await;
+    settle(state, turn, answered, asked.elapsed()).await
+}
+
+/// Store what the upstream answered (or that it failed) and count the turn.
+async fn settle(
+    state: &AppState,
+    turn: Turn,
+    answered: Result<Reply, UpstreamError>,
+    upstream: Duration,
+) -> ApiResult<(ChatResponse, TurnTiming)> {
     match answered {
         Ok(reply) => {
             let storing = Instant::now();

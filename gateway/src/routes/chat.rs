@@ -95,8 +95,8 @@ pub(super) async fn send(
         }
         None => None,
     };
-    let turn = chat::begin(&state, input).await?;
     if wants_stream {
+        let turn = chat::begin(&state, input).await?;
         let events = match chat::stream_resumable(&state, turn).await {
             Ok(events) => events,
             Err(e) => return refuse(e, held).await,
@@ -106,7 +106,7 @@ pub(super) async fn send(
             None => sse(events),
         })
     } else {
-        let (reply, timing) = match chat::reply(&state, turn).await {
+        let (reply, timing) = match chat::ask(&state, input).await {
             Ok(answered) => answered,
             Err(e) => return refuse(e, held).await,
         };

@@ -256,21 +256,22 @@ pub(super) async fn completions(
         }
         None => None,
     };
-    let turn = chat::begin(&state, input).await?;
-    let conversation = HeaderValue::from_str(turn.conversation_id()).ok();
-    let mut resp = if req.stream {
+    let (conversation, mut resp) = if req.stream {
+        let turn = chat::begin(&state, input).await?;
+        let conversation = turn.conversation_id().to_owned();
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
         let events = match chat::stream(&state, turn).await {
             Ok(events) => events,
             Err(e) => return keyed::refuse(e, held).await,
         };
-        match held {
+        let resp = match held {
             Some(held) => stream::sse(idempotent::recorded(events, held), req.model, include_usage),
             None => stream::sse(events, req.model, include_usage),
-        }
+        };
+        (conversation, resp)
     } else {
         let at = OffsetDateTime::now_utc();
-        let reply = match chat::reply(&state, turn).await {
+        let reply = match chat::ask(&state, input).await {
             Ok((reply, _)) => reply,
             Err(e) => return keyed::refuse(e, held).await,
         };
@@ -280,9 +281,10 @@ pub(super) async fn completions(
                 .await;
         }
         let usage = reply.usage.map(Usage::from).unwrap_or_default();
-        keyed::completion(reply.message_id, reply.answer, usage, req.model, at).into_response()
+        let completion = keyed::completion(reply.message_id, reply.answer, usage, req.model, at);
+        (reply.conversation_id, completion.into_response())
     };
-    if let Some(value) = conversation {
+    if let Ok(value) = HeaderValue::from_str(&conversation) {
         resp.headers_mut().insert(CONVERSATION_HEADER, value);
     }
     Ok(resp)

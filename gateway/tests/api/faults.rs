@@ -259,3 +259,37 @@ async fn an_upstream_that_accepts_no_connection_fails_at_the_connect_timeout() {
     );
     assert_kept_as_failed(&gw).await;
 }
+
+#[tokio::test]
+async fn a_question_the_store_refuses_gets_an_error_and_no_answer() {
+    let gw = Gateway::start().await;
+    // The database refuses this one message, as a full disk or a broken
+    // file would: a blocking turn that starts a conversation asks its
+    // upstream while the question is stored, and must not answer then.
+    let path = gw.database_url.trim_start_matches("sqlite://");
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse_question BEFORE INSERT ON messages
+             WHEN NEW.content = 'Keep this off the record'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .unwrap();
+    let refused =
+        json!({"system_id": "drillquiz", "user_id": "f1", "message": "Keep this off the record"});
+    let (got, body) = gw.chat(refused).await;
+    assert_eq!((got.as_u16(), code(&body)), (500, "internal"), "{body}");
+    assert!(body.get("answer").is_none(), "{body}");
+    assert!(
+        gw.conversations("drillquiz", "f1").await.is_empty(),
+        "nothing of the refused turn is stored"
+    );
+
+    // The next question is stored and answered as usual.
+    let (got, body) = gw.chat(msg()).await;
+    assert_eq!(got.as_u16(), 200, "{body}");
+    let conversation = body["conversation_id"].as_str().unwrap();
+    let stored = gw.messages("drillquiz", "f1", conversation).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(stored[1].content, body["answer"].as_str().unwrap());
+}
