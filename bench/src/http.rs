@@ -23,6 +23,22 @@ pub(crate) fn client() -> Client {
         .build(connector)
 }
 
+/// Clients that speak HTTP/2 without TLS (prior knowledge), as a proxy in
+/// front of the gateway would: `streams` requests spread over one connection
+/// per `per_connection` of them (each client holds one connection).
+pub(crate) fn h2c_clients(streams: usize, per_connection: usize) -> Vec<Client> {
+    let connections = streams.div_ceil(per_connection.max(1)).max(1);
+    (0..connections)
+        .map(|_| {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            HyperClient::builder(TokioExecutor::new())
+                .http2_only(true)
+                .build(connector)
+        })
+        .collect()
+}
+
 /// The protocol an answer comes back in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wire {

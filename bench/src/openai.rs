@@ -112,7 +112,15 @@ pub(crate) async fn door_part(
     note(&format!("OpenAI door, holding {held} streams"));
     let target = door(&gw.url, true)?;
     let _ = one_stream(&client, &target).await;
-    let h = hold(&client, &target, held, 2000, slow_pace, &gw).await?;
+    let h = hold(
+        std::slice::from_ref(&client),
+        &target,
+        held,
+        2000,
+        slow_pace,
+        &gw,
+    )
+    .await?;
     gw.stop().await;
     let per_stream = h.rss_peak.saturating_sub(h.rss_base) as f64 / held.max(1) as f64 / 1024.0;
 

@@ -163,10 +163,11 @@ pub(crate) struct Hold {
     pub(crate) rss_peak: u64,
 }
 
-/// Open `n` streams (ramping at `ramp_per_sec`), each a slow answer paced
-/// `pace` apart; sample the gateway's memory while all are open.
+/// Open `n` streams (ramping at `ramp_per_sec`, taking `clients` in turn),
+/// each a slow answer paced `pace` apart; sample the gateway's memory while
+/// all are open.
 pub(crate) async fn hold(
-    client: &Client,
+    clients: &[Client],
     target: &Target,
     n: usize,
     ramp_per_sec: u32,
@@ -181,7 +182,8 @@ pub(crate) async fn hold(
     let started = Arc::new(AtomicUsize::new(0));
     for i in 0..n {
         tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
-        let (client, target, started) = (client.clone(), target.clone(), started.clone());
+        let client = clients[i % clients.len()].clone();
+        let (target, started) = (target.clone(), started.clone());
         tasks.spawn(async move { counted_stream(&client, &target, Some(&started)).await });
     }
     // Wait until every stream has had its first token (or a minute has
@@ -301,7 +303,7 @@ pub(crate) async fn concurrency_part(
         ],
     );
     let mut memory = Table::new(
-        "Memory per open stream: relaying (a delta every second), idle (upstream silent), bare keep-alive connections; each on a fresh gateway",
+        "Memory per open stream: relaying (a delta every second; over HTTP/1.1, one connection a stream, and over HTTP/2, 100 streams a connection), idle (upstream silent), bare keep-alive connections; each on a fresh gateway",
         &[
             "kind",
             "count",
@@ -328,26 +330,43 @@ pub(crate) async fn concurrency_part(
         let target = Target::gateway(&gw.url, true)?;
         // Warm the gateway up so the baseline includes its steady state.
         let _ = one_stream(&client, &target).await;
-        let hold = hold(&client, &target, n, 2000, pace, &gw).await?;
+        let relaying = hold(std::slice::from_ref(&client), &target, n, 2000, pace, &gw).await?;
         gw.stop().await;
-        let per_stream = per_each(hold.rss_base, hold.rss_peak, n);
+        let per_stream = per_each(relaying.rss_base, relaying.rss_peak, n);
         table.row(vec![
             n.to_string(),
-            hold.completed.to_string(),
-            hold.failed.to_string(),
-            hold.stalled.to_string(),
-            format!("{:.0}", hold.worst_gap.as_secs_f64() * 1000.0),
-            mib(hold.rss_base),
-            mib(hold.rss_peak),
+            relaying.completed.to_string(),
+            relaying.failed.to_string(),
+            relaying.stalled.to_string(),
+            format!("{:.0}", relaying.worst_gap.as_secs_f64() * 1000.0),
+            mib(relaying.rss_base),
+            mib(relaying.rss_peak),
             format!("{per_stream:.1}"),
         ]);
         rows.push(json!({
-            "streams": n, "completed": hold.completed, "failed": hold.failed, "stalled": hold.stalled,
-            "worst_gap_ms": round(hold.worst_gap.as_secs_f64() * 1000.0),
-            "rss_base_bytes": hold.rss_base, "rss_peak_bytes": hold.rss_peak,
+            "streams": n, "completed": relaying.completed, "failed": relaying.failed, "stalled": relaying.stalled,
+            "worst_gap_ms": round(relaying.worst_gap.as_secs_f64() * 1000.0),
+            "rss_base_bytes": relaying.rss_base, "rss_peak_bytes": relaying.rss_peak,
             "kib_per_stream": round(per_stream),
         }));
-        let mut kinds = vec![("relaying", hold.completed, hold.rss_base, hold.rss_peak)];
+        let mut kinds = vec![(
+            "relaying",
+            relaying.completed,
+            relaying.rss_base,
+            relaying.rss_peak,
+        )];
+
+        note(&format!(
+            "holding {n} relaying streams over HTTP/2, {H2_STREAMS_PER_CONNECTION} a connection"
+        ));
+        let gw = GatewayProcess::start(&relaying_upstream.url, None, &env).await?;
+        let h2 = crate::http::h2c_clients(n, H2_STREAMS_PER_CONNECTION);
+        let target = Target::gateway(&gw.url, true)?;
+        let _ = one_stream(&h2[0], &target).await;
+        let over_h2 = hold(&h2, &target, n, 2000, pace, &gw).await?;
+        gw.stop().await;
+        let kind = "relaying, HTTP/2";
+        kinds.push((kind, over_h2.completed, over_h2.rss_base, over_h2.rss_peak));
 
         note(&format!("holding {n} idle streams"));
         let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
@@ -381,6 +400,10 @@ pub(crate) async fn concurrency_part(
     let json = json!({"relaying": rows, "memory": memory_rows});
     Ok((format!("{}{}", table.render(), memory.render()), json))
 }
+
+/// Streams a client (a proxy, in production) puts on one HTTP/2 connection:
+/// half of what the gateway allows at once.
+const H2_STREAMS_PER_CONNECTION: usize = 100;
 
 fn per_each(base: u64, peak: u64, n: usize) -> f64 {
     peak.saturating_sub(base) as f64 / n.max(1) as f64 / 1024.0

@@ -153,6 +153,37 @@ async fn http2_to_the_upstream_streams_and_stores_the_same_answer() {
 }
 
 #[tokio::test]
+async fn a_proxy_speaking_http2_streams_many_answers_at_once() {
+    let gw = Gateway::start().await;
+    // A proxy in front (Envoy, Caddy's h2c://, HAProxy's proto h2) sends
+    // cleartext HTTP/2 with prior knowledge.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let ask = |message: &str, stream: bool| {
+        h2.post(format!("{}/v1/chat", gw.url))
+            .header("X-API-Key", API_KEY)
+            .json(&json!({"system_id": "drillquiz", "user_id": "h2", "message": message, "stream": stream}))
+            .send()
+    };
+    let (first, second) = tokio::join!(ask("first of two", true), ask("second of two", true));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.version(), reqwest::Version::HTTP_2);
+    let (first, second) = tokio::join!(read_events(first), read_events(second));
+    assert_eq!(answer_of(&first), "Echo: first of two");
+    assert_eq!(answer_of(&second), "Echo: second of two");
+
+    let blocking = ask("and a blocking one", false).await.unwrap();
+    assert_eq!(blocking.version(), reqwest::Version::HTTP_2);
+    let (status, body) = json_of(blocking).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["answer"], "Echo: and a blocking one", "{body}");
+    let conversations = gw.conversations("drillquiz", "h2").await;
+    assert_eq!(conversations.len(), 3, "every turn is stored");
+}
+
+#[tokio::test]
 async fn an_error_event_mid_stream_keeps_the_partial_answer_as_failed() {
     let gw = Gateway::start().await;
     gw.fake.push_fault(Fault::ErrorEventAfter(2));
