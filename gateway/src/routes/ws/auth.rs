@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::WebSocket;
 use axum::http::HeaderMap;
 use futures::StreamExt;
 use futures::stream::SplitStream;
@@ -11,7 +11,7 @@ use sdk::ClientFrame;
 use serde::Deserialize;
 use tokio::time::timeout;
 
-use super::frames;
+use super::frames::{self, Read};
 use crate::auth::{Auth, Caller, KeyId, bearer_token};
 use crate::error::ApiError;
 use crate::extract::key_grant;
@@ -89,17 +89,14 @@ pub(super) async fn await_auth(
     state: &AppState,
     incoming: &mut SplitStream<WebSocket>,
 ) -> Result<(Identity, Option<String>, Revocable), Option<ApiError>> {
+    let max_bytes = state.config.limits.max_body_bytes;
     let first = timeout(AUTH_WAIT, async {
         loop {
-            match incoming.next().await {
-                Some(Ok(Message::Text(text))) => return Some(frames::parse(&text)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Binary(_))) => {
-                    return Some(Err(ApiError::BadRequest(
-                        "binary frames are not accepted".into(),
-                    )));
-                }
-                None | Some(Ok(Message::Close(_)) | Err(_)) => return None,
+            match frames::read(incoming.next().await, max_bytes) {
+                Read::Frame(frame) => return Some(frame),
+                Read::Control => {}
+                Read::Close(_, why) => return Some(Err(ApiError::BadRequest(why.into()))),
+                Read::Gone => return None,
             }
         }
     })

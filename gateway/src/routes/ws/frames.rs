@@ -1,7 +1,7 @@
 //! Reading client frames and writing server frames (the JSON inside
 //! WebSocket text messages; the types are the SDK's).
 
-use axum::extract::ws::Message;
+use axum::extract::ws::{Message, close_code};
 use sdk::{ClientFrame, ServerFrame};
 use serde_json::{Value, json};
 
@@ -17,9 +17,42 @@ const WITH_DATA: &[&str] = &[
     "end_conversation",
 ];
 
+/// What one WebSocket message from the client amounts to.
+pub(super) enum Read {
+    /// A client frame, or why its text is not one.
+    Frame(Result<ClientFrame, ApiError>),
+    /// A ping or a pong: nothing to answer.
+    Control,
+    /// The socket closes, with this code and reason.
+    Close(u16, &'static str),
+    /// The client is gone.
+    Gone,
+}
+
+/// Read one message of at most `max_bytes` (the body limit).
+pub(super) fn read(message: Option<Result<Message, axum::Error>>, max_bytes: usize) -> Read {
+    const TOO_BIG: Read = Read::Close(close_code::SIZE, "frame larger than the body limit");
+    match message {
+        None | Some(Ok(Message::Close(_))) => Read::Gone,
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Read::Control,
+        Some(Ok(Message::Binary(_))) => {
+            Read::Close(close_code::UNSUPPORTED, "binary frames are not accepted")
+        }
+        Some(Ok(Message::Text(text))) if text.len() > max_bytes => TOO_BIG,
+        Some(Ok(Message::Text(text))) => Read::Frame(parse(&text)),
+        Some(Err(e)) => {
+            let too_big = e
+                .into_inner()
+                .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+                .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)));
+            if too_big { TOO_BIG } else { Read::Gone }
+        }
+    }
+}
+
 /// Parse one text message. The fields may sit in `data` (the documented
 /// form) or beside `type` (`{"type":"auth","token":"…"}`).
-pub(super) fn parse(text: &str) -> Result<ClientFrame, ApiError> {
+fn parse(text: &str) -> Result<ClientFrame, ApiError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
     let Value::Object(mut fields) = value else {

@@ -12,6 +12,7 @@
 //! the conversation loop is in `session`.
 
 mod auth;
+mod conversations;
 mod frames;
 mod session;
 

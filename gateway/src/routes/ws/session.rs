@@ -1,13 +1,6 @@
 //! One authenticated socket: its frames in, its turn's events out, one turn
-//! at a time.
-//!
-//! `start_conversation` only reserves an id on this socket: the store gets
-//! the conversation with its first message (as with `POST /v1/chat`), so a
-//! conversation nobody writes in leaves nothing behind. Another socket
-//! cannot use a reservation; once the first message is stored, the
-//! conversation is an ordinary one, open to all of the user's sockets.
+//! at a time (the conversations it reserved are in `conversations`).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -21,9 +14,10 @@ use serde_json::{Map, Value};
 use tokio::time::{Instant, interval_at, timeout};
 
 use super::auth::{Credentials, await_auth};
-use super::frames;
+use super::conversations::SocketConversations;
+use super::frames::{self, Read};
 use crate::auth::KeyId;
-use crate::chat::{self, NewConversation, TurnEvents, TurnInput};
+use crate::chat::{self, TurnEvents, TurnInput};
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Identity;
 use crate::revocation::Revocable;
@@ -33,8 +27,6 @@ use crate::state::AppState;
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How long a close waits for the client's answering close frame.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
-/// Longest conversation title accepted in `start_conversation`.
-const MAX_TITLE_CHARS: usize = 200;
 
 type Incoming = SplitStream<WebSocket>;
 type Starting = Pin<Box<dyn Future<Output = ApiResult<TurnEvents>> + Send>>;
@@ -73,12 +65,6 @@ impl Running {
     }
 }
 
-/// A conversation reserved by `start_conversation`.
-struct Reserved {
-    title: Option<String>,
-    agent: Option<String>,
-}
-
 struct Session {
     state: AppState,
     identity: Identity,
@@ -87,9 +73,7 @@ struct Session {
     /// The API key the socket was opened with, if any (rate limits).
     key: Option<KeyId>,
     out: SplitSink<WebSocket, Message>,
-    reserved: HashMap<String, Reserved>,
-    /// Agents of conversations started on this socket.
-    agents: HashMap<String, String>,
+    conversations: SocketConversations,
     running: Running,
 }
 
@@ -137,8 +121,7 @@ pub(super) async fn run(state: AppState, socket: WebSocket, credentials: Credent
     let mut session = Session {
         state: state.clone(),
         out,
-        reserved: HashMap::new(),
-        agents: HashMap::new(),
+        conversations: SocketConversations::default(),
         running: Running::Idle,
         identity,
         pinned,
@@ -246,34 +229,12 @@ impl Session {
     }
 
     async fn receive(&mut self, message: Option<Result<Message, axum::Error>>) -> Next {
-        match message {
-            None | Some(Ok(Message::Close(_))) => Next::Gone,
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Continue,
-            Some(Ok(Message::Binary(_))) => {
-                Next::Close(close_code::UNSUPPORTED, "binary frames are not accepted")
-            }
-            Some(Ok(Message::Text(text))) => {
-                if text.len() > self.state.config.limits.max_body_bytes {
-                    return Next::Close(close_code::SIZE, "frame larger than the body limit");
-                }
-                match frames::parse(&text) {
-                    Ok(frame) => self.handle(frame).await,
-                    Err(e) => self.refuse(&e).await,
-                }
-            }
-            Some(Err(e)) => {
-                let too_big = e
-                    .into_inner()
-                    .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
-                    .is_some_and(|e| {
-                        matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
-                    });
-                if too_big {
-                    Next::Close(close_code::SIZE, "frame larger than the body limit")
-                } else {
-                    Next::Gone
-                }
-            }
+        match frames::read(message, self.state.config.limits.max_body_bytes) {
+            Read::Frame(Ok(frame)) => self.handle(frame).await,
+            Read::Frame(Err(e)) => self.refuse(&e).await,
+            Read::Control => Next::Continue,
+            Read::Close(code, reason) => Next::Close(code, reason),
+            Read::Gone => Next::Gone,
         }
     }
 
@@ -287,26 +248,13 @@ impl Session {
                 .await
             }
             ClientFrame::StartConversation { title, agent } => {
-                let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-                if title
-                    .as_ref()
-                    .is_some_and(|t| t.chars().count() > MAX_TITLE_CHARS)
-                {
-                    let e = ApiError::Validation(format!(
-                        "title is longer than {MAX_TITLE_CHARS} characters"
-                    ));
-                    return self.refuse(&e).await;
+                match self.conversations.reserve(title, agent) {
+                    Ok(conversation_id) => {
+                        self.send(&ServerFrame::ConversationStarted { conversation_id })
+                            .await
+                    }
+                    Err(e) => self.refuse(&e).await,
                 }
-                let conversation_id = chat::new_id();
-                self.reserved.insert(
-                    conversation_id.clone(),
-                    Reserved {
-                        title,
-                        agent: agent.filter(|a| !a.is_empty()),
-                    },
-                );
-                self.send(&ServerFrame::ConversationStarted { conversation_id })
-                    .await
             }
             ClientFrame::SendMessage {
                 conversation_id,
@@ -315,8 +263,7 @@ impl Session {
             } => self.start_turn(conversation_id, content, inputs).await,
             ClientFrame::Stop => self.stop(None).await,
             ClientFrame::EndConversation { conversation_id } => {
-                self.reserved.remove(&conversation_id);
-                self.agents.remove(&conversation_id);
+                self.conversations.end(&conversation_id);
                 let next = self.stop(Some(&conversation_id)).await;
                 if next != Next::Continue {
                     return next;
@@ -360,18 +307,7 @@ impl Session {
             Ok(input) => input,
             Err(e) => return self.refuse(&e).await,
         };
-        if let Some(id) = &input.conversation_id {
-            if let Some(reserved) = self.reserved.get(id) {
-                input.new_conversation = Some(NewConversation {
-                    id: id.clone(),
-                    title: reserved.title.clone(),
-                });
-                input.agent.clone_from(&reserved.agent);
-                input.conversation_id = None;
-            } else if let Some(agent) = self.agents.get(id) {
-                input.agent = Some(agent.clone());
-            }
-        }
+        self.conversations.direct(&mut input);
         input.agent = match (&self.pinned, input.agent.take()) {
             (Some(pinned), Some(named)) if *pinned != named => {
                 return self.refuse(&ApiError::IdentityMismatch).await;
@@ -445,13 +381,8 @@ impl Session {
                     return Next::Continue;
                 };
                 let stored = matches!(started, Ok(_) | Err(ApiError::Turn { .. }));
-                if stored
-                    && let Some(id) = conversation_id
-                    && let Some(Reserved {
-                        agent: Some(agent), ..
-                    }) = self.reserved.remove(&id)
-                {
-                    self.agents.insert(id, agent);
+                if stored && let Some(id) = conversation_id {
+                    self.conversations.written(id);
                 }
                 match started {
                     Ok(events) if stop => {
