@@ -303,7 +303,7 @@ pub(crate) async fn concurrency_part(
         ],
     );
     let mut memory = Table::new(
-        "Memory per open stream: relaying (a delta every second; over HTTP/1.1, one connection a stream, and over HTTP/2, 100 streams a connection), idle (upstream silent), bare keep-alive connections; each on a fresh gateway",
+        "Memory per open stream: relaying (a delta every second), idle (upstream silent), each over HTTP/1.1 (a connection a stream) and over HTTP/2 (100 streams a connection); bare keep-alive connections; each on a fresh gateway",
         &[
             "kind",
             "count",
@@ -371,9 +371,16 @@ pub(crate) async fn concurrency_part(
         note(&format!("holding {n} idle streams"));
         let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
         drop(open_until_start(&client, &Target::gateway(&gw.url, true)?).await);
-        let (held, base, peak) = hold_idle(&client, &gw, n).await?;
+        let (held, base, peak) = hold_idle(std::slice::from_ref(&client), &gw, n).await?;
         gw.stop().await;
         kinds.push(("idle", held, base, peak));
+
+        note(&format!("holding {n} idle streams over HTTP/2"));
+        let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
+        drop(open_until_start(&h2[0], &Target::gateway(&gw.url, true)?).await);
+        let (held, base, peak) = hold_idle(&h2, &gw, n).await?;
+        gw.stop().await;
+        kinds.push(("idle, HTTP/2", held, base, peak));
 
         note(&format!("holding {n} bare connections"));
         let gw = GatewayProcess::start(&idle_upstream.url, None, &env).await?;
@@ -417,7 +424,7 @@ fn mib(bytes: u64) -> String {
 /// `start` event; sample the gateway's memory while all are open, then close
 /// them. Returns (held, RSS base, RSS peak).
 async fn hold_idle(
-    client: &Client,
+    clients: &[Client],
     gw: &GatewayProcess,
     n: usize,
 ) -> anyhow::Result<(usize, u64, u64)> {
@@ -428,7 +435,7 @@ async fn hold_idle(
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         tokio::time::sleep_until(start + interval * u32::try_from(i).unwrap_or(u32::MAX)).await;
-        let (client, target) = (client.clone(), target.clone());
+        let (client, target) = (clients[i % clients.len()].clone(), target.clone());
         tasks.spawn(async move { open_until_start(&client, &target).await });
     }
     let mut open = Vec::with_capacity(n);
