@@ -45,11 +45,11 @@ pub(crate) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1_000, 120_000_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Send `target` at `rate` requests per second: `warmup` first (not
-/// recorded), then `duration` recorded.
+/// Send `targets` in turn at `rate` requests per second: `warmup` first
+/// (not recorded), then `duration` recorded.
 pub(crate) async fn open_loop(
     client: &Client,
-    target: &Target,
+    targets: &[Target],
     rate: u32,
     warmup: Duration,
     duration: Duration,
@@ -91,7 +91,7 @@ pub(crate) async fn open_loop(
         in_flight.fetch_add(1, Ordering::Relaxed);
         let in_flight = in_flight.clone();
         let client = client.clone();
-        let target = target.clone();
+        let target = targets[i as usize % targets.len()].clone();
         let shared = shared.clone();
         tasks.spawn(async move {
             let sent = Instant::now();
@@ -149,12 +149,40 @@ pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Conversations that `--continued` turns take in turn.
+const CONTINUED_CONVERSATIONS: usize = 100;
+
+/// Start `n` conversations through the gateway at `base`; a target
+/// continuing each.
+async fn continuing(client: &Client, base: &str, n: usize) -> anyhow::Result<Vec<Target>> {
+    use http_body_util::BodyExt;
+    let first = Target::gateway(base, false)?;
+    let mut targets = Vec::with_capacity(n);
+    for _ in 0..n {
+        let answer = client.request(first.request()).await?;
+        anyhow::ensure!(
+            answer.status().is_success(),
+            "starting a conversation: {}",
+            answer.status()
+        );
+        let body: Value = serde_json::from_slice(&answer.into_body().collect().await?.to_bytes())?;
+        let id = body["conversation_id"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no conversation_id in {body}"))?;
+        targets.push(Target::gateway_in(base, id)?);
+    }
+    Ok(targets)
+}
+
 /// The blocking part of the benchmark: every rate against every store.
+/// `continued`: each turn continues one of a few conversations instead of
+/// starting one.
 pub(crate) async fn part(
     rates: &[u32],
     seconds: u64,
     stores: &[StoreUnderTest],
     gateway_env: &[(String, String)],
+    continued: bool,
 ) -> anyhow::Result<(String, Value)> {
     let upstream_process = UpstreamProcess::start(None, Duration::ZERO).await?;
     let upstream = upstream_process.url.clone();
@@ -163,7 +191,11 @@ pub(crate) async fn part(
     let warmup = Duration::from_secs(2);
     let window = Duration::from_secs(seconds);
     let mut table = Table::new(
-        "Blocking chat, persistence on: added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms",
+        if continued {
+            "Blocking chat continuing 100 conversations, persistence on: added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms"
+        } else {
+            "Blocking chat, persistence on: added = gateway − direct as the client sees it; own = the gateway's Server-Timing total − upstream; ms"
+        },
         &[
             "store",
             "req/s",
@@ -189,10 +221,14 @@ pub(crate) async fn part(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let gw = GatewayProcess::start(&upstream, under_test.url.as_deref(), &env).await?;
-        let through = Target::gateway(&gw.url, false)?;
+        let through = if continued {
+            continuing(&client, &gw.url, CONTINUED_CONVERSATIONS).await?
+        } else {
+            vec![Target::gateway(&gw.url, false)?]
+        };
         for &rate in rates {
             note(&format!("blocking at {rate} req/s: direct"));
-            let d = open_loop(&client, &direct, rate, warmup, window).await;
+            let d = open_loop(&client, std::slice::from_ref(&direct), rate, warmup, window).await;
             note(&format!(
                 "blocking at {rate} req/s: through the gateway ({})",
                 under_test.name

@@ -78,6 +78,17 @@ impl Target {
         })
     }
 
+    /// `POST /v1/chat` on the gateway, continuing `conversation_id`.
+    pub(crate) fn gateway_in(base: &str, conversation_id: &str) -> anyhow::Result<Self> {
+        let mut target = Self::gateway(base, false)?;
+        let body = serde_json::json!({
+            "system_id": "bench", "user_id": "load", "message": "And how fast is this?",
+            "conversation_id": conversation_id,
+        });
+        target.body = Bytes::from(body.to_string());
+        Ok(target)
+    }
+
     /// The same request as the gateway sends it upstream.
     pub(crate) fn direct(base: &str, streaming: bool) -> anyhow::Result<Self> {
         let body = serde_json::json!({

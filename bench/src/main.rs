@@ -78,6 +78,10 @@ struct Args {
     /// Arrival rates for blocking chat, requests per second.
     #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,4000")]
     rates: Vec<u32>,
+    /// Blocking turns continue one of 100 conversations (started first)
+    /// instead of each starting one.
+    #[arg(long)]
+    continued: bool,
     /// Seconds recorded per rate (after warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -179,8 +183,14 @@ async fn main() -> anyhow::Result<()> {
     }
 
     if args.runs(Part::Blocking) {
-        let (table, json) =
-            blocking::part(&args.rates, args.seconds, &stores, &args.gateway_env).await?;
+        let (table, json) = blocking::part(
+            &args.rates,
+            args.seconds,
+            &stores,
+            &args.gateway_env,
+            args.continued,
+        )
+        .await?;
         out.push_str(&table);
         results["blocking"] = json;
     }

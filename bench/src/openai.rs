@@ -69,18 +69,12 @@ pub(crate) async fn door_part(
     let gw = GatewayProcess::start(&echo.url, None, &[]).await?;
     note(&format!("OpenAI door, blocking at {rate} req/s: direct"));
     let direct = Target::direct(&echo.url, false)?;
-    let d = blocking_loop(&client, &direct, rate, Duration::from_secs(1), window).await;
+    let second = Duration::from_secs(1);
+    let d = blocking_loop(&client, &[direct], rate, second, window).await;
     note(&format!(
         "OpenAI door, blocking at {rate} req/s: through the door"
     ));
-    let g = blocking_loop(
-        &client,
-        &door(&gw.url, false)?,
-        rate,
-        Duration::from_secs(1),
-        window,
-    )
-    .await;
+    let g = blocking_loop(&client, &[door(&gw.url, false)?], rate, second, window).await;
     gw.stop().await;
     let (dl, gl) = (Percentiles::of(&d.latency), Percentiles::of(&g.latency));
 

@@ -1,9 +1,9 @@
 //! Starting a turn: check it, route it, store its question.
 //!
-//! [`begin`] does it all in that order. A blocking turn that starts a
-//! conversation needs nothing stored to be asked, so [`super::ask`] takes the
-//! parts apart: it [`plan`]s the turn, stores the question on a task of its
-//! own ([`store_in_background`]) and asks the upstream meanwhile.
+//! [`begin`] does it all in that order. Most blocking turns need nothing
+//! stored to be asked but the conversation's own row, so [`super::ask`]
+//! takes the parts apart: it [`plan`]s the turn, reads that row, stores the
+//! question on a task of its own ([`start`]) and asks the upstream meanwhile.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,12 +36,6 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    /// Whether the turn starts a conversation without retrying anything:
-    /// then nothing stored is read to ask its upstream.
-    pub(super) fn starts_conversation(&self) -> bool {
-        self.input.conversation_id.is_none() && self.input.retry_of.is_none()
-    }
-
     fn new_turn(&self) -> NewTurn<'_> {
         NewTurn {
             owner: &self.input.identity,
@@ -53,18 +47,6 @@ impl Plan {
             retry_of: self.input.retry_of.as_deref(),
             agent: self.input.agent.as_deref(),
             at: OffsetDateTime::now_utc(),
-        }
-    }
-
-    /// What storing the question of a turn that starts a conversation
-    /// reports, known before it is stored.
-    fn started_here(&self) -> TurnStart {
-        TurnStart {
-            conversation_id: self.new_conversation_id.clone(),
-            upstream_conversation_id: None,
-            created: true,
-            user_message_id: self.message_id.clone(),
-            agent: self.input.agent.clone(),
         }
     }
 }
@@ -129,23 +111,7 @@ pub(super) async fn begin_planned(state: &AppState, mut plan: Plan) -> ApiResult
     let storing = Instant::now();
     let started = store_question(state, &plan.new_turn()).await?;
     let stored_in = storing.elapsed();
-    // A conversation continued without naming an agent stays with the one
-    // it started with.
-    if plan.input.agent.is_none()
-        && let Some(bound) = started.agent.as_deref()
-    {
-        let key = RouteKey {
-            system: &plan.input.identity.system,
-            agent: Some(bound),
-        };
-        match plan.routes.resolve(&key) {
-            Some(own) => plan.upstream = own.clone(),
-            None => tracing::warn!(
-                agent = bound,
-                "a conversation's agent is no longer configured; the app's default answers"
-            ),
-        }
-    }
+    follow_bound_agent(&mut plan, started.agent.as_deref());
     let mut started = started;
     // Another turn of this conversation may be starting its upstream
     // conversation right now: continue that one rather than start another.
@@ -180,18 +146,63 @@ pub(super) async fn begin_planned(state: &AppState, mut plan: Plan) -> ApiResult
     Ok(assemble(state, plan, started, history, stored_in))
 }
 
-/// The turn of `plan` before its question is stored, and the task storing
-/// it. Only for a turn that [`Plan::starts_conversation`]: the turn is what
-/// storing the question will report, and has no history to read.
-pub(super) fn store_in_background(
-    state: &AppState,
-    plan: Plan,
-) -> (Turn, JoinHandle<ApiResult<TurnStart>>) {
-    debug_assert!(plan.starts_conversation());
+/// How a blocking turn goes on from its plan ([`start`]).
+pub(super) enum Start {
+    /// The question is being stored by a task of its own; the upstream can
+    /// be asked meanwhile. The turn is what storing it will report.
+    Storing(Turn, JoinHandle<ApiResult<TurnStart>>),
+    /// The question must be stored before the upstream is asked
+    /// ([`begin_planned`]).
+    StoreFirst(Plan),
+}
+
+/// Start a blocking turn: store its question in the background when nothing
+/// but the conversation's own row is needed to ask the upstream — a new
+/// conversation, or a continued one whose agent and upstream conversation
+/// one read finds. A retry, an upstream conversation another turn may be
+/// starting (`claim`), or an upstream that is sent the earlier turns
+/// (`history`) needs the question stored first.
+pub(super) async fn start(state: &AppState, mut plan: Plan) -> ApiResult<Start> {
+    if plan.input.retry_of.is_some() {
+        return Ok(Start::StoreFirst(plan));
+    }
+    let started = match plan.input.conversation_id.clone() {
+        None => TurnStart {
+            conversation_id: plan.new_conversation_id.clone(),
+            upstream_conversation_id: None,
+            created: true,
+            user_message_id: plan.message_id.clone(),
+            agent: plan.input.agent.clone(),
+        },
+        Some(id) => {
+            let route = state
+                .store
+                .conversation_route(&plan.input.identity, &id)
+                .await?
+                .ok_or(ApiError::ConversationNotFound)?;
+            if plan.input.agent.is_some() && plan.input.agent != route.agent {
+                return Err(agent_mismatch(route.agent));
+            }
+            follow_bound_agent(&mut plan, route.agent.as_deref());
+            let claims =
+                route.upstream_conversation_id.is_none() && plan.upstream.history().is_some();
+            if claims || plan.upstream.wants_history().is_some() {
+                return Ok(Start::StoreFirst(plan));
+            }
+            TurnStart {
+                conversation_id: id,
+                upstream_conversation_id: route.upstream_conversation_id,
+                created: false,
+                user_message_id: plan.message_id.clone(),
+                agent: route.agent,
+            }
+        }
+    };
     let storing = {
         let state = state.clone();
         let owner = plan.input.identity.clone();
-        let conversation_id = plan.new_conversation_id.clone();
+        let conversation_id = plan.input.conversation_id.clone();
+        let new_conversation_id = plan.new_conversation_id.clone();
         let title = plan.title.clone();
         let message_id = plan.message_id.clone();
         let content = plan.input.message.clone();
@@ -199,8 +210,8 @@ pub(super) fn store_in_background(
         tokio::spawn(async move {
             let question = NewTurn {
                 owner: &owner,
-                conversation_id: None,
-                new_conversation_id: &conversation_id,
+                conversation_id: conversation_id.as_deref(),
+                new_conversation_id: &new_conversation_id,
                 title: &title,
                 message_id: &message_id,
                 content: &content,
@@ -211,9 +222,31 @@ pub(super) fn store_in_background(
             store_question(&state, &question).await
         })
     };
-    let started = plan.started_here();
     let turn = assemble(state, plan, started, Vec::new(), Duration::ZERO);
-    (turn, storing)
+    Ok(Start::Storing(turn, storing))
+}
+
+/// A conversation continued without naming an agent stays with the one it
+/// started with.
+fn follow_bound_agent(plan: &mut Plan, bound: Option<&str>) {
+    let Some(bound) = bound.filter(|_| plan.input.agent.is_none()) else {
+        return;
+    };
+    let key = RouteKey {
+        system: &plan.input.identity.system,
+        agent: Some(bound),
+    };
+    match plan.routes.resolve(&key) {
+        Some(own) => plan.upstream = own.clone(),
+        None => tracing::warn!(
+            agent = bound,
+            "a conversation's agent is no longer configured; the app's default answers"
+        ),
+    }
+}
+
+fn agent_mismatch(bound: Option<String>) -> ApiError {
+    ApiError::AgentMismatch(bound.unwrap_or_else(|| "the app's default".to_owned()))
 }
 
 /// Store the question; what the store refused, as the client's error.
@@ -224,9 +257,7 @@ async fn store_question(state: &AppState, question: &NewTurn<'_>) -> ApiResult<T
         Begin::RetryTargetNotFound => Err(ApiError::Validation(
             "retry_message_id is not a user message of this conversation".into(),
         )),
-        Begin::AgentMismatch(bound) => Err(ApiError::AgentMismatch(
-            bound.unwrap_or_else(|| "the app's default".to_owned()),
-        )),
+        Begin::AgentMismatch(bound) => Err(agent_mismatch(bound)),
     }
 }
 

@@ -1,9 +1,9 @@
 //! One chat turn, and the rules that keep it from losing anything:
 //!
-//! 1. the user's message is stored before the upstream is called — or, for a
-//!    blocking turn that starts a conversation ([`ask`]), while it is called:
-//!    nothing stored is read to ask it, and its answer is stored and given
-//!    only once the question is;
+//! 1. the user's message is stored before the upstream is called — or, for
+//!    most blocking turns ([`ask`]), while it is called: they need nothing
+//!    stored but their conversation's row to ask it, and their answer is
+//!    stored and given only once the question is;
 //! 2. a complete answer is stored when it ends;
 //! 3. when the upstream fails, the user's message stays (marked `failed` if no
 //!    answer arrived) and the caller gets a clear error;

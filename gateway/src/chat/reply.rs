@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use sdk::ChatResponse;
 
-use super::{Outcome, Turn, TurnInput, begin, count_usage, finish, millis, unanswered};
+use super::begin::{self, Start};
+use super::{Outcome, Turn, TurnInput, count_usage, finish, millis, unanswered};
 use crate::error::{ApiError, ApiResult};
 use crate::markdown;
 use crate::metrics::TurnOutcome;
@@ -39,18 +40,21 @@ impl TurnTiming {
 /// A blocking turn from its input: store the question, call the upstream,
 /// wait for the whole answer, store it.
 ///
-/// A turn that starts a conversation reads nothing stored before its
-/// upstream is called, so the upstream is called while its question is
-/// being stored. Its answer is stored and given only once the question is:
-/// if the question cannot be stored, the client gets the store's error and
-/// the answer is dropped.
+/// Most turns need nothing stored to ask their upstream but their
+/// conversation's own row (see [`begin::start`]), so the upstream is called
+/// while the question is being stored. The answer is stored and given only
+/// once the question is: if the question cannot be stored (the store
+/// refuses it, or the conversation was deleted meanwhile), the client gets
+/// that error and the answer is dropped.
 pub async fn ask(state: &AppState, input: TurnInput) -> ApiResult<(ChatResponse, TurnTiming)> {
     let plan = begin::plan(state, input).await?;
-    if !plan.starts_conversation() {
-        let turn = begin::begin_planned(state, plan).await?;
-        return reply(state, turn).await;
-    }
-    let (mut turn, storing) = begin::store_in_background(state, plan);
+    let (mut turn, storing) = match begin::start(state, plan).await? {
+        Start::Storing(turn, storing) => (turn, storing),
+        Start::StoreFirst(plan) => {
+            let turn = begin::begin_planned(state, plan).await?;
+            return reply(state, turn).await;
+        }
+    };
     let asked = Instant::now();
     let answered = turn.upstream.reply(&turn.request()).await;
     let upstream = asked.elapsed();

@@ -32,7 +32,7 @@ pub(super) fn router() -> Router<AppState> {
 
 #[utoipa::path(post, path = "/v1/chat", tag = "chat",
     summary = "Send a message; the answer as JSON or as server-sent events",
-    description = "With `\"stream\": true` or `Accept: text/event-stream` the answer streams as SSE: each record's `event:` is the event type and its `data:` a `StreamEvent`; the stream ends with exactly one `end` or `error` event. The user's message is stored before any of the answer is sent (a blocking turn that starts a conversation stores it while the upstream answers).",
+    description = "With `\"stream\": true` or `Accept: text/event-stream` the answer streams as SSE: each record's `event:` is the event type and its `data:` a `StreamEvent`; the stream ends with exactly one `end` or `error` event. The user's message is stored before any of the answer is sent (a blocking turn usually stores it while the upstream answers).",
     request_body = sdk::ChatRequest,
     params(("Idempotency-Key" = Option<String>, Header,
         description = "1 to 255 visible ASCII characters, chosen by the client per request. A retry with the same key and body within 24 hours of the first request's end gets its result again (a stream is streamed again) without a second upstream call, marked `Idempotent-Replayed: true`; the same key with another body is refused with 422 `idempotency_key_reused`, and while the first request runs with 409 `idempotency_key_in_flight` and `Retry-After`.")),

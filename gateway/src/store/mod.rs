@@ -68,7 +68,8 @@ pub use self::probe::probe;
 pub use self::revocation::{RevocationList, RevocationStore, UserRevocation};
 pub use self::sync::{ImportCounts, ImportedConversation, ImportedTurn, SyncLease, SyncStore};
 pub use self::turns::{
-    Begin, NewTurn, StoredReply, TurnEnd, TurnStart, TurnStore, UpstreamClaim, UpstreamIds,
+    Begin, ConversationRoute, NewTurn, StoredReply, TurnEnd, TurnStart, TurnStore, UpstreamClaim,
+    UpstreamIds,
 };
 pub use self::usage::{TokenUsage, UsageStore};
 

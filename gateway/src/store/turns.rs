@@ -143,9 +143,30 @@ pub enum UpstreamClaim {
     Free,
 }
 
+/// What a turn continuing a conversation needs to know before it asks its
+/// upstream ([`TurnStore::conversation_route`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRoute {
+    /// The agent the conversation is bound to (`None`: the system's own
+    /// upstream).
+    pub agent: Option<String>,
+    /// The upstream's id of the conversation, once it has one.
+    pub upstream_conversation_id: Option<String>,
+}
+
 /// Writing turns. See the module docs.
 #[async_trait]
 pub trait TurnStore: Send + Sync {
+    /// The agent and upstream conversation of `owner`'s conversation
+    /// `conversation_id`, as [`TurnStore::begin_turn`] would find them;
+    /// `None` when the owner has no such conversation. Read from the
+    /// primary; nothing is written.
+    async fn conversation_route(
+        &self,
+        owner: &Identity,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRoute>, StoreError>;
+
     /// Store the user's message (or reuse a failed one, see
     /// [`NewTurn::retry_of`]), creating the conversation when
     /// `turn.conversation_id` is `None`.

@@ -292,4 +292,15 @@ async fn a_question_the_store_refuses_gets_an_error_and_no_answer() {
     let stored = gw.messages("drillquiz", "f1", conversation).await;
     assert_eq!(stored.len(), 2, "{stored:?}");
     assert_eq!(stored[1].content, body["answer"].as_str().unwrap());
+
+    // Continuing it, the refused question gets the same error and leaves
+    // the conversation as it was.
+    let refused = json!({
+        "system_id": "drillquiz", "user_id": "f1",
+        "message": "Keep this off the record", "conversation_id": conversation,
+    });
+    let (got, body) = gw.chat(refused).await;
+    assert_eq!((got.as_u16(), code(&body)), (500, "internal"), "{body}");
+    assert!(body.get("answer").is_none(), "{body}");
+    assert_eq!(gw.messages("drillquiz", "f1", conversation).await, stored);
 }

@@ -44,6 +44,7 @@ pub(crate) async fn run(store: &dyn Store) {
     listings::operator_search(store).await;
     agents::a_conversation_is_bound_to_its_agent(store).await;
     turns::the_earliest_open_turn_starts_the_upstream_conversation(store).await;
+    turns::a_conversations_route_is_read_for_its_owner_only(store).await;
     turns::a_sync_completes_turns_a_crash_cut(store).await;
     feedback::feedback_on_answers(store).await;
     live::partials_until_the_turn_finishes(store).await;

@@ -8,8 +8,8 @@ use sdk::{MessageStatus, Role};
 use super::seed::{ALL, Turn, assert_messages, start, t0, who};
 use crate::identity::Identity;
 use crate::store::{
-    ImportedConversation, ImportedTurn, Scope, Store, StoredReply, TurnEnd, UpstreamClaim,
-    UpstreamIds,
+    ConversationRoute, ImportedConversation, ImportedTurn, NewTurn, Scope, Store, StoredReply,
+    TurnEnd, UpstreamClaim, UpstreamIds,
 };
 
 async fn claim(store: &dyn Store, turn: &Turn) -> UpstreamClaim {
@@ -102,6 +102,57 @@ pub(super) async fn the_earliest_open_turn_starts_the_upstream_conversation(stor
         .unwrap()
         .unwrap();
     assert_eq!(other.upstream_conversation_id, None);
+}
+
+pub(super) async fn a_conversations_route_is_read_for_its_owner_only(store: &dyn Store) {
+    let owner = who("routes", "u");
+    let plain = start(store, &owner, None, "plain", t0()).await.unwrap();
+    let route = |id: String, owner: Identity| async move {
+        store.conversation_route(&owner, &id).await.unwrap()
+    };
+    assert_eq!(
+        route(plain.conversation.clone(), owner.clone()).await,
+        Some(ConversationRoute {
+            agent: None,
+            upstream_conversation_id: None
+        })
+    );
+    record(store, &plain, Some("up-routes"), "m-plain").await;
+    assert_eq!(
+        route(plain.conversation.clone(), owner.clone())
+            .await
+            .and_then(|r| r.upstream_conversation_id)
+            .as_deref(),
+        Some("up-routes")
+    );
+
+    let (bound, message) = (super::seed::id(), super::seed::id());
+    store
+        .begin_turn(&NewTurn {
+            owner: &owner,
+            conversation_id: None,
+            new_conversation_id: &bound,
+            title: "bound",
+            message_id: &message,
+            content: "bound",
+            retry_of: None,
+            agent: Some("tutor"),
+            at: t0(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        route(bound.clone(), owner.clone()).await,
+        Some(ConversationRoute {
+            agent: Some("tutor".into()),
+            upstream_conversation_id: None
+        })
+    );
+
+    // Another user of the system, another system, and no conversation at all.
+    assert_eq!(route(bound.clone(), who("routes", "other")).await, None);
+    assert_eq!(route(bound, who("elsewhere", "u")).await, None);
+    assert_eq!(route(super::seed::id(), owner).await, None);
 }
 
 /// Import the upstream's copy of `owner`'s conversation `up`: one turn,

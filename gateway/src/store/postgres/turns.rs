@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use sqlx::postgres::PgPool;
 
 use super::{PgStore, writes};
-use crate::store::{Begin, NewTurn, StoreError, TurnEnd, TurnStore, UpstreamClaim, UpstreamIds};
+use crate::identity::Identity;
+use crate::store::{
+    Begin, ConversationRoute, NewTurn, StoreError, TurnEnd, TurnStore, UpstreamClaim, UpstreamIds,
+};
 
 pub(super) async fn record_upstream_ids(
     pool: &PgPool,
@@ -77,6 +80,28 @@ pub(super) async fn upstream_claim(
 
 #[async_trait]
 impl TurnStore for PgStore {
+    async fn conversation_route(
+        &self,
+        owner: &Identity,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRoute>, StoreError> {
+        let found: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT agent, upstream_conversation_id FROM conversations
+             WHERE id = $1 AND system_id = $2 AND user_id = $3",
+        )
+        .bind(conversation_id)
+        .bind(owner.system.as_str())
+        .bind(owner.user.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            found.map(|(agent, upstream_conversation_id)| ConversationRoute {
+                agent,
+                upstream_conversation_id,
+            }),
+        )
+    }
+
     async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
         writes::begin_turn(&self.pool, turn, &self.replica).await
     }

@@ -7,7 +7,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
 use super::writes::{self, OwnedEnd, OwnedTurn};
-use crate::store::{Begin, NewTurn, StoreError, TurnEnd, TurnStore, UpstreamClaim, UpstreamIds};
+use crate::identity::Identity;
+use crate::store::{
+    Begin, ConversationRoute, NewTurn, StoreError, TurnEnd, TurnStore, UpstreamClaim, UpstreamIds,
+};
 
 /// [`crate::store::UpstreamIds`], owned, to travel to the writer thread.
 pub(super) struct OwnedIds {
@@ -65,8 +68,43 @@ pub(super) fn upstream_claim(
     })
 }
 
+fn conversation_route(
+    conn: &Connection,
+    system: &str,
+    user: &str,
+    conversation_id: &str,
+) -> Result<Option<ConversationRoute>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT agent, upstream_conversation_id FROM conversations
+             WHERE id = ?1 AND system_id = ?2 AND user_id = ?3",
+        )?
+        .query_row(params![conversation_id, system, user], |row| {
+            Ok(ConversationRoute {
+                agent: row.get(0)?,
+                upstream_conversation_id: row.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
 #[async_trait]
 impl TurnStore for SqliteStore {
+    async fn conversation_route(
+        &self,
+        owner: &Identity,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRoute>, StoreError> {
+        let (system, user) = (
+            owner.system.as_str().to_owned(),
+            owner.user.as_str().to_owned(),
+        );
+        let conversation = conversation_id.to_owned();
+        self.readers
+            .read(move |conn| conversation_route(conn, &system, &user, &conversation))
+            .await
+    }
+
     async fn begin_turn(&self, turn: &NewTurn<'_>) -> Result<Begin, StoreError> {
         let turn = OwnedTurn::new(turn, &self.process);
         self.writer
