@@ -25,7 +25,10 @@ pub(super) enum Readers {
 
 pub(super) struct Pool {
     path: PathBuf,
+    /// Idle connections for [`Readers::read`], their pages memory-mapped.
     idle: Mutex<Vec<Connection>>,
+    /// Idle connections for [`Readers::read_point`], without memory mapping.
+    points: Mutex<Vec<Connection>>,
 }
 
 impl Readers {
@@ -33,7 +36,31 @@ impl Readers {
         Readers::Pool(Arc::new(Pool {
             path,
             idle: Mutex::new(Vec::new()),
+            points: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Run `f`, a point read of a few microseconds (one row by its primary
+    /// key), on the caller's thread: handing it to a blocking thread would
+    /// cost more than the read (two thread wake-ups, each a costly exit to
+    /// the hypervisor in a virtual machine). Its connections do not map the
+    /// file: a mapped connection remaps it in every read transaction that
+    /// finds it grew, which under a steady stream of writes cost more CPU
+    /// than the read itself (BENCHMARKS.md, experiment 71).
+    pub(super) async fn read_point<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self {
+            Readers::Writer(writer) => writer.write(f).await,
+            Readers::Pool(pool) => {
+                let conn = pool.take(&pool.points, 0)?;
+                let result = f(&conn);
+                Pool::put(&pool.points, conn);
+                result
+            }
+        }
     }
 
     /// Run `f` on a reading connection.
@@ -47,9 +74,9 @@ impl Readers {
             Readers::Pool(pool) => {
                 let pool = pool.clone();
                 tokio::task::spawn_blocking(move || {
-                    let conn = pool.take()?;
+                    let conn = pool.take(&pool.idle, super::MMAP_BYTES)?;
                     let result = f(&conn);
-                    pool.put(conn);
+                    Pool::put(&pool.idle, conn);
                     result
                 })
                 .await
@@ -60,9 +87,13 @@ impl Readers {
 }
 
 impl Pool {
-    fn take(&self) -> Result<Connection, StoreError> {
-        let reused = self
-            .idle
+    /// An idle connection of `idle`, or a new one mapping `mmap_bytes`.
+    fn take(
+        &self,
+        idle: &Mutex<Vec<Connection>>,
+        mmap_bytes: i64,
+    ) -> Result<Connection, StoreError> {
+        let reused = idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .pop();
@@ -74,15 +105,14 @@ impl Pool {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(std::time::Duration::from_secs(5))?;
-                conn.pragma_update(None, "mmap_size", super::MMAP_BYTES)?;
+                conn.pragma_update(None, "mmap_size", mmap_bytes)?;
                 Ok(conn)
             }
         }
     }
 
-    fn put(&self, conn: Connection) {
-        let mut idle = self
-            .idle
+    fn put(idle: &Mutex<Vec<Connection>>, conn: Connection) {
+        let mut idle = idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if idle.len() < MAX_IDLE {

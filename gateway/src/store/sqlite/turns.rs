@@ -101,7 +101,7 @@ impl TurnStore for SqliteStore {
         );
         let conversation = conversation_id.to_owned();
         self.readers
-            .read(move |conn| conversation_route(conn, &system, &user, &conversation))
+            .read_point(move |conn| conversation_route(conn, &system, &user, &conversation))
             .await
     }
 
