@@ -89,15 +89,25 @@ fn every_part_runs_and_reports() {
     assert_eq!(held["streams"], 30, "{held}");
     number(&held["completed"], "concurrency.completed");
     number(&held["failed"], "concurrency.failed");
-    // Memory is measured for streams relaying, streams idle and bare
-    // connections; every idle stream and connection was held open.
+    // Memory is measured for streams relaying and streams idle, each over
+    // HTTP/1.1 and HTTP/2, and for bare connections; every idle stream and
+    // connection was held open.
     let memory = results["concurrency"]["memory"].as_array().unwrap();
     let kinds: Vec<_> = memory.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["relaying", "idle", "connection"]);
+    assert_eq!(
+        kinds,
+        [
+            "relaying",
+            "relaying, HTTP/2",
+            "idle",
+            "idle, HTTP/2",
+            "connection"
+        ]
+    );
     for row in memory {
         assert_eq!(row["count"], 30, "{row}");
         number(&row["kib_each"], "concurrency.memory.kib_each");
-        if row["kind"] != "relaying" {
+        if !row["kind"].as_str().unwrap().starts_with("relaying") {
             assert_eq!(row["held"], 30, "{row}");
         }
     }
