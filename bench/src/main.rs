@@ -30,6 +30,7 @@
 //! of this package is all a run needs.
 
 mod blocking;
+mod concurrency;
 mod console;
 mod http;
 mod openai;
@@ -200,8 +201,7 @@ async fn main() -> anyhow::Result<()> {
         results["streaming"] = json;
     }
     if args.runs(Part::Concurrency) {
-        let (table, json) =
-            streams::concurrency_part(&args.streams, fd_limit, &args.gateway_env).await?;
+        let (table, json) = concurrency::part(&args.streams, fd_limit, &args.gateway_env).await?;
         out.push_str(&table);
         results["concurrency"] = json;
     }

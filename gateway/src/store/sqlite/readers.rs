@@ -54,12 +54,7 @@ impl Readers {
     {
         match self {
             Readers::Writer(writer) => writer.write(f).await,
-            Readers::Pool(pool) => {
-                let conn = pool.take(&pool.points, 0)?;
-                let result = f(&conn);
-                Pool::put(&pool.points, conn);
-                result
-            }
+            Readers::Pool(pool) => pool.run(&pool.points, 0, f),
         }
     }
 
@@ -73,20 +68,29 @@ impl Readers {
             Readers::Writer(writer) => writer.write(f).await,
             Readers::Pool(pool) => {
                 let pool = pool.clone();
-                tokio::task::spawn_blocking(move || {
-                    let conn = pool.take(&pool.idle, super::MMAP_BYTES)?;
-                    let result = f(&conn);
-                    Pool::put(&pool.idle, conn);
-                    result
-                })
-                .await
-                .map_err(|e| StoreError::Query(format!("a read panicked: {e}")))?
+                tokio::task::spawn_blocking(move || pool.run(&pool.idle, super::MMAP_BYTES, f))
+                    .await
+                    .map_err(|e| StoreError::Query(format!("a read panicked: {e}")))?
             }
         }
     }
 }
 
 impl Pool {
+    /// Run `f` on a connection of `idle` (a new one mapping `mmap_bytes`
+    /// when none is idle), and give the connection back.
+    fn run<T>(
+        &self,
+        idle: &Mutex<Vec<Connection>>,
+        mmap_bytes: i64,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.take(idle, mmap_bytes)?;
+        let result = f(&conn);
+        Self::put(idle, conn);
+        result
+    }
+
     /// An idle connection of `idle`, or a new one mapping `mmap_bytes`.
     fn take(
         &self,
